@@ -1,0 +1,136 @@
+import type { CookiePolicy, FieldModel, SameSite, SessionModel, TableModel, TypeModel } from "./model.ts";
+import { introspectObject } from "./introspect.ts";
+import { parseDuration, type Duration } from "./duration.ts";
+import { ConfigError, SchemaError } from "../src/errors.ts";
+import { compileCheck } from "../src/validate.ts";
+import { materialize } from "../src/codec.ts";
+
+/** What `defineSession` accepts. Zod schemas are read once; only plain data is kept. */
+export interface SessionDefinitionInput {
+	/** A `z.object` of the session's fields; flags go in `.meta({ column, rotate, sensitive })`. */
+	data: unknown;
+	/** A `z.object` of one-shot messages, read once then gone. */
+	flash?: unknown;
+	expiry?: { idle?: Duration; absolute?: Duration };
+	rotation?: { every?: Duration; grace?: Duration };
+	cookie?: { name?: string; sameSite?: SameSite; insecure?: boolean };
+	/** SQL table name; default `sessions`. */
+	table?: string;
+}
+
+/** Names the generated `Session` class already uses, so fields cannot shadow them. */
+export const RESERVED_FIELD_NAMES: readonly string[] = [
+	"flash", "destroy", "regenerate", "isNew", "isDestroyed", "createdAt", "lastSeenAt", "expiresAt",
+	"authenticatedAt", "changed", "toJSON", "constructor", "prototype", "__proto__", "state", "read", "write",
+];
+
+/** SQL columns the session table always has; promoted columns must not collide with them. */
+export const FIXED_COLUMNS: readonly string[] = [
+	"id", "successor_id", "version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at",
+];
+
+const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Declares a session schema and policy; export the result as the schema module's default export. */
+export function defineSession(input: SessionDefinitionInput): SessionModel {
+	const data = introspectObject(input.data, "data");
+	const flash = input.flash === undefined ? [] : introspectObject(input.flash, "flash", { allOptional: true });
+	for (const f of data) checkTopLevelField(f);
+	for (const f of [...data, ...flash]) checkInitial(f, f.name);
+	const expiry = {
+		idleMs: parseDuration(input.expiry?.idle ?? "30m", "expiry.idle"),
+		absoluteMs: parseDuration(input.expiry?.absolute ?? "12h", "expiry.absolute"),
+	};
+	if (expiry.idleMs <= 0 || expiry.absoluteMs <= 0) throw new ConfigError("invalid_config", "expiry.idle and expiry.absolute must be positive.");
+	if (expiry.idleMs > expiry.absoluteMs) throw new ConfigError("invalid_config", "expiry.idle must not exceed expiry.absolute.");
+	const rotation = {
+		everyMs: parseDuration(input.rotation?.every ?? "15m", "rotation.every"),
+		graceMs: parseDuration(input.rotation?.grace ?? "30s", "rotation.grace"),
+	};
+	if (rotation.everyMs <= 0) throw new ConfigError("invalid_config", "rotation.every must be positive.");
+	if (rotation.graceMs >= rotation.everyMs) throw new ConfigError("invalid_config", "rotation.grace must be shorter than rotation.every.");
+	return {
+		modelVersion: 1,
+		data,
+		flash,
+		expiry,
+		rotation,
+		cookie: cookiePolicy(input.cookie ?? {}),
+		table: tableModel(input.table ?? "sessions", data),
+	};
+}
+
+function checkTopLevelField(f: FieldModel): void {
+	if (RESERVED_FIELD_NAMES.includes(f.name)) {
+		throw new SchemaError("unsupported_schema", `data.${f.name}: the name is used by the generated Session class; rename the field.`);
+	}
+	rejectNestedFlags(f.type, `data.${f.name}`);
+}
+
+function rejectNestedFlags(type: TypeModel, path: string): void {
+	const children =
+		type.kind === "object" ? type.fields.map((f) => [f, `${path}.${f.name}`] as const) : [];
+	for (const [child, childPath] of children) {
+		if (child.column !== undefined || child.rotate === true) {
+			throw new SchemaError("unsupported_schema", `${childPath}: column and rotate apply to top-level fields only.`);
+		}
+		rejectNestedFlags(child.type, childPath);
+	}
+}
+
+function checkInitial(f: FieldModel, path: string): void {
+	if (f.initial === undefined) return;
+	const problem = compileCheck(f.type)(materialize(f.initial, f.type));
+	if (problem !== null) throw new SchemaError("unsupported_schema", `${path}: the default does not satisfy the field's own schema (${problem}).`);
+}
+
+function cookiePolicy(input: { name?: string; sameSite?: SameSite; insecure?: boolean }): CookiePolicy {
+	const insecure = input.insecure === true;
+	const name = input.name ?? (insecure ? "sid" : "__Host-sid");
+	const sameSite = input.sameSite ?? "lax";
+	if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+		throw new ConfigError("invalid_config", `cookie.name "${name}" is not a valid cookie name (RFC 6265 token).`);
+	}
+	if (!["lax", "strict", "none"].includes(sameSite)) {
+		throw new ConfigError("invalid_config", `cookie.sameSite must be "lax", "strict" or "none".`);
+	}
+	if (insecure && /^__(Host|Secure)-/i.test(name)) {
+		throw new ConfigError("invalid_config", `cookie.name "${name}": the __Host-/__Secure- prefixes need Secure, which cookie.insecure removes; use a plain name in development.`);
+	}
+	if (!insecure && !name.startsWith("__Host-")) {
+		throw new ConfigError("invalid_config", `cookie.name "${name}" must start with "__Host-" (pins the cookie to this host, Secure, Path=/); set cookie.insecure only for local plain-HTTP development.`);
+	}
+	if (insecure && sameSite === "none") {
+		throw new ConfigError("invalid_config", "cookie.sameSite \"none\" requires Secure, which cookie.insecure removes.");
+	}
+	return { name, sameSite, insecure };
+}
+
+function tableModel(name: string, data: FieldModel[]): TableModel {
+	if (!SQL_NAME.test(name)) throw new ConfigError("invalid_config", `table "${name}" must match ${SQL_NAME}.`);
+	const columns: TableModel["columns"] = [];
+	for (const f of data) {
+		if (f.column === undefined) continue;
+		const path = `data.${f.name}`;
+		if (!SQL_NAME.test(f.column)) throw new SchemaError("unsupported_schema", `${path}: column name "${f.column}" must match ${SQL_NAME}.`);
+		if (FIXED_COLUMNS.includes(f.column) || columns.some((c) => c.name === f.column)) {
+			throw new SchemaError("unsupported_schema", `${path}: column name "${f.column}" is already taken; pass .meta({ column: "other_name" }).`);
+		}
+		const type = f.type.kind === "nullable" ? f.type.inner : f.type;
+		if (type.kind === "string") {
+			if (type.maxLength === undefined || type.maxLength > 255) {
+				throw new SchemaError("unsupported_schema", `${path}: a promoted string needs .max(n) with n ≤ 255 so every dialect can index it.`);
+			}
+			columns.push({ name: f.column, field: f.name, type: "text", maxLength: type.maxLength });
+		} else if (type.kind === "enum") {
+			columns.push({ name: f.column, field: f.name, type: "text", maxLength: Math.max(...type.values.map((v) => v.length)) });
+		} else if (type.kind === "int") {
+			columns.push({ name: f.column, field: f.name, type: "integer" });
+		} else if (type.kind === "boolean") {
+			columns.push({ name: f.column, field: f.name, type: "boolean" });
+		} else {
+			throw new SchemaError("unsupported_schema", `${path}: only strings, enums, integers and booleans can be promoted to columns.`);
+		}
+	}
+	return { name, columns };
+}

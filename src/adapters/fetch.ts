@@ -1,0 +1,39 @@
+import { StoreUnavailableError } from "../errors.ts";
+import type { Session } from "../session.ts";
+
+/** The two calls an adapter needs from a session manager. */
+export interface SessionLoader<S> {
+	load(request: { headers: Headers }): Promise<S>;
+	commit(session: S, response: Response): Promise<Response>;
+}
+
+/** A fetch handler that also receives the request's session. */
+export type SessionHandler<S, R extends Request = Request> = (request: R, session: S) => Response | Promise<Response>;
+
+/**
+ * Wraps a handler: load the session, run the handler, commit what changed. A failing store answers
+ * 503 without touching the client's cookie, so nobody is logged out by an outage.
+ */
+export function withSession<S extends Session<object, object>, R extends Request = Request>(
+	sessions: SessionLoader<S>,
+	handler: SessionHandler<S, R>,
+): (request: R) => Promise<Response> {
+	return async function sessionHandler(request: R): Promise<Response> {
+		try {
+			const session = await sessions.load(request);
+			const response = await handler(request, session);
+			return await sessions.commit(session, response);
+		} catch (e) {
+			if (e instanceof StoreUnavailableError) return storeUnavailableResponse();
+			throw e;
+		}
+	};
+}
+
+/** 503 with Retry-After, uncacheable. */
+export function storeUnavailableResponse(): Response {
+	return new Response("Session store unavailable; try again shortly.", {
+		status: 503,
+		headers: { "retry-after": "5", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
+	});
+}

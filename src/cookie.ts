@@ -1,0 +1,49 @@
+import type { SameSite } from "../schema/model.ts";
+
+/** Attributes of a `Set-Cookie` header the session layer writes. */
+export interface CookieAttributes {
+	maxAge?: number;
+	path: string;
+	secure: boolean;
+	httpOnly: boolean;
+	sameSite: SameSite;
+}
+
+/** Browsers cap cookie lifetime at 400 days (RFC 6265bis); a longer Max-Age would be silently cut. */
+export const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60;
+/** Larger `Cookie` headers are not parsed at all: no browser sends one, and parsing costs time. */
+export const MAX_COOKIE_HEADER = 16 * 1024;
+
+/**
+ * Every value sent under exactly `name` (case-sensitive: `__host-sid` is not `__Host-sid`).
+ * More than one value means a duplicated cookie, which the caller treats as hostile.
+ */
+export function readCookieValues(header: string, name: string): string[] {
+	const found: string[] = [];
+	if (header.length > MAX_COOKIE_HEADER) return found;
+	let start = 0;
+	while (start < header.length) {
+		let end = header.indexOf(";", start);
+		if (end < 0) end = header.length;
+		const eq = header.indexOf("=", start);
+		if (eq > start && eq < end && header.slice(start, eq).trim() === name) {
+			let value = header.slice(eq + 1, end).trim();
+			if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+			found.push(value);
+		}
+		start = end + 1;
+	}
+	return found;
+}
+
+/** Serializes a `Set-Cookie` value; the name and value must already be safe cookie octets. */
+export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
+	let out = `${name}=${value}; Path=${attributes.path}`;
+	if (attributes.maxAge !== undefined) {
+		out += `; Max-Age=${Math.max(0, Math.min(MAX_COOKIE_AGE_SECONDS, Math.floor(attributes.maxAge)))}`;
+	}
+	if (attributes.secure) out += "; Secure";
+	if (attributes.httpOnly) out += "; HttpOnly";
+	out += `; SameSite=${attributes.sameSite === "lax" ? "Lax" : attributes.sameSite === "strict" ? "Strict" : "None"}`;
+	return out;
+}

@@ -1,0 +1,26 @@
+// The `sess` entry point: declaring a schema, and the runtime that generated code binds to it.
+export { defineSession, RESERVED_FIELD_NAMES } from "../schema/define.ts";
+export { parseDuration } from "../schema/duration.ts";
+export { createCodec, CODEC_FORMAT, MAX_ENCODED_BYTES } from "./codec.ts";
+export { readCookieValues, serializeCookie } from "./cookie.ts";
+export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError } from "./errors.ts";
+export { Keyring, MIN_KEY_BYTES } from "./keyring.ts";
+export { createSessionManager } from "./manager.ts";
+export { Session } from "./session.ts";
+export { generateSessionToken, hashSessionToken, tokensEqual } from "./token.ts";
+
+export type { SessionDefinitionInput } from "../schema/define.ts";
+export type { Duration } from "../schema/duration.ts";
+export type { FieldMeta } from "../schema/meta.ts";
+export type { Lock } from "../schema/lock.ts";
+export type { SessionModel, FieldModel, TypeModel, TableModel, ColumnModel } from "../schema/model.ts";
+export type { SessionCodec, DecodedSession } from "./codec.ts";
+export type { SessErrorCode } from "./errors.ts";
+export type { SessionEvent, EventHook } from "./events.ts";
+export type { SessionPolicy } from "./expiry.ts";
+export type { KeyInput, VerifiedValue } from "./keyring.ts";
+export type { SessionManager, SessionManagerOptions, SessionInfo, SessionSchema } from "./manager.ts";
+export type { Flash } from "./session.ts";
+export type { Store, StoredSession, ColumnValue, Awaitable } from "./store.ts";
+export type { RandomSource } from "./token.ts";
+export type { SessConfig } from "../generator/config.ts";

@@ -1,0 +1,140 @@
+import { decodeBase64IgnorePadding, decodeBase64urlIgnorePadding, decodeHex, encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { bytesEqual, hmacSHA256 } from "./crypto.ts";
+import { ConfigError, WeakKeyError } from "./errors.ts";
+
+/** A secret as configured: an encoded string (base64url, base64 or hex) or raw bytes, with an optional id. */
+export type KeyInput = string | Uint8Array | { id?: string; secret: string | Uint8Array };
+
+/** A verified signed value: the payload, which key signed it, and whether that key is no longer the newest. */
+export interface VerifiedValue {
+	value: string;
+	keyId: string;
+	staleKey: boolean;
+}
+
+interface Key {
+	id: string;
+	signing: Uint8Array;
+}
+
+/** 32 bytes, as OWASP and NIST ask for HMAC-SHA-256 keys. */
+export const MIN_KEY_BYTES = 32;
+/** Signature bytes kept in the cookie: 128 bits is beyond forgery reach and keeps cookies short. */
+const MAC_BYTES = 16;
+const MAC_CHARS = 22;
+const KEY_ID = /^[A-Za-z0-9_-]{1,16}$/;
+
+// Strings that tutorials and templates ship as secrets; seen in real deployments.
+const PLACEHOLDERS = [
+	"your-very-secure-secret-key", "your-secret-key", "your_secret_key", "secret", "changeme", "change-me", "keyboard cat",
+	"supersecret", "super-secret", "mysecret", "my-secret", "password", "default", "development", "test", "example",
+	"complex_password_at_least_32_characters_long", "replace-me", "todo",
+];
+
+/** The newest key signs; every key verifies, so keys rotate without logging anyone out. */
+export class Keyring {
+	private readonly keys: Key[];
+	private readonly byId: Map<string, Key>;
+
+	/** Keys newest first; throws `WeakKeyError` on a short, regular or placeholder key. */
+	constructor(inputs: readonly KeyInput[]) {
+		if (inputs.length === 0) throw new WeakKeyError("No signing key configured.");
+		this.keys = inputs.map((input, i) => {
+			const { id, secret } = typeof input === "string" || input instanceof Uint8Array ? { id: undefined, secret: input } : input;
+			const bytes = readKeyBytes(secret, i);
+			const signing = hmacSHA256(bytes, "sess/v1/cookie-signature");
+			const keyId = id ?? encodeBase64urlNoPadding(hmacSHA256(bytes, "sess/v1/key-id")).slice(0, 6);
+			if (!KEY_ID.test(keyId)) throw new ConfigError("invalid_config", `key id "${keyId}" must match ${KEY_ID}.`);
+			return { id: keyId, signing };
+		});
+		this.byId = new Map();
+		for (const key of this.keys) {
+			if (this.byId.has(key.id)) throw new ConfigError("invalid_config", `Two keys share the id "${key.id}"; remove the duplicate.`);
+			this.byId.set(key.id, key);
+		}
+	}
+
+	/** Reads a comma-separated list such as the `SESS_KEYS` environment variable. */
+	static fromString(list: string): Keyring {
+		return new Keyring(list.split(",").map((s) => s.trim()).filter((s) => s.length > 0));
+	}
+
+	/** Id of the key that signs new values. */
+	get currentKeyId(): string {
+		return (this.keys[0] as Key).id;
+	}
+
+	/** `value.keyId.mac`; `context` binds the signature to its use (the cookie name). */
+	sign(value: string, context: string): string {
+		const key = this.keys[0] as Key;
+		return `${value}.${key.id}.${mac(key, value, context)}`;
+	}
+
+	/** Returns the payload of a value this ring signed, or null for anything else. */
+	verify(signed: string, context: string): VerifiedValue | null {
+		const macStart = signed.lastIndexOf(".");
+		if (macStart < 0 || signed.length - macStart - 1 !== MAC_CHARS) return null;
+		const idStart = signed.lastIndexOf(".", macStart - 1);
+		if (idStart <= 0) return null;
+		const key = this.byId.get(signed.slice(idStart + 1, macStart));
+		if (key === undefined) return null;
+		const value = signed.slice(0, idStart);
+		const expected = mac(key, value, context);
+		const enc = new TextEncoder();
+		if (!bytesEqual(enc.encode(expected), enc.encode(signed.slice(macStart + 1)))) return null;
+		return { value, keyId: key.id, staleKey: key !== this.keys[0] };
+	}
+}
+
+function mac(key: Key, value: string, context: string): string {
+	// The NUL separator keeps (context, value) pairs unambiguous.
+	return encodeBase64urlNoPadding(hmacSHA256(key.signing, `${context}\u0000${value}`).subarray(0, MAC_BYTES));
+}
+
+/** Decodes and vets one configured secret; `index` names it in errors, the secret itself never appears. */
+export function readKeyBytes(secret: string | Uint8Array, index: number): Uint8Array {
+	const which = `Key #${index + 1}`;
+	if (secret instanceof Uint8Array) {
+		if (secret.length < MIN_KEY_BYTES) throw new WeakKeyError(`${which} has ${secret.length} bytes; at least ${MIN_KEY_BYTES} are required.`);
+		if (!looksRandom(secret)) throw new WeakKeyError(`${which} is too regular to be random.`);
+		return secret;
+	}
+	const normalized = secret.trim().toLowerCase().replace(/[^a-z0-9]+/g, "");
+	if (PLACEHOLDERS.some((p) => normalized.includes(p.replace(/[^a-z0-9]+/g, "")) && normalized.length < p.length + 16)) {
+		throw new WeakKeyError(`${which} is a well-known placeholder, not a secret.`);
+	}
+	const bytes = decodeSecret(secret.trim());
+	if (bytes === null) {
+		throw new WeakKeyError(`${which} is not an encoded random key (base64url, base64 or hex of at least ${MIN_KEY_BYTES} bytes).`);
+	}
+	if (bytes.length < MIN_KEY_BYTES) {
+		throw new WeakKeyError(`${which} decodes to ${bytes.length} bytes; at least ${MIN_KEY_BYTES} are required.`);
+	}
+	if (!looksRandom(bytes) || !mixesCharacterClasses(secret.trim())) {
+		throw new WeakKeyError(`${which} is too regular to be random.`);
+	}
+	return bytes;
+}
+
+function decodeSecret(s: string): Uint8Array | null {
+	try {
+		if (/^[0-9a-fA-F]+$/.test(s) && s.length % 2 === 0 && s.length >= MIN_KEY_BYTES * 2) return decodeHex(s);
+		if (/^[A-Za-z0-9_-]+$/.test(s)) return decodeBase64urlIgnorePadding(s);
+		if (/^[A-Za-z0-9+/]+={0,2}$/.test(s)) return decodeBase64IgnorePadding(s.replace(/=+$/, ""));
+	} catch {
+		return null;
+	}
+	return null;
+}
+
+/** 32 random bytes almost always hold 25+ distinct values; text or repeats hold far fewer. */
+function looksRandom(bytes: Uint8Array): boolean {
+	return new Set(bytes).size >= Math.min(16, Math.floor(bytes.length / 2));
+}
+
+/** A random base64 string of 43+ characters mixes cases and digits; a phrase does not. */
+function mixesCharacterClasses(s: string): boolean {
+	if (/^[0-9a-fA-F]+$/.test(s)) return /[0-9]/.test(s) && /[a-fA-F]/.test(s);
+	const classes = [/[a-z]/, /[A-Z]/, /[0-9]/, /[-_+/]/].filter((r) => r.test(s)).length;
+	return classes >= 3;
+}

@@ -1,0 +1,156 @@
+import type { StoredSession } from "./store.ts";
+import type { Check } from "./validate.ts";
+import { InvalidDataError } from "./errors.ts";
+
+/** What a schema's sessions share: per-field checks and flags, compiled once by the manager. */
+export interface SessionRuntime {
+	checks: ReadonlyMap<string, Check>;
+	flashChecks: ReadonlyMap<string, Check>;
+	rotateFields: ReadonlySet<string>;
+	optionalFields: ReadonlySet<string>;
+}
+
+/** Per-request state; reached by the manager through `STATE`, invisible to handlers. */
+export interface SessionState {
+	data: Record<string, unknown>;
+	/** Data as loaded, to tell our changes from a concurrent writer's. */
+	base: Record<string, unknown>;
+	dirty: Set<string>;
+	flash: Record<string, unknown>;
+	flashDirty: boolean;
+	/** The live row (after following a grace alias), or null for a session not yet stored. */
+	row: StoredSession | null;
+	/** Loaded through an ID retired by periodic rotation: never re-issue or rotate from here. */
+	viaAlias: boolean;
+	/** The request carried a session cookie (valid or not). */
+	hadCookie: boolean;
+	/** The cookie was signed by an older key: re-sign it with the newest on the way out. */
+	resign: boolean;
+	token: string | null;
+	regenerate: boolean;
+	destroyed: boolean;
+	committed: boolean;
+}
+
+/** Internal key of a session's state; not exported from the package entry. */
+export const STATE: unique symbol = Symbol("sess.state");
+
+/** One-shot messages: `set` now, `take` on a later (or the same) request, then gone. */
+export interface Flash<F> {
+	/** Queues a message for the next read. */
+	set<K extends keyof F & string>(key: K, value: Exclude<F[K], undefined>): void;
+	/** Returns the message and removes it, so it is seen exactly once. */
+	take<K extends keyof F & string>(key: K): F[K] | undefined;
+}
+
+/** The session a handler sees. Generated code subclasses it with one typed accessor per field. */
+export class Session<D extends object, F extends object = Record<never, never>> {
+	readonly [STATE]: SessionState;
+	readonly #runtime: SessionRuntime;
+	readonly #flash: Flash<F>;
+
+	/** Built by the manager; handlers get sessions from `load()`. */
+	constructor(runtime: SessionRuntime, state: SessionState) {
+		this.#runtime = runtime;
+		this[STATE] = state;
+		this.#flash = {
+			set: (key, value) => {
+				const problem = runtime.flashChecks.get(key)?.(value) ?? "is not a flash field";
+				if (problem !== null) throw new InvalidDataError(`flash.${key}`, problem);
+				state.flash[key] = deepFreeze(value);
+				state.flashDirty = true;
+			},
+			take: (key) => {
+				const value = state.flash[key] as F[typeof key] | undefined;
+				if (value !== undefined) {
+					delete state.flash[key];
+					state.flashDirty = true;
+				}
+				return value;
+			},
+		};
+	}
+
+	/** True until the session has been stored (a visitor who has not written anything yet). */
+	get isNew(): boolean {
+		return this[STATE].row === null;
+	}
+
+	/** True after `destroy()`. */
+	get isDestroyed(): boolean {
+		return this[STATE].destroyed;
+	}
+
+	/** When the session was created, or null if it is new. */
+	get createdAt(): Date | null {
+		const row = this[STATE].row;
+		return row === null ? null : new Date(row.createdAt);
+	}
+
+	/** When the server last recorded activity, or null if new. */
+	get lastSeenAt(): Date | null {
+		const row = this[STATE].row;
+		return row === null ? null : new Date(row.lastSeenAt);
+	}
+
+	/** The nearer of the idle and absolute deadlines, or null if new. */
+	get expiresAt(): Date | null {
+		const row = this[STATE].row;
+		return row === null ? null : new Date(Math.min(row.idleExpiresAt, row.absoluteExpiresAt));
+	}
+
+	/** One-shot messages. */
+	get flash(): Flash<F> {
+		return this.#flash;
+	}
+
+	/** True when commit has something to write. */
+	get changed(): boolean {
+		const s = this[STATE];
+		return s.dirty.size > 0 || s.flashDirty || s.regenerate || s.destroyed;
+	}
+
+	/** Issues a new ID on commit and kills the old one at once (call on login and privilege change). */
+	regenerate(): void {
+		this[STATE].regenerate = true;
+	}
+
+	/** Logs out: commit deletes the session from the store and clears the cookie. */
+	destroy(): void {
+		this[STATE].destroyed = true;
+	}
+
+	/** A plain snapshot of the data, for logging or rendering. */
+	toJSON(): D {
+		return { ...this[STATE].data } as D;
+	}
+
+	/** Reads one field; values are frozen, so changes must go through assignment. */
+	protected read<K extends keyof D & string>(key: K): D[K] {
+		return this[STATE].data[key] as D[K];
+	}
+
+	/** Validates and assigns one field; a `rotate` field that changes makes commit regenerate the ID. */
+	protected write<K extends keyof D & string>(key: K, value: D[K]): void {
+		const state = this[STATE];
+		if (state.destroyed) throw new InvalidDataError(`data.${key}`, "the session was destroyed in this request");
+		const check = this.#runtime.checks.get(key);
+		if (check === undefined) throw new InvalidDataError(`data.${key}`, "is not a field of the schema");
+		const problem = value !== undefined ? check(value) : this.#runtime.optionalFields.has(key) ? null : "is required";
+		if (problem !== null) throw new InvalidDataError(`data.${key}`, problem);
+		if (Object.is(state.data[key], value)) return;
+		if (value === undefined) delete state.data[key];
+		else state.data[key] = deepFreeze(value);
+		state.dirty.add(key);
+		if (this.#runtime.rotateFields.has(key)) state.regenerate = true;
+	}
+}
+
+/** Freezes arrays and plain objects all the way down so in-place edits fail loudly instead of being lost. */
+export function deepFreeze<T>(value: T): T {
+	if (typeof value === "object" && value !== null && !Object.isFrozen(value) && !(value instanceof Date)) {
+		Object.freeze(value);
+		for (const v of Object.values(value)) deepFreeze(v);
+	}
+	return value;
+}

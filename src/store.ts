@@ -1,0 +1,56 @@
+/** A value or a promise of it: in-process stores answer synchronously and skip a microtask. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** A promoted column's value as stored. */
+export type ColumnValue = string | number | boolean | null;
+
+/** One row of the session table, as every store keeps it. Times are milliseconds since the epoch. */
+export interface StoredSession {
+	/** Hex SHA-256 of the token; the token itself is never stored. */
+	id: string;
+	/** Set on an ID retired by periodic rotation: it still resolves to this row until `idleExpiresAt`. */
+	successorId: string | null;
+	/** Compare-and-set counter, bumped by every data write. */
+	version: number;
+	/** Codec bytes (empty on a successor alias). */
+	data: Uint8Array;
+	/** When the session was first created (kept across rotations). */
+	createdAt: number;
+	/** When this ID was issued. */
+	rotatedAt: number;
+	lastSeenAt: number;
+	/** Never later than `absoluteExpiresAt`. */
+	idleExpiresAt: number;
+	absoluteExpiresAt: number;
+	/** Promoted columns by SQL column name. */
+	columns: Record<string, ColumnValue>;
+}
+
+/**
+ * Where sessions live. Every method is atomic on its own; the manager builds compare-and-set,
+ * rotation with grace and revocation on top. Implementations: memory, SQLite (and later SQL servers, Redis).
+ */
+export interface Store {
+	/** The row under this ID, alias rows included; expiry is the manager's call, not the store's. */
+	get(id: string): Awaitable<StoredSession | null>;
+	/** Inserts a new row. */
+	create(session: StoredSession): Awaitable<void>;
+	/** Replaces data, columns, times and version if the stored version is `expectedVersion`; false otherwise. */
+	update(session: StoredSession, expectedVersion: number): Awaitable<boolean>;
+	/** Slides the idle deadline of a live row without bumping its version. */
+	touch(id: string, lastSeenAt: number, idleExpiresAt: number): Awaitable<void>;
+	/**
+	 * Atomically retires `id` (still at `expectedVersion`, not yet rotated) in favour of `next`:
+	 * with `graceUntil`, `id` becomes an alias of `next` until then; with null, `id` and its aliases die at once.
+	 * False when another request rotated, wrote or destroyed it first.
+	 */
+	rotate(id: string, expectedVersion: number, next: StoredSession, graceUntil: number | null): Awaitable<boolean>;
+	/** Deletes the row and every alias pointing at it. */
+	destroy(id: string): Awaitable<void>;
+	/** Live rows (aliases excluded) whose promoted column holds `value`. */
+	list(column: string, value: ColumnValue): Awaitable<StoredSession[]>;
+	/** Deletes rows (and their aliases) whose column holds `value`, except `exceptId`; returns how many sessions. */
+	revoke(column: string, value: ColumnValue, exceptId?: string): Awaitable<number>;
+	/** Deletes up to `limit` rows whose deadline passed before `now`; returns how many. */
+	prune(now: number, limit?: number): Awaitable<number>;
+}

@@ -1,0 +1,130 @@
+import type { ColumnValue, Store, StoredSession } from "../store.ts";
+
+/**
+ * An in-process store for tests and single-process development. Every method runs synchronously,
+ * so each is atomic with respect to other requests of the same process.
+ */
+export class MemoryStore implements Store {
+	private readonly rows = new Map<string, StoredSession>();
+	/** column → value → ids, so list and revoke do not scan every session. */
+	private readonly index = new Map<string, Map<ColumnValue, Set<string>>>();
+	/** successor id → alias ids, so destroying a session kills its grace aliases too. */
+	private readonly aliases = new Map<string, Set<string>>();
+
+	/** Number of rows held, aliases included. */
+	get size(): number {
+		return this.rows.size;
+	}
+
+	get(id: string): StoredSession | null {
+		const row = this.rows.get(id);
+		return row === undefined ? null : copy(row);
+	}
+
+	create(session: StoredSession): void {
+		if (this.rows.has(session.id)) throw new Error("session id collision");
+		this.put(copy(session));
+	}
+
+	update(session: StoredSession, expectedVersion: number): boolean {
+		const row = this.rows.get(session.id);
+		if (row === undefined || row.successorId !== null || row.version !== expectedVersion) return false;
+		this.remove(row.id);
+		this.put(copy(session));
+		return true;
+	}
+
+	touch(id: string, lastSeenAt: number, idleExpiresAt: number): void {
+		const row = this.rows.get(id);
+		if (row === undefined || row.successorId !== null) return;
+		row.lastSeenAt = lastSeenAt;
+		row.idleExpiresAt = idleExpiresAt;
+	}
+
+	rotate(id: string, expectedVersion: number, next: StoredSession, graceUntil: number | null): boolean {
+		const row = this.rows.get(id);
+		if (row === undefined || row.successorId !== null || row.version !== expectedVersion) return false;
+		if (graceUntil === null) this.destroy(id);
+		else {
+			this.remove(id);
+			this.put({ ...row, successorId: next.id, data: new Uint8Array(0), idleExpiresAt: graceUntil });
+		}
+		this.put(copy(next));
+		return true;
+	}
+
+	destroy(id: string): void {
+		for (const alias of this.aliases.get(id) ?? []) this.remove(alias);
+		this.aliases.delete(id);
+		this.remove(id);
+	}
+
+	list(column: string, value: ColumnValue): StoredSession[] {
+		const out: StoredSession[] = [];
+		for (const id of this.index.get(column)?.get(value) ?? []) {
+			const row = this.rows.get(id);
+			if (row !== undefined && row.successorId === null) out.push(copy(row));
+		}
+		return out;
+	}
+
+	revoke(column: string, value: ColumnValue, exceptId?: string): number {
+		let count = 0;
+		for (const row of this.list(column, value)) {
+			if (row.id === exceptId) continue;
+			this.destroy(row.id);
+			count++;
+		}
+		return count;
+	}
+
+	prune(now: number, limit = Infinity): number {
+		let count = 0;
+		for (const row of [...this.rows.values()]) {
+			if (count >= limit) break;
+			if (row.idleExpiresAt <= now || row.absoluteExpiresAt <= now) {
+				this.remove(row.id);
+				count++;
+			}
+		}
+		return count;
+	}
+
+	private put(row: StoredSession): void {
+		this.rows.set(row.id, row);
+		for (const [column, value] of Object.entries(row.columns)) {
+			let byValue = this.index.get(column);
+			if (byValue === undefined) this.index.set(column, (byValue = new Map()));
+			let ids = byValue.get(value);
+			if (ids === undefined) byValue.set(value, (ids = new Set()));
+			ids.add(row.id);
+		}
+		if (row.successorId !== null) {
+			let set = this.aliases.get(row.successorId);
+			if (set === undefined) this.aliases.set(row.successorId, (set = new Set()));
+			set.add(row.id);
+		}
+	}
+
+	private remove(id: string): void {
+		const row = this.rows.get(id);
+		if (row === undefined) return;
+		this.rows.delete(id);
+		for (const [column, value] of Object.entries(row.columns)) {
+			const byValue = this.index.get(column);
+			const ids = byValue?.get(value);
+			ids?.delete(id);
+			if (ids?.size === 0) byValue?.delete(value);
+		}
+		if (row.successorId !== null) {
+			const set = this.aliases.get(row.successorId);
+			set?.delete(id);
+			if (set?.size === 0) this.aliases.delete(row.successorId);
+		}
+	}
+}
+
+/** Rows are copied in and out so callers can never mutate what the store holds. */
+function copy(row: StoredSession): StoredSession {
+	return { ...row, columns: { ...row.columns } };
+}

@@ -1,0 +1,157 @@
+import type { Database, Statement } from "bun:sqlite";
+import type { TableModel } from "../../schema/model.ts";
+import type { ColumnValue, Store, StoredSession } from "../store.ts";
+
+/** Options of the SQLite store; the table itself comes from `sess migrate`, never from start-up code. */
+export interface SQLiteStoreOptions {
+	table: TableModel;
+	/** How long a writer waits for another process's lock before failing; default 5000 ms. */
+	busyTimeoutMs?: number;
+}
+
+type Row = {
+	id: string;
+	successor_id: string | null;
+	version: number;
+	data: Uint8Array;
+	created_at: number;
+	rotated_at: number;
+	last_seen_at: number;
+	idle_expires_at: number;
+	absolute_expires_at: number;
+	[column: string]: unknown;
+};
+
+const FIXED = ["id", "successor_id", "version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at"];
+/** Rows deleted per statement by prune and revoke, so no single statement holds the write lock long. */
+const BATCH = 500;
+
+/** Sessions in a SQLite database through `bun:sqlite`, with WAL and cached prepared statements. */
+export class SQLiteStore implements Store {
+	private readonly table: TableModel;
+	private readonly q: Record<"get" | "insert" | "update" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
+	private readonly db: Database;
+	private readonly rotateTx: (id: string, version: number, next: StoredSession, graceUntil: number | null) => boolean;
+
+	/** Wraps an open database whose session table was created by the generated migrations. */
+	constructor(db: Database, options: SQLiteStoreOptions) {
+		this.db = db;
+		this.table = options.table;
+		db.run("PRAGMA journal_mode = WAL");
+		db.run("PRAGMA synchronous = NORMAL");
+		db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+		const t = quote(this.table.name);
+		const promoted = this.table.columns.map((c) => c.name);
+		const all = [...FIXED, ...promoted].map(quote);
+		const updated = ["version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at", ...promoted].map(quote);
+		this.q = {
+			get: db.prepare(`SELECT ${all.join(", ")} FROM ${t} WHERE "id" = ?`),
+			insert: db.prepare(`INSERT INTO ${t} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")})`),
+			update: db.prepare(`UPDATE ${t} SET ${updated.map((c) => `${c} = ?`).join(", ")} WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`),
+			touch: db.prepare(`UPDATE ${t} SET "last_seen_at" = ?, "idle_expires_at" = ? WHERE "id" = ? AND "successor_id" IS NULL`),
+			alias: db.prepare(`UPDATE ${t} SET "successor_id" = ?, "data" = x'', "idle_expires_at" = ? WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`),
+			kill: db.prepare(`DELETE FROM ${t} WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`),
+			killAliases: db.prepare(`DELETE FROM ${t} WHERE "successor_id" = ?`),
+			destroy: db.prepare(`DELETE FROM ${t} WHERE "id" = ? OR "successor_id" = ?`),
+			prune: db.prepare(`DELETE FROM ${t} WHERE "id" IN (SELECT "id" FROM ${t} WHERE "idle_expires_at" <= ? OR "absolute_expires_at" <= ? LIMIT ?)`),
+		};
+		const tx = db.transaction((id: string, version: number, next: StoredSession, graceUntil: number | null): boolean => {
+			const changed = graceUntil === null ? this.q.kill.run(id, version).changes : this.q.alias.run(next.id, graceUntil, id, version).changes;
+			if (changed !== 1) return false;
+			if (graceUntil === null) this.q.killAliases.run(id);
+			this.q.insert.run(...this.values(next));
+			return true;
+		});
+		// IMMEDIATE takes the write lock up front, so two processes cannot both pass the check.
+		this.rotateTx = (id, version, next, graceUntil) => tx.immediate(id, version, next, graceUntil);
+	}
+
+	get(id: string): StoredSession | null {
+		const row = this.q.get.get(id) as Row | null;
+		return row === null ? null : this.fromRow(row);
+	}
+
+	create(session: StoredSession): void {
+		this.q.insert.run(...this.values(session));
+	}
+
+	update(session: StoredSession, expectedVersion: number): boolean {
+		const s = session;
+		const params = [s.version, s.data, s.createdAt, s.rotatedAt, s.lastSeenAt, s.idleExpiresAt, s.absoluteExpiresAt, ...this.columnValues(s), s.id, expectedVersion];
+		return this.q.update.run(...params).changes === 1;
+	}
+
+	touch(id: string, lastSeenAt: number, idleExpiresAt: number): void {
+		this.q.touch.run(lastSeenAt, idleExpiresAt, id);
+	}
+
+	rotate(id: string, expectedVersion: number, next: StoredSession, graceUntil: number | null): boolean {
+		return this.rotateTx(id, expectedVersion, next, graceUntil);
+	}
+
+	destroy(id: string): void {
+		this.q.destroy.run(id, id);
+	}
+
+	list(column: string, value: ColumnValue): StoredSession[] {
+		const rows = this.db
+			.query(`SELECT ${[...FIXED, ...this.table.columns.map((c) => c.name)].map(quote).join(", ")} FROM ${quote(this.table.name)} WHERE ${this.column(column)} = ? AND "successor_id" IS NULL`)
+			.all(toSQL(value)) as Row[];
+		return rows.map((r) => this.fromRow(r));
+	}
+
+	revoke(column: string, value: ColumnValue, exceptId?: string): number {
+		const t = quote(this.table.name);
+		const where = `${this.column(column)} = ? AND "successor_id" IS NULL AND "id" IS NOT ?`;
+		const v = toSQL(value);
+		const except = exceptId ?? null;
+		return this.db.transaction(() => {
+			this.db.query(`DELETE FROM ${t} WHERE "successor_id" IN (SELECT "id" FROM ${t} WHERE ${where})`).run(v, except);
+			return this.db.query(`DELETE FROM ${t} WHERE ${where}`).run(v, except).changes;
+		}).immediate();
+	}
+
+	prune(now: number, limit = Infinity): number {
+		let total = 0;
+		while (total < limit) {
+			const changes = this.q.prune.run(now, now, Math.min(BATCH, limit - total)).changes;
+			total += changes;
+			if (changes < BATCH) break;
+		}
+		return total;
+	}
+
+	private column(name: string): string {
+		if (!this.table.columns.some((c) => c.name === name)) throw new TypeError(`"${name}" is not a promoted column of ${this.table.name}.`);
+		return quote(name);
+	}
+
+	private columnValues(s: StoredSession): (string | number | null)[] {
+		return this.table.columns.map((c) => toSQL(s.columns[c.name] ?? null));
+	}
+
+	private values(s: StoredSession): (string | number | null | Uint8Array)[] {
+		return [s.id, s.successorId, s.version, s.data, s.createdAt, s.rotatedAt, s.lastSeenAt, s.idleExpiresAt, s.absoluteExpiresAt, ...this.columnValues(s)];
+	}
+
+	private fromRow(row: Row): StoredSession {
+		const columns: Record<string, ColumnValue> = {};
+		for (const c of this.table.columns) {
+			const v = row[c.name] as string | number | null;
+			columns[c.name] = c.type === "boolean" && v !== null ? v === 1 : v;
+		}
+		return {
+			id: row.id, successorId: row.successor_id, version: row.version, data: row.data, createdAt: row.created_at,
+			rotatedAt: row.rotated_at, lastSeenAt: row.last_seen_at, idleExpiresAt: row.idle_expires_at,
+			absoluteExpiresAt: row.absolute_expires_at, columns,
+		};
+	}
+}
+
+function toSQL(value: ColumnValue): string | number | null {
+	return typeof value === "boolean" ? (value ? 1 : 0) : value;
+}
+
+function quote(identifier: string): string {
+	return `"${identifier.replaceAll('"', '""')}"`;
+}

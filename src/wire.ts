@@ -1,0 +1,198 @@
+import { DecodeError } from "./errors.ts";
+
+/** Wire types of a tagged field, protobuf-style, so unknown fields can be skipped. */
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_BYTES = 2;
+export const WIRE_NULL = 3;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** A growable byte buffer with varint, zigzag, float64 and UTF-8 writers. */
+export class Writer {
+	private buf = new Uint8Array(128);
+	private view = new DataView(this.buf.buffer);
+	length = 0;
+
+	private reserve(n: number): void {
+		if (this.length + n <= this.buf.length) return;
+		let size = this.buf.length * 2;
+		while (size < this.length + n) size *= 2;
+		const next = new Uint8Array(size);
+		next.set(this.buf.subarray(0, this.length));
+		this.buf = next;
+		this.view = new DataView(next.buffer);
+	}
+
+	byte(b: number): void {
+		this.reserve(1);
+		this.buf[this.length++] = b;
+	}
+
+	/** An unsigned integer up to 2^53 - 1. */
+	varint(v: number): void {
+		this.reserve(8);
+		while (v >= 0x80) {
+			this.buf[this.length++] = (v % 0x80) | 0x80;
+			v = Math.floor(v / 0x80);
+		}
+		this.buf[this.length++] = v;
+	}
+
+	/** A safe integer, zigzag-mapped so small negatives stay short. */
+	zigzag(v: number): void {
+		if (v >= -0x40000000 && v < 0x40000000) {
+			this.varint(((v << 1) ^ (v >> 31)) >>> 0);
+			return;
+		}
+		// Beyond 31 bits the doubled value may not fit a double exactly: go through BigInt.
+		const b = BigInt(v);
+		let z = b >= 0n ? b << 1n : (-b << 1n) - 1n;
+		this.reserve(9);
+		while (z >= 0x80n) {
+			this.buf[this.length++] = Number(z & 0x7fn) | 0x80;
+			z >>= 7n;
+		}
+		this.buf[this.length++] = Number(z);
+	}
+
+	float64(v: number): void {
+		this.reserve(8);
+		this.view.setFloat64(this.length, v, true);
+		this.length += 8;
+	}
+
+	bytes(b: Uint8Array): void {
+		this.varint(b.length);
+		this.reserve(b.length);
+		this.buf.set(b, this.length);
+		this.length += b.length;
+	}
+
+	string(s: string): void {
+		// Worst case is 3 bytes per UTF-16 unit; encode in place to avoid a temporary array.
+		const max = s.length * 3;
+		const lenBytes = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : 5;
+		this.reserve(lenBytes + max);
+		const start = this.length + lenBytes;
+		const { written } = encoder.encodeInto(s, this.buf.subarray(start));
+		const actualLenBytes = written < 0x80 ? 1 : written < 0x4000 ? 2 : written < 0x200000 ? 3 : 5;
+		if (actualLenBytes !== lenBytes) this.buf.copyWithin(this.length + actualLenBytes, start, start + written);
+		this.varint(written);
+		this.length += written;
+	}
+
+	/** Writes `body` into a nested length-delimited frame. */
+	frame(body: (w: Writer) => void): void {
+		const inner = new Writer();
+		body(inner);
+		this.bytes(inner.finish());
+	}
+
+	finish(): Uint8Array {
+		return this.buf.slice(0, this.length);
+	}
+}
+
+/** A bounds-checked reader; every malformed input throws `DecodeError`, never anything else. */
+export class Reader {
+	pos: number;
+	readonly end: number;
+	private readonly buf: Uint8Array;
+	private view: DataView | undefined;
+
+	constructor(buf: Uint8Array, start = 0, end = buf.length) {
+		this.buf = buf;
+		this.pos = start;
+		this.end = end;
+	}
+
+	get done(): boolean {
+		return this.pos >= this.end;
+	}
+
+	byte(): number {
+		if (this.pos >= this.end) throw new DecodeError("truncated input");
+		return this.buf[this.pos++] as number;
+	}
+
+	varint(): number {
+		let result = 0;
+		let scale = 1;
+		for (let i = 0; i < 8; i++) {
+			const b = this.byte();
+			result += (b & 0x7f) * scale;
+			if ((b & 0x80) === 0) {
+				if (!Number.isSafeInteger(result)) throw new DecodeError("varint out of range");
+				if (b === 0 && i > 0) throw new DecodeError("non-canonical varint");
+				return result;
+			}
+			scale *= 0x80;
+		}
+		throw new DecodeError("varint too long");
+	}
+
+	zigzag(): number {
+		let len = 0;
+		for (;;) {
+			if (this.pos + len >= this.end) throw new DecodeError("truncated input");
+			const b = this.buf[this.pos + len++] as number;
+			if ((b & 0x80) === 0) break;
+			if (len >= 9) throw new DecodeError("varint too long");
+		}
+		if (len <= 4) {
+			const z = this.varint();
+			return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+		}
+		// Past 28 bits the zigzag value may exceed 2^53: decode it exactly with BigInt.
+		let z = 0n;
+		let shift = 0n;
+		for (let i = 0; i < len; i++) {
+			const b = this.buf[this.pos++] as number;
+			z |= BigInt(b & 0x7f) << shift;
+			shift += 7n;
+		}
+		if (this.buf[this.pos - 1] === 0) throw new DecodeError("non-canonical varint");
+		const n = Number(z & 1n ? -((z + 1n) >> 1n) : z >> 1n);
+		if (!Number.isSafeInteger(n)) throw new DecodeError("integer out of range");
+		return n;
+	}
+
+	float64(): number {
+		if (this.pos + 8 > this.end) throw new DecodeError("truncated input");
+		this.view ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+		const v = this.view.getFloat64(this.pos, true);
+		this.pos += 8;
+		return v;
+	}
+
+	/** Reads a length prefix and returns a reader over exactly that many bytes. */
+	sub(): Reader {
+		const len = this.varint();
+		if (len > this.end - this.pos) throw new DecodeError("length beyond end of input");
+		const r = new Reader(this.buf, this.pos, this.pos + len);
+		this.pos += len;
+		return r;
+	}
+
+	string(): string {
+		const len = this.varint();
+		if (len > this.end - this.pos) throw new DecodeError("length beyond end of input");
+		const start = this.pos;
+		this.pos += len;
+		try {
+			return decoder.decode(this.buf.subarray(start, start + len));
+		} catch {
+			throw new DecodeError("invalid UTF-8");
+		}
+	}
+
+	/** Skips one value of the given wire type. */
+	skip(wire: number): void {
+		if (wire === WIRE_VARINT) this.zigzag();
+		else if (wire === WIRE_FIXED64) this.float64();
+		else if (wire === WIRE_BYTES) this.sub();
+		else if (wire !== WIRE_NULL) throw new DecodeError(`unknown wire type ${wire}`);
+	}
+}
