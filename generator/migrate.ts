@@ -59,19 +59,20 @@ export async function applyMigrations(
 	const lockName = `sess:${options.migrationsTable ?? "__drizzle_migrations"}`;
 	let current: string | undefined;
 	try {
-		if (db.dialect === "postgres") {
-			await db.exec(`CREATE SCHEMA IF NOT EXISTS ${quote(db.dialect, options.migrationsSchema ?? "drizzle")}`);
-		}
-		await db.exec(createTable(db.dialect, table));
 		return await db.transaction(async (tx) => {
-			// Serialise concurrent migrators (several app instances starting at once).
-			if (db.dialect === "postgres") await tx.exec(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
-			// MySQL commits implicitly after every DDL statement, so only a session-level lock holds throughout.
+			// Serialise concurrent migrators (several app instances starting at once) before anything else,
+			// as even CREATE ... IF NOT EXISTS fails when two run at the same time. SQLite's target begins
+			// IMMEDIATE; MySQL commits after every DDL statement, so only a session-level lock holds throughout.
+			if (db.dialect === "postgres") await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [lockName]);
 			if (db.dialect === "mysql") {
 				const [lock] = await tx.query("SELECT GET_LOCK(?, 60) AS got", [lockName]);
 				if (Number(lock?.["got"]) !== 1) throw new Error(`another migrator held lock "${lockName}" for 60 s`);
 			}
 			try {
+				if (db.dialect === "postgres") {
+					await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${quote(db.dialect, options.migrationsSchema ?? "drizzle")}`);
+				}
+				await tx.exec(createTable(db.dialect, table));
 				const [last] = await tx.query(`SELECT id, hash, created_at FROM ${table} ORDER BY created_at DESC LIMIT 1`);
 				const lastWhen = last === undefined ? undefined : Number(last["created_at"]);
 				const applied: string[] = [];
@@ -91,10 +92,10 @@ export async function applyMigrations(
 	} catch (cause) {
 		if (cause instanceof SessError) throw cause;
 		const where = current === undefined ? "" : ` in ${current}.sql`;
-		const mysql = db.dialect === "mysql" ? " MySQL cannot roll back DDL, so check which statements already ran." : "";
+		const partial = db.dialect === "mysql" ? " MySQL cannot roll back DDL, so check which statements already ran." : "";
 		throw new SessError(
 			"migration_failed",
-			`Applying ${db.dialect} migrations failed${where}: ${cause instanceof Error ? cause.message : String(cause)}.${mysql} Fix the database or the migration, then run the migrator again.`,
+			`Applying ${db.dialect} migrations failed${where}: ${cause instanceof Error ? cause.message : String(cause)}.${partial} Fix the database or the migration, then run the migrator again.`,
 			{ cause },
 		);
 	}

@@ -55,7 +55,8 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		this[STATE] = state;
 		this.#flash = {
 			set: (key, value) => {
-				const problem = runtime.flashChecks.get(key)?.(value) ?? "is not a flash field";
+				const check = runtime.flashChecks.get(key);
+				const problem = check === undefined ? "is not a flash field" : check(value);
 				if (problem !== null) throw new InvalidDataError(`flash.${key}`, problem);
 				state.flash[key] = deepFreeze(value);
 				state.flashDirty = true;

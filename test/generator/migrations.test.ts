@@ -144,12 +144,15 @@ describe("applyMigrations (sqlite)", () => {
 		db.close();
 	});
 
-	test("a failing migration rolls back and reports migration_failed", async () => {
-		const [f1] = await evolve("sqlite", v1);
+	test("a failing migration rolls back every pending one and reports migration_failed", async () => {
+		const [, f2] = await evolve("sqlite", v1, v2);
 		const db = new Database(":memory:");
-		db.run("CREATE TABLE sessions (id text)");
-		await expect(applyMigrations(sqliteTarget(db), f1 ?? empty())).rejects.toMatchObject({ code: "migration_failed" });
-		expect(db.query("SELECT count(*) AS n FROM __drizzle_migrations").get()).toEqual({ n: 0 });
+		// 0001 adds `role`, then fails to create its index because the name is taken.
+		db.run("CREATE TABLE other (x text); CREATE INDEX sessions_role_idx ON other (x)");
+		const failure = applyMigrations(sqliteTarget(db), f2 ?? empty());
+		await expect(failure).rejects.toMatchObject({ code: "migration_failed", message: expect.stringMatching(/in 0001_[0-9a-f]{8}\.sql/) });
+		const tables = db.query<{ name: string }, []>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
+		expect(tables).toEqual([{ name: "other" }]);
 		db.close();
 	});
 
@@ -178,10 +181,10 @@ describe("applyMigrations (sqlite)", () => {
 		migrate(drizzle({ client: db2 }), { migrationsFolder: first });
 		expect((await applyMigrations(sqliteTarget(db2), f2 ?? empty())).applied).toHaveLength(1);
 		expect(await applyMigrations(sqliteTarget(db2), f2 ?? empty())).toEqual({ applied: [] });
-		const hashes = db2.query<{ hash: string }, []>("SELECT hash FROM __drizzle_migrations ORDER BY id").all();
+		const hashes = db2.query<{ hash: string }, []>("SELECT hash FROM __drizzle_migrations ORDER BY created_at").all();
 		const db3 = new Database(":memory:");
 		migrate(drizzle({ client: db3 }), { migrationsFolder: dir });
-		expect(db3.query<{ hash: string }, []>("SELECT hash FROM __drizzle_migrations ORDER BY id").all()).toEqual(hashes);
+		expect(db3.query<{ hash: string }, []>("SELECT hash FROM __drizzle_migrations ORDER BY created_at").all()).toEqual(hashes);
 		db2.close();
 		db3.close();
 	});
@@ -245,7 +248,13 @@ describe("applyMigrations on servers", async () => {
 					)
 				).map((r: { c: string }) => r.c);
 			try {
-				expect(await applyMigrations(target, f1 ?? empty(), options)).toEqual({ applied: ["0000_init"] });
+				// Two app instances starting at once: exactly one applies.
+				const other = new Bun.SQL(url);
+				const racing = await Promise.all([
+					applyMigrations(target, f1 ?? empty(), options),
+					applyMigrations(bunSQLTarget(other, dialect), f1 ?? empty(), options),
+				]).finally(() => other.close());
+				expect(racing.flatMap((r) => r.applied)).toEqual(["0000_init"]);
 				expect(await columns()).toEqual([...CORE_COLUMNS, "user_id"]);
 				expect(await applyMigrations(target, f1 ?? empty(), options)).toEqual({ applied: [] });
 				await sql.unsafe(

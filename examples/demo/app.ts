@@ -1,0 +1,120 @@
+import * as z from "zod";
+import { InvalidDataError } from "sess";
+import { sessionRoutes } from "sess/adapters/bun";
+import type { Session, Sessions } from "./src/generated/session.ts";
+import { PAGE } from "./page.ts";
+
+const Login = z.object({ userId: z.string().min(1).max(64) });
+const CartItem = z.object({ item: z.int().min(0) });
+const FlashBody = z.object({ message: z.string().min(1).max(500) });
+
+function json(body: unknown, status = 200): Response {
+	return Response.json(body, { status });
+}
+
+function problem(status: number, error: string): Response {
+	return json({ error }, status);
+}
+
+/** Parses a JSON body against a schema; null plus a 400 response when it does not fit. */
+async function readBody<T>(request: Request, schema: z.ZodType<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
+	let raw: unknown;
+	try {
+		raw = await request.json();
+	} catch {
+		return { ok: false, response: problem(400, "The body must be JSON.") };
+	}
+	const parsed = schema.safeParse(raw);
+	if (!parsed.success) {
+		const first = parsed.error.issues[0];
+		const where = first === undefined || first.path.length === 0 ? "body" : first.path.join(".");
+		return { ok: false, response: problem(400, `${where}: ${first?.message ?? "invalid"}`) };
+	}
+	return { ok: true, value: parsed.data };
+}
+
+/** What `GET /api/session` shows; reading it consumes the flash message. */
+function view(session: Session): Record<string, unknown> {
+	return {
+		userId: session.userId ?? null,
+		role: session.role,
+		cart: session.cart,
+		theme: session.theme ?? null,
+		flash: session.flash.take("message") ?? null,
+	};
+}
+
+/** The demo's routes, for `Bun.serve({ routes })`; the session manager is passed in so tests can use any store and clock. */
+export function createDemoRoutes(sessions: Sessions) {
+	return sessionRoutes(sessions, {
+		"/": {
+			GET: () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }),
+		},
+		"/api/session": {
+			GET: (_request, session) => json(view(session)),
+		},
+		"/api/login": {
+			POST: async (request, session) => {
+				const body = await readBody(request, Login);
+				if (!body.ok) return body.response;
+				// userId and role are `rotate` fields: commit issues a new session ID and kills the old one.
+				session.userId = body.value.userId;
+				session.role = "user";
+				return json({ userId: session.userId, role: session.role });
+			},
+		},
+		"/api/promote": {
+			POST: (_request, session) => {
+				if (session.userId === undefined) return problem(403, "Log in first.");
+				session.role = "admin";
+				return json({ userId: session.userId, role: session.role });
+			},
+		},
+		"/api/cart": {
+			POST: async (request, session) => {
+				const body = await readBody(request, CartItem);
+				if (!body.ok) return body.response;
+				try {
+					session.cart = [...session.cart, body.value.item];
+				} catch (e) {
+					if (e instanceof InvalidDataError) return problem(400, "The cart is full (50 items at most).");
+					throw e;
+				}
+				return json({ cart: session.cart });
+			},
+		},
+		"/api/flash": {
+			POST: async (request, session) => {
+				const body = await readBody(request, FlashBody);
+				if (!body.ok) return body.response;
+				session.flash.set("message", body.value.message);
+				return json({ ok: true });
+			},
+		},
+		"/api/logout": {
+			POST: (_request, session) => {
+				session.destroy();
+				return json({ ok: true });
+			},
+		},
+		"/api/sessions": {
+			GET: async (_request, session) => {
+				if (session.userId === undefined) return problem(401, "Log in first.");
+				const list = await sessions.list("userId", session.userId, { current: session });
+				return json(list.map((s) => ({ created: s.createdAt.toISOString(), lastSeen: s.lastSeenAt.toISOString(), current: s.current })));
+			},
+		},
+		"/api/sessions/revoke-others": {
+			POST: async (_request, session) => {
+				if (session.userId === undefined) return problem(401, "Log in first.");
+				const revoked = await sessions.revoke("userId", session.userId, { except: session });
+				return json({ revoked });
+			},
+		},
+	});
+}
+
+/** Anything outside the route table. */
+export function notFound(): Response {
+	return problem(404, "Not found.");
+}

@@ -1,0 +1,48 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { Keyring, type Duration } from "sess";
+
+/** The demo's settings, read from the environment once at start. */
+export interface DemoConfig {
+	db: string;
+	port: number;
+	keyring: Keyring;
+	/** Set when no SESS_KEYS was given and a development key file is in use. */
+	devKeyFile: string | null;
+	expiry: { idle?: Duration; absolute?: Duration };
+	rotation: { every?: Duration; grace?: Duration };
+}
+
+/** Reads `SESS_DB`, `SESS_KEYS`, `PORT` and the duration overrides; throws `WeakKeyError` / `ConfigError` on bad values. */
+export function readDemoConfig(env: Record<string, string | undefined>, devKeyFile: string, defaultDb: string): DemoConfig {
+	let keys = env.SESS_KEYS?.trim() ?? "";
+	let usedDevKey: string | null = null;
+	if (keys === "") {
+		// Development only: a random key kept in a git-ignored file, so restarts keep sessions alive.
+		if (!existsSync(devKeyFile)) {
+			writeFileSync(devKeyFile, `${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}\n`, { mode: 0o600 });
+		}
+		keys = readFileSync(devKeyFile, "utf8").trim();
+		usedDevKey = devKeyFile;
+	}
+	const duration = (name: string): Duration | undefined => (env[name] === undefined || env[name] === "" ? undefined : (env[name] as Duration));
+	const port = Number(env.PORT ?? 3000);
+	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be a TCP port number, not "${env.PORT}".`);
+	const expiry: DemoConfig["expiry"] = {};
+	const rotation: DemoConfig["rotation"] = {};
+	const idle = duration("SESS_IDLE");
+	const absolute = duration("SESS_ABSOLUTE");
+	const every = duration("SESS_ROTATE_EVERY");
+	const grace = duration("SESS_GRACE");
+	if (idle !== undefined) expiry.idle = idle;
+	if (absolute !== undefined) expiry.absolute = absolute;
+	if (every !== undefined) rotation.every = every;
+	if (grace !== undefined) rotation.grace = grace;
+	return {
+		db: env.SESS_DB === undefined || env.SESS_DB === "" ? defaultDb : env.SESS_DB,
+		port,
+		keyring: Keyring.fromString(keys),
+		devKeyFile: usedDevKey,
+		expiry,
+		rotation,
+	};
+}
