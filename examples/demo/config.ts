@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { Keyring, type Duration } from "sess";
+import { Keyring, parseDuration, type Duration } from "sess";
 
 /** The demo's settings, read from the environment once at start. */
 export interface DemoConfig {
@@ -24,7 +24,11 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 		keys = readFileSync(devKeyFile, "utf8").trim();
 		usedDevKey = devKeyFile;
 	}
-	const duration = (name: string): Duration | undefined => (env[name] === undefined || env[name] === "" ? undefined : (env[name] as Duration));
+	// Parsed here so an error names the variable the user set, not the internal setting.
+	const duration = (name: string): Duration | undefined => {
+		const value = env[name];
+		return value === undefined || value === "" ? undefined : parseDuration(value, name);
+	};
 	const port = Number(env.PORT ?? 3000);
 	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`PORT must be a TCP port number, not "${env.PORT}".`);
 	const expiry: DemoConfig["expiry"] = {};

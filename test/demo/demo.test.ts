@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+
+// The demo as a user runs it: a separate `bun examples/demo/server.ts` process, spoken to over HTTP.
+const root = join(import.meta.dir, "..", "..");
+const dir = mkdtempSync(join(tmpdir(), "sess-demo-"));
+const db = join(dir, "demo.db");
+const key = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+
+interface Started {
+	proc: ReturnType<typeof Bun.spawn>;
+	base: string;
+}
+
+async function startDemo(env: Record<string, string>): Promise<Started> {
+	const proc = Bun.spawn([process.execPath, "examples/demo/server.ts"], {
+		cwd: root,
+		env: { ...process.env, PORT: "0", SESS_DB: db, SESS_KEYS: key, ...env },
+		stdout: "pipe",
+		stderr: "pipe",
+	});
+	const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+	let text = "";
+	const decoder = new TextDecoder();
+	while (!/serving on (http:\/\/\S+)\//.test(text)) {
+		const { value, done } = await reader.read();
+		if (done) throw new Error(`demo exited before serving: ${text} ${await new Response(proc.stderr as ReadableStream).text()}`);
+		text += decoder.decode(value);
+	}
+	reader.releaseLock();
+	return { proc, base: (/serving on (http:\/\/\S+)\//.exec(text) as RegExpExecArray)[1] as string };
+}
+
+async function runToExit(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+	const proc = Bun.spawn([process.execPath, "examples/demo/server.ts"], {
+		cwd: root,
+		env: { ...process.env, PORT: "0", SESS_DB: db, ...env },
+		stdout: "pipe",
+		stderr: "pipe",
+	});
+	const timer = setTimeout(() => proc.kill(), 10_000);
+	const code = await proc.exited;
+	clearTimeout(timer);
+	return { code, stderr: await new Response(proc.stderr as ReadableStream).text() };
+}
+
+/** A cookie jar for one browser: applies Set-Cookie, sends Cookie. */
+class Browser {
+	cookie: string | null = null;
+	setCookies: string[] = [];
+	constructor(private readonly base: string) {}
+
+	async send(method: string, path: string, body?: unknown, raw?: string): Promise<{ status: number; json: unknown; headers: Headers }> {
+		const headers: Record<string, string> = {};
+		if (this.cookie !== null) headers.cookie = this.cookie;
+		if (body !== undefined || raw !== undefined) headers["content-type"] = "application/json";
+		const res = await fetch(this.base + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+		this.setCookies = res.headers.getSetCookie();
+		for (const line of this.setCookies) {
+			const [pair] = line.split(";") as [string];
+			this.cookie = /Max-Age=0(;|$)/.test(line) ? null : pair;
+		}
+		const text = await res.text();
+		return { status: res.status, json: text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text, headers: res.headers };
+	}
+}
+
+let demo: Started;
+
+beforeAll(async () => {
+	demo = await startDemo({});
+});
+
+afterAll(() => {
+	demo.proc.kill();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+describe("demo app over HTTP", () => {
+	test("an anonymous visitor gets defaults, no cookie and no row", async () => {
+		const b = new Browser(demo.base);
+		const res = await b.send("GET", "/api/session");
+		expect(res.status).toBe(200);
+		expect(res.json).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null });
+		expect(b.setCookies).toEqual([]);
+		const rows = new Database(db, { readonly: true }).query("SELECT COUNT(*) AS n FROM sessions").get() as { n: number };
+		expect(rows.n).toBe(0);
+	});
+
+	test("login, cart, flash, promote, sessions, revoke-others and logout behave as documented", async () => {
+		const b = new Browser(demo.base);
+		const login = await b.send("POST", "/api/login", { userId: "alice" });
+		expect(login.status).toBe(200);
+		expect(b.setCookies).toHaveLength(1);
+		expect(b.setCookies[0]).toMatch(/^__Host-sid=[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}; Path=\/; Max-Age=43200; Secure; HttpOnly; SameSite=Lax$/);
+		expect(login.headers.get("cache-control")).toBe("private, no-store");
+		const loginCookie = b.cookie;
+
+		expect((await b.send("POST", "/api/cart", { item: 7 })).json).toEqual({ cart: [7] });
+		expect((await b.send("POST", "/api/cart", { item: 9 })).json).toEqual({ cart: [7, 9] });
+		expect(b.setCookies).toEqual([]);
+
+		expect((await b.send("POST", "/api/flash", { message: "Saved" })).status).toBe(200);
+		expect((await b.send("GET", "/api/session")).json).toEqual({ userId: "alice", role: "user", cart: [7, 9], theme: null, flash: "Saved" });
+		expect(((await b.send("GET", "/api/session")).json as { flash: unknown }).flash).toBeNull();
+
+		const promote = await b.send("POST", "/api/promote");
+		expect(promote.json).toEqual({ userId: "alice", role: "admin" });
+		// Privilege change: a new ID, and the pre-promotion cookie is dead at once.
+		expect(b.setCookies).toHaveLength(1);
+		expect(b.cookie).not.toBe(loginCookie);
+		const stale = new Browser(demo.base);
+		stale.cookie = loginCookie;
+		expect(((await stale.send("GET", "/api/session")).json as { userId: unknown }).userId).toBeNull();
+
+		const other = new Browser(demo.base);
+		await other.send("POST", "/api/login", { userId: "alice" });
+		const list = await b.send("GET", "/api/sessions");
+		expect(list.status).toBe(200);
+		const sessions = list.json as { created: string; lastSeen: string; current: boolean }[];
+		expect(sessions).toHaveLength(2);
+		expect(sessions.filter((s) => s.current)).toHaveLength(1);
+		expect(Number.isNaN(Date.parse(sessions[0]?.created ?? ""))).toBe(false);
+
+		expect((await b.send("POST", "/api/sessions/revoke-others")).json).toEqual({ revoked: 1 });
+		expect(((await other.send("GET", "/api/session")).json as { userId: unknown }).userId).toBeNull();
+		expect(((await b.send("GET", "/api/session")).json as { role: unknown }).role).toBe("admin");
+
+		const logout = await b.send("POST", "/api/logout");
+		expect(logout.status).toBe(200);
+		expect(b.setCookies).toEqual(["__Host-sid=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax"]);
+		expect(b.cookie).toBeNull();
+		const rows = new Database(db, { readonly: true }).query("SELECT COUNT(*) AS n FROM sessions WHERE user_id = 'alice'").get() as { n: number };
+		expect(rows.n).toBe(0);
+	});
+
+	test("bad JSON and wrong types get 400 and change nothing", async () => {
+		const b = new Browser(demo.base);
+		await b.send("POST", "/api/login", { userId: "bob" });
+		for (const [path, raw] of [
+			["/api/cart", "{not json"],
+			["/api/cart", JSON.stringify({ item: "7" })],
+			["/api/cart", JSON.stringify({ item: 1.5 })],
+			["/api/cart", JSON.stringify({ item: -1 })],
+			["/api/login", JSON.stringify({ userId: 42 })],
+			["/api/login", JSON.stringify({ userId: "" })],
+			["/api/flash", JSON.stringify({})],
+		] as const) {
+			const res = await b.send("POST", path, undefined, raw);
+			expect(res.status).toBe(400);
+			expect(typeof (res.json as { error: unknown }).error).toBe("string");
+			expect(b.setCookies).toEqual([]);
+		}
+		expect((await b.send("GET", "/api/session")).json).toEqual({ userId: "bob", role: "user", cart: [], theme: null, flash: null });
+	});
+
+	test("a full cart answers 400 and keeps its 50 items", async () => {
+		const b = new Browser(demo.base);
+		for (let i = 0; i < 50; i++) expect((await b.send("POST", "/api/cart", { item: i })).status).toBe(200);
+		const full = await b.send("POST", "/api/cart", { item: 50 });
+		expect(full.status).toBe(400);
+		expect((full.json as { error: string }).error).toContain("full");
+		expect(((await b.send("GET", "/api/session")).json as { cart: number[] }).cart).toHaveLength(50);
+	});
+
+	test("promote needs a login; sessions need a login", async () => {
+		const b = new Browser(demo.base);
+		expect((await b.send("POST", "/api/promote")).status).toBe(403);
+		expect((await b.send("GET", "/api/sessions")).status).toBe(401);
+		expect((await b.send("POST", "/api/sessions/revoke-others")).status).toBe(401);
+		expect(b.setCookies).toEqual([]);
+	});
+
+	test("a forged cookie is ignored and an unknown route is 404", async () => {
+		const b = new Browser(demo.base);
+		b.cookie = `__Host-sid=${"A".repeat(43)}.abcdef.${"B".repeat(22)}`;
+		expect(((await b.send("GET", "/api/session")).json as { userId: unknown }).userId).toBeNull();
+		expect((await b.send("GET", "/nope")).status).toBe(404);
+	});
+
+	test("the HTML page is served", async () => {
+		const res = await fetch(`${demo.base}/`);
+		expect(res.headers.get("content-type")).toContain("text/html");
+		expect(await res.text()).toContain("<h1>sess demo</h1>");
+	});
+});
+
+describe("demo start-up", () => {
+	test("a placeholder key makes it exit non-zero and say how to make a good one", async () => {
+		const { code, stderr } = await runToExit({ SESS_KEYS: "your-very-secure-secret-key" });
+		expect(code).not.toBe(0);
+		expect(stderr).toContain("sess keygen");
+		expect(stderr).not.toContain("your-very-secure-secret-key");
+	});
+
+	test("a short key is refused too", async () => {
+		const { code, stderr } = await runToExit({ SESS_KEYS: encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(16))) });
+		expect(code).not.toBe(0);
+		expect(stderr).toContain("at least 32");
+	});
+
+	test("a malformed duration is refused", async () => {
+		const { code, stderr } = await runToExit({ SESS_KEYS: key, SESS_IDLE: "soon" });
+		expect(code).not.toBe(0);
+		expect(stderr).toContain("SESS_IDLE");
+	});
+});
