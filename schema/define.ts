@@ -36,7 +36,7 @@ export function defineSession(input: SessionDefinitionInput): SessionModel {
 	const data = introspectObject(input.data, "data");
 	const flash = input.flash === undefined ? [] : introspectObject(input.flash, "flash", { allOptional: true });
 	for (const f of data) checkTopLevelField(f);
-	for (const f of [...data, ...flash]) checkInitial(f, f.name);
+	for (const f of data) checkInitial(f, `data.${f.name}`);
 	const expiry = {
 		idleMs: parseDuration(input.expiry?.idle ?? "30m", "expiry.idle"),
 		absoluteMs: parseDuration(input.expiry?.absolute ?? "12h", "expiry.absolute"),
@@ -68,13 +68,26 @@ function checkTopLevelField(f: FieldModel): void {
 }
 
 function rejectNestedFlags(type: TypeModel, path: string): void {
-	const children =
-		type.kind === "object" ? type.fields.map((f) => [f, `${path}.${f.name}`] as const) : [];
-	for (const [child, childPath] of children) {
-		if (child.column !== undefined || child.rotate === true) {
-			throw new SchemaError("unsupported_schema", `${childPath}: column and rotate apply to top-level fields only.`);
-		}
-		rejectNestedFlags(child.type, childPath);
+	switch (type.kind) {
+		case "object":
+			for (const child of type.fields) {
+				const childPath = `${path}.${child.name}`;
+				if (child.column !== undefined || child.rotate === true) {
+					throw new SchemaError("unsupported_schema", `${childPath}: column and rotate apply to top-level fields only.`);
+				}
+				rejectNestedFlags(child.type, childPath);
+			}
+			return;
+		case "nullable":
+			return rejectNestedFlags(type.inner, path);
+		case "array":
+			return rejectNestedFlags(type.element, `${path}[]`);
+		case "record":
+			return rejectNestedFlags(type.value, `${path}{}`);
+		case "union":
+			return type.options.forEach((o, i) => rejectNestedFlags(o, `${path}|${i}`));
+		default:
+			return;
 	}
 }
 

@@ -163,10 +163,10 @@ function readType(node: ZodLike, path: string, seen: Set<ZodLike>, depth: number
 			return { kind: "object", fields };
 		}
 		case "record": {
-			const key = def.keyType?._zod.def.type;
-			if (key !== "string") throw new SchemaError("unsupported_schema", `${path}: only z.record(z.string(), ...) is supported.`);
+			const key = def.keyType === undefined ? undefined : readType(def.keyType, `${path}{key}`, seen, depth);
+			if (key?.kind !== "string") throw new SchemaError("unsupported_schema", `${path}: only z.record(z.string(), ...) is supported (string keys, bounds and formats allowed).`);
 			if (def.valueType === undefined) throw new SchemaError("unsupported_schema", `${path}: record without value type.`);
-			return { kind: "record", value: readNested(def.valueType, `${path}{}`, seen, depth) };
+			return { kind: "record", key, value: readNested(def.valueType, `${path}{}`, seen, depth) };
 		}
 		case "nullable":
 			if (def.innerType === undefined) break;
@@ -209,35 +209,38 @@ function readString(checks: CheckDef[], path: string): TypeModel {
 }
 
 function readNumber(checks: CheckDef[], path: string): IntType | FloatType {
-	let kind: "int" | "float" = "float";
-	let min: number | undefined;
-	let max: number | undefined;
+	// The integer format decides how exclusive bounds round, whatever order the checks came in.
+	const int = checks.some((c) => c.check === "number_format" && INT_FORMATS.has(c.format ?? ""));
+	let min = -Infinity;
+	let max = Infinity;
 	for (const c of checks) {
-		if (c.check === "number_format" && (c.format === "safeint" || c.format === "int32" || c.format === "uint32")) {
-			kind = "int";
-			if (c.format === "int32") [min, max] = [Math.max(min ?? -(2 ** 31), -(2 ** 31)), Math.min(max ?? 2 ** 31 - 1, 2 ** 31 - 1)];
-			if (c.format === "uint32") [min, max] = [Math.max(min ?? 0, 0), Math.min(max ?? 2 ** 32 - 1, 2 ** 32 - 1)];
+		if (c.check === "number_format" && INT_FORMATS.has(c.format ?? "")) {
+			if (c.format === "int32") [min, max] = [Math.max(min, -(2 ** 31)), Math.min(max, 2 ** 31 - 1)];
+			if (c.format === "uint32") [min, max] = [Math.max(min, 0), Math.min(max, 2 ** 32 - 1)];
 		} else if (c.check === "greater_than" && c.value !== undefined) {
-			// An exclusive bound on an int becomes the next integer; on a float it is kept inclusive-ish by nudging.
-			const v = c.inclusive === true ? c.value : kind === "int" ? Math.floor(c.value) + 1 : nextUp(c.value);
-			min = Math.max(min ?? -Infinity, v);
+			const v = c.inclusive === true ? (int ? Math.ceil(c.value) : c.value) : int ? Math.floor(c.value) + 1 : nextAfter(c.value, Infinity);
+			min = Math.max(min, v);
 		} else if (c.check === "less_than" && c.value !== undefined) {
-			const v = c.inclusive === true ? c.value : kind === "int" ? Math.ceil(c.value) - 1 : nextDown(c.value);
-			max = Math.min(max ?? Infinity, v);
+			const v = c.inclusive === true ? (int ? Math.floor(c.value) : c.value) : int ? Math.ceil(c.value) - 1 : nextAfter(c.value, -Infinity);
+			max = Math.min(max, v);
 		} else unsupportedCheck(c, path);
 	}
-	const out: { kind: "int" | "float"; min?: number; max?: number } = { kind };
-	if (min !== undefined && Number.isFinite(min)) out.min = min;
-	if (max !== undefined && Number.isFinite(max)) out.max = max;
+	const out: { kind: "int" | "float"; min?: number; max?: number } = { kind: int ? "int" : "float" };
+	if (Number.isFinite(min)) out.min = min;
+	if (Number.isFinite(max)) out.max = max;
 	return out;
 }
 
-function nextUp(x: number): number {
-	return x + Math.max(Number.EPSILON * Math.abs(x), Number.MIN_VALUE);
-}
+const INT_FORMATS = new Set(["safeint", "int32", "uint32"]);
 
-function nextDown(x: number): number {
-	return x - Math.max(Number.EPSILON * Math.abs(x), Number.MIN_VALUE);
+/** The adjacent double towards `direction`, so an exclusive float bound becomes an exact inclusive one. */
+function nextAfter(x: number, direction: number): number {
+	if (Number.isNaN(x) || x === direction) return x;
+	if (x === 0) return direction > 0 ? Number.MIN_VALUE : -Number.MIN_VALUE;
+	const f = new Float64Array([x]);
+	const bits = new BigInt64Array(f.buffer);
+	bits[0] = (bits[0] as bigint) + ((x < direction) === (x > 0) ? 1n : -1n);
+	return f[0] as number;
 }
 
 function rejectChecks(checks: CheckDef[], path: string): void {

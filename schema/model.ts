@@ -71,8 +71,8 @@ export interface ObjectType {
 /** A string-keyed record. */
 export interface RecordType {
 	kind: "record";
+	key: StringType;
 	value: TypeModel;
-	maxEntries?: number;
 }
 
 export interface NullableType {

@@ -43,7 +43,8 @@ interface FieldCodec {
 	name: string;
 	number: number;
 	optional: boolean;
-	initial: unknown;
+	/** A fresh initial value (shared when immutable; Dates cannot be frozen, so those are rebuilt). */
+	initial: (() => unknown) | undefined;
 	check: Check;
 	codec: ValueCodec;
 }
@@ -108,7 +109,7 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 		encodeTrusted,
 		initial() {
 			const out: Row = {};
-			for (const f of data.fields) if (f.initial !== undefined) out[f.name] = f.initial;
+			for (const f of data.fields) if (f.initial !== undefined) out[f.name] = f.initial();
 			return out as D;
 		},
 	};
@@ -133,7 +134,7 @@ function compileObject(fields: FieldModel[], path: string, lock: Lock): ObjectCo
 			name: f.name,
 			number: entry.number,
 			optional: f.optional,
-			initial: f.initial === undefined ? undefined : materialize(f.initial, f.type),
+			initial: initialFactory(f.initial, f.type),
 			check: compileCheck(f.type),
 			// A tagged field marks null with its own wire type, so its codec is the inner type's.
 			codec: compileValue(f.type.kind === "nullable" ? f.type.inner : f.type, `${path}.${f.name}`, lock),
@@ -206,7 +207,7 @@ function readObject(
 		else resets.push(prefix + f.name);
 	}
 	if (!partial) {
-		for (const f of obj.fields) if (!(f.name in out) && f.initial !== undefined) out[f.name] = f.initial;
+		for (const f of obj.fields) if (!(f.name in out) && f.initial !== undefined) out[f.name] = f.initial();
 	}
 	return out;
 }
@@ -349,6 +350,13 @@ function compileValue(type: TypeModel, path: string, lock: Lock): ValueCodec {
 			};
 		}
 	}
+}
+
+function initialFactory(initial: JSONValue | undefined, type: TypeModel): (() => unknown) | undefined {
+	if (initial === undefined) return undefined;
+	if (JSON.stringify(type).includes('"kind":"date"')) return () => materialize(initial, type);
+	const shared = materialize(initial, type);
+	return () => shared;
 }
 
 /** Turns a model's JSON `initial` into the runtime value (dates revived), deeply frozen and shared. */

@@ -25,9 +25,11 @@ export function readCookieValues(header: string, name: string): string[] {
 	while (start < header.length) {
 		let end = header.indexOf(";", start);
 		if (end < 0) end = header.length;
-		const eq = header.indexOf("=", start);
-		if (eq > start && eq < end && header.slice(start, eq).trim() === name) {
-			let value = header.slice(eq + 1, end).trim();
+		// Search within this pair only: scanning the rest of the header for "=" would be quadratic.
+		const pair = header.slice(start, end);
+		const eq = pair.indexOf("=");
+		if (eq > 0 && pair.slice(0, eq).trim() === name) {
+			let value = pair.slice(eq + 1).trim();
 			if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
 			found.push(value);
 		}

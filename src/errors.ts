@@ -6,6 +6,7 @@ export type SessErrorCode =
 	| "invalid_data"
 	| "decode_failed"
 	| "store_unavailable"
+	| "write_conflict"
 	| "stale_generated"
 	| "migration_failed";
 
@@ -61,5 +62,13 @@ export class StoreUnavailableError extends SessError {
 	override name = "StoreUnavailableError";
 	constructor(message: string, options?: { cause?: unknown }) {
 		super("store_unavailable", message, options);
+	}
+}
+
+/** A write lost the compare-and-set race too many times in a row; adapters answer 503 and the client may retry. */
+export class WriteConflictError extends SessError {
+	override name = "WriteConflictError";
+	constructor(message: string) {
+		super("write_conflict", message);
 	}
 }

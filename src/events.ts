@@ -3,7 +3,7 @@
  * (the cookie value) nor the full stored ID, so events can go to logs as they are.
  */
 export type SessionEvent =
-	| { type: "cookie_invalid"; reason: "malformed" | "bad_signature" | "duplicate" }
+	| { type: "cookie_invalid"; reason: "malformed" | "bad_signature" | "duplicate" | "oversized" }
 	| { type: "old_key_used"; keyId: string }
 	| { type: "unknown_id"; id: string }
 	| { type: "idle_expired"; id: string }

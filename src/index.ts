@@ -3,7 +3,7 @@ export { defineSession, RESERVED_FIELD_NAMES } from "../schema/define.ts";
 export { parseDuration } from "../schema/duration.ts";
 export { createCodec, CODEC_FORMAT, MAX_ENCODED_BYTES } from "./codec.ts";
 export { readCookieValues, serializeCookie } from "./cookie.ts";
-export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError } from "./errors.ts";
+export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError } from "./errors.ts";
 export { Keyring, MIN_KEY_BYTES } from "./keyring.ts";
 export { createSessionManager } from "./manager.ts";
 export { Session } from "./session.ts";

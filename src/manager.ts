@@ -1,8 +1,8 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import type { SessionCodec } from "./codec.ts";
-import { readCookieValues, serializeCookie, type CookieAttributes } from "./cookie.ts";
-import { DecodeError, StoreUnavailableError } from "./errors.ts";
+import { MAX_COOKIE_HEADER, readCookieValues, serializeCookie, type CookieAttributes } from "./cookie.ts";
+import { DecodeError, StoreUnavailableError, WriteConflictError } from "./errors.ts";
 import { emit, type EventHook } from "./events.ts";
 import { resolvePolicy, touchDue, idleDeadline, type SessionPolicy } from "./expiry.ts";
 import { Keyring, type KeyInput } from "./keyring.ts";
@@ -65,7 +65,8 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 	readonly policy: SessionPolicy;
 }
 
-const MAX_ATTEMPTS = 8;
+/** Each failed compare-and-set means another writer landed, so this bounds only pathological contention. */
+const MAX_ATTEMPTS = 100;
 
 /** Creates the manager for one schema; generated `createSessions()` calls this with the schema bound. */
 export function createSessionManager<D extends object, F extends object, S extends Session<D, F>, C extends keyof D & string>(
@@ -111,9 +112,12 @@ export function createSessionManager<D extends object, F extends object, S exten
 		}
 	}
 
-	function fresh(hadCookie: boolean): S {
+	function fresh(hadCookie: boolean, replaces: StoredSession | null = null): S {
 		const data = codec.initial() as Record<string, unknown>;
-		return newSession({ data: { ...data }, base: data, dirty: new Set(), flash: {}, flashDirty: false, row: null, viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, destroyed: false, committed: false });
+		return newSession({
+			data: { ...data }, base: data, dirty: new Set(), flash: {}, flashDirty: false, row: null, viaAlias: false, hadCookie,
+			resign: false, token: null, regenerate: false, destroyed: false, committed: false, replaces, overwritten: new Set(), merged: false,
+		});
 	}
 
 	function newSession(state: SessionState): S {
@@ -123,6 +127,10 @@ export function createSessionManager<D extends object, F extends object, S exten
 	async function load(request: { headers: Headers }): Promise<S> {
 		const header = request.headers.get("cookie");
 		if (header === null) return fresh(false);
+		if (header.length > MAX_COOKIE_HEADER) {
+			emit(hook, { type: "cookie_invalid", reason: "oversized" });
+			return fresh(true);
+		}
 		const values = readCookieValues(header, cookieName);
 		if (values.length === 0) return fresh(false);
 		if (values.length > 1) {
@@ -168,13 +176,14 @@ export function createSessionManager<D extends object, F extends object, S exten
 			if (!(e instanceof DecodeError)) throw e;
 			// Leave the row alone: it is replaced only if the visitor's new session gets committed.
 			emit(hook, { type: "decode_reset", id: shortSessionId(row.id), reason: e.message });
-			return fresh(true);
+			return fresh(true, row);
 		}
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
 		const data = decoded.data as Record<string, unknown>;
 		return newSession({
 			data: { ...data }, base: data, dirty: new Set(), flash: { ...decoded.flash }, flashDirty: false, row, viaAlias,
 			hadCookie: true, resign: verified.staleKey && !viaAlias, token: verified.value, regenerate: false, destroyed: false, committed: false,
+			replaces: null, overwritten: new Set(), merged: false,
 		});
 	}
 
@@ -213,17 +222,16 @@ export function createSessionManager<D extends object, F extends object, S exten
 			if (!(e instanceof DecodeError)) throw e;
 			theirs = { data: codec.initial() as Record<string, unknown>, flash: {} };
 		}
-		const overwritten: string[] = [];
 		const merged = { ...theirs.data };
 		for (const key of s.dirty) {
-			if (!sameValue(theirs.data[key], s.base[key])) overwritten.push(key);
+			if (!sameValue(theirs.data[key], s.base[key])) s.overwritten.add(key);
 			if (s.data[key] === undefined) delete merged[key];
 			else merged[key] = s.data[key];
 		}
 		s.base = theirs.data;
 		s.data = merged;
+		s.merged = true;
 		if (!s.flashDirty) s.flash = { ...theirs.flash };
-		emit(hook, { type: "concurrent_write", id: shortSessionId(latest.id), fields: [...s.dirty], overwritten });
 		return latest;
 	}
 
@@ -234,11 +242,19 @@ export function createSessionManager<D extends object, F extends object, S exten
 			const expected = row.version;
 			if (await call("commit", () => store.update(next, expected))) {
 				s.row = next;
+				reportMerge(s);
 				return true;
 			}
 			row = await rebase(s, row.id, now);
 		}
-		return false;
+		if (row === null) return false;
+		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
+	}
+
+	/** One event per commit that had to merge, naming same-field conflicts resolved last-writer-wins. */
+	function reportMerge(s: SessionState): void {
+		if (!s.merged || s.row === null) return;
+		emit(hook, { type: "concurrent_write", id: shortSessionId(s.row.id), fields: [...s.dirty], overwritten: [...s.overwritten] });
 	}
 
 	async function rotate(s: SessionState, start: StoredSession, now: number, graceUntil: number | null): Promise<string | null> {
@@ -251,6 +267,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 				emit(hook, { type: graceUntil === null ? "regenerated" : "rotated", id: shortSessionId(current.id), next: shortSessionId(next.id) });
 				s.row = next;
 				s.token = token;
+				reportMerge(s);
 				return cookieFor(token, next.absoluteExpiresAt, now);
 			}
 			const latest = await call("commit", () => store.get(current.id));
@@ -264,7 +281,8 @@ export function createSessionManager<D extends object, F extends object, S exten
 			}
 			row = await rebase(s, current.id, now);
 		}
-		return null;
+		if (row === null) return null;
+		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
 	}
 
 	async function commitCookie(session: S): Promise<string | null> {
@@ -286,7 +304,10 @@ export function createSessionManager<D extends object, F extends object, S exten
 			if (!changed && !s.regenerate) return null;
 			const token = generateSessionToken(random);
 			const next = buildRow(s, null, hashSessionToken(token), now, 1, true);
-			await call("commit", () => store.create(next));
+			const corrupt = s.replaces;
+			// A row that failed to decode is replaced in the same step, so it never lingers as a ghost session.
+			const replaced = corrupt !== null && (await call("commit", () => store.rotate(corrupt.id, corrupt.version, next, null)));
+			if (!replaced) await call("commit", () => store.create(next));
 			emit(hook, { type: "created", id: shortSessionId(next.id) });
 			s.row = next;
 			s.token = token;
@@ -331,7 +352,8 @@ export function createSessionManager<D extends object, F extends object, S exten
 		policy,
 		async list(field, value, opts) {
 			const now = clock();
-			const rows = await call("list", () => store.list(columnName(field), value as ColumnValue));
+			const column = columnName(field);
+			const rows = await call("list", () => store.list(column, value as ColumnValue));
 			const current = opts?.current?.[STATE].row?.id;
 			return rows
 				.filter((r) => now < r.idleExpiresAt && now < r.absoluteExpiresAt)

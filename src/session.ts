@@ -30,6 +30,12 @@ export interface SessionState {
 	regenerate: boolean;
 	destroyed: boolean;
 	committed: boolean;
+	/** A stored row that failed to decode: the first commit replaces it instead of leaving it behind. */
+	replaces: StoredSession | null;
+	/** Fields this request changed that a concurrent writer had changed too (last writer wins). */
+	overwritten: Set<string>;
+	/** Whether commit had to merge with a concurrent writer. */
+	merged: boolean;
 }
 
 /** Internal key of a session's state; not exported from the package entry. */

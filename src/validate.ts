@@ -8,9 +8,11 @@ export function compileCheck(type: TypeModel): Check {
 	switch (type.kind) {
 		case "string": {
 			const { minLength = 0, maxLength = Infinity } = type;
-			const patterns = (type.patterns ?? []).map(([source, flags]) => new RegExp(source, flags));
+			// Without g/y a RegExp keeps no lastIndex, so `test` gives the same answer every time.
+			const patterns = (type.patterns ?? []).map(([source, flags]) => new RegExp(source, flags.replace(/[gy]/g, "")));
 			return (v) => {
 				if (typeof v !== "string") return "expected a string";
+				if (LONE_SURROGATE.test(v)) return "contains a lone surrogate (not valid Unicode)";
 				if (v.length < minLength) return `expected at least ${minLength} characters`;
 				if (v.length > maxLength) return `expected at most ${maxLength} characters`;
 				for (const p of patterns) if (!p.test(v)) return `does not match ${p}`;
@@ -59,9 +61,12 @@ export function compileCheck(type: TypeModel): Check {
 		}
 		case "record": {
 			const value = compileCheck(type.value);
+			const key = compileCheck(type.key);
 			return (v) => {
 				if (!isPlainObject(v)) return "expected an object";
 				for (const [k, x] of Object.entries(v)) {
+					const keyProblem = key(k);
+					if (keyProblem !== null) return `key ${JSON.stringify(k)}: ${keyProblem}`;
 					const problem = value(x);
 					if (problem !== null) return `[${JSON.stringify(k)}]: ${problem}`;
 				}
@@ -76,6 +81,9 @@ export function compileCheck(type: TypeModel): Check {
 		}
 	}
 }
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Checks a whole object: every field valid, no unknown keys (they would be dropped silently on the wire). */
 export function compileObjectCheck(fields: FieldModel[]): Check {

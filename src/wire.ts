@@ -33,6 +33,11 @@ export class Writer {
 	/** An unsigned integer up to 2^53 - 1. */
 	varint(v: number): void {
 		this.reserve(8);
+		this.putVarint(v);
+	}
+
+	/** Writes a varint into space the caller has reserved. */
+	private putVarint(v: number): void {
 		while (v >= 0x80) {
 			this.buf[this.length++] = (v % 0x80) | 0x80;
 			v = Math.floor(v / 0x80);
@@ -70,16 +75,17 @@ export class Writer {
 		this.length += b.length;
 	}
 
+	/** A length-prefixed UTF-8 string; callers validate well-formedness (lone surrogates would not round-trip). */
 	string(s: string): void {
-		// Worst case is 3 bytes per UTF-16 unit; encode in place to avoid a temporary array.
+		// Worst case is 3 bytes per UTF-16 unit: reserve once, encode in place, then fix the prefix width.
 		const max = s.length * 3;
-		const lenBytes = max < 0x80 ? 1 : max < 0x4000 ? 2 : max < 0x200000 ? 3 : 5;
-		this.reserve(lenBytes + max);
-		const start = this.length + lenBytes;
-		const { written } = encoder.encodeInto(s, this.buf.subarray(start));
-		const actualLenBytes = written < 0x80 ? 1 : written < 0x4000 ? 2 : written < 0x200000 ? 3 : 5;
-		if (actualLenBytes !== lenBytes) this.buf.copyWithin(this.length + actualLenBytes, start, start + written);
-		this.varint(written);
+		const prefix = varintSize(max);
+		this.reserve(prefix + max);
+		const start = this.length + prefix;
+		const { written } = encoder.encodeInto(s, this.buf.subarray(start, start + max));
+		const actual = varintSize(written);
+		if (actual !== prefix) this.buf.copyWithin(this.length + actual, start, start + written);
+		this.putVarint(written);
 		this.length += written;
 	}
 
@@ -93,6 +99,16 @@ export class Writer {
 	finish(): Uint8Array {
 		return this.buf.slice(0, this.length);
 	}
+}
+
+/** Bytes a varint of `v` takes. */
+export function varintSize(v: number): number {
+	let n = 1;
+	while (v >= 0x80) {
+		v = Math.floor(v / 0x80);
+		n++;
+	}
+	return n;
 }
 
 /** A bounds-checked reader; every malformed input throws `DecodeError`, never anything else. */

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from "../errors.ts";
+import { StoreUnavailableError, WriteConflictError } from "../errors.ts";
 import type { Session } from "../session.ts";
 
 /** The two calls an adapter needs from a session manager. */
@@ -24,13 +24,13 @@ export function withSession<S extends Session<object, object>, R extends Request
 			const response = await handler(request, session);
 			return await sessions.commit(session, response);
 		} catch (e) {
-			if (e instanceof StoreUnavailableError) return storeUnavailableResponse();
+			if (e instanceof StoreUnavailableError || e instanceof WriteConflictError) return storeUnavailableResponse();
 			throw e;
 		}
 	};
 }
 
-/** 503 with Retry-After, uncacheable. */
+/** 503 with Retry-After, uncacheable: the store failed or a write lost too many races. */
 export function storeUnavailableResponse(): Response {
 	return new Response("Session store unavailable; try again shortly.", {
 		status: 503,

@@ -126,5 +126,5 @@ export class MemoryStore implements Store {
 
 /** Rows are copied in and out so callers can never mutate what the store holds. */
 function copy(row: StoredSession): StoredSession {
-	return { ...row, columns: { ...row.columns } };
+	return { ...row, data: row.data.slice(), columns: { ...row.columns } };
 }

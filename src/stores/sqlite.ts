@@ -121,6 +121,11 @@ export class SQLiteStore implements Store {
 		return total;
 	}
 
+	/** Finalizes the cached statements; the database itself stays open and belongs to the caller. */
+	close(): void {
+		for (const statement of Object.values(this.q)) statement.finalize();
+	}
+
 	private column(name: string): string {
 		if (!this.table.columns.some((c) => c.name === name)) throw new TypeError(`"${name}" is not a promoted column of ${this.table.name}.`);
 		return quote(name);

@@ -58,7 +58,8 @@ class Browser {
 		const headers: Record<string, string> = {};
 		if (this.cookie !== null) headers.cookie = this.cookie;
 		if (body !== undefined || raw !== undefined) headers["content-type"] = "application/json";
-		const res = await fetch(this.base + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)) });
+		const payload = raw ?? (body === undefined ? null : JSON.stringify(body));
+		const res = await fetch(this.base + path, { method, headers, body: payload });
 		this.setCookies = res.headers.getSetCookie();
 		for (const line of this.setCookies) {
 			const [pair] = line.split(";") as [string];

@@ -2,10 +2,10 @@
 // behaves like a browser's for one origin, and a spying store wrapper. Nothing here sleeps or logs.
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { createSessions, type Session, type Sessions } from "../../examples/demo/src/generated/session.ts";
-import type { KeyInput } from "../../src/keyring.ts";
+import { readKeyBytes, type KeyInput } from "../../src/keyring.ts";
 import type { SessionEvent } from "../../src/events.ts";
 import type { SessionManagerOptions } from "../../src/manager.ts";
-import type { Store, StoredSession } from "../../src/store.ts";
+import type { Awaitable, Store, StoredSession } from "../../src/store.ts";
 import { MemoryStore } from "../../src/stores/memory.ts";
 import { hashSessionToken } from "../../src/token.ts";
 
@@ -15,9 +15,21 @@ export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
 
-/** A fresh random 32-byte key, base64url: what `sess keygen` prints. */
+/**
+ * A fresh random 32-byte key, base64url: what `sess keygen` prints. About 1 in 7,700 such keys is
+ * refused by the keyring as "too regular" (see the BUG test in manager.test.ts); those are skipped
+ * here so that no test flakes on them.
+ */
 export function newKey(): string {
-	return encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+	for (;;) {
+		const key = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+		try {
+			readKeyBytes(key, 0);
+			return key;
+		} catch {
+			// Drawn again below.
+		}
+	}
 }
 
 /** A mutable clock: `now` is passed to the manager, `advance` moves time forward. */
@@ -211,7 +223,7 @@ export class SpyStore implements Store {
 		this.calls.length = 0;
 	}
 
-	private run<T>(method: StoreMethod, fn: () => T): T | Promise<T> {
+	private run<T>(method: StoreMethod, fn: () => Awaitable<T>): Awaitable<T> {
 		this.calls.push(method);
 		if (this.mode !== "ok" && (this.failing.size === 0 || this.failing.has(method))) {
 			if (this.mode === "throw") throw new Error(`store ${method} failed: connection refused`);
