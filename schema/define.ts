@@ -3,7 +3,7 @@ import { introspectObject } from "./introspect.ts";
 import { parseDuration, type Duration } from "./duration.ts";
 import { ConfigError, SchemaError } from "../src/errors.ts";
 import { compileCheck } from "../src/validate.ts";
-import { materialize } from "../src/codec.ts";
+import { materialize } from "../src/codec-value.ts";
 
 /** What `defineSession` accepts. Zod schemas are read once; only plain data is kept. */
 export interface SessionDefinitionInput {

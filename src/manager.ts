@@ -1,14 +1,16 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import type { SessionCodec } from "./codec.ts";
+import { createCommit } from "./commit.ts";
 import { MAX_COOKIE_HEADER, readCookieValues, serializeCookie, type CookieAttributes } from "./cookie.ts";
-import { DecodeError, StoreUnavailableError, WriteConflictError } from "./errors.ts";
+import { DecodeError } from "./errors.ts";
 import { emit, type EventHook } from "./events.ts";
-import { resolvePolicy, touchDue, idleDeadline, type SessionPolicy } from "./expiry.ts";
+import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
 import { Keyring, type KeyInput } from "./keyring.ts";
 import { Session, STATE, type SessionRuntime, type SessionState } from "./session.ts";
-import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
-import { generateSessionToken, hashSessionToken, isSessionToken, secureRandom, shortSessionId, type RandomSource } from "./token.ts";
+import type { ColumnValue, Store, StoredSession } from "./store.ts";
+import { createStoreCall } from "./store-call.ts";
+import { hashSessionToken, isSessionToken, secureRandom, shortSessionId, type RandomSource } from "./token.ts";
 import { compileCheck } from "./validate.ts";
 
 /** How an app configures sessions at run time; the schema's policy is the default for each setting. */
@@ -65,9 +67,6 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 	readonly policy: SessionPolicy;
 }
 
-/** Each failed compare-and-set means another writer landed, so this bounds only pathological contention. */
-const MAX_ATTEMPTS = 100;
-
 /** Creates the manager for one schema; generated `createSessions()` calls this with the schema bound. */
 export function createSessionManager<D extends object, F extends object, S extends Session<D, F>, C extends keyof D & string>(
 	schema: SessionSchema<D, F, S>,
@@ -92,25 +91,10 @@ export function createSessionManager<D extends object, F extends object, S exten
 	};
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
 
-	async function call<T>(operation: string, fn: () => Awaitable<T>): Promise<T> {
-		let timer: ReturnType<typeof setTimeout> | undefined;
-		try {
-			const result = fn();
-			if (!(result instanceof Promise)) return result;
-			return await Promise.race([
-				result,
-				new Promise<never>((_, reject) => {
-					timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-				}),
-			]);
-		} catch (cause) {
-			const reason = cause instanceof Error ? cause.message : String(cause);
-			emit(hook, { type: "store_unavailable", operation, reason });
-			throw new StoreUnavailableError(`Session store failed during ${operation} (${reason}); answer 503 and retry later.`, { cause });
-		} finally {
-			if (timer !== undefined) clearTimeout(timer);
-		}
-	}
+	const call = createStoreCall(timeoutMs, hook);
+	const commitState = createCommit({
+		store, codec: codec as SessionCodec<object, object>, policy, columnOf, call, random, clock, hook, cookieFor, blankCookie,
+	});
 
 	function fresh(hadCookie: boolean, replaces: StoredSession | null = null): S {
 		const data = codec.initial() as Record<string, unknown>;
@@ -190,136 +174,9 @@ export function createSessionManager<D extends object, F extends object, S exten
 	function cookieFor(token: string, absoluteExpiresAt: number, now: number): string {
 		return serializeCookie(cookieName, keyring.sign(token, cookieName), { ...attributes, maxAge: (absoluteExpiresAt - now) / 1000 });
 	}
-
-	function buildRow(s: SessionState, base: StoredSession | null, id: string, now: number, version: number, restart: boolean): StoredSession {
-		const createdAt = base === null || restart ? now : base.createdAt;
-		const absoluteExpiresAt = base === null || restart ? now + policy.absoluteMs : base.absoluteExpiresAt;
-		const columns: Record<string, ColumnValue> = {};
-		for (const [field, column] of columnOf) columns[column] = (s.data[field] as ColumnValue | undefined) ?? null;
-		return {
-			id, successorId: null, version, data: codec.encodeTrusted(s.data as D, s.flash as Partial<F>), createdAt,
-			rotatedAt: base === null || id !== base.id ? now : base.rotatedAt, lastSeenAt: now,
-			idleExpiresAt: idleDeadline(policy, now, absoluteExpiresAt), absoluteExpiresAt, columns,
-		};
-	}
-
-	/** Re-reads a row another request changed under us and lays our changed fields over its data. */
-	async function rebase(s: SessionState, rowId: string, now: number): Promise<StoredSession | null> {
-		let latest = await call("commit", () => store.get(rowId));
-		if (latest !== null && latest.successorId !== null) {
-			const successorId = latest.successorId;
-			latest = await call("commit", () => store.get(successorId));
-		}
-		if (latest === null || latest.successorId !== null || now >= latest.absoluteExpiresAt || now >= latest.idleExpiresAt) {
-			emit(hook, { type: "write_after_destroy", id: shortSessionId(rowId) });
-			return null;
-		}
-		let theirs: { data: Record<string, unknown>; flash: Record<string, unknown> };
-		try {
-			const decoded = codec.decodeSession(latest.data);
-			theirs = { data: decoded.data as Record<string, unknown>, flash: decoded.flash as Record<string, unknown> };
-		} catch (e) {
-			if (!(e instanceof DecodeError)) throw e;
-			theirs = { data: codec.initial() as Record<string, unknown>, flash: {} };
-		}
-		const merged = { ...theirs.data };
-		for (const key of s.dirty) {
-			if (!sameValue(theirs.data[key], s.base[key])) s.overwritten.add(key);
-			if (s.data[key] === undefined) delete merged[key];
-			else merged[key] = s.data[key];
-		}
-		s.base = theirs.data;
-		s.data = merged;
-		s.merged = true;
-		if (!s.flashDirty) s.flash = { ...theirs.flash };
-		return latest;
-	}
-
-	async function writeData(s: SessionState, start: StoredSession, now: number): Promise<boolean> {
-		let row: StoredSession | null = start;
-		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
-			const next = buildRow(s, row, row.id, now, row.version + 1, false);
-			const expected = row.version;
-			if (await call("commit", () => store.update(next, expected))) {
-				s.row = next;
-				reportMerge(s);
-				return true;
-			}
-			row = await rebase(s, row.id, now);
-		}
-		if (row === null) return false;
-		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
-	}
-
-	/** One event per commit that had to merge, naming same-field conflicts resolved last-writer-wins. */
-	function reportMerge(s: SessionState): void {
-		if (!s.merged || s.row === null) return;
-		emit(hook, { type: "concurrent_write", id: shortSessionId(s.row.id), fields: [...s.dirty], overwritten: [...s.overwritten] });
-	}
-
-	async function rotate(s: SessionState, start: StoredSession, now: number, graceUntil: number | null): Promise<string | null> {
-		let row: StoredSession | null = start;
-		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
-			const token = generateSessionToken(random);
-			const next = buildRow(s, row, hashSessionToken(token), now, row.version + 1, graceUntil === null);
-			const current: StoredSession = row;
-			if (await call("commit", () => store.rotate(current.id, current.version, next, graceUntil))) {
-				emit(hook, { type: graceUntil === null ? "regenerated" : "rotated", id: shortSessionId(current.id), next: shortSessionId(next.id) });
-				s.row = next;
-				s.token = token;
-				reportMerge(s);
-				return cookieFor(token, next.absoluteExpiresAt, now);
-			}
-			const latest = await call("commit", () => store.get(current.id));
-			if (latest !== null && latest.successorId !== null && graceUntil !== null) {
-				// Another request rotated first: it issued the one new ID; ours only needs its data written.
-				if (s.dirty.size > 0 || s.flashDirty) {
-					const successor = await rebase(s, current.id, now);
-					if (successor !== null) await writeData(s, successor, now);
-				}
-				return null;
-			}
-			row = await rebase(s, current.id, now);
-		}
-		if (row === null) return null;
-		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
-	}
-
+	/** Commits at most once per request: a second call has nothing left to send. */
 	async function commitCookie(session: S): Promise<string | null> {
-		const s = session[STATE];
-		if (s.committed) return null;
-		s.committed = true;
-		const now = clock();
-		const row = s.row;
-		if (s.destroyed) {
-			if (row !== null) {
-				await call("destroy", () => store.destroy(row.id));
-				emit(hook, { type: "destroyed", id: shortSessionId(row.id) });
-			}
-			return s.hadCookie || row !== null ? blankCookie : null;
-		}
-		const changed = s.dirty.size > 0 || s.flashDirty;
-		if (row === null) {
-			// Lazy creation: a visitor who never writes costs no row and gets no cookie.
-			if (!changed && !s.regenerate) return null;
-			const token = generateSessionToken(random);
-			const next = buildRow(s, null, hashSessionToken(token), now, 1, true);
-			const corrupt = s.replaces;
-			// A row that failed to decode is replaced in the same step, so it never lingers as a ghost session.
-			const replaced = corrupt !== null && (await call("commit", () => store.rotate(corrupt.id, corrupt.version, next, null)));
-			if (!replaced) await call("commit", () => store.create(next));
-			emit(hook, { type: "created", id: shortSessionId(next.id) });
-			s.row = next;
-			s.token = token;
-			return cookieFor(token, next.absoluteExpiresAt, now);
-		}
-		if (s.regenerate) return rotate(s, row, now, null);
-		if (!s.viaAlias && now - row.rotatedAt >= policy.rotation.everyMs) {
-			return rotate(s, row, now, now + policy.rotation.graceMs);
-		}
-		if (changed) await writeData(s, row, now);
-		else if (touchDue(policy, row, now)) await call("commit", () => store.touch(row.id, now, idleDeadline(policy, now, row.absoluteExpiresAt)));
-		return s.resign && s.token !== null && s.row !== null ? cookieFor(s.token, s.row.absoluteExpiresAt, now) : null;
+		return commitState(session[STATE]);
 	}
 
 	async function commit(session: S, response: Response): Promise<Response> {
@@ -374,15 +231,4 @@ export function createSessionManager<D extends object, F extends object, S exten
 			return call("prune", () => store.prune(clock(), limit));
 		},
 	};
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-	if (Object.is(a, b)) return true;
-	if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
-	if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-	if (Array.isArray(a) !== Array.isArray(b)) return false;
-	const ka = Object.keys(a);
-	const kb = Object.keys(b);
-	if (ka.length !== kb.length) return false;
-	return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

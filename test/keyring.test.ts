@@ -3,7 +3,8 @@ import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { decodeBase64urlIgnorePadding, encodeBase64, encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import { Keyring, type KeyInput } from "../src/keyring.ts";
-import { SessError, WeakKeyError } from "../src/errors.ts";
+import { WeakKeyError } from "../src/errors.ts";
+import { failure } from "./helpers/failure.ts";
 import { generateSessionToken, hashSessionToken, isSessionToken, tokensEqual, type RandomSource } from "../src/token.ts";
 
 const CONTEXT = "__Host-sid";
@@ -15,16 +16,6 @@ function randomBytes(n: number): Uint8Array {
 /** A key as `sess keygen` prints it: 32 random bytes, base64url. */
 function keygen(): string {
 	return encodeBase64urlNoPadding(randomBytes(32));
-}
-
-function failure(fn: () => unknown): SessError {
-	try {
-		fn();
-	} catch (e) {
-		if (e instanceof SessError) return e;
-		throw new Error(`expected a SessError, got ${String(e)}`);
-	}
-	throw new Error("expected a SessError, nothing was thrown");
 }
 
 /** Asserts the key is refused with weak_key, a pointer to `sess keygen`, and no trace of the secret. */

@@ -3,18 +3,8 @@ import * as z from "zod";
 import { defineSession, type SessionDefinitionInput } from "../../schema/define.ts";
 import type { Duration } from "../../schema/duration.ts";
 import type { FieldModel, SessionModel, TypeModel } from "../../schema/model.ts";
-import { SessError, type SessErrorCode } from "../../src/errors.ts";
-
-/** Runs `fn`, which must throw a SessError; returns it so the caller can pin code and message. */
-function failure(fn: () => unknown): SessError {
-	try {
-		fn();
-	} catch (e) {
-		if (e instanceof SessError) return e;
-		throw new Error(`expected a SessError, got ${String(e)}`);
-	}
-	throw new Error("expected a SessError, nothing was thrown");
-}
+import type { SessError, SessErrorCode } from "../../src/errors.ts";
+import { failure } from "../helpers/failure.ts";
 
 function expectError(fn: () => unknown, code: SessErrorCode, message: string | RegExp): SessError {
 	const e = failure(fn);

@@ -1,0 +1,179 @@
+import type { SessionCodec } from "./codec.ts";
+import { DecodeError, WriteConflictError } from "./errors.ts";
+import { emit, type EventHook } from "./events.ts";
+import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
+import type { SessionState } from "./session.ts";
+import type { ColumnValue, Store, StoredSession } from "./store.ts";
+import type { StoreCall } from "./store-call.ts";
+import { generateSessionToken, hashSessionToken, shortSessionId, type RandomSource } from "./token.ts";
+
+/** What committing needs from the manager. */
+export interface CommitContext {
+	store: Store;
+	codec: SessionCodec<object, object>;
+	policy: SessionPolicy;
+	/** Field name → promoted column name. */
+	columnOf: ReadonlyMap<string, string>;
+	/** A store call with timeout and failure translation. */
+	call: StoreCall;
+	random: RandomSource;
+	clock: () => number;
+	hook: EventHook | undefined;
+	/** The signed `Set-Cookie` value for a token. */
+	cookieFor(token: string, absoluteExpiresAt: number, now: number): string;
+	blankCookie: string;
+}
+
+/** Each failed compare-and-set means another writer landed, so this bounds only pathological contention. */
+const MAX_ATTEMPTS = 100;
+
+/**
+ * Returns the commit step: lazy creation, compare-and-set writes merged over concurrent writers,
+ * regeneration and periodic rotation with grace, touch, logout. Resolves to the `Set-Cookie` to send.
+ */
+export function createCommit(ctx: CommitContext): (state: SessionState) => Promise<string | null> {
+	const { store, codec, policy, columnOf, call, random, clock, hook, cookieFor, blankCookie } = ctx;
+
+	function buildRow(s: SessionState, base: StoredSession | null, id: string, now: number, version: number, restart: boolean): StoredSession {
+		const createdAt = base === null || restart ? now : base.createdAt;
+		const absoluteExpiresAt = base === null || restart ? now + policy.absoluteMs : base.absoluteExpiresAt;
+		const columns: Record<string, ColumnValue> = {};
+		for (const [field, column] of columnOf) columns[column] = (s.data[field] as ColumnValue | undefined) ?? null;
+		return {
+			id, successorId: null, version, data: codec.encodeTrusted(s.data, s.flash), createdAt,
+			rotatedAt: base === null || id !== base.id ? now : base.rotatedAt, lastSeenAt: now,
+			idleExpiresAt: idleDeadline(policy, now, absoluteExpiresAt), absoluteExpiresAt, columns,
+		};
+	}
+
+	/** Re-reads a row another request changed under us and lays our changed fields over its data. */
+	async function rebase(s: SessionState, rowId: string, now: number): Promise<StoredSession | null> {
+		let latest = await call("commit", () => store.get(rowId));
+		if (latest !== null && latest.successorId !== null) {
+			const successorId = latest.successorId;
+			latest = await call("commit", () => store.get(successorId));
+		}
+		if (latest === null || latest.successorId !== null || now >= latest.absoluteExpiresAt || now >= latest.idleExpiresAt) {
+			emit(hook, { type: "write_after_destroy", id: shortSessionId(rowId) });
+			return null;
+		}
+		let theirs: { data: Record<string, unknown>; flash: Record<string, unknown> };
+		try {
+			const decoded = codec.decodeSession(latest.data);
+			theirs = { data: decoded.data as Record<string, unknown>, flash: decoded.flash as Record<string, unknown> };
+		} catch (e) {
+			if (!(e instanceof DecodeError)) throw e;
+			theirs = { data: codec.initial() as Record<string, unknown>, flash: {} };
+		}
+		const merged = { ...theirs.data };
+		for (const key of s.dirty) {
+			if (!sameValue(theirs.data[key], s.base[key])) s.overwritten.add(key);
+			if (s.data[key] === undefined) delete merged[key];
+			else merged[key] = s.data[key];
+		}
+		s.base = theirs.data;
+		s.data = merged;
+		s.merged = true;
+		if (!s.flashDirty) s.flash = { ...theirs.flash };
+		return latest;
+	}
+
+	async function writeData(s: SessionState, start: StoredSession, now: number): Promise<boolean> {
+		let row: StoredSession | null = start;
+		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
+			const next = buildRow(s, row, row.id, now, row.version + 1, false);
+			const expected = row.version;
+			if (await call("commit", () => store.update(next, expected))) {
+				s.row = next;
+				reportMerge(s);
+				return true;
+			}
+			row = await rebase(s, row.id, now);
+		}
+		if (row === null) return false;
+		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
+	}
+
+	/** One event per commit that had to merge, naming same-field conflicts resolved last-writer-wins. */
+	function reportMerge(s: SessionState): void {
+		if (!s.merged || s.row === null) return;
+		emit(hook, { type: "concurrent_write", id: shortSessionId(s.row.id), fields: [...s.dirty], overwritten: [...s.overwritten] });
+	}
+
+	async function rotate(s: SessionState, start: StoredSession, now: number, graceUntil: number | null): Promise<string | null> {
+		let row: StoredSession | null = start;
+		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
+			const token = generateSessionToken(random);
+			const next = buildRow(s, row, hashSessionToken(token), now, row.version + 1, graceUntil === null);
+			const current: StoredSession = row;
+			if (await call("commit", () => store.rotate(current.id, current.version, next, graceUntil))) {
+				emit(hook, { type: graceUntil === null ? "regenerated" : "rotated", id: shortSessionId(current.id), next: shortSessionId(next.id) });
+				s.row = next;
+				s.token = token;
+				reportMerge(s);
+				return cookieFor(token, next.absoluteExpiresAt, now);
+			}
+			const latest = await call("commit", () => store.get(current.id));
+			if (latest !== null && latest.successorId !== null && graceUntil !== null) {
+				// Another request rotated first: it issued the one new ID; ours only needs its data written.
+				if (s.dirty.size > 0 || s.flashDirty) {
+					const successor = await rebase(s, current.id, now);
+					if (successor !== null) await writeData(s, successor, now);
+				}
+				return null;
+			}
+			row = await rebase(s, current.id, now);
+		}
+		if (row === null) return null;
+		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
+	}
+
+	async function commitState(s: SessionState): Promise<string | null> {
+		if (s.committed) return null;
+		s.committed = true;
+		const now = clock();
+		const row = s.row;
+		if (s.destroyed) {
+			if (row !== null) {
+				await call("destroy", () => store.destroy(row.id));
+				emit(hook, { type: "destroyed", id: shortSessionId(row.id) });
+			}
+			return s.hadCookie || row !== null ? blankCookie : null;
+		}
+		const changed = s.dirty.size > 0 || s.flashDirty;
+		if (row === null) {
+			// Lazy creation: a visitor who never writes costs no row and gets no cookie.
+			if (!changed && !s.regenerate) return null;
+			const token = generateSessionToken(random);
+			const next = buildRow(s, null, hashSessionToken(token), now, 1, true);
+			const corrupt = s.replaces;
+			// A row that failed to decode is replaced in the same step, so it never lingers as a ghost session.
+			const replaced = corrupt !== null && (await call("commit", () => store.rotate(corrupt.id, corrupt.version, next, null)));
+			if (!replaced) await call("commit", () => store.create(next));
+			emit(hook, { type: "created", id: shortSessionId(next.id) });
+			s.row = next;
+			s.token = token;
+			return cookieFor(token, next.absoluteExpiresAt, now);
+		}
+		if (s.regenerate) return rotate(s, row, now, null);
+		if (!s.viaAlias && now - row.rotatedAt >= policy.rotation.everyMs) {
+			return rotate(s, row, now, now + policy.rotation.graceMs);
+		}
+		if (changed) await writeData(s, row, now);
+		else if (touchDue(policy, row, now)) await call("commit", () => store.touch(row.id, now, idleDeadline(policy, now, row.absoluteExpiresAt)));
+		return s.resign && s.token !== null && s.row !== null ? cookieFor(s.token, s.row.absoluteExpiresAt, now) : null;
+	}
+
+	return commitState;
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+	if (Object.is(a, b)) return true;
+	if (a instanceof Date && b instanceof Date) return a.getTime() === b.getTime();
+	if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+	if (Array.isArray(a) !== Array.isArray(b)) return false;
+	const ka = Object.keys(a);
+	const kb = Object.keys(b);
+	if (ka.length !== kb.length) return false;
+	return ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
