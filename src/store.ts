@@ -47,10 +47,12 @@ export interface Store {
 	rotate(id: string, expectedVersion: number, next: StoredSession, graceUntil: number | null): Awaitable<boolean>;
 	/** Deletes the row and every alias pointing at it. */
 	destroy(id: string): Awaitable<void>;
-	/** Live rows (aliases excluded) whose promoted column holds `value`. */
+	/** Live rows (aliases excluded) whose promoted column holds `value`; null matches nothing. */
 	list(column: string, value: ColumnValue): Awaitable<StoredSession[]>;
 	/** Deletes rows (and their aliases) whose column holds `value`, except `exceptId`; returns how many sessions. */
 	revoke(column: string, value: ColumnValue, exceptId?: string): Awaitable<number>;
 	/** Deletes up to `limit` rows whose deadline passed before `now`; returns how many. */
 	prune(now: number, limit?: number): Awaitable<number>;
+	/** Releases what the store opened itself (a client built from a URL); a client passed in stays open. */
+	close?(): Awaitable<void>;
 }

@@ -1,11 +1,9 @@
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { SessError } from "sess";
-import { SQLiteStore } from "sess/stores/sqlite";
-import { dialectOf, migrateDatabase, sqlitePath } from "sess/migrate";
 import { createDemoRoutes, notFound } from "./app.ts";
 import { readDemoConfig } from "./config.ts";
-import { createSessions, model } from "./src/generated/session.ts";
+import { createSessions } from "./src/generated/session.ts";
+import { openDemoStore } from "./store.ts";
 
 const here = import.meta.dir;
 
@@ -21,19 +19,13 @@ try {
 	process.exit(1);
 }
 if (config.devKeyFile !== null) say(`demo: SESS_KEYS is not set; using the development key in ${config.devKeyFile} (never do this in production).`);
-if (dialectOf(config.db) !== "sqlite") {
-	process.stderr.write("demo: this build of the demo serves SQLite only; set SESS_DB to a file path.\n");
-	process.exit(1);
-}
-
-// The same code as `sess migrate`: the table comes from the generated migrations, never from start-up DDL.
-const { applied } = await migrateDatabase(config.db, join(here, "migrations"));
-if (applied.length > 0) say(`demo: applied migrations ${applied.join(", ")} to ${config.db}`);
+const opened = await openDemoStore(config.db, join(here, "migrations"));
+if (opened.applied.length > 0) say(`demo: applied migrations ${opened.applied.join(", ")}`);
 
 let sessions;
 try {
 	sessions = createSessions({
-		store: new SQLiteStore(new Database(sqlitePath(config.db)), { table: model.table }),
+		store: opened.store,
 		keys: config.keyring,
 		expiry: config.expiry,
 		rotation: config.rotation,
@@ -53,4 +45,15 @@ const server = Bun.serve({
 	development: false,
 	error: () => Response.json({ error: "Internal error." }, { status: 500 }),
 });
-say(`demo: serving on http://127.0.0.1:${server.port}/ (sessions in ${config.db})`);
+say(`demo: serving on http://127.0.0.1:${server.port}/ (sessions in ${redact(config.db)})`);
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+	process.on(signal, () => {
+		void server.stop().then(() => opened.close()).finally(() => process.exit(0));
+	});
+}
+
+/** A database URL without its password, fit for a log line. */
+function redact(db: string): string {
+	return db.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@");
+}

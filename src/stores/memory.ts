@@ -93,6 +93,8 @@ export class MemoryStore implements Store {
 	private put(row: StoredSession): void {
 		this.rows.set(row.id, row);
 		for (const [column, value] of Object.entries(row.columns)) {
+			// Null means "no value": like SQL's `= NULL`, it matches nothing in list and revoke.
+			if (value === null) continue;
 			let byValue = this.index.get(column);
 			if (byValue === undefined) this.index.set(column, (byValue = new Map()));
 			let ids = byValue.get(value);

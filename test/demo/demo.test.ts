@@ -4,80 +4,43 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { Browser as Jar, runDemoToExit, startDemo, type DemoProcess } from "../helpers/demo-process.ts";
 
 // The demo as a user runs it: a separate `bun examples/demo/server.ts` process, spoken to over HTTP.
-const root = join(import.meta.dir, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "sess-demo-"));
 const db = join(dir, "demo.db");
 const key = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
 
-interface Started {
-	proc: ReturnType<typeof Bun.spawn>;
-	base: string;
-}
-
-async function startDemo(env: Record<string, string>): Promise<Started> {
-	const proc = Bun.spawn([process.execPath, "examples/demo/server.ts"], {
-		cwd: root,
-		env: { ...process.env, PORT: "0", SESS_DB: db, SESS_KEYS: key, ...env },
-		stdout: "pipe",
-		stderr: "pipe",
-	});
-	const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
-	let text = "";
-	const decoder = new TextDecoder();
-	while (!/serving on (http:\/\/\S+)\//.test(text)) {
-		const { value, done } = await reader.read();
-		if (done) throw new Error(`demo exited before serving: ${text} ${await new Response(proc.stderr as ReadableStream).text()}`);
-		text += decoder.decode(value);
-	}
-	reader.releaseLock();
-	return { proc, base: (/serving on (http:\/\/\S+)\//.exec(text) as RegExpExecArray)[1] as string };
-}
-
-async function runToExit(env: Record<string, string>): Promise<{ code: number; stderr: string }> {
-	const proc = Bun.spawn([process.execPath, "examples/demo/server.ts"], {
-		cwd: root,
-		env: { ...process.env, PORT: "0", SESS_DB: db, ...env },
-		stdout: "pipe",
-		stderr: "pipe",
-	});
-	const timer = setTimeout(() => proc.kill(), 10_000);
-	const code = await proc.exited;
-	clearTimeout(timer);
-	return { code, stderr: await new Response(proc.stderr as ReadableStream).text() };
-}
-
-/** A cookie jar for one browser: applies Set-Cookie, sends Cookie. */
+/** A browser bound to the demo's address. */
 class Browser {
-	cookie: string | null = null;
-	setCookies: string[] = [];
+	private readonly jar = new Jar();
 	constructor(private readonly base: string) {}
-
-	async send(method: string, path: string, body?: unknown, raw?: string): Promise<{ status: number; json: unknown; headers: Headers }> {
-		const headers: Record<string, string> = {};
-		if (this.cookie !== null) headers.cookie = this.cookie;
-		if (body !== undefined || raw !== undefined) headers["content-type"] = "application/json";
-		const payload = raw ?? (body === undefined ? null : JSON.stringify(body));
-		const res = await fetch(this.base + path, { method, headers, body: payload });
-		this.setCookies = res.headers.getSetCookie();
-		for (const line of this.setCookies) {
-			const [pair] = line.split(";") as [string];
-			this.cookie = /Max-Age=0(;|$)/.test(line) ? null : pair;
-		}
-		const text = await res.text();
-		return { status: res.status, json: text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text, headers: res.headers };
+	get cookie(): string | null {
+		return this.jar.cookie;
+	}
+	set cookie(value: string | null) {
+		this.jar.cookie = value;
+	}
+	get setCookies(): string[] {
+		return this.jar.setCookies;
+	}
+	send(method: string, path: string, body?: unknown, raw?: string): ReturnType<Jar["send"]> {
+		return this.jar.send(this.base, method, path, body, raw);
 	}
 }
 
-let demo: Started;
+function runToExit(env: Record<string, string>): ReturnType<typeof runDemoToExit> {
+	return runDemoToExit({ SESS_DB: db, ...env });
+}
+
+let demo: DemoProcess;
 
 beforeAll(async () => {
-	demo = await startDemo({});
+	demo = await startDemo({ SESS_DB: db, SESS_KEYS: key });
 });
 
-afterAll(() => {
-	demo.proc.kill();
+afterAll(async () => {
+	await demo.stop();
 	rmSync(dir, { recursive: true, force: true });
 });
 

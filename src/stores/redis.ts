@@ -1,0 +1,173 @@
+import type { RedisClient } from "bun";
+import { decodeBase64, encodeBase64 } from "@oslojs/encoding";
+import type { TableModel } from "../../schema/model.ts";
+import type { ColumnValue, Store, StoredSession } from "../store.ts";
+import { runScript } from "./redis-scripts.ts";
+
+/** Options of the Redis store. */
+export interface RedisStoreOptions {
+	/** The session table model: its promoted columns become the per-value indexes behind list() and revoke(). */
+	table: TableModel;
+	/**
+	 * Prepended to every key; default `sess:<table>:`. On Redis Cluster it must hold a hash tag
+	 * (`{sess}:`) because the scripts touch a row, its indexes and aliases together.
+	 */
+	prefix?: string;
+}
+
+/** Hash fields of a row in the order the scripts and `rowArgs` use. */
+const FIELDS = ["v", "s", "d", "c", "r", "l", "i", "a", "k"];
+/** Deadline entries handled per prune script, so no single script blocks the server long. */
+const BATCH = 500;
+
+// Redis deletes expired rows itself (each row's TTL is its deadline). prune() still honours the contract
+// with the caller's clock, which matters only when that clock runs ahead of the server's, and drops the
+// deadline entries of rows Redis already expired; index members of such rows go when list/revoke meet them.
+
+/** Sessions in Redis through `Bun.RedisClient`: a hash per hashed ID with a TTL, ID sets per column value, Lua for multi-key writes. */
+export class RedisStore implements Store {
+	/** The connection; the store closes it only when it opened it from a URL. */
+	readonly client: RedisClient;
+	private readonly table: TableModel;
+	private readonly prefix: string;
+	private readonly owned: boolean;
+	private closed = false;
+
+	/** Wraps a client, or opens (and then owns) one from a `redis://` or `rediss://` URL. */
+	constructor(client: RedisClient | string, options: RedisStoreOptions) {
+		for (const c of options.table.columns) {
+			// The column name sits between colons in index keys; a colon in it could make two keys collide.
+			if (c.name.includes(":")) throw new TypeError(`Column "${c.name}" of ${options.table.name} contains ":", which Redis index keys cannot hold.`);
+		}
+		this.owned = typeof client === "string";
+		this.client = typeof client === "string" ? new Bun.RedisClient(client) : client;
+		this.table = options.table;
+		this.prefix = options.prefix ?? `sess:${options.table.name}:`;
+	}
+
+	async get(id: string): Promise<StoredSession | null> {
+		await this.ready();
+		const values = (await this.client.send("HMGET", [this.rowKey(id), ...FIELDS])) as (string | null)[];
+		return values[0] === null || values[0] === undefined ? null : this.decode([id, ...values]);
+	}
+
+	async create(session: StoredSession): Promise<void> {
+		if ((await this.run("create", this.rowKey(session.id), this.rowArgs(session))) !== 1) throw new Error("session id collision");
+	}
+
+	async update(session: StoredSession, expectedVersion: number): Promise<boolean> {
+		return (await this.run("update", this.rowKey(session.id), [int(expectedVersion), ...this.rowArgs(session)])) === 1;
+	}
+
+	async touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
+		await this.run("touch", this.rowKey(id), [id, num(lastSeenAt), num(idleExpiresAt)]);
+	}
+
+	async rotate(id: string, expectedVersion: number, next: StoredSession, graceUntil: number | null): Promise<boolean> {
+		const grace = graceUntil === null ? "" : num(graceUntil);
+		return (await this.run("rotate", this.rowKey(id), [id, int(expectedVersion), grace, ...this.rowArgs(next)])) === 1;
+	}
+
+	async destroy(id: string): Promise<void> {
+		await this.run("destroy", this.rowKey(id), [id]);
+	}
+
+	async list(column: string, value: ColumnValue): Promise<StoredSession[]> {
+		const key = this.indexKey(column, value);
+		if (key === null) return [];
+		const rows = (await this.run("list", key, [])) as (string | null)[][];
+		return rows.map((row) => this.decode(row));
+	}
+
+	async revoke(column: string, value: ColumnValue, exceptId?: string): Promise<number> {
+		const key = this.indexKey(column, value);
+		if (key === null) return 0;
+		return (await this.run("revoke", key, [exceptId ?? ""])) as number;
+	}
+
+	async prune(now: number, limit = Infinity): Promise<number> {
+		let total = 0;
+		while (total < limit) {
+			const want = Math.min(BATCH, limit - total);
+			const [deleted, seen] = (await this.run("prune", `${this.prefix}d`, [num(now), String(want)])) as [number, number];
+			total += deleted;
+			// Entries of rows Redis already expired count as seen, not deleted, so progress is by `seen`.
+			if (seen < want) break;
+		}
+		return total;
+	}
+
+	/** Stops the store; closes the client only if the store opened it from a URL. */
+	async close(): Promise<void> {
+		this.closed = true;
+		if (this.owned) this.client.close();
+	}
+
+	/**
+	 * Bun's client stops for good after `maxRetries` failed reconnects (an outage of ~30 s with the
+	 * defaults) and rejects every command until `connect()`; calling it here lets the store recover
+	 * once the server is back. While a reconnect is under way, `connect()` joins it.
+	 */
+	private async ready(): Promise<void> {
+		if (this.closed) throw new Error("RedisStore is closed");
+		if (!this.client.connected) await this.client.connect();
+	}
+
+	private async run(name: Parameters<typeof runScript>[1], key: string, args: string[]): Promise<unknown> {
+		await this.ready();
+		return runScript(this.client, name, key, [this.prefix, ...args]);
+	}
+
+	private rowKey(id: string): string {
+		return `${this.prefix}s:${id}`;
+	}
+
+	/** The set of IDs holding `value` in `column`, typed so that "5" and 5 differ; null is never indexed. */
+	private indexKey(column: string, value: ColumnValue): string | null {
+		if (!this.table.columns.some((c) => c.name === column)) throw new TypeError(`"${column}" is not a promoted column of ${this.table.name}.`);
+		if (value === null) return null;
+		const typed = typeof value === "string" ? `s:${value}` : typeof value === "number" ? `n:${num(value)}` : `b:${value}`;
+		return `${this.prefix}i:${column}:${typed}`;
+	}
+
+	/** A row as the scripts read it: id, FIELDS, then how many index keys and the keys (none for an alias). */
+	private rowArgs(s: StoredSession): string[] {
+		const columns: Record<string, ColumnValue> = {};
+		for (const c of this.table.columns) columns[c.name] = s.columns[c.name] ?? null;
+		const indexes: string[] = [];
+		if (s.successorId === null) {
+			for (const [column, value] of Object.entries(columns)) {
+				const key = this.indexKey(column, value);
+				if (key !== null) indexes.push(key);
+			}
+		}
+		return [
+			s.id, int(s.version), s.successorId ?? "", encodeBase64(s.data), num(s.createdAt), num(s.rotatedAt), num(s.lastSeenAt),
+			num(s.idleExpiresAt), num(s.absoluteExpiresAt), JSON.stringify(columns), String(indexes.length), ...indexes,
+		];
+	}
+
+	/** [id, ...FIELDS] as Redis returns them. */
+	private decode(row: readonly (string | null | undefined)[]): StoredSession {
+		const [id, v, s, d, c, r, l, i, a, k] = row;
+		const stored = JSON.parse(k ?? "{}") as Record<string, ColumnValue>;
+		const columns: Record<string, ColumnValue> = {};
+		for (const col of this.table.columns) columns[col.name] = stored[col.name] ?? null;
+		return {
+			id: id ?? "", successorId: s || null, version: Number(v), data: decodeBase64(d ?? ""),
+			createdAt: Number(c), rotatedAt: Number(r), lastSeenAt: Number(l), idleExpiresAt: Number(i), absoluteExpiresAt: Number(a), columns,
+		};
+	}
+}
+
+/** A finite number as Redis and Lua parse it back exactly. */
+function num(n: number): string {
+	if (!Number.isFinite(n)) throw new TypeError(`RedisStore cannot store the number ${n}.`);
+	return String(n);
+}
+
+/** Versions are compared as strings in Lua, so they must be canonical integers. */
+function int(n: number): string {
+	if (!Number.isSafeInteger(n)) throw new TypeError(`A session version must be a safe integer, got ${n}.`);
+	return String(n);
+}

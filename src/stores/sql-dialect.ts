@@ -1,0 +1,120 @@
+import type { TableModel } from "../../schema/model.ts";
+import { SchemaError } from "../errors.ts";
+
+/** The SQL servers sess reaches through Bun.SQL. */
+export type ServerDialect = "postgres" | "mysql";
+
+// Every session table has these, in insert order; promoted columns follow.
+const FIXED_COLUMNS: readonly string[] = [
+	"id", "successor_id", "version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at",
+];
+
+/** Rows deleted per prune statement, so no single statement holds its locks for long. */
+export const PRUNE_BATCH = 500;
+
+/** The statements that end every session whose promoted column holds a value, run in one transaction in this order. */
+export interface RevokeStatements {
+	/** Locks the matching live rows first, so a concurrent rotation waits and then fails instead of escaping. */
+	lock: string;
+	killAliases: string;
+	/** Its affected rows are the number of sessions revoked. */
+	killRows: string;
+}
+
+/** The statements filtering on one promoted column; `except` variants take the kept id as their last parameter. */
+export interface ColumnStatements {
+	list: string;
+	revoke: { all: RevokeStatements; except: RevokeStatements };
+}
+
+/**
+ * Every statement a SQL-server store runs on one table, built once. Placeholders are numbered in
+ * order and never reused, so both dialects take the same parameter arrays.
+ */
+export interface SessionStatements {
+	get: string;
+	insert: string;
+	update: string;
+	/** Reads back a row the update matched, for MySQL, which counts only rows it changed. */
+	matches: string;
+	touch: string;
+	alias: string;
+	kill: string;
+	killAliases: string;
+	destroy: string;
+	/** Expired ids, read without locks: MySQL would lock every row a scan passes, live ones included. */
+	pruneSelect: string;
+	/** Deletes up to `PRUNE_BATCH` ids (padded by repeating one), re-checking the deadline a touch may have moved. */
+	pruneDelete: string;
+	columns: ReadonlyMap<string, ColumnStatements>;
+}
+
+// As schema/define.ts checks names; within both servers' limits and never needing escapes.
+const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Builds the statements of `table` for `dialect`, refusing names `defineSession` would not produce. */
+export function buildStatements(table: TableModel, dialect: ServerDialect): SessionStatements {
+	const promoted = table.columns.map((c) => c.name);
+	for (const name of [table.name, ...promoted]) {
+		if (!SQL_NAME.test(name)) throw new SchemaError("unsupported_schema", `SQL name "${name}" must match ${SQL_NAME}.`);
+	}
+	for (const name of promoted) {
+		if (FIXED_COLUMNS.includes(name)) throw new SchemaError("unsupported_schema", `Promoted column "${name}" clashes with a fixed column.`);
+	}
+	const q = (name: string): string => (dialect === "mysql" ? `\`${name}\`` : `"${name}"`);
+	const t = q(table.name);
+	const all = [...FIXED_COLUMNS, ...promoted].map(q).join(", ");
+	const updated = ["version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at", ...promoted];
+	const live = `${q("successor_id")} IS NULL`;
+	const emptyBytes = dialect === "mysql" ? "x''" : "''::bytea";
+	const expired = `(${q("idle_expires_at")} <= ? OR ${q("absolute_expires_at")} <= ?)`;
+	// Written with `?`, which no name or literal here contains; PostgreSQL gets them numbered.
+	const statement = (text: string): string => {
+		let n = 0;
+		return dialect === "postgres" ? text.replaceAll("?", () => `$${++n}`) : text;
+	};
+	const columns = new Map<string, ColumnStatements>();
+	for (const name of promoted) {
+		const revoke = (except: boolean): RevokeStatements => {
+			const where = (alias: string): string => {
+				const c = (column: string): string => `${alias}${q(column)}`;
+				return `${c(name)} = ? AND ${c("successor_id")} IS NULL${except ? ` AND ${c("id")} <> ?` : ""}`;
+			};
+			return {
+				lock: statement(`SELECT ${q("id")} FROM ${t} WHERE ${where("")} FOR UPDATE`),
+				killAliases: statement(
+					// MySQL refuses a subquery on the table a DELETE writes; a self-join says the same.
+					dialect === "mysql"
+						? `DELETE a FROM ${t} AS a INNER JOIN ${t} AS s ON a.${q("successor_id")} = s.${q("id")} WHERE ${where("s.")}`
+						: `DELETE FROM ${t} WHERE ${q("successor_id")} IN (SELECT ${q("id")} FROM ${t} WHERE ${where("")})`,
+				),
+				killRows: statement(`DELETE FROM ${t} WHERE ${where("")}`),
+			};
+		};
+		columns.set(name, {
+			list: statement(`SELECT ${all} FROM ${t} WHERE ${q(name)} = ? AND ${live}`),
+			revoke: { all: revoke(false), except: revoke(true) },
+		});
+	}
+	return {
+		get: statement(`SELECT ${all} FROM ${t} WHERE ${q("id")} = ?`),
+		insert: statement(`INSERT INTO ${t} (${all}) VALUES (${[...FIXED_COLUMNS, ...promoted].map(() => "?").join(", ")})`),
+		update: statement(
+			`UPDATE ${t} SET ${updated.map((c) => `${q(c)} = ?`).join(", ")} WHERE ${q("id")} = ? AND ${q("version")} = ? AND ${live}`,
+		),
+		matches: statement(`SELECT 1 AS ${q("found")} FROM ${t} WHERE ${q("id")} = ? AND ${q("version")} = ? AND ${live}`),
+		touch: statement(`UPDATE ${t} SET ${q("last_seen_at")} = ?, ${q("idle_expires_at")} = ? WHERE ${q("id")} = ? AND ${live}`),
+		alias: statement(
+			`UPDATE ${t} SET ${q("successor_id")} = ?, ${q("data")} = ${emptyBytes}, ${q("idle_expires_at")} = ? ` +
+				`WHERE ${q("id")} = ? AND ${q("version")} = ? AND ${live}`,
+		),
+		kill: statement(`DELETE FROM ${t} WHERE ${q("id")} = ? AND ${q("version")} = ? AND ${live}`),
+		killAliases: statement(`DELETE FROM ${t} WHERE ${q("successor_id")} = ?`),
+		destroy: statement(`DELETE FROM ${t} WHERE ${q("id")} = ? OR ${q("successor_id")} = ?`),
+		pruneSelect: statement(`SELECT ${q("id")} FROM ${t} WHERE ${expired} LIMIT ?`),
+		pruneDelete: statement(
+			`DELETE FROM ${t} WHERE ${q("id")} IN (${Array.from({ length: PRUNE_BATCH }, () => "?").join(", ")}) AND ${expired}`,
+		),
+		columns,
+	};
+}

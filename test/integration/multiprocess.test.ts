@@ -1,0 +1,166 @@
+// Two demo processes on one store behave as one app: sessions, rotation, compare-and-set and
+// revocation cross process boundaries. Run against every engine the demo can use.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { SQL } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { Browser, startDemo, type DemoProcess } from "../helpers/demo-process.ts";
+import { serverReachable } from "../helpers/servers.ts";
+
+const EVERY_MS = 1500;
+const GRACE_MS = 1000;
+
+interface Engine {
+	name: string;
+	port: number | null;
+	/** Creates an empty database for this run and returns its URL (or path). */
+	create(): Promise<string>;
+	drop(): Promise<void>;
+}
+
+const suffix = Math.random().toString(16).slice(2, 10);
+const tmp = mkdtempSync(join(tmpdir(), "sess-mp-"));
+
+const engines: Engine[] = [
+	{ name: "sqlite", port: null, create: async () => join(tmp, "mp.db"), drop: async () => rmSync(tmp, { recursive: true, force: true }) },
+	{
+		name: "postgres",
+		port: 5432,
+		async create() {
+			const admin = new SQL("postgres://postgres@127.0.0.1:5432/test");
+			await admin.unsafe(`CREATE DATABASE sess_mp_${suffix}`);
+			await admin.close();
+			return `postgres://postgres@127.0.0.1:5432/sess_mp_${suffix}`;
+		},
+		async drop() {
+			const admin = new SQL("postgres://postgres@127.0.0.1:5432/test");
+			await admin.unsafe(`DROP DATABASE IF EXISTS sess_mp_${suffix} WITH (FORCE)`);
+			await admin.close();
+		},
+	},
+	{
+		name: "mysql",
+		port: 3306,
+		async create() {
+			const admin = new SQL("mysql://root@127.0.0.1:3306/test");
+			await admin.unsafe(`CREATE DATABASE sess_mp_${suffix}`);
+			await admin.close();
+			return `mysql://root@127.0.0.1:3306/sess_mp_${suffix}`;
+		},
+		async drop() {
+			const admin = new SQL("mysql://root@127.0.0.1:3306/test");
+			await admin.unsafe(`DROP DATABASE IF EXISTS sess_mp_${suffix}`);
+			await admin.close();
+		},
+	},
+	{
+		name: "redis",
+		port: 6379,
+		// A logical database of its own, so the demo's default key prefix meets no other test.
+		create: async () => {
+			await flushRedisDb(9);
+			return "redis://127.0.0.1:6379/9";
+		},
+		drop: () => flushRedisDb(9),
+	},
+];
+
+async function flushRedisDb(index: number): Promise<void> {
+	const client = new Bun.RedisClient(`redis://127.0.0.1:6379/${index}`);
+	await client.send("FLUSHDB", []);
+	client.close();
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+for (const engine of engines) {
+	const reachable = engine.port === null || (await serverReachable(engine.port));
+	// Outside CI a missing server skips; in CI every engine must run.
+	describe.skipIf(!reachable && process.env.CI !== "true")(`two demo processes on one ${engine.name} store`, () => {
+		let a: DemoProcess;
+		let b: DemoProcess;
+
+		beforeAll(async () => {
+			const db = await engine.create();
+			const env = {
+				SESS_DB: db,
+				SESS_KEYS: encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32))),
+				SESS_ROTATE_EVERY: `${EVERY_MS}ms`,
+				SESS_GRACE: `${GRACE_MS}ms`,
+			};
+			// Sequential starts: the second finds the migrations applied and applies nothing.
+			a = await startDemo(env);
+			b = await startDemo(env);
+		});
+
+		afterAll(async () => {
+			await a?.stop();
+			await b?.stop();
+			await engine.drop();
+		});
+
+		test("a login in A is the same session in B; parallel writes to different fields both land", async () => {
+			const x = new Browser();
+			expect((await x.send(a.base, "POST", "/api/login", { userId: "alice" })).status).toBe(200);
+			expect(((await x.send(b.base, "GET", "/api/session")).json as { userId: unknown }).userId).toBe("alice");
+			const [cart, flash] = await Promise.all([
+				x.clone().send(a.base, "POST", "/api/cart", { item: 1 }),
+				x.clone().send(b.base, "POST", "/api/flash", { message: "both" }),
+			]);
+			expect([cart.status, flash.status]).toEqual([200, 200]);
+			const seen = (await x.send(a.base, "GET", "/api/session")).json as { cart: number[]; flash: unknown };
+			expect(seen.cart).toEqual([1]);
+			expect(seen.flash).toBe("both");
+		});
+
+		test("same-field writes from both processes at once: all answered, final state is one writer's (compare-and-set)", async () => {
+			const x = new Browser();
+			await x.send(a.base, "POST", "/api/login", { userId: "carol" });
+			const results = await Promise.all(
+				Array.from({ length: 10 }, (_, i) => x.clone().send(i % 2 === 0 ? a.base : b.base, "POST", "/api/cart", { item: 100 + i })),
+			);
+			expect(results.map((r) => r.status)).toEqual(Array(10).fill(200));
+			const final = ((await x.send(b.base, "GET", "/api/session")).json as { cart: number[] }).cart;
+			const written = results.map((r) => JSON.stringify((r.json as { cart: number[] }).cart));
+			expect(written).toContain(JSON.stringify(final));
+		});
+
+		test("periodic rotation across processes: one new ID for many parallel requests, old ID alive for the grace, then dead", async () => {
+			const x = new Browser();
+			await x.send(a.base, "POST", "/api/login", { userId: "dave" });
+			const old = x.cookie;
+			await sleep(EVERY_MS + 100);
+			const tabs = Array.from({ length: 10 }, () => x.clone());
+			const results = await Promise.all(tabs.map((t, i) => t.send(i % 2 === 0 ? a.base : b.base, "GET", "/api/session")));
+			expect(results.every((r) => (r.json as { userId: unknown }).userId === "dave")).toBe(true);
+			const issued = tabs.filter((t) => t.setCookies.length > 0);
+			expect(issued).toHaveLength(1);
+			const fresh = issued[0]?.cookie ?? null;
+			expect(fresh).not.toBe(old);
+			const oldTab = x.clone();
+			oldTab.cookie = old;
+			expect(((await oldTab.send(b.base, "GET", "/api/session")).json as { userId: unknown }).userId).toBe("dave");
+			const newTab = x.clone();
+			newTab.cookie = fresh;
+			expect(((await newTab.send(a.base, "GET", "/api/session")).json as { userId: unknown }).userId).toBe("dave");
+			await sleep(GRACE_MS + 100);
+			expect(((await oldTab.send(a.base, "GET", "/api/session")).json as { userId: unknown }).userId).toBeNull();
+		});
+
+		test("revoke-others in A logs out the other device on its next request to B; logout in B ends it in A", async () => {
+			const laptop = new Browser();
+			const phone = new Browser();
+			await laptop.send(a.base, "POST", "/api/login", { userId: "erin" });
+			await phone.send(b.base, "POST", "/api/login", { userId: "erin" });
+			expect(((await laptop.send(b.base, "GET", "/api/sessions")).json as unknown[]).length).toBe(2);
+			expect((await laptop.send(a.base, "POST", "/api/sessions/revoke-others")).json).toEqual({ revoked: 1 });
+			expect(((await phone.send(b.base, "GET", "/api/session")).json as { userId: unknown }).userId).toBeNull();
+			expect(((await laptop.send(b.base, "GET", "/api/session")).json as { userId: unknown }).userId).toBe("erin");
+			const stale = laptop.clone();
+			await laptop.send(b.base, "POST", "/api/logout");
+			expect(((await stale.send(a.base, "GET", "/api/session")).json as { userId: unknown }).userId).toBeNull();
+		});
+	});
+}
