@@ -22,6 +22,7 @@ Usage: sess <command> [options]
 Commands:
   generate   Write session.ts, sess.lock.json and SQL migrations from the schema
   migrate    Apply pending migrations to a database
+  prune      Delete expired sessions, in batches
   keygen     Print a new random signing key (32 bytes, base64url)
 
 Run \`sess <command> --help\` for a command's options.`,
@@ -41,6 +42,16 @@ Options:
   --db <target>        Database to bring up to date (default: $SESS_DB)
   --config <file>      Config module (default: sess.config.ts if present)
   --migrations <dir>   Migrations root (default: migrations)`,
+	prune: `Usage: sess prune --db <sqlite path | postgres://… | mysql://… | redis://…> [options]
+
+Deletes expired sessions in batches of 500, so a million expired rows never hold one long lock.
+Safe to run from cron on several machines at once.
+
+Options:
+  --db <target>        Session store (default: $SESS_DB)
+  --config <file>      Config module (default: sess.config.ts if present)
+  --schema <file>      Schema module, for the table name and columns (default: schema/session.ts)
+  --limit <n>          Stop after this many deletions (default: all)`,
 	keygen: `Usage: sess keygen
 
 Prints 32 random bytes, base64url-encoded: a key for SESS_KEYS. Keep the old key after the new
@@ -108,10 +119,7 @@ async function readOptional(path: string): Promise<string | null> {
 
 async function runGenerate(flags: Flags): Promise<void> {
 	const { root, config } = await loadConfig(flags);
-	const schemaFile = join(root, config.schema);
-	if (!existsSync(schemaFile)) fail(`schema ${config.schema} not found; pass --schema or set "schema" in sess.config.ts.`, 2);
-	const model = ((await import(pathToFileURL(schemaFile).href)) as { default?: SessionModel }).default;
-	if (model?.modelVersion !== 1) fail(`${config.schema} must \`export default defineSession({...})\`.`, 2);
+	const model = await loadModel(root, config);
 	const lockText = await readOptional(join(root, config.lock));
 	const migrations: Partial<Record<Dialect, MigrationFolder>> = {};
 	for (const d of config.dialects) migrations[d] = await readMigrationFolder(join(root, config.migrations, d));
@@ -144,6 +152,42 @@ async function runMigrate(flags: Flags): Promise<void> {
 	out(applied.length === 0 ? `sess: ${dialect} database is up to date.` : `sess: applied ${applied.length} ${dialect} migration(s):\n${applied.map((t) => `  ${t}`).join("\n")}`);
 }
 
+async function loadModel(root: string, config: ResolvedConfig): Promise<SessionModel> {
+	const schemaFile = join(root, config.schema);
+	if (!existsSync(schemaFile)) fail(`schema ${config.schema} not found; pass --schema or set "schema" in sess.config.ts.`, 2);
+	const model = ((await import(pathToFileURL(schemaFile).href)) as { default?: SessionModel }).default;
+	if (model?.modelVersion !== 1) fail(`${config.schema} must \`export default defineSession({...})\`.`, 2);
+	return model;
+}
+
+async function runPrune(flags: Flags): Promise<void> {
+	const db = str(flags, "db") ?? process.env.SESS_DB;
+	if (db === undefined || db === "") fail("prune needs --db <sqlite path | postgres://… | mysql://… | redis://…> (or SESS_DB).", 2);
+	const limitFlag = str(flags, "limit");
+	const limit = limitFlag === undefined ? Infinity : Number(limitFlag);
+	if (!(limit > 0)) fail("--limit must be a positive number.", 2);
+	const { root, config } = await loadConfig(flags);
+	const model = await loadModel(root, config);
+	const { openStore } = await import("../src/stores/open.ts");
+	const { store, close } = openStore(db, model.table);
+	const tty = process.stdout.isTTY === true;
+	let total = 0;
+	try {
+		// Chunks of 5,000 (each itself deleted in batches) so a terminal sees progress on big tables.
+		for (;;) {
+			const chunk = Math.min(5000, limit - total);
+			const deleted = await store.prune(Date.now(), chunk);
+			total += deleted;
+			if (tty) process.stdout.write(`\rsess: pruned ${total} expired session(s)…`);
+			if (deleted < chunk || total >= limit) break;
+		}
+	} finally {
+		await close();
+	}
+	if (tty) process.stdout.write("\n");
+	out(`sess: pruned ${total} expired session(s).`);
+}
+
 function runKeygen(): void {
 	out(encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32))));
 }
@@ -158,6 +202,7 @@ export async function main(argv: string[]): Promise<void> {
 	try {
 		if (command === "generate") await runGenerate(flags);
 		else if (command === "migrate") await runMigrate(flags);
+		else if (command === "prune") await runPrune(flags);
 		else if (command === "keygen") runKeygen();
 		else fail(`unknown command "${command}".\n\n${HELP.main}`, 2);
 	} catch (e) {

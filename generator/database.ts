@@ -3,17 +3,16 @@ import { SQL } from "bun";
 import { join } from "node:path";
 import { applyMigrations, bunSQLTarget, readMigrationFolder, sqliteTarget, type MigrateOptions } from "./migrate.ts";
 import type { Dialect } from "./migrations.ts";
+import { ConfigError } from "../src/errors.ts";
+import { engineOf, sqlitePath } from "../src/stores/location.ts";
 
-/** Which dialect a `--db` / `SESS_DB` value names: a `postgres://` or `mysql://` URL, else a SQLite file path. */
+export { sqlitePath };
+
+/** Which SQL dialect a `--db` / `SESS_DB` value names (Redis has no migrations). */
 export function dialectOf(db: string): Dialect {
-	if (/^postgres(ql)?:\/\//i.test(db)) return "postgres";
-	if (/^(mysql|mariadb):\/\//i.test(db)) return "mysql";
-	return "sqlite";
-}
-
-/** SQLite path of a `--db` value (`sqlite://file.db`, `file:file.db` or a bare path). */
-export function sqlitePath(db: string): string {
-	return db.replace(/^sqlite:\/\//i, "").replace(/^file:/i, "");
+	const engine = engineOf(db);
+	if (engine === "redis") throw new ConfigError("invalid_config", "Redis needs no migrations; `sess migrate` applies to SQLite, PostgreSQL and MySQL.");
+	return engine;
 }
 
 /**

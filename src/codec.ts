@@ -1,6 +1,7 @@
 import type { SessionModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
 import { compileObject, readObject, writeObject, type Row } from "./codec-object.ts";
+import { readSystem, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./codec-system.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { compileObjectCheck } from "./validate.ts";
 import { Reader, WIRE_BYTES, Writer } from "./wire.ts";
@@ -9,13 +10,12 @@ import { Reader, WIRE_BYTES, Writer } from "./wire.ts";
 export const CODEC_FORMAT = 1;
 /** Encoded sessions larger than this are refused on decode (a store never holds one we wrote). */
 export const MAX_ENCODED_BYTES = 1 << 20;
-/** Field number of the flash frame inside the top-level message. */
-const FLASH_NUMBER = 0;
 
-/** Data, flash and the names of fields that were reset to their initial value while decoding. */
+/** Data, flash, library metadata and the names of fields that were reset to their initial value while decoding. */
 export interface DecodedSession<D, F> {
 	data: D;
 	flash: Partial<F>;
+	meta: SessionMeta;
 	/** Dotted paths of fields whose stored value no longer fit the schema (type or bounds changed). */
 	resets: string[];
 }
@@ -29,7 +29,7 @@ export interface SessionCodec<D, F> {
 	/** Like `decode`, also returning flash and the fields reset by schema evolution. */
 	decodeSession(bytes: Uint8Array): DecodedSession<D, F>;
 	/** Encodes without validating: for values that came through validated setters or `decode`. */
-	encodeTrusted(data: D, flash: Partial<F> | undefined): Uint8Array;
+	encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array;
 	/** A fresh session's data: every field at its initial value, deeply frozen. */
 	initial(): D;
 }
@@ -41,13 +41,10 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 	const checkData = compileObjectCheck(model.data);
 	const checkFlash = compileObjectCheck(model.flash.map((f) => ({ ...f, optional: true })));
 
-	function encodeTrusted(value: D, pending: Partial<F> | undefined): Uint8Array {
+	function encodeTrusted(value: D, pending: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
 		const w = new Writer();
 		w.byte(CODEC_FORMAT);
-		if (pending !== undefined && hasAny(pending as Row)) {
-			w.varint((FLASH_NUMBER << 3) | WIRE_BYTES);
-			w.frame((inner) => writeObject(inner, flash, pending as Row));
-		}
+		writeSystem(w, flash, pending as Row | undefined, meta);
 		writeObject(w, data, value as Row);
 		return w.finish();
 	}
@@ -58,16 +55,13 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 		if (bytes.length === 0 || bytes[0] !== CODEC_FORMAT) throw new DecodeError("unknown codec format");
 		const r = new Reader(bytes, 1);
 		const resets: string[] = [];
-		let pending: Row = {};
+		let system: { flash: Row; meta: SessionMeta } = { flash: {}, meta: {} };
 		const out = readObject(r, data, "", resets, (number, wire) => {
-			if (number !== FLASH_NUMBER || wire !== WIRE_BYTES) return false;
-			const sub = r.sub();
-			const flashResets: string[] = [];
-			pending = readObject(sub, flash, "flash.", flashResets, undefined, true);
-			resets.push(...flashResets);
+			if (number !== SYSTEM_NUMBER || wire !== WIRE_BYTES) return false;
+			system = readSystem(r.sub(), flash, resets);
 			return true;
 		});
-		return { data: out as D, flash: pending as Partial<F>, resets };
+		return { data: out as D, flash: system.flash as Partial<F>, meta: system.meta, resets };
 	}
 
 	return {
@@ -89,9 +83,4 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 			return out as D;
 		},
 	};
-}
-
-function hasAny(row: Row): boolean {
-	for (const k in row) if (row[k] !== undefined) return true;
-	return false;
 }

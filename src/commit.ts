@@ -1,4 +1,5 @@
 import type { SessionCodec } from "./codec.ts";
+import type { SessionMeta } from "./codec-system.ts";
 import { DecodeError, WriteConflictError } from "./errors.ts";
 import { emit, type EventHook } from "./events.ts";
 import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
@@ -40,7 +41,7 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 		const columns: Record<string, ColumnValue> = {};
 		for (const [field, column] of columnOf) columns[column] = (s.data[field] as ColumnValue | undefined) ?? null;
 		return {
-			id, successorId: null, version, data: codec.encodeTrusted(s.data, s.flash), createdAt,
+			id, successorId: null, version, data: codec.encodeTrusted(s.data, s.flash, s.meta), createdAt,
 			rotatedAt: base === null || id !== base.id ? now : base.rotatedAt, lastSeenAt: now,
 			idleExpiresAt: idleDeadline(policy, now, absoluteExpiresAt), absoluteExpiresAt, columns,
 		};
@@ -57,13 +58,13 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 			emit(hook, { type: "write_after_destroy", id: shortSessionId(rowId) });
 			return null;
 		}
-		let theirs: { data: Record<string, unknown>; flash: Record<string, unknown> };
+		let theirs: { data: Record<string, unknown>; flash: Record<string, unknown>; meta: SessionMeta };
 		try {
 			const decoded = codec.decodeSession(latest.data);
-			theirs = { data: decoded.data as Record<string, unknown>, flash: decoded.flash as Record<string, unknown> };
+			theirs = { data: decoded.data as Record<string, unknown>, flash: decoded.flash as Record<string, unknown>, meta: decoded.meta };
 		} catch (e) {
 			if (!(e instanceof DecodeError)) throw e;
-			theirs = { data: codec.initial() as Record<string, unknown>, flash: {} };
+			theirs = { data: codec.initial() as Record<string, unknown>, flash: {}, meta: {} };
 		}
 		const merged = { ...theirs.data };
 		for (const key of s.dirty) {
@@ -75,6 +76,7 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 		s.data = merged;
 		s.merged = true;
 		if (!s.flashDirty) s.flash = { ...theirs.flash };
+		if (!s.metaDirty) s.meta = theirs.meta;
 		return latest;
 	}
 
@@ -116,7 +118,7 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 			const latest = await call("commit", () => store.get(current.id));
 			if (latest !== null && latest.successorId !== null && graceUntil !== null) {
 				// Another request rotated first: it issued the one new ID; ours only needs its data written.
-				if (s.dirty.size > 0 || s.flashDirty) {
+				if (s.dirty.size > 0 || s.flashDirty || s.metaDirty) {
 					const successor = await rebase(s, current.id, now);
 					if (successor !== null) await writeData(s, successor, now);
 				}
@@ -140,7 +142,7 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 			}
 			return s.hadCookie || row !== null ? blankCookie : null;
 		}
-		const changed = s.dirty.size > 0 || s.flashDirty;
+		const changed = s.dirty.size > 0 || s.flashDirty || s.metaDirty;
 		if (row === null) {
 			// Lazy creation: a visitor who never writes costs no row and gets no cookie.
 			if (!changed && !s.regenerate) return null;

@@ -42,6 +42,12 @@ export interface SessionInfo {
 	current: boolean;
 }
 
+/** Per-response choices at commit. */
+export interface CommitOptions {
+	/** `"allow"` leaves caching headers to the app for this route (for pages that show nothing of the session). */
+	cache?: "private" | "allow";
+}
+
 /** What generated code binds: the model, its codec and the typed session class. */
 export interface SessionSchema<D extends object, F extends object, S extends Session<D, F>> {
 	model: SessionModel;
@@ -55,8 +61,11 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 	load(request: { headers: Headers }): Promise<S>;
 	/** Writes what changed and returns the `Set-Cookie` value to send, or null when nothing must be sent. */
 	commitCookie(session: S): Promise<string | null>;
-	/** Commits and appends the cookie (with `Cache-Control: private, no-store` and `Vary: Cookie`) to the response. */
-	commit(session: S, response: Response): Promise<Response>;
+	/**
+	 * Commits and appends the cookie to the response. A response that sets the cookie or was built from
+	 * a stored session also gets `Cache-Control: private, no-store` and `Vary: Cookie`, unless `cache: "allow"`.
+	 */
+	commit(session: S, response: Response, options?: CommitOptions): Promise<Response>;
 	/** Live sessions whose promoted field holds `value`; `current` marks the caller's. */
 	list<K extends C>(field: K, value: Exclude<D[K], undefined>, options?: { current?: S }): Promise<SessionInfo[]>;
 	/** Ends every session whose promoted field holds `value`, except `options.except`; returns how many. */
@@ -88,6 +97,8 @@ export function createSessionManager<D extends object, F extends object, S exten
 		flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
 		rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
 		optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
+		now: clock,
+		random,
 	};
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
 
@@ -99,7 +110,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	function fresh(hadCookie: boolean, replaces: StoredSession | null = null): S {
 		const data = codec.initial() as Record<string, unknown>;
 		return newSession({
-			data: { ...data }, base: data, dirty: new Set(), flash: {}, flashDirty: false, row: null, viaAlias: false, hadCookie,
+			data: { ...data }, base: data, dirty: new Set(), flash: {}, flashDirty: false, meta: {}, metaDirty: false, row: null, viaAlias: false, hadCookie,
 			resign: false, token: null, regenerate: false, destroyed: false, committed: false, replaces, overwritten: new Set(), merged: false,
 		});
 	}
@@ -165,7 +176,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
 		const data = decoded.data as Record<string, unknown>;
 		return newSession({
-			data: { ...data }, base: data, dirty: new Set(), flash: { ...decoded.flash }, flashDirty: false, row, viaAlias,
+			data: { ...data }, base: data, dirty: new Set(), flash: { ...decoded.flash }, flashDirty: false, meta: decoded.meta, metaDirty: false, row, viaAlias,
 			hadCookie: true, resign: verified.staleKey && !viaAlias, token: verified.value, regenerate: false, destroyed: false, committed: false,
 			replaces: null, overwritten: new Set(), merged: false,
 		});
@@ -179,20 +190,27 @@ export function createSessionManager<D extends object, F extends object, S exten
 		return commitState(session[STATE]);
 	}
 
-	async function commit(session: S, response: Response): Promise<Response> {
+	async function commit(session: S, response: Response, options?: CommitOptions): Promise<Response> {
+		const existed = session[STATE].row !== null;
 		const cookie = await commitCookie(session);
-		if (cookie === null) return response;
+		// A shared cache must never store or replay a response that carries someone's session or was built from it.
+		const private_ = options?.cache !== "allow" && (cookie !== null || existed);
+		if (cookie === null && !private_) return response;
+		const apply = (r: Response): void => {
+			if (cookie !== null) r.headers.append("set-cookie", cookie);
+			if (!private_) return;
+			r.headers.set("cache-control", "private, no-store");
+			const vary = r.headers.get("vary");
+			if (vary === null || !/(^|,)\s*cookie\s*(,|$)/i.test(vary)) r.headers.append("vary", "Cookie");
+		};
 		let out = response;
 		try {
-			out.headers.append("set-cookie", cookie);
+			apply(out);
 		} catch {
-			// Immutable headers (e.g. Response.redirect): copy the response, then append.
+			// Immutable headers (e.g. Response.redirect): the first write throws, so copy and write again.
 			out = new Response(response.body, response);
-			out.headers.append("set-cookie", cookie);
+			apply(out);
 		}
-		// A shared cache must never store or replay a response that carries someone's session.
-		out.headers.set("cache-control", "private, no-store");
-		out.headers.append("vary", "Cookie");
 		return out;
 	}
 

@@ -1,4 +1,8 @@
+import type { SessionMeta } from "./codec-system.ts";
+import { CSRF_SECRET_BYTES } from "./codec-system.ts";
+import { createCsrfToken, verifyCsrfToken } from "./csrf.ts";
 import type { StoredSession } from "./store.ts";
+import type { RandomSource } from "./token.ts";
 import type { Check } from "./validate.ts";
 import { InvalidDataError } from "./errors.ts";
 
@@ -8,6 +12,8 @@ export interface SessionRuntime {
 	flashChecks: ReadonlyMap<string, Check>;
 	rotateFields: ReadonlySet<string>;
 	optionalFields: ReadonlySet<string>;
+	now: () => number;
+	random: RandomSource;
 }
 
 /** Per-request state; reached by the manager through `STATE`, invisible to handlers. */
@@ -18,6 +24,9 @@ export interface SessionState {
 	dirty: Set<string>;
 	flash: Record<string, unknown>;
 	flashDirty: boolean;
+	/** The library's own per-session values (CSRF secret, authentication time). */
+	meta: SessionMeta;
+	metaDirty: boolean;
 	/** The live row (after following a grace alias), or null for a session not yet stored. */
 	row: StoredSession | null;
 	/** Loaded through an ID retired by periodic rotation: never re-issue or rotate from here. */
@@ -106,6 +115,12 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		return row === null ? null : new Date(Math.min(row.idleExpiresAt, row.absoluteExpiresAt));
 	}
 
+	/** When the user last authenticated (the last `regenerate()` or `rotate`-field change), for re-authentication checks. */
+	get authenticatedAt(): Date | null {
+		const at = this[STATE].meta.authenticatedAt;
+		return at === undefined ? null : new Date(at);
+	}
+
 	/** One-shot messages. */
 	get flash(): Flash<F> {
 		return this.#flash;
@@ -114,12 +129,35 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 	/** True when commit has something to write. */
 	get changed(): boolean {
 		const s = this[STATE];
-		return s.dirty.size > 0 || s.flashDirty || s.regenerate || s.destroyed;
+		return s.dirty.size > 0 || s.flashDirty || s.metaDirty || s.regenerate || s.destroyed;
+	}
+
+	/** A CSRF token for a form or header; any token of this session verifies until the next `regenerate()`. */
+	csrfToken(): string {
+		const state = this[STATE];
+		let secret = state.meta.csrfSecret;
+		if (secret === undefined) {
+			secret = new Uint8Array(CSRF_SECRET_BYTES);
+			this.#runtime.random(secret as Uint8Array<ArrayBuffer>);
+			state.meta = { ...state.meta, csrfSecret: secret };
+			state.metaDirty = true;
+		}
+		return createCsrfToken(secret, this.#runtime.random);
+	}
+
+	/** Whether a submitted token belongs to this session (constant-time; false for anything malformed). */
+	verifyCsrfToken(token: string | null | undefined): boolean {
+		return verifyCsrfToken(this[STATE].meta.csrfSecret, token);
 	}
 
 	/** Issues a new ID on commit and kills the old one at once (call on login and privilege change). */
 	regenerate(): void {
-		this[STATE].regenerate = true;
+		const state = this[STATE];
+		state.regenerate = true;
+		// A new authentication: record when, and retire CSRF tokens handed out before it.
+		const { csrfSecret: _retired, ...rest } = state.meta;
+		state.meta = { ...rest, authenticatedAt: this.#runtime.now() };
+		state.metaDirty = true;
 	}
 
 	/** Logs out: commit deletes the session from the store and clears the cookie. */
@@ -149,7 +187,7 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		if (value === undefined) delete state.data[key];
 		else state.data[key] = deepFreeze(value);
 		state.dirty.add(key);
-		if (this.#runtime.rotateFields.has(key)) state.regenerate = true;
+		if (this.#runtime.rotateFields.has(key)) this.regenerate();
 	}
 }
 

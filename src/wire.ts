@@ -192,6 +192,15 @@ export class Reader {
 		return r;
 	}
 
+	/** A length-prefixed byte string, copied out of the input. */
+	bytes(): Uint8Array {
+		const len = this.varint();
+		if (len > this.end - this.pos) throw new DecodeError("length beyond end of input");
+		const start = this.pos;
+		this.pos += len;
+		return this.buf.slice(start, start + len);
+	}
+
 	string(): string {
 		const len = this.varint();
 		if (len > this.end - this.pos) throw new DecodeError("length beyond end of input");

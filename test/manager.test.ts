@@ -69,7 +69,9 @@ describe("commit(): lazy creation", () => {
 		});
 		expect(session.isNew).toBe(true);
 		expect(setCookies).toEqual([]);
-		expect(response.headers.get("cache-control")).toBeNull();
+		// Built from a stored session: still private, even though no cookie is sent.
+		expect(response.headers.get("cache-control")).toBe("private, no-store");
+		expect(response.headers.get("vary")).toBe("Cookie");
 		expect(response.headers.get("vary")).toBeNull();
 		expect(h.store.calls).toEqual([]);
 		expect(memoryOf(h).size).toBe(0);

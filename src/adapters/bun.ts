@@ -1,6 +1,6 @@
 import type { BunRequest } from "bun";
 import type { Session } from "../session.ts";
-import { withSession, type SessionHandler, type SessionLoader } from "./fetch.ts";
+import { withSession, type SessionHandler, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
 
@@ -13,17 +13,18 @@ type BunRoutes<P extends string> = {
 	[Path in P]: ((request: BunRequest<Path>) => Promise<Response>) | Partial<Record<Method, (request: BunRequest<Path>) => Promise<Response>>>;
 };
 
-/** Turns session-aware routes into `Bun.serve` routes: each handler gets its typed session, committed after it returns. */
+/** Turns session-aware routes into `Bun.serve` routes: each handler gets its typed session, committed after it returns; `options` apply to every route. */
 export function sessionRoutes<S extends Session<object, object>, P extends string>(
 	sessions: SessionLoader<S>,
 	routes: SessionRoutes<S, P>,
+	options: WithSessionOptions = {},
 ): BunRoutes<P> {
 	const out: Record<string, unknown> = {};
 	for (const [path, route] of Object.entries(routes) as [string, SessionRoutes<S, string>[string]][]) {
-		if (typeof route === "function") out[path] = withSession(sessions, route);
+		if (typeof route === "function") out[path] = withSession(sessions, route, options);
 		else {
 			const methods: Record<string, unknown> = {};
-			for (const [method, handler] of Object.entries(route)) if (handler !== undefined) methods[method] = withSession(sessions, handler);
+			for (const [method, handler] of Object.entries(route)) if (handler !== undefined) methods[method] = withSession(sessions, handler, options);
 			out[path] = methods;
 		}
 	}

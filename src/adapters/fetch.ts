@@ -1,28 +1,43 @@
+import { checkOrigin, forbiddenResponse, type OriginCheckOptions } from "../csrf.ts";
 import { StoreUnavailableError, WriteConflictError } from "../errors.ts";
+import type { CommitOptions } from "../manager.ts";
 import type { Session } from "../session.ts";
 
 /** The two calls an adapter needs from a session manager. */
 export interface SessionLoader<S> {
 	load(request: { headers: Headers }): Promise<S>;
-	commit(session: S, response: Response): Promise<Response>;
+	commit(session: S, response: Response, options?: CommitOptions): Promise<Response>;
 }
 
 /** A fetch handler that also receives the request's session. */
 export type SessionHandler<S, R extends Request = Request> = (request: R, session: S) => Response | Promise<Response>;
 
+/** Per-route choices of the wrappers. */
+export interface WithSessionOptions extends CommitOptions {
+	/**
+	 * The cross-site check on unsafe methods (on by default): `false` turns it off for a route that
+	 * must accept cross-site posts (a payment provider's callback, say).
+	 */
+	csrf?: OriginCheckOptions | false;
+}
+
 /**
- * Wraps a handler: load the session, run the handler, commit what changed. A failing store answers
- * 503 without touching the client's cookie, so nobody is logged out by an outage.
+ * Wraps a handler: refuse cross-site unsafe requests (403, before any store access), load the
+ * session, run the handler, commit what changed. A failing store answers 503 without touching the
+ * client's cookie, so nobody is logged out by an outage.
  */
 export function withSession<S extends Session<object, object>, R extends Request = Request>(
 	sessions: SessionLoader<S>,
 	handler: SessionHandler<S, R>,
+	options: WithSessionOptions = {},
 ): (request: R) => Promise<Response> {
+	const csrf = options.csrf;
 	return async function sessionHandler(request: R): Promise<Response> {
+		if (csrf !== false && checkOrigin(request, csrf) !== null) return forbiddenResponse();
 		try {
 			const session = await sessions.load(request);
 			const response = await handler(request, session);
-			return await sessions.commit(session, response);
+			return await sessions.commit(session, response, options);
 		} catch (e) {
 			if (e instanceof StoreUnavailableError || e instanceof WriteConflictError) return storeUnavailableResponse();
 			throw e;

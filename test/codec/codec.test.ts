@@ -65,7 +65,7 @@ describe("demo codec", () => {
 	});
 
 	test("golden bytes decode to the typical session", () => {
-		expect(demoCodec.decodeSession(fromHex(TYPICAL_HEX))).toEqual({ data: typical, flash: {}, resets: [] });
+		expect(demoCodec.decodeSession(fromHex(TYPICAL_HEX))).toEqual({ data: typical, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("golden bytes of a fresh session", () => {
@@ -73,9 +73,9 @@ describe("demo codec", () => {
 		expect(demoCodec.initial()).toEqual({ role: "guest", cart: [] });
 	});
 
-	test("golden bytes with a pending flash message (field 0, before the data)", () => {
-		expect(hex(demoCodec.encode(typical, { message: "hi" }))).toBe(`0102040a026869${TYPICAL_HEX.slice(2)}`);
-		expect(demoCodec.decodeSession(fromHex(`0102040a026869${TYPICAL_HEX.slice(2)}`))).toEqual({ data: typical, flash: { message: "hi" }, resets: [] });
+	test("golden bytes with a pending flash message (system frame 0, flash field 1, before the data)", () => {
+		expect(hex(demoCodec.encode(typical, { message: "hi" }))).toBe(`0102060a040a026869${TYPICAL_HEX.slice(2)}`);
+		expect(demoCodec.decodeSession(fromHex(`0102060a040a026869${TYPICAL_HEX.slice(2)}`))).toEqual({ data: typical, flash: { message: "hi" }, meta: {}, resets: [] });
 	});
 
 	test("an empty flash object writes no flash frame", () => {
@@ -290,15 +290,15 @@ describe("codec.decode() structural errors", () => {
 
 	test("a field with the wrong wire type is reset, not fatal", () => {
 		// role (2) written as bytes instead of a varint.
-		expect(demoCodec.decodeSession(fromHex("01120161"))).toEqual({ data: { role: "guest", cart: [] }, flash: {}, resets: ["role"] });
+		expect(demoCodec.decodeSession(fromHex("01120161"))).toEqual({ data: { role: "guest", cart: [] }, flash: {}, meta: {}, resets: ["role"] });
 	});
 
 	test("a null for a non-nullable field is reset", () => {
-		expect(demoCodec.decodeSession(fromHex("010b1001"))).toEqual({ data: { role: "user", cart: [] }, flash: {}, resets: ["userId"] });
+		expect(demoCodec.decodeSession(fromHex("010b1001"))).toEqual({ data: { role: "user", cart: [] }, flash: {}, meta: {}, resets: ["userId"] });
 	});
 
 	test("an unknown field number is skipped", () => {
-		expect(demoCodec.decodeSession(fromHex("0110012805320178"))).toEqual({ data: { role: "user", cart: [] }, flash: {}, resets: [] });
+		expect(demoCodec.decodeSession(fromHex("0110012805320178"))).toEqual({ data: { role: "user", cart: [] }, flash: {}, meta: {}, resets: [] });
 	});
 });
 
@@ -566,7 +566,7 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ name: "ada" });
 		const v2 = compile(z.object({ name: z.string().default(""), visits: z.int().default(7), theme: z.enum(["light", "dark"]).optional() }), v1.lock);
 		expect(v2.lock.scopes.data?.fields).toEqual({ name: { number: 1, shape: "string" }, theme: { number: 3, shape: "enum" }, visits: { number: 2, shape: "int" } });
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { name: "ada", visits: 7 }, flash: {}, resets: [] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { name: "ada", visits: 7 }, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("the added field keeps a value written by the new schema", () => {
@@ -578,7 +578,7 @@ describe("schema evolution", () => {
 	test("old code skips a field added by newer code", () => {
 		const v1 = compile(z.object({ name: z.string().default("") }));
 		const v2 = compile(z.object({ name: z.string().default(""), visits: z.int().default(7) }), v1.lock);
-		expect(v1.codec.decodeSession(v2.codec.encode({ name: "ada", visits: 3 }))).toEqual({ data: { name: "ada" }, flash: {}, resets: [] });
+		expect(v1.codec.decodeSession(v2.codec.encode({ name: "ada", visits: 3 }))).toEqual({ data: { name: "ada" }, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("a removed field is skipped silently and its number is retired", () => {
@@ -590,7 +590,7 @@ describe("schema evolution", () => {
 			fields: { name: { number: 1, shape: "string" } },
 			retired: { "2": { name: "visits", number: 2, shape: "int" } },
 		});
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { name: "ada" }, flash: {}, resets: [] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { name: "ada" }, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("a field added after a removal gets a fresh number and never reads the old value", () => {
@@ -600,7 +600,7 @@ describe("schema evolution", () => {
 		const v3 = compile(z.object({ name: z.string().default(""), score: z.int().default(0) }), v2.lock);
 		expect(v3.lock.scopes.data?.fields.score).toEqual({ number: 3, shape: "int" });
 		expect(v3.lock.scopes.data?.next).toBe(4);
-		expect(v3.codec.decodeSession(bytes)).toEqual({ data: { name: "ada", score: 0 }, flash: {}, resets: [] });
+		expect(v3.codec.decodeSession(bytes)).toEqual({ data: { name: "ada", score: 0 }, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("reusing a retired number would read the old value (why numbers are never reused)", () => {
@@ -620,7 +620,7 @@ describe("schema evolution", () => {
 			fields: { code: { number: 3, shape: "int" }, keep: { number: 2, shape: "boolean" } },
 			retired: { "1": { name: "code", number: 1, shape: "string" } },
 		});
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { code: -1, keep: true }, flash: {}, resets: ["code"] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { code: -1, keep: true }, flash: {}, meta: {}, resets: ["code"] });
 	});
 
 	test("an unchanged field keeps its number and value", () => {
@@ -628,7 +628,7 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ code: "42", keep: true });
 		const v2 = compile(z.object({ code: z.string().max(10).default(""), keep: z.boolean().default(false) }), v1.lock);
 		expect(v2.lock).toEqual(v1.lock);
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { code: "42", keep: true }, flash: {}, resets: [] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { code: "42", keep: true }, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("array<int> changed to array<string> resets the field", () => {
@@ -636,7 +636,7 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ tags: [1, 2] });
 		const v2 = compile(z.object({ tags: z.array(z.string()).default([]) }), v1.lock);
 		expect(v2.lock.scopes.data?.fields.tags).toEqual({ number: 2, shape: "array<string>" });
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { tags: [] }, flash: {}, resets: ["tags"] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { tags: [] }, flash: {}, meta: {}, resets: ["tags"] });
 	});
 
 	test("a type changed twice never returns to an old number", () => {
@@ -646,7 +646,7 @@ describe("schema evolution", () => {
 		const v3 = compile(z.object({ x: z.string().optional() }), v2.lock);
 		expect(v3.lock.scopes.data?.fields.x).toEqual({ number: 3, shape: "string" });
 		expect(Object.keys(v3.lock.scopes.data?.retired ?? {})).toEqual(["1", "2"]);
-		expect(v3.codec.decodeSession(bytes)).toEqual({ data: {}, flash: {}, resets: ["x"] });
+		expect(v3.codec.decodeSession(bytes)).toEqual({ data: {}, flash: {}, meta: {}, resets: ["x"] });
 	});
 
 	test("making a field nullable keeps its number and value", () => {
@@ -654,14 +654,14 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ nick: "ada" });
 		const v2 = compile(z.object({ nick: z.string().nullable().default(null) }), v1.lock);
 		expect(v2.lock.scopes.data?.fields.nick).toEqual({ number: 1, shape: "string" });
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { nick: "ada" }, flash: {}, resets: [] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { nick: "ada" }, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("a stored null resets a field that is no longer nullable", () => {
 		const v1 = compile(z.object({ nick: z.string().nullable().default(null) }));
 		const bytes = v1.codec.encode({ nick: null });
 		const v2 = compile(z.object({ nick: z.string().default("anon") }), v1.lock);
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { nick: "anon" }, flash: {}, resets: ["nick"] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { nick: "anon" }, flash: {}, meta: {}, resets: ["nick"] });
 	});
 
 	const roles = z.enum(["guest", "user", "admin"]).default("guest");
@@ -671,14 +671,14 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ role: "admin", n: 4 });
 		const v2 = compile(z.object({ role: z.enum(["guest", "user"]).default("guest"), n: z.int().default(0) }), v1.lock);
 		expect(v2.lock.enums["data.role"]).toEqual(["guest", "user", "admin"]);
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { role: "guest", n: 4 }, flash: {}, resets: ["role"] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { role: "guest", n: 4 }, flash: {}, meta: {}, resets: ["role"] });
 	});
 
 	test("an enum value removed from the schema keeps fields holding other values", () => {
 		const v1 = compile(z.object({ role: roles }));
 		const bytes = v1.codec.encode({ role: "user" });
 		const v2 = compile(z.object({ role: z.enum(["guest", "user"]).default("guest") }), v1.lock);
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { role: "user" }, flash: {}, resets: [] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { role: "user" }, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("an enum value added (and the values reordered) still decodes old bytes", () => {
@@ -686,14 +686,14 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ role: "admin" });
 		const v2 = compile(z.object({ role: z.enum(["owner", "admin", "user", "guest"]).default("guest") }), v1.lock);
 		expect(v2.lock.enums["data.role"]).toEqual(["guest", "user", "admin", "owner"]);
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { role: "admin" }, flash: {}, resets: [] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { role: "admin" }, flash: {}, meta: {}, resets: [] });
 		expect(hex(v2.codec.encode({ role: "admin" }))).toBe(hex(bytes));
 	});
 
 	test("old code resets an enum value it does not know", () => {
 		const v1 = compile(z.object({ role: roles }));
 		const v2 = compile(z.object({ role: z.enum(["guest", "user", "admin", "owner"]).default("guest") }), v1.lock);
-		expect(v1.codec.decodeSession(v2.codec.encode({ role: "owner" }))).toEqual({ data: { role: "guest" }, flash: {}, resets: ["role"] });
+		expect(v1.codec.decodeSession(v2.codec.encode({ role: "owner" }))).toEqual({ data: { role: "guest" }, flash: {}, meta: {}, resets: ["role"] });
 	});
 
 	test("an enum value removed inside an array resets the array", () => {
@@ -701,7 +701,7 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ perms: ["read", "delete"] });
 		const v2 = compile(z.object({ perms: z.array(z.enum(["read", "write"])).default([]) }), v1.lock);
 		expect(v2.lock.enums["data.perms[]"]).toEqual(["read", "write", "delete"]);
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { perms: [] }, flash: {}, resets: ["perms"] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { perms: [] }, flash: {}, meta: {}, resets: ["perms"] });
 	});
 
 	test("a record key bound added later resets a record holding a longer key", () => {
@@ -709,7 +709,7 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ r: { toolong: 1 }, s: { ok: 2 } });
 		const v2 = compile(z.object({ r: z.record(z.string().max(3), z.int()).default({}), s: z.record(z.string().max(3), z.int()).default({}) }), v1.lock);
 		expect(v2.lock).toEqual(v1.lock);
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { r: {}, s: { ok: 2 } }, flash: {}, resets: ["r"] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { r: {}, s: { ok: 2 } }, flash: {}, meta: {}, resets: ["r"] });
 	});
 
 	test("a tightened bound resets only the field that no longer fits", () => {
@@ -717,7 +717,7 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ name: "ada", cart: [1, 2, 3, 4, 5], other: [1, 2, 3] });
 		const v2 = compile(z.object({ name: z.string().default(""), cart: z.array(z.int()).max(3).default([]), other: z.array(z.int()).max(3).default([]) }), v1.lock);
 		expect(v2.lock).toEqual(v1.lock);
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { name: "ada", cart: [], other: [1, 2, 3] }, flash: {}, resets: ["cart"] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { name: "ada", cart: [], other: [1, 2, 3] }, flash: {}, meta: {}, resets: ["cart"] });
 	});
 
 	test("a renamed field (remove + add) does not read the old bytes", () => {
@@ -729,7 +729,7 @@ describe("schema evolution", () => {
 			fields: { alias: { number: 2, shape: "string" } },
 			retired: { "1": { name: "nick", number: 1, shape: "string" } },
 		});
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { alias: "" }, flash: {}, resets: [] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { alias: "" }, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("a field added to a nested object takes its default in old bytes", () => {
@@ -737,14 +737,14 @@ describe("schema evolution", () => {
 		const bytes = v1.codec.encode({ profile: { city: "Paris" } });
 		const v2 = compile(z.object({ profile: z.object({ city: z.string().default(""), zip: z.int().default(0) }) }), v1.lock);
 		expect(v2.lock.scopes["data.profile"]?.fields).toEqual({ city: { number: 1, shape: "string" }, zip: { number: 2, shape: "int" } });
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { profile: { city: "Paris", zip: 0 } }, flash: {}, resets: [] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { profile: { city: "Paris", zip: 0 } }, flash: {}, meta: {}, resets: [] });
 	});
 
 	test("a nested field whose type changed resets the whole parent field", () => {
 		const v1 = compile(z.object({ profile: z.object({ city: z.string().default(""), n: z.int().default(0) }), keep: z.int().default(0) }));
 		const bytes = v1.codec.encode({ profile: { city: "Paris", n: 2 }, keep: 9 });
 		const v2 = compile(z.object({ profile: z.object({ city: z.int().default(0), n: z.int().default(0) }), keep: z.int().default(0) }), v1.lock);
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { profile: { city: 0, n: 0 }, keep: 9 }, flash: {}, resets: ["profile"] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: { profile: { city: 0, n: 0 }, keep: 9 }, flash: {}, meta: {}, resets: ["profile"] });
 	});
 
 	test("a removed flash field is skipped; a retyped one is reset as flash.<name>", () => {
@@ -752,7 +752,7 @@ describe("schema evolution", () => {
 		const v1 = compile(z.object({}), createLock(), flashV1);
 		const bytes = v1.codec.encode({}, { message: "hi", count: 2 });
 		const v2 = compile(z.object({}), v1.lock, z.object({ count: z.string() }));
-		expect(v2.codec.decodeSession(bytes)).toEqual({ data: {}, flash: {}, resets: ["flash.count"] });
+		expect(v2.codec.decodeSession(bytes)).toEqual({ data: {}, flash: {}, meta: {}, resets: ["flash.count"] });
 	});
 
 	test("the lock is byte-stable whatever order the fields are declared in", () => {

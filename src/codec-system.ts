@@ -1,0 +1,66 @@
+import { readObject, writeObject, type ObjectCodec, type Row } from "./codec-object.ts";
+import { DecodeError } from "./errors.ts";
+import { Reader, WIRE_BYTES, WIRE_VARINT, Writer } from "./wire.ts";
+
+/** What the library itself keeps in a session, beside the app's data. */
+export interface SessionMeta {
+	/** Secret behind the session's CSRF tokens (32 bytes). */
+	csrfSecret?: Uint8Array;
+	/** When the user last authenticated (the last regeneration), for re-authentication checks. */
+	authenticatedAt?: number;
+}
+
+/** Field number 0 of the top-level message: the system frame, so app fields keep every number from 1 up. */
+export const SYSTEM_NUMBER = 0;
+const FLASH = 1;
+const CSRF_SECRET = 2;
+const AUTHENTICATED_AT = 3;
+/** Length of a CSRF secret. */
+export const CSRF_SECRET_BYTES = 32;
+
+/** Writes the system frame (flash and meta) if there is anything to write. */
+export function writeSystem(w: Writer, flash: ObjectCodec, pending: Row | undefined, meta: SessionMeta | undefined): void {
+	const hasFlash = pending !== undefined && hasAny(pending);
+	if (!hasFlash && meta?.csrfSecret === undefined && meta?.authenticatedAt === undefined) return;
+	w.varint((SYSTEM_NUMBER << 3) | WIRE_BYTES);
+	w.frame((f) => {
+		if (hasFlash) {
+			f.varint((FLASH << 3) | WIRE_BYTES);
+			f.frame((inner) => writeObject(inner, flash, pending));
+		}
+		if (meta?.csrfSecret !== undefined) {
+			f.varint((CSRF_SECRET << 3) | WIRE_BYTES);
+			f.bytes(meta.csrfSecret);
+		}
+		if (meta?.authenticatedAt !== undefined) {
+			f.varint((AUTHENTICATED_AT << 3) | WIRE_VARINT);
+			f.zigzag(meta.authenticatedAt);
+		}
+	});
+}
+
+/** Reads a system frame; unknown system fields are skipped so newer writers stay readable. */
+export function readSystem(r: Reader, flash: ObjectCodec, resets: string[]): { flash: Row; meta: SessionMeta } {
+	const out: { flash: Row; meta: SessionMeta } = { flash: {}, meta: {} };
+	let last = -1;
+	while (!r.done) {
+		const tag = r.varint();
+		const number = Math.floor(tag / 8);
+		const wire = tag % 8;
+		if (number <= last) throw new DecodeError("system fields out of order");
+		last = number;
+		if (number === FLASH && wire === WIRE_BYTES) out.flash = readObject(r.sub(), flash, "flash.", resets, undefined, true);
+		else if (number === CSRF_SECRET && wire === WIRE_BYTES) {
+			const secret = r.bytes();
+			// A secret of the wrong size is dropped: the next csrfToken() call makes a new one.
+			if (secret.length === CSRF_SECRET_BYTES) out.meta.csrfSecret = secret;
+		} else if (number === AUTHENTICATED_AT && wire === WIRE_VARINT) out.meta.authenticatedAt = r.zigzag();
+		else r.skip(wire);
+	}
+	return out;
+}
+
+function hasAny(row: Row): boolean {
+	for (const k in row) if (row[k] !== undefined) return true;
+	return false;
+}

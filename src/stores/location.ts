@@ -1,0 +1,15 @@
+/** The engines a location string can name. */
+export type Engine = "sqlite" | "postgres" | "mysql" | "redis";
+
+/** Which engine `SESS_DB` / `--db` names: a `postgres://`, `mysql://` (`mariadb://`) or `redis://` URL, else a SQLite path. */
+export function engineOf(location: string): Engine {
+	if (/^rediss?:\/\//i.test(location)) return "redis";
+	if (/^postgres(ql)?:\/\//i.test(location)) return "postgres";
+	if (/^(mysql|mariadb):\/\//i.test(location)) return "mysql";
+	return "sqlite";
+}
+
+/** The file path of a SQLite location (`sqlite://file.db`, `file:file.db` or a bare path). */
+export function sqlitePath(location: string): string {
+	return location.replace(/^sqlite:\/\//i, "").replace(/^file:/i, "");
+}
