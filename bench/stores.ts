@@ -3,7 +3,9 @@
 // floor (the two bare round trips any store needs). Ratios come from the same round, because this VM's
 // absolute speed drifts by 2× between minutes.
 //
-// Run: bun bench/stores.ts [--rounds 5] [--rounds16 3] [--seconds 1.2] [--engines sqlite,postgres,mysql,redis] [--concurrency 1,16]
+// Run: bun bench/stores.ts [--rounds 5] [--rounds16 3] [--seconds 1.2] [--engines sqlite,postgres,mysql,redis] [--concurrency 1,16] [--breakdown]
+// --breakdown adds a fourth contender, sess's store alone (store.get + store.update, no cookie, crypto or codec),
+// and a µs-per-op table that splits sess's cost into "statements + row mapping" and "manager".
 // Servers: SESS_BENCH_PG, SESS_BENCH_MYSQL, SESS_BENCH_REDIS override the local defaults below.
 // Everything is written to throwaway places (temp dir, sess_bench_<hex> databases, a unique Redis prefix)
 // and removed at the end.
@@ -41,15 +43,20 @@ interface Options {
 	seconds: number;
 	engines: Engine[];
 	concurrency: number[];
+	breakdown: boolean;
 }
 
 type Engine = "sqlite" | "postgres" | "mysql" | "redis";
 const ENGINES: Engine[] = ["sqlite", "postgres", "mysql", "redis"];
 
 function parseOptions(argv: string[]): Options {
-	const opts: Options = { rounds: 5, rounds16: 3, seconds: 1.2, engines: ENGINES, concurrency: [1, 16] };
+	const opts: Options = { rounds: 5, rounds16: 3, seconds: 1.2, engines: ENGINES, concurrency: [1, 16], breakdown: false };
 	for (let i = 0; i < argv.length; i++) {
 		const flag = argv[i];
+		if (flag === "--breakdown") {
+			opts.breakdown = true;
+			continue;
+		}
 		const value = argv[i + 1];
 		if (value === undefined) throw new Error(`${flag} needs a value`);
 		i++;
@@ -121,6 +128,7 @@ interface EngineSetup {
 	sess: Contender;
 	express: Contender;
 	floor: Contender;
+	store: Contender;
 	cleanup(): Promise<void>;
 }
 
@@ -219,6 +227,34 @@ function cartOf(bytes: Uint8Array | null | undefined): unknown {
 	return bytes === null || bytes === undefined ? undefined : codec.decodeSession(bytes).data.cart;
 }
 
+/**
+ * sess's store on its own: the get and compare-and-set update a sess op issues, with the row the manager
+ * would build (version + 1, new data, new idle deadline) but none of its cookie, crypto or codec work.
+ */
+async function storeContender(store: Store, label: string): Promise<Contender> {
+	const now = Date.now();
+	const ids: string[] = [];
+	for (let slot = 0; slot < SLOTS; slot++) {
+		const id = randomBytes(32).toString("hex");
+		await store.create({
+			id, successorId: null, version: 1, data: FLOOR_BYTES[0] as Uint8Array, createdAt: now, rotatedAt: now, lastSeenAt: now,
+			idleExpiresAt: now + model.expiry.idleMs, absoluteExpiresAt: now + TTL_MS, columns: { user_id: `user-${slot}` },
+		});
+		ids.push(id);
+	}
+	return {
+		label,
+		ops: ids.map((id) => async (i) => {
+			const row = await store.get(id);
+			if (row === null) throw new Error("store row missing");
+			const t = Date.now();
+			const next = { ...row, version: row.version + 1, data: FLOOR_BYTES[i % 50] as Uint8Array, lastSeenAt: t, idleExpiresAt: Math.min(t + model.expiry.idleMs, row.absoluteExpiresAt) };
+			if (!(await store.update(next, row.version))) throw new Error("store update lost its compare-and-set");
+		}),
+		readCart: async () => cartOf((await store.get(ids[0] as string))?.data),
+	};
+}
+
 // ---------------------------------------------------------------- engines
 
 async function setupSQLite(): Promise<EngineSetup> {
@@ -230,6 +266,7 @@ async function setupSQLite(): Promise<EngineSetup> {
 	const sessDb = new Database(sessPath);
 	const store = new SQLiteStore(sessDb, { table: model.table });
 	const sess = await sessContender(store, "sess SQLiteStore");
+	const storeOnly = await storeContender(store, "SQLiteStore get + update");
 
 	// The floor shares sess's file and table (other rows), with the pragmas SQLiteStore sets.
 	const floorDb = new Database(sessPath);
@@ -264,7 +301,7 @@ async function setupSQLite(): Promise<EngineSetup> {
 	return {
 		engine: "sqlite",
 		server: `SQLite ${(sessDb.query("SELECT sqlite_version() AS v").get() as { v: string }).v} (bun:sqlite, WAL, synchronous=NORMAL, temp file)`,
-		sess, express, floor,
+		sess, express, floor, store: storeOnly,
 		cleanup: async () => {
 			for (const t of peer.intervals) clearInterval(t);
 			store.close();
@@ -312,6 +349,7 @@ async function setupPostgres(): Promise<EngineSetup> {
 	// Each contender gets its own client with the library's default pool settings.
 	const store = new PostgresStore(url, { table: model.table });
 	const sess = await sessContender(store, "sess PostgresStore");
+	const storeOnly = await storeContender(store, "PostgresStore get + update");
 
 	const sql = new SQL(url);
 	const rows = floorRows();
@@ -328,8 +366,13 @@ async function setupPostgres(): Promise<EngineSetup> {
 		readCart: async () => cartOf(((await sql`SELECT data FROM sessions WHERE id = ${rows[0]?.id}`) as { data: Uint8Array }[])[0]?.data),
 	};
 
-	const { Pool } = require("pg") as { Pool: new (o: object) => { end(): Promise<void> } };
+	type Emitter = { on(event: string, fn: (arg: Emitter) => void): void };
+	const { Pool } = require("pg") as { Pool: new (o: object) => Emitter & { end(): Promise<void> } };
 	const pool = new Pool({ connectionString: url });
+	// DROP DATABASE … WITH (FORCE) at the end may reach a connection pg is still closing; that error is expected, not a crash.
+	const ignore = () => {};
+	pool.on("error", ignore);
+	pool.on("connect", (client) => client.on("error", ignore));
 	const makeStore = require("connect-pg-simple") as (s: ExpressSessionModule) => new (o: object) => ExpressStore & { close(): Promise<void> };
 	const PgStore = makeStore(expressSession);
 	const peer = new PgStore({ pool, createTableIfMissing: true });
@@ -338,7 +381,7 @@ async function setupPostgres(): Promise<EngineSetup> {
 	return {
 		engine: "postgres",
 		server: `PostgreSQL ${version} (throwaway database ${name})`,
-		sess, express, floor,
+		sess, express, floor, store: storeOnly,
 		cleanup: async () => {
 			await store.close();
 			await sql.close();
@@ -362,6 +405,7 @@ async function setupMySQL(): Promise<EngineSetup> {
 
 	const store = new MySQLStore(url, { table: model.table });
 	const sess = await sessContender(store, "sess MySQLStore");
+	const storeOnly = await storeContender(store, "MySQLStore get + update");
 
 	const sql = new SQL(url);
 	const rows = floorRows();
@@ -392,7 +436,7 @@ async function setupMySQL(): Promise<EngineSetup> {
 	return {
 		engine: "mysql",
 		server: `${version} (throwaway database ${name})`,
-		sess, express, floor,
+		sess, express, floor, store: storeOnly,
 		cleanup: async () => {
 			await store.close();
 			await sql.close();
@@ -420,6 +464,7 @@ async function setupRedis(): Promise<EngineSetup> {
 
 	const store = new RedisStore(REDIS_URL, { table: model.table, prefix: `${prefix}sess:` });
 	const sess = await sessContender(store, "sess RedisStore");
+	const storeOnly = await storeContender(store, "RedisStore get + update");
 
 	const client = new RedisClient(REDIS_URL);
 	await client.connect();
@@ -447,7 +492,7 @@ async function setupRedis(): Promise<EngineSetup> {
 	return {
 		engine: "redis",
 		server: `Redis ${version} (key prefix ${prefix})`,
-		sess, express, floor,
+		sess, express, floor, store: storeOnly,
 		cleanup: async () => {
 			await store.close();
 			client.close();
@@ -480,14 +525,9 @@ async function timed(contender: Contender, concurrency: number, ms: number): Pro
 	return done / ((performance.now() - start) / 1000);
 }
 
-type Kind = "sess" | "express" | "floor";
-const KINDS: Kind[] = ["sess", "express", "floor"];
+type Kind = "sess" | "express" | "floor" | "store";
 
-interface Sample {
-	sess: number;
-	express: number;
-	floor: number;
-}
+type Sample = Record<Kind, number>;
 
 function median(xs: number[]): number {
 	const s = [...xs].sort((a, b) => a - b);
@@ -509,8 +549,9 @@ async function main(): Promise<void> {
 	const opts = parseOptions(process.argv.slice(2));
 	const command = ["bun", "bench/stores.ts", ...process.argv.slice(2)].join(" ");
 	const ms = opts.seconds * 1000;
+	const kinds: Kind[] = opts.breakdown ? ["sess", "express", "floor", "store"] : ["sess", "express", "floor"];
 	// A hung server must not hang the run: far past the planned time, give up (cleanup is then best effort).
-	const planned = opts.engines.length * 3 * ms * opts.concurrency.reduce((t, c) => t + (c === 1 ? opts.rounds : opts.rounds16), 0);
+	const planned = opts.engines.length * kinds.length * ms * opts.concurrency.reduce((t, c) => t + (c === 1 ? opts.rounds : opts.rounds16), 0);
 	const watchdog = setTimeout(() => {
 		console.error(`bench/stores.ts: still running ${Math.round((planned * 3 + 120_000) / 1000)} s in; giving up.`);
 		void runCleanups().finally(() => process.exit(2));
@@ -533,7 +574,7 @@ async function main(): Promise<void> {
 
 		// Warm-up (JIT, prepared statements, pool connections) and a check that each contender's writes land.
 		for (const s of setups) {
-			for (const kind of KINDS) {
+			for (const kind of kinds) {
 				const c = s[kind];
 				await timed(c, SLOTS, 300);
 				await timed(c, 1, 100);
@@ -555,8 +596,8 @@ async function main(): Promise<void> {
 				for (const s of setups) {
 					const sample: Partial<Sample> = {};
 					// Rotating the order spreads slow minutes over all contenders instead of one.
-					for (let k = 0; k < KINDS.length; k++) {
-						const kind = KINDS[(k + round) % KINDS.length] as Kind;
+					for (let k = 0; k < kinds.length; k++) {
+						const kind = kinds[(k + round) % kinds.length] as Kind;
 						Bun.gc(true);
 						sample[kind] = await timed(s[kind], concurrency, ms);
 					}
@@ -581,6 +622,21 @@ async function main(): Promise<void> {
 				lines.push(
 					`| ${s.engine} | ${col("sess")} | ${col("express")} | ${col("floor")} | ${fmtRatio(samples.map((x) => x.sess / x.floor))} | ${fmtRatio(samples.map((x) => x.sess / x.express))} |`,
 				);
+			}
+			lines.push("");
+		}
+		if (opts.breakdown) {
+			lines.push(`**Breakdown**: µs per op (1e6 ÷ ops/s, median over rounds). "store" = sess's store alone (its get + compare-and-set update, its row mapping); store − floor = what sess's statements and row shape cost over the bare two; sess − store = sess's manager (cookie parse, HMAC verify, SHA-256 of the token, decode, validation, encode, store-call timeout).`, "");
+			lines.push("| engine | c | floor | store | sess | store − floor | sess − store | express-session |");
+			lines.push("|---|---|---|---|---|---|---|---|");
+			for (const concurrency of opts.concurrency) {
+				for (const s of setups) {
+					const samples = results.get(`${s.engine}@${concurrency}`) ?? [];
+					if (samples.length === 0) continue;
+					const us = (k: Kind) => median(samples.map((x) => 1e6 / x[k]));
+					const f = (n: number) => n.toFixed(1);
+					lines.push(`| ${s.engine} | ${concurrency} | ${f(us("floor"))} | ${f(us("store"))} | ${f(us("sess"))} | ${f(us("store") - us("floor"))} | ${f(us("sess") - us("store"))} | ${f(us("express"))} |`);
+				}
 			}
 			lines.push("");
 		}

@@ -4,6 +4,7 @@ import { parseDuration, type Duration } from "./duration.ts";
 import { ConfigError, SchemaError } from "../src/errors.ts";
 import { compileCheck } from "../src/validate.ts";
 import { materialize } from "../src/codec-value.ts";
+import { COOKIE_LIMIT, sealedCookieSize } from "./sealed-size.ts";
 
 /** What `defineSession` accepts. Zod schemas are read once; only plain data is kept. */
 export interface SessionDefinitionInput {
@@ -16,6 +17,8 @@ export interface SessionDefinitionInput {
 	cookie?: { name?: string; sameSite?: SameSite; insecure?: boolean };
 	/** SQL table name; default `sessions`. */
 	table?: string;
+	/** Allow sealed (stateless cookie) mode: refuses `sensitive` fields and schemas whose worst case exceeds 4096 bytes. */
+	sealed?: boolean;
 }
 
 /** Names the generated `Session` class already uses, so fields cannot shadow them. */
@@ -50,7 +53,7 @@ export function defineSession(input: SessionDefinitionInput): SessionModel {
 	};
 	if (rotation.everyMs <= 0) throw new ConfigError("invalid_config", "rotation.every must be positive.");
 	if (rotation.graceMs >= rotation.everyMs) throw new ConfigError("invalid_config", "rotation.grace must be shorter than rotation.every.");
-	return {
+	const model: SessionModel = {
 		modelVersion: 1,
 		data,
 		flash,
@@ -58,7 +61,25 @@ export function defineSession(input: SessionDefinitionInput): SessionModel {
 		rotation,
 		cookie: cookiePolicy(input.cookie ?? {}),
 		table: tableModel(input.table ?? "sessions", data),
+		sealed: input.sealed === true,
 	};
+	if (model.sealed) checkSealable(model);
+	return model;
+}
+
+function checkSealable(model: SessionModel): void {
+	const sensitive = [...model.data, ...model.flash].filter((f) => f.sensitive === true).map((f) => f.name);
+	if (sensitive.length > 0) {
+		throw new SchemaError("unsupported_schema", `sealed: fields flagged sensitive must never reach a client-side cookie: ${sensitive.join(", ")}. Drop \`sealed: true\` or keep those fields out of the schema.`);
+	}
+	const size = sealedCookieSize(model);
+	if (size.unbounded.length > 0) {
+		throw new SchemaError("unsupported_schema", `sealed: a sealed cookie must fit ${COOKIE_LIMIT} bytes, so every field needs a bound; unbounded: ${size.unbounded.join(", ")}.`);
+	}
+	if (size.bytes > COOKIE_LIMIT) {
+		const largest = [...size.fields].sort((a, b) => b.bytes - a.bytes).slice(0, 3).map((f) => `${f.path} (${f.bytes} B)`);
+		throw new SchemaError("unsupported_schema", `sealed: the worst-case cookie is ${size.bytes} bytes, over the ${COOKIE_LIMIT} browsers keep; largest fields: ${largest.join(", ")}. Tighten their bounds or use a store.`);
+	}
 }
 
 function checkTopLevelField(f: FieldModel): void {

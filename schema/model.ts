@@ -150,4 +150,6 @@ export interface SessionModel {
 	rotation: RotationPolicy;
 	cookie: CookiePolicy;
 	table: TableModel;
+	/** The schema may run in sealed (stateless cookie) mode: no sensitive fields, worst case ≤ 4096 bytes. */
+	sealed: boolean;
 }

@@ -49,3 +49,18 @@ export function serializeCookie(name: string, value: string, attributes: CookieA
 	out += `; SameSite=${attributes.sameSite === "lax" ? "Lax" : attributes.sameSite === "strict" ? "Strict" : "None"}`;
 	return out;
 }
+
+/** The one session cookie value of a request, nothing (no cookie), or why the cookie was rejected. */
+export type SessionCookie = { value: string } | { value: null; rejected: "oversized" | "duplicate" | null };
+
+/**
+ * Finds the session cookie in a `Cookie` header. Two values mean cookie tossing or a stale jar:
+ * trusting either one would be a guess, so both are rejected.
+ */
+export function readSessionCookie(header: string | null, name: string): SessionCookie {
+	if (header === null) return { value: null, rejected: null };
+	if (header.length > MAX_COOKIE_HEADER) return { value: null, rejected: "oversized" };
+	const values = readCookieValues(header, name);
+	if (values.length > 1) return { value: null, rejected: "duplicate" };
+	return values.length === 0 ? { value: null, rejected: null } : { value: values[0] as string };
+}

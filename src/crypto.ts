@@ -1,6 +1,6 @@
 // The one module allowed to use node:crypto: per-request HMAC there is many times faster than
 // awaited Web Crypto, and Bun, Deno and Node all provide it.
-import { createHmac } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
 import { sha256 } from "@oslojs/crypto/sha2";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
 
@@ -19,4 +19,40 @@ export function sha256String(message: string): Uint8Array {
 /** Constant-time equality of two byte strings (false on different lengths). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 	return constantTimeEqual(a, b);
+}
+
+/** GCM's 96-bit nonce and 128-bit tag. */
+export const AES_GCM_IV_BYTES = 12;
+const AES_GCM_TAG_BYTES = 16;
+
+/** AES-256-GCM: `iv ‖ ciphertext ‖ tag`, with `aad` authenticated but not encrypted. */
+export function sealAESGCM(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+	const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: AES_GCM_TAG_BYTES });
+	cipher.setAAD(aad);
+	const head = cipher.update(plaintext);
+	const tail = cipher.final();
+	const out = new Uint8Array(iv.length + head.length + tail.length + AES_GCM_TAG_BYTES);
+	out.set(iv);
+	out.set(head, iv.length);
+	out.set(tail, iv.length + head.length);
+	out.set(cipher.getAuthTag(), iv.length + head.length + tail.length);
+	return out;
+}
+
+/** Opens what `sealAESGCM` made; null on any tampering, truncation or wrong key. */
+export function openAESGCM(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
+	if (sealed.length < AES_GCM_IV_BYTES + AES_GCM_TAG_BYTES) return null;
+	try {
+		const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, AES_GCM_IV_BYTES), { authTagLength: AES_GCM_TAG_BYTES });
+		decipher.setAAD(aad);
+		decipher.setAuthTag(sealed.subarray(sealed.length - AES_GCM_TAG_BYTES));
+		const head = decipher.update(sealed.subarray(AES_GCM_IV_BYTES, sealed.length - AES_GCM_TAG_BYTES));
+		const tail = decipher.final();
+		const out = new Uint8Array(head.length + tail.length);
+		out.set(head);
+		out.set(tail, head.length);
+		return out;
+	} catch {
+		return null;
+	}
 }

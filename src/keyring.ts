@@ -1,5 +1,5 @@
 import { decodeBase64IgnorePadding, decodeBase64urlIgnorePadding, decodeHex, encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { bytesEqual, hmacSHA256 } from "./crypto.ts";
+import { AES_GCM_IV_BYTES, bytesEqual, hmacSHA256, openAESGCM, sealAESGCM } from "./crypto.ts";
 import { ConfigError, WeakKeyError } from "./errors.ts";
 
 /** A secret as configured: an encoded string (base64url, base64 or hex) or raw bytes, with an optional id. */
@@ -15,6 +15,15 @@ export interface VerifiedValue {
 interface Key {
 	id: string;
 	signing: Uint8Array;
+	/** A separate key for sealed cookies: one secret never serves two algorithms. */
+	sealing: Uint8Array;
+}
+
+/** An opened sealed value: the plaintext and which key sealed it. */
+export interface OpenedValue {
+	bytes: Uint8Array;
+	keyId: string;
+	staleKey: boolean;
 }
 
 /** 32 bytes, as OWASP and NIST ask for HMAC-SHA-256 keys. */
@@ -41,9 +50,10 @@ export class Keyring {
 			const { id, secret } = typeof input === "string" || input instanceof Uint8Array ? { id: undefined, secret: input } : input;
 			const bytes = readKeyBytes(secret, i);
 			const signing = hmacSHA256(bytes, "sess/v1/cookie-signature");
+			const sealing = hmacSHA256(bytes, "sess/v1/cookie-seal-aes-256-gcm");
 			const keyId = id ?? encodeBase64urlNoPadding(hmacSHA256(bytes, "sess/v1/key-id")).slice(0, 6);
 			if (!KEY_ID.test(keyId)) throw new ConfigError("invalid_config", `key id "${keyId}" must match ${KEY_ID}.`);
-			return { id: keyId, signing };
+			return { id: keyId, signing, sealing };
 		});
 		this.byId = new Map();
 		for (const key of this.keys) {
@@ -66,6 +76,31 @@ export class Keyring {
 	sign(value: string, context: string): string {
 		const key = this.keys[0] as Key;
 		return `${value}.${key.id}.${mac(key, value, context)}`;
+	}
+
+	/** `keyId.base64url(iv ‖ AES-256-GCM(bytes) ‖ tag)` under the newest key; `context` (the cookie name) is authenticated. */
+	seal(bytes: Uint8Array, context: string, random: (b: Uint8Array<ArrayBuffer>) => void): string {
+		const key = this.keys[0] as Key;
+		const iv = new Uint8Array(AES_GCM_IV_BYTES);
+		random(iv);
+		return `${key.id}.${encodeBase64urlNoPadding(sealAESGCM(key.sealing, iv, bytes, new TextEncoder().encode(context)))}`;
+	}
+
+	/** Opens a value this ring sealed; null for anything else (tampered, truncated, other key or context). */
+	open(value: string, context: string): OpenedValue | null {
+		const dot = value.indexOf(".");
+		if (dot <= 0) return null;
+		const key = this.byId.get(value.slice(0, dot));
+		const body = value.slice(dot + 1);
+		if (key === undefined || !/^[A-Za-z0-9_-]+$/.test(body)) return null;
+		let sealed: Uint8Array;
+		try {
+			sealed = decodeBase64urlIgnorePadding(body);
+		} catch {
+			return null;
+		}
+		const bytes = openAESGCM(key.sealing, sealed, new TextEncoder().encode(context));
+		return bytes === null ? null : { bytes, keyId: key.id, staleKey: key !== this.keys[0] };
 	}
 
 	/** Returns the payload of a value this ring signed, or null for anything else. */

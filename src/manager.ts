@@ -1,35 +1,19 @@
 import type { SessionModel } from "../schema/model.ts";
-import { parseDuration, type Duration } from "../schema/duration.ts";
 import type { SessionCodec } from "./codec.ts";
 import { createCommit } from "./commit.ts";
-import { MAX_COOKIE_HEADER, readCookieValues, serializeCookie, type CookieAttributes } from "./cookie.ts";
+import { readSessionCookie, serializeCookie } from "./cookie.ts";
 import { DecodeError } from "./errors.ts";
-import { emit, type EventHook } from "./events.ts";
-import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
-import { Keyring, type KeyInput } from "./keyring.ts";
-import { Session, STATE, type SessionRuntime, type SessionState } from "./session.ts";
+import { emit } from "./events.ts";
+import type { SessionPolicy } from "./expiry.ts";
+import { createManagerBase, decorateResponse, type CommitOptions, type CommonOptions } from "./manager-shared.ts";
+import { createSealedManager, type SealedManagerOptions } from "./sealed-manager.ts";
+import { createSessionState, Session, STATE, type SessionRuntime, type SessionState } from "./session.ts";
 import type { ColumnValue, Store, StoredSession } from "./store.ts";
-import { createStoreCall } from "./store-call.ts";
-import { hashSessionToken, isSessionToken, secureRandom, shortSessionId, type RandomSource } from "./token.ts";
-import { compileCheck } from "./validate.ts";
+import { hashSessionToken, isSessionToken, shortSessionId } from "./token.ts";
 
-/** How an app configures sessions at run time; the schema's policy is the default for each setting. */
-export interface SessionManagerOptions {
+/** Server-side mode: the session lives in a store, the cookie holds a signed random token. */
+export interface SessionManagerOptions extends CommonOptions {
 	store: Store;
-	/** Newest first; the first signs, all verify. Strings are base64url/base64/hex secrets. */
-	keys: Keyring | readonly KeyInput[];
-	/** Overrides of the schema's expiry policy (e.g. from environment variables). */
-	expiry?: { idle?: Duration; absolute?: Duration };
-	/** Overrides of the schema's rotation policy. */
-	rotation?: { every?: Duration; grace?: Duration };
-	/** Longest a store call may take before `load()` fails closed with `StoreUnavailableError`; default 5 s. */
-	storeTimeout?: Duration;
-	/** The clock, in milliseconds since the epoch; injected in tests. */
-	now?: () => number;
-	/** The randomness behind new tokens; injected in tests. */
-	random?: RandomSource;
-	/** Receives security and lifecycle events. */
-	onEvent?: EventHook;
 }
 
 /** A stored session as `list()` shows it: times, and whether it is the caller's own. */
@@ -40,12 +24,6 @@ export interface SessionInfo {
 	lastSeenAt: Date;
 	expiresAt: Date;
 	current: boolean;
-}
-
-/** Per-response choices at commit. */
-export interface CommitOptions {
-	/** `"allow"` leaves caching headers to the app for this route (for pages that show nothing of the session). */
-	cache?: "private" | "allow";
 }
 
 /** What generated code binds: the model, its codec and the typed session class. */
@@ -79,40 +57,20 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 /** Creates the manager for one schema; generated `createSessions()` calls this with the schema bound. */
 export function createSessionManager<D extends object, F extends object, S extends Session<D, F>, C extends keyof D & string>(
 	schema: SessionSchema<D, F, S>,
-	options: SessionManagerOptions,
+	options: SessionManagerOptions | SealedManagerOptions,
 ): SessionManager<D, S, C> {
+	if ("mode" in options && options.mode === "sealed") return createSealedManager<D, F, S, C>(schema, options);
 	const { model, codec } = schema;
-	const store = options.store;
-	const keyring = options.keys instanceof Keyring ? options.keys : new Keyring(options.keys);
-	const policy = resolvePolicy(model, options);
-	const clock = options.now ?? Date.now;
-	const random = options.random ?? secureRandom;
-	const hook = options.onEvent;
-	const timeoutMs = parseDuration(options.storeTimeout ?? "5s", "storeTimeout");
-	const cookieName = model.cookie.name;
-	const attributes: CookieAttributes = { path: "/", secure: !model.cookie.insecure, httpOnly: true, sameSite: model.cookie.sameSite };
-	const blankCookie = serializeCookie(cookieName, "", { ...attributes, maxAge: 0 });
-	const runtime: SessionRuntime = {
-		checks: new Map(model.data.map((f) => [f.name, compileCheck(f.type)])),
-		flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
-		rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
-		optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
-		now: clock,
-		random,
-	};
-	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
-
-	const call = createStoreCall(timeoutMs, hook);
+	const store = (options as SessionManagerOptions).store;
+	const base = createManagerBase(model, options);
+	const { keyring, policy, clock, random, hook, call, runtime, cookieName, attributes, blankCookie, columnOf, columnName } = base;
 	const commitState = createCommit({
 		store, codec: codec as SessionCodec<object, object>, policy, columnOf, call, random, clock, hook, cookieFor, blankCookie,
 	});
 
 	function fresh(hadCookie: boolean, replaces: StoredSession | null = null): S {
 		const data = codec.initial() as Record<string, unknown>;
-		return newSession({
-			data: { ...data }, base: data, dirty: new Set(), flash: {}, flashDirty: false, meta: {}, metaDirty: false, row: null, viaAlias: false, hadCookie,
-			resign: false, token: null, regenerate: false, destroyed: false, committed: false, replaces, overwritten: new Set(), merged: false,
-		});
+		return newSession(createSessionState(data, { hadCookie, replaces }));
 	}
 
 	function newSession(state: SessionState): S {
@@ -120,20 +78,12 @@ export function createSessionManager<D extends object, F extends object, S exten
 	}
 
 	async function load(request: { headers: Headers }): Promise<S> {
-		const header = request.headers.get("cookie");
-		if (header === null) return fresh(false);
-		if (header.length > MAX_COOKIE_HEADER) {
-			emit(hook, { type: "cookie_invalid", reason: "oversized" });
-			return fresh(true);
+		const cookie = readSessionCookie(request.headers.get("cookie"), cookieName);
+		if (cookie.value === null) {
+			if (cookie.rejected !== null) emit(hook, { type: "cookie_invalid", reason: cookie.rejected });
+			return fresh(cookie.rejected !== null);
 		}
-		const values = readCookieValues(header, cookieName);
-		if (values.length === 0) return fresh(false);
-		if (values.length > 1) {
-			// Two session cookies mean cookie tossing or a stale jar; trusting either one is a guess.
-			emit(hook, { type: "cookie_invalid", reason: "duplicate" });
-			return fresh(true);
-		}
-		const verified = keyring.verify(values[0] as string, cookieName);
+		const verified = keyring.verify(cookie.value, cookieName);
 		if (verified === null || !isSessionToken(verified.value)) {
 			emit(hook, { type: "cookie_invalid", reason: verified === null ? "bad_signature" : "malformed" });
 			return fresh(true);
@@ -175,11 +125,9 @@ export function createSessionManager<D extends object, F extends object, S exten
 		}
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
 		const data = decoded.data as Record<string, unknown>;
-		return newSession({
-			data: { ...data }, base: data, dirty: new Set(), flash: { ...decoded.flash }, flashDirty: false, meta: decoded.meta, metaDirty: false, row, viaAlias,
-			hadCookie: true, resign: verified.staleKey && !viaAlias, token: verified.value, regenerate: false, destroyed: false, committed: false,
-			replaces: null, overwritten: new Set(), merged: false,
-		});
+		return newSession(createSessionState(data, {
+			flash: { ...decoded.flash }, meta: decoded.meta, row, viaAlias, hadCookie: true, resign: verified.staleKey && !viaAlias, token: verified.value,
+		}));
 	}
 
 	function cookieFor(token: string, absoluteExpiresAt: number, now: number): string {
@@ -191,33 +139,8 @@ export function createSessionManager<D extends object, F extends object, S exten
 	}
 
 	async function commit(session: S, response: Response, options?: CommitOptions): Promise<Response> {
-		const existed = session[STATE].row !== null;
-		const cookie = await commitCookie(session);
-		// A shared cache must never store or replay a response that carries someone's session or was built from it.
-		const private_ = options?.cache !== "allow" && (cookie !== null || existed);
-		if (cookie === null && !private_) return response;
-		const apply = (r: Response): void => {
-			if (cookie !== null) r.headers.append("set-cookie", cookie);
-			if (!private_) return;
-			r.headers.set("cache-control", "private, no-store");
-			const vary = r.headers.get("vary");
-			if (vary === null || !/(^|,)\s*cookie\s*(,|$)/i.test(vary)) r.headers.append("vary", "Cookie");
-		};
-		let out = response;
-		try {
-			apply(out);
-		} catch {
-			// Immutable headers (e.g. Response.redirect): the first write throws, so copy and write again.
-			out = new Response(response.body, response);
-			apply(out);
-		}
-		return out;
-	}
-
-	function columnName(field: string): string {
-		const column = columnOf.get(field);
-		if (column === undefined) throw new TypeError(`"${field}" is not a promoted column.`);
-		return column;
+		const fromSession = session[STATE].row !== null;
+		return decorateResponse(response, await commitCookie(session), fromSession, options);
 	}
 
 	return {

@@ -45,6 +45,17 @@ export interface SessionState {
 	overwritten: Set<string>;
 	/** Whether commit had to merge with a concurrent writer. */
 	merged: boolean;
+	/** Sealed mode: re-issue the cookie even if nothing changed (the device kept by revoke-others). */
+	reissue: boolean;
+}
+
+/** A state with every flag at rest; callers fill in what they loaded. */
+export function createSessionState(data: Record<string, unknown>, fields: Partial<SessionState> = {}): SessionState {
+	return {
+		data: { ...data }, base: data, dirty: new Set(), flash: {}, flashDirty: false, meta: {}, metaDirty: false, row: null,
+		viaAlias: false, hadCookie: false, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
+		replaces: null, overwritten: new Set(), merged: false, reissue: false, ...fields,
+	};
 }
 
 /** Internal key of a session's state; not exported from the package entry. */

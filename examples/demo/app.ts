@@ -2,7 +2,7 @@ import * as z from "zod";
 import { InvalidDataError } from "sess";
 import { sessionRoutes } from "sess/adapters/bun";
 import type { Session, Sessions } from "./src/generated/session.ts";
-import { PAGE } from "./page.ts";
+import { renderPage } from "./page.ts";
 
 const Login = z.object({ userId: z.string().min(1).max(64) });
 const CartItem = z.object({ item: z.int().min(0) });
@@ -48,7 +48,17 @@ function view(session: Session): Record<string, unknown> {
 export function createDemoRoutes(sessions: Sessions) {
 	return sessionRoutes(sessions, {
 		"/": {
-			GET: () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }),
+			// Only a stored session gets a token: an anonymous visitor's page view must not create a row.
+			GET: (_request, session) => new Response(renderPage(session.isNew ? null : session.csrfToken()), { headers: { "content-type": "text/html; charset=utf-8" } }),
+		},
+		"/form/logout": {
+			POST: async (request, session) => {
+				const form = await request.formData().catch(() => null);
+				const token = form?.get("_csrf");
+				if (!session.verifyCsrfToken(typeof token === "string" ? token : null)) return problem(403, "Missing or wrong CSRF token.");
+				session.destroy();
+				return new Response(null, { status: 303, headers: { location: "/" } });
+			},
 		},
 		"/api/session": {
 			GET: (_request, session) => json(view(session)),

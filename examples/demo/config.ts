@@ -4,6 +4,8 @@ import { Keyring, parseDuration, type Duration } from "sess";
 /** The demo's settings, read from the environment once at start. */
 export interface DemoConfig {
 	db: string;
+	/** `store` (server-side sessions) or `sealed` (the session in an encrypted cookie). */
+	mode: "store" | "sealed";
 	port: number;
 	keyring: Keyring;
 	/** Set when no SESS_KEYS was given and a development key file is in use. */
@@ -41,8 +43,11 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 	if (absolute !== undefined) expiry.absolute = absolute;
 	if (every !== undefined) rotation.every = every;
 	if (grace !== undefined) rotation.grace = grace;
+	const mode = env.SESS_MODE === undefined || env.SESS_MODE === "" ? "store" : env.SESS_MODE;
+	if (mode !== "store" && mode !== "sealed") throw new RangeError(`SESS_MODE must be "store" or "sealed", not "${mode}".`);
 	return {
 		db: env.SESS_DB === undefined || env.SESS_DB === "" ? defaultDb : env.SESS_DB,
+		mode,
 		port,
 		keyring: Keyring.fromString(keys),
 		devKeyFile: usedDevKey,

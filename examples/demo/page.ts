@@ -1,5 +1,19 @@
-/** The demo's single HTML page: shows the session and drives the JSON API with buttons. */
-export const PAGE = `<!doctype html>
+/** The demo's single HTML page: shows the session and drives the JSON API with buttons; `csrfToken` is set for a stored session. */
+export function renderPage(csrfToken: string | null): string {
+	return PAGE_HEAD + (csrfToken === null ? "" : logoutForm(csrfToken)) + PAGE_TAIL;
+}
+
+/** A plain HTML form (works without JavaScript), so it carries the synchronizer token. */
+function logoutForm(token: string): string {
+	// The token is base64url: no character needs escaping inside an attribute.
+	return `<form method="post" action="/form/logout" id="logout-form">
+  <input type="hidden" name="_csrf" value="${token}">
+  <button type="submit">Log out (HTML form)</button>
+</form>
+`;
+}
+
+const PAGE_HEAD = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -33,6 +47,9 @@ input { padding: .3rem; }
   <button id="revoke">Log out other devices</button>
 </section>
 <p id="error" role="alert"></p>
+`;
+
+const PAGE_TAIL = `
 <h2>Session</h2>
 <pre id="session">loading…</pre>
 <h2>Sessions of this user</h2>

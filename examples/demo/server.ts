@@ -24,12 +24,9 @@ if (opened.applied.length > 0) say(`demo: applied migrations ${opened.applied.jo
 
 let sessions;
 try {
-	sessions = createSessions({
-		store: opened.store,
-		keys: config.keyring,
-		expiry: config.expiry,
-		rotation: config.rotation,
-	});
+	const common = { keys: config.keyring, expiry: config.expiry, rotation: config.rotation };
+	// Sealed mode keeps the session in the cookie; SESS_DB then holds only revocations.
+	sessions = config.mode === "sealed" ? createSessions({ ...common, mode: "sealed", revocations: opened.store }) : createSessions({ ...common, store: opened.store });
 } catch (e) {
 	if (!(e instanceof SessError)) throw e;
 	process.stderr.write(`demo: ${e.message}\n`);
@@ -45,7 +42,7 @@ const server = Bun.serve({
 	development: false,
 	error: () => Response.json({ error: "Internal error." }, { status: 500 }),
 });
-say(`demo: serving on http://127.0.0.1:${server.port}/ (sessions in ${redact(config.db)})`);
+say(`demo: serving on http://127.0.0.1:${server.port}/ (${config.mode === "sealed" ? "sealed cookies, revocations" : "sessions"} in ${redact(config.db)})`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
 	process.on(signal, () => {

@@ -1,6 +1,6 @@
 import { checkOrigin, forbiddenResponse, type OriginCheckOptions } from "../csrf.ts";
 import { StoreUnavailableError, WriteConflictError } from "../errors.ts";
-import type { CommitOptions } from "../manager.ts";
+import type { CommitOptions } from "../manager-shared.ts";
 import type { Session } from "../session.ts";
 
 /** The two calls an adapter needs from a session manager. */

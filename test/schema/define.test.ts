@@ -42,6 +42,7 @@ describe("defineSession()", () => {
 				rotation: { everyMs: 15 * 60_000, graceMs: 30_000 },
 				cookie: { name: "__Host-sid", sameSite: "lax", insecure: false },
 				table: { name: "sessions", columns: [] },
+				sealed: false,
 			});
 		});
 

@@ -11,4 +11,6 @@ export default defineSession({
 	flash: z.object({
 		message: z.string().max(500),
 	}),
+	// Every field is bounded and none is sensitive, so the demo can also run stateless (SESS_MODE=sealed).
+	sealed: true,
 });

@@ -1,0 +1,70 @@
+import type { FieldModel, SessionModel, TypeModel } from "./model.ts";
+
+/** Browsers keep cookies up to 4096 bytes (name, value and attributes: RFC 6265 §6.1); larger ones vanish silently. */
+export const COOKIE_LIMIT = 4096;
+
+// Fixed costs, in bytes, at their worst.
+const TAG = 3; // a field tag varint, with room for numbers the lock hands out over years
+const LENGTH = 3; // a frame length varint up to 2 MiB
+const INT = 8; // a zigzag safe integer
+const ENUM = 3; // an enum's wire index, with room for retired values
+const SEALED_HEADER = 1 + 16 + 4 * INT; // version, sid, created, issued, last seen, absolute deadline
+const AEAD = 12 + 16; // GCM nonce and tag
+const KEY_ID = 16 + 1; // key id and its dot
+const ATTRIBUTES = "; Path=/; Max-Age=34560000; Secure; HttpOnly; SameSite=Strict".length;
+const SYSTEM_META = TAG + 32 + LENGTH + TAG + INT; // CSRF secret, authentication time
+
+/** One field's worst case, or the reason it has none. */
+export interface FieldSize {
+	path: string;
+	bytes: number;
+}
+
+/** The worst-case sealed cookie for a model, and the fields without a bound (empty when all are bounded). */
+export function sealedCookieSize(model: SessionModel): { bytes: number; unbounded: string[]; fields: FieldSize[] } {
+	const unbounded: string[] = [];
+	const fields = model.data.map((f) => ({ path: `data.${f.name}`, bytes: fieldBytes(f, `data.${f.name}`, unbounded) }));
+	const flash = model.flash.reduce((sum, f) => sum + fieldBytes(f, `flash.${f.name}`, unbounded), 0);
+	const codec = 1 + TAG + LENGTH + SYSTEM_META + TAG + LENGTH + flash + fields.reduce((sum, f) => sum + f.bytes, 0);
+	const value = KEY_ID + Math.ceil(((AEAD + SEALED_HEADER + codec) * 4) / 3);
+	return { bytes: model.cookie.name.length + 1 + value + ATTRIBUTES, unbounded, fields };
+}
+
+function fieldBytes(field: FieldModel, path: string, unbounded: string[]): number {
+	return TAG + typeBytes(field.type, path, unbounded);
+}
+
+function typeBytes(type: TypeModel, path: string, unbounded: string[]): number {
+	switch (type.kind) {
+		case "string":
+			if (type.maxLength === undefined) {
+				unbounded.push(`${path} (string without .max())`);
+				return 0;
+			}
+			// Up to 3 UTF-8 bytes per UTF-16 unit.
+			return LENGTH + type.maxLength * 3;
+		case "int":
+		case "date":
+		case "float":
+			return INT;
+		case "boolean":
+			return 1;
+		case "enum":
+			return ENUM;
+		case "nullable":
+			return 1 + typeBytes(type.inner, path, unbounded);
+		case "array":
+			if (type.maxItems === undefined) {
+				unbounded.push(`${path} (array without .max())`);
+				return 0;
+			}
+			return LENGTH + type.maxItems * typeBytes(type.element, `${path}[]`, unbounded);
+		case "record":
+			unbounded.push(`${path} (records have no entry bound)`);
+			return 0;
+		case "object":
+			return LENGTH + type.fields.reduce((sum, f) => sum + fieldBytes(f, `${path}.${f.name}`, unbounded), 0);
+		case "union":
+			return LENGTH + TAG + Math.max(0, ...type.options.map((o, i) => typeBytes(o, `${path}|${i}`, unbounded)));
+	}
+}

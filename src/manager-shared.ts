@@ -1,0 +1,112 @@
+import type { SessionModel } from "../schema/model.ts";
+import { parseDuration, type Duration } from "../schema/duration.ts";
+import { serializeCookie, type CookieAttributes } from "./cookie.ts";
+import type { EventHook } from "./events.ts";
+import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
+import { Keyring, type KeyInput } from "./keyring.ts";
+import type { SessionRuntime } from "./session.ts";
+import { createStoreCall, type StoreCall } from "./store-call.ts";
+import { secureRandom, type RandomSource } from "./token.ts";
+import { compileCheck } from "./validate.ts";
+
+/** Settings both modes share; the schema's policy is the default for each. */
+export interface CommonOptions {
+	/** Newest first; the first signs (or seals), all verify. Strings are base64url/base64/hex secrets. */
+	keys: Keyring | readonly KeyInput[];
+	/** Overrides of the schema's expiry policy (e.g. from environment variables). */
+	expiry?: { idle?: Duration; absolute?: Duration };
+	/** Overrides of the schema's rotation policy. */
+	rotation?: { every?: Duration; grace?: Duration };
+	/** Longest a store call may take before `load()` fails closed with `StoreUnavailableError`; default 5 s. */
+	storeTimeout?: Duration;
+	/** The clock, in milliseconds since the epoch; injected in tests. */
+	now?: () => number;
+	/** The randomness behind new tokens; injected in tests. */
+	random?: RandomSource;
+	/** Receives security and lifecycle events. */
+	onEvent?: EventHook;
+}
+
+/** Per-response choices at commit. */
+export interface CommitOptions {
+	/** `"allow"` leaves caching headers to the app for this route (for pages that show nothing of the session). */
+	cache?: "private" | "allow";
+}
+
+/** Everything a manager resolves once from the model and the options. */
+export interface ManagerBase {
+	keyring: Keyring;
+	policy: SessionPolicy;
+	clock: () => number;
+	random: RandomSource;
+	hook: EventHook | undefined;
+	call: StoreCall;
+	runtime: SessionRuntime;
+	cookieName: string;
+	attributes: CookieAttributes;
+	blankCookie: string;
+	/** Field name → promoted column name. */
+	columnOf: ReadonlyMap<string, string>;
+	/** The column of a promoted field, or a TypeError for any other name. */
+	columnName(field: string): string;
+}
+
+/** Resolves options and model into the pieces both managers use. */
+export function createManagerBase(model: SessionModel, options: CommonOptions): ManagerBase {
+	const keyring = options.keys instanceof Keyring ? options.keys : new Keyring(options.keys);
+	const clock = options.now ?? Date.now;
+	const random = options.random ?? secureRandom;
+	const hook = options.onEvent;
+	const attributes: CookieAttributes = { path: "/", secure: !model.cookie.insecure, httpOnly: true, sameSite: model.cookie.sameSite };
+	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
+	return {
+		keyring,
+		policy: resolvePolicy(model, options),
+		clock,
+		random,
+		hook,
+		call: createStoreCall(parseDuration(options.storeTimeout ?? "5s", "storeTimeout"), hook),
+		runtime: {
+			checks: new Map(model.data.map((f) => [f.name, compileCheck(f.type)])),
+			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
+			rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
+			optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
+			now: clock,
+			random,
+		},
+		cookieName: model.cookie.name,
+		attributes,
+		blankCookie: serializeCookie(model.cookie.name, "", { ...attributes, maxAge: 0 }),
+		columnOf,
+		columnName(field) {
+			const column = columnOf.get(field);
+			if (column === undefined) throw new TypeError(`"${field}" is not a promoted column.`);
+			return column;
+		},
+	};
+}
+
+/**
+ * Adds the cookie and, for a response that sets it or was built from a stored session, `Cache-Control:
+ * private, no-store` and `Vary: Cookie`, so no shared cache stores or replays someone's session.
+ */
+export function decorateResponse(response: Response, cookie: string | null, fromSession: boolean, options?: CommitOptions): Response {
+	const isPrivate = options?.cache !== "allow" && (cookie !== null || fromSession);
+	if (cookie === null && !isPrivate) return response;
+	const apply = (r: Response): void => {
+		if (cookie !== null) r.headers.append("set-cookie", cookie);
+		if (!isPrivate) return;
+		r.headers.set("cache-control", "private, no-store");
+		const vary = r.headers.get("vary");
+		if (vary === null || !/(^|,)\s*cookie\s*(,|$)/i.test(vary)) r.headers.append("vary", "Cookie");
+	};
+	try {
+		apply(response);
+		return response;
+	} catch {
+		// Immutable headers (e.g. Response.redirect): the first write throws, so copy and write again.
+		const copy = new Response(response.body, response);
+		apply(copy);
+		return copy;
+	}
+}

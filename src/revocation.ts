@@ -1,0 +1,89 @@
+import { encodeHexLowerCase } from "@oslojs/encoding";
+import { sha256String } from "./crypto.ts";
+import type { ColumnValue, Store, StoredSession } from "./store.ts";
+import type { StoreCall } from "./store-call.ts";
+
+/**
+ * Sealed mode's only server state, kept as ordinary rows of any `Store`: a denylist of sealed
+ * session IDs (logout, regeneration) and a per-user "not before" time (revoke-all, revoke-others).
+ * Each row expires with the last cookie it could concern, so the table stays small.
+ */
+export class Revocations {
+	constructor(
+		private readonly store: Store,
+		private readonly call: StoreCall,
+	) {}
+
+	/** When a sealed ID stops being accepted, or null if it was never denied. */
+	async deniedFrom(sid: string): Promise<number | null> {
+		const row = await this.call("load", () => this.store.get(denyKey(sid)));
+		return row === null ? null : row.rotatedAt;
+	}
+
+	/** Cookies of this user issued before the returned time are revoked; null if never set. */
+	async notBefore(column: string, value: ColumnValue): Promise<number | null> {
+		const row = await this.call("load", () => this.store.get(notBeforeKey(column, value)));
+		return row === null ? null : row.rotatedAt;
+	}
+
+	/** Denies a sealed ID from `from` (now for logout, after the grace for rotation) until its absolute deadline. */
+	async deny(sid: string, from: number, until: number, now: number): Promise<void> {
+		await this.lower(denyKey(sid), from, until, now);
+	}
+
+	/** Revokes every cookie of this user issued before `at`. */
+	async revokeBefore(column: string, value: ColumnValue, at: number, until: number, now: number): Promise<void> {
+		const key = notBeforeKey(column, value);
+		for (let attempt = 0; attempt < 8; attempt++) {
+			const row = await this.call("revoke", () => this.store.get(key));
+			if (row === null) {
+				if (await this.tryCreate(key, at, until, now)) return;
+				continue;
+			}
+			if (row.rotatedAt >= at) return;
+			const next = { ...row, version: row.version + 1, rotatedAt: at, idleExpiresAt: Math.max(row.idleExpiresAt, until), absoluteExpiresAt: Math.max(row.absoluteExpiresAt, until) };
+			if (await this.call("revoke", () => this.store.update(next, row.version))) return;
+		}
+	}
+
+	/** Deletes rows whose last concerned cookie has expired. */
+	prune(now: number, limit?: number): Promise<number> {
+		return this.call("prune", () => this.store.prune(now, limit));
+	}
+
+	/** Sets the row's time to `from` unless it is already earlier (an earlier denial wins). */
+	private async lower(key: string, from: number, until: number, now: number): Promise<void> {
+		for (let attempt = 0; attempt < 8; attempt++) {
+			const row = await this.call("commit", () => this.store.get(key));
+			if (row === null) {
+				if (await this.tryCreate(key, from, until, now)) return;
+				continue;
+			}
+			if (row.rotatedAt <= from) return;
+			if (await this.call("commit", () => this.store.update({ ...row, version: row.version + 1, rotatedAt: from }, row.version))) return;
+		}
+	}
+
+	private async tryCreate(id: string, at: number, until: number, now: number): Promise<boolean> {
+		const row: StoredSession = {
+			id, successorId: null, version: 1, data: new Uint8Array(0), createdAt: now, rotatedAt: at, lastSeenAt: now,
+			idleExpiresAt: until, absoluteExpiresAt: until, columns: {},
+		};
+		try {
+			await this.call("commit", () => this.store.create(row));
+			return true;
+		} catch {
+			// Another request created it first, or the store failed: the retry's read tells which.
+			return false;
+		}
+	}
+}
+
+/** Rows are keyed by a hash, so neither sealed IDs nor user values appear in the table. */
+function denyKey(sid: string): string {
+	return encodeHexLowerCase(sha256String(`sess/deny/${sid}`));
+}
+
+function notBeforeKey(column: string, value: ColumnValue): string {
+	return encodeHexLowerCase(sha256String(`sess/not-before/${column}/${JSON.stringify(value)}`));
+}

@@ -1,0 +1,258 @@
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import * as z from "zod";
+import { decodeBase64urlIgnorePadding } from "@oslojs/encoding";
+import { createSessions, model, type Sessions } from "../examples/demo/src/generated/session.ts";
+import { defineSession } from "../schema/define.ts";
+import { sealedCookieSize } from "../schema/sealed-size.ts";
+import { ConfigError, StoreUnavailableError } from "../src/errors.ts";
+import type { SessionEvent } from "../src/events.ts";
+import { createSessionManager } from "../src/manager.ts";
+import { MemoryStore } from "../src/stores/memory.ts";
+import { failure } from "./helpers/failure.ts";
+import { CookieJar, fakeClock, MINUTE, newKey, SpyStore, type FakeClock } from "./helpers/harness.ts";
+
+interface Sealed {
+	sessions: Sessions;
+	revocations: MemoryStore;
+	clock: FakeClock;
+	events: SessionEvent[];
+	keys: string[];
+}
+
+function sealed(options: { keys?: string[]; clock?: FakeClock; revocations?: MemoryStore } = {}): Sealed {
+	const clock = options.clock ?? fakeClock();
+	const revocations = options.revocations ?? new MemoryStore();
+	const keys = options.keys ?? [newKey()];
+	const events: SessionEvent[] = [];
+	const sessions = createSessions({ mode: "sealed", revocations, keys, now: clock.now, onEvent: (e) => events.push(e) });
+	return { sessions, revocations, clock, events, keys };
+}
+
+type Session = Awaited<ReturnType<Sessions["load"]>>;
+
+async function visit(h: Sealed, jar: CookieJar, fn: (s: Session) => unknown = () => undefined): Promise<{ session: Session; setCookies: string[] }> {
+	const session = await h.sessions.load(jar.request());
+	await fn(session);
+	const response = await h.sessions.commit(session, new Response("ok"));
+	const setCookies = response.headers.getSetCookie();
+	jar.apply(setCookies);
+	return { session, setCookies };
+}
+
+function cookieValue(jar: CookieJar): string {
+	return (jar.header() ?? "").replace(/^__Host-sid=/, "");
+}
+
+describe("sealed mode", () => {
+	test("data travels in an encrypted cookie; the revocation store holds nothing", async () => {
+		const h = sealed();
+		const jar = new CookieJar();
+		const { setCookies } = await visit(h, jar, (s) => (s.cart = [7, 8]));
+		expect(setCookies).toHaveLength(1);
+		expect(setCookies[0]).toMatch(/^__Host-sid=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; Path=\/; Max-Age=43200; Secure; HttpOnly; SameSite=Lax$/);
+		expect((await visit(h, jar)).session.cart).toEqual([7, 8]);
+		expect(h.revocations.size).toBe(0);
+	});
+
+	test("the cookie reveals nothing of the data", async () => {
+		const h = sealed();
+		const jar = new CookieJar();
+		await visit(h, jar, (s) => (s.userId = "visible-user-name"));
+		const raw = new TextDecoder("latin1").decode(decodeBase64urlIgnorePadding(cookieValue(jar).split(".")[1] ?? ""));
+		expect(raw).not.toContain("visible-user-name");
+		expect(cookieValue(jar)).not.toContain("visible");
+	});
+
+	test("a tampered, truncated, re-keyed or renamed cookie is a fresh session and an event", async () => {
+		const h = sealed();
+		const jar = new CookieJar();
+		await visit(h, jar, (s) => (s.cart = [1]));
+		const good = cookieValue(jar);
+		const [kid, body] = good.split(".") as [string, string];
+		const flipped = body.slice(0, 10) + (body[10] === "A" ? "B" : "A") + body.slice(11);
+		const other = sealed({ clock: h.clock });
+		const otherJar = new CookieJar();
+		await visit(other, otherJar, (s) => (s.cart = [1]));
+		for (const value of [`${kid}.${flipped}`, `${kid}.${body.slice(0, -4)}`, good + "A", `${kid}x.${body}`, cookieValue(otherJar), `${kid}.`, "."]) {
+			const attacker = new CookieJar();
+			attacker.cookies.set("__Host-sid", { value, maxAge: null });
+			h.events.length = 0;
+			const { session } = await visit(h, attacker);
+			expect(session.isNew).toBe(true);
+			expect(h.events.map((e) => e.type)).toContain("cookie_invalid");
+		}
+	});
+
+	test("a cookie sealed by the previous key still opens and is resealed with the newest", async () => {
+		const oldKey = newKey();
+		const before = sealed({ keys: [oldKey] });
+		const jar = new CookieJar();
+		await visit(before, jar, (s) => (s.cart = [3]));
+		const oldKid = cookieValue(jar).split(".")[0];
+		const after = sealed({ keys: [newKey(), oldKey], clock: before.clock, revocations: before.revocations });
+		const { session, setCookies } = await visit(after, jar);
+		expect(session.cart).toEqual([3]);
+		expect(after.events.some((e) => e.type === "old_key_used")).toBe(true);
+		expect(setCookies).toHaveLength(1);
+		expect(cookieValue(jar).split(".")[0]).not.toBe(oldKid);
+		expect((await visit(sealed({ keys: [after.keys[0] as string], clock: before.clock }), jar)).session.cart).toEqual([3]);
+	});
+
+	test("idle and absolute deadlines are enforced from the authenticated times inside the cookie", async () => {
+		const h = sealed();
+		const idle = new CookieJar();
+		await visit(h, idle, (s) => (s.cart = [1]));
+		h.clock.advance(30 * MINUTE);
+		expect((await visit(h, idle)).session.isNew).toBe(true);
+		expect(h.events.some((e) => e.type === "idle_expired")).toBe(true);
+
+		const active = new CookieJar();
+		await visit(h, active, (s) => (s.cart = [1]));
+		for (let t = 0; t < 12 * 60; t += 10) {
+			h.clock.advance(10 * MINUTE);
+			if (t + 10 >= 12 * 60) break;
+			expect((await visit(h, active)).session.cart).toEqual([1]);
+		}
+		expect((await visit(h, active)).session.isNew).toBe(true);
+		expect(h.events.some((e) => e.type === "absolute_expired")).toBe(true);
+	});
+
+	test("logout kills this cookie at once (replay fails) and leaves the user's other devices alone", async () => {
+		const h = sealed();
+		const laptop = new CookieJar();
+		const phone = new CookieJar();
+		await visit(h, laptop, (s) => (s.userId = "u1"));
+		await visit(h, phone, (s) => (s.userId = "u1"));
+		const replay = laptop.clone();
+		const { setCookies } = await visit(h, laptop, (s) => s.destroy());
+		expect(setCookies).toEqual(["__Host-sid=; Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Lax"]);
+		expect((await visit(h, replay)).session.userId).toBeUndefined();
+		expect(h.events.some((e) => e.type === "sealed_revoked")).toBe(true);
+		expect((await visit(h, phone)).session.userId).toBe("u1");
+	});
+
+	test("login regenerates: a cookie planted before login never sees the logged-in session", async () => {
+		const h = sealed();
+		const victim = new CookieJar();
+		await visit(h, victim, (s) => (s.cart = [1]));
+		const planted = victim.clone();
+		await visit(h, victim, (s) => (s.userId = "u1"));
+		expect(cookieValue(victim)).not.toBe(cookieValue(planted));
+		const seen = (await visit(h, planted)).session;
+		expect(seen.userId).toBeUndefined();
+		expect(seen.isNew).toBe(true);
+	});
+
+	test("periodic rotation: a new cookie; the old one works during the grace, then is dead", async () => {
+		const h = sealed();
+		const jar = new CookieJar();
+		await visit(h, jar, (s) => (s.userId = "u1"));
+		const old = jar.clone();
+		h.clock.advance(15 * MINUTE);
+		const { setCookies } = await visit(h, jar);
+		expect(setCookies).toHaveLength(1);
+		expect((await visit(h, old.clone())).session.userId).toBe("u1");
+		h.clock.advance(31_000);
+		expect((await visit(h, old.clone())).session.userId).toBeUndefined();
+		expect((await visit(h, jar)).session.userId).toBe("u1");
+	});
+
+	test("revoke-all and revoke-others work by a per-user not-before time; the kept device is re-issued", async () => {
+		const h = sealed();
+		const [a, b, c] = [new CookieJar(), new CookieJar(), new CookieJar()];
+		for (const jar of [a, b, c]) await visit(h, jar, (s) => (s.userId = "u1"));
+		const stranger = new CookieJar();
+		await visit(h, stranger, (s) => (s.userId = "u2"));
+		h.clock.advance(1000);
+		const { setCookies } = await visit(h, a, async (s) => {
+			await h.sessions.revoke("userId", "u1", { except: s });
+		});
+		expect(setCookies).toHaveLength(1);
+		h.clock.advance(1000);
+		expect((await visit(h, a)).session.userId).toBe("u1");
+		expect((await visit(h, b)).session.userId).toBeUndefined();
+		expect((await visit(h, c)).session.userId).toBeUndefined();
+		expect((await visit(h, stranger)).session.userId).toBe("u2");
+		await h.sessions.revoke("userId", "u1");
+		h.clock.advance(1);
+		expect((await visit(h, a)).session.userId).toBeUndefined();
+	});
+
+	test("list() knows only the caller's own sealed session", async () => {
+		const h = sealed();
+		const jar = new CookieJar();
+		await visit(h, jar, (s) => (s.userId = "u1"));
+		const { session } = await visit(h, jar);
+		const list = await h.sessions.list("userId", "u1", { current: session });
+		expect(list).toHaveLength(1);
+		expect(list[0]?.current).toBe(true);
+		expect(await h.sessions.list("userId", "u2", { current: session })).toEqual([]);
+	});
+
+	test("the revocation store failing makes load() fail closed", async () => {
+		const spy = new SpyStore(new MemoryStore());
+		const clock = fakeClock();
+		const sessions = createSessions({ mode: "sealed", revocations: spy, keys: [newKey()], now: clock.now, storeTimeout: "50ms" });
+		const jar = new CookieJar();
+		const first = await sessions.load(jar.request());
+		first.cart = [1];
+		jar.apply((await sessions.commit(first, new Response())).headers.getSetCookie());
+		spy.mode = "throw";
+		const e = await sessions.load(jar.request()).then(() => null, (err: unknown) => err);
+		expect(e).toBeInstanceOf(StoreUnavailableError);
+	});
+
+	test("a schema without `sealed: true` refuses sealed mode", () => {
+		const plain = { ...model, sealed: false };
+		const e = failure(() => createSessionManager({ model: plain, codec: {} as never, Session: class {} as never }, { mode: "sealed", revocations: new MemoryStore(), keys: [newKey()] }));
+		expect(e).toBeInstanceOf(ConfigError);
+		expect(e.message).toContain("sealed: true");
+	});
+});
+
+describe("defineSession({ sealed: true })", () => {
+	test("refuses fields flagged sensitive", () => {
+		const e = failure(() => defineSession({ sealed: true, data: z.object({ ssn: z.string().max(11).optional().meta({ sensitive: true }) }) }));
+		expect(e.code).toBe("unsupported_schema");
+		expect(e.message).toContain("ssn");
+	});
+
+	test("names unbounded fields", () => {
+		const e = failure(() => defineSession({ sealed: true, data: z.object({ note: z.string().optional(), tags: z.array(z.string().max(5)).default([]), meta: z.record(z.string(), z.int()).default({}) }) }));
+		expect(e.message).toContain("data.note (string without .max())");
+		expect(e.message).toContain("data.tags (array without .max())");
+		expect(e.message).toContain("data.meta (records have no entry bound)");
+	});
+
+	test("refuses a schema whose worst case exceeds 4096 bytes, naming the largest fields", () => {
+		const e = failure(() => defineSession({ sealed: true, data: z.object({ bio: z.string().max(2000).default(""), small: z.int().default(0) }) }));
+		expect(e.message).toMatch(/worst-case cookie is \d+ bytes, over the 4096/);
+		expect(e.message).toContain("data.bio");
+	});
+
+	test("the computed worst case bounds every real cookie (property)", async () => {
+		const bound = sealedCookieSize(model).bytes;
+		expect(bound).toBeLessThanOrEqual(4096);
+		const h = sealed();
+		const data = fc.record({
+			userId: fc.option(fc.string({ minLength: 1, maxLength: 64, unit: "grapheme" }).filter((s) => s.length >= 1 && s.length <= 64), { nil: undefined }),
+			cart: fc.array(fc.maxSafeNat(), { maxLength: 50 }),
+			theme: fc.option(fc.constantFrom("light" as const, "dark" as const), { nil: undefined }),
+			message: fc.option(fc.string({ minLength: 1, maxLength: 500 }), { nil: undefined }),
+		});
+		await fc.assert(
+			fc.asyncProperty(data, async (d) => {
+				const session = await h.sessions.load(new CookieJar().request());
+				if (d.userId !== undefined) session.userId = d.userId;
+				session.cart = d.cart;
+				if (d.theme !== undefined) session.theme = d.theme;
+				if (d.message !== undefined) session.flash.set("message", d.message);
+				session.csrfToken();
+				const cookie = (await h.sessions.commit(session, new Response())).headers.getSetCookie()[0] ?? "";
+				expect(cookie.length).toBeLessThanOrEqual(bound);
+			}),
+			{ numRuns: 300 },
+		);
+	});
+});
