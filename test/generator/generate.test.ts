@@ -144,8 +144,27 @@ describe("sess generate (CLI)", () => {
 		expect(stderr).toContain("transform");
 	});
 
+	test("--watch regenerates when the schema changes", async () => {
+		const dir = copyDemo("watch");
+		const proc = Bun.spawn([process.execPath, join(root, "generator", "cli.ts"), "generate", "--watch", "--config", join(dir, "sess.config.ts")], { cwd: root, stdout: "pipe", stderr: "pipe" });
+		try {
+			const session = join(dir, "src", "generated", "session.ts");
+			await new Promise((r) => setTimeout(r, 800));
+			const schema = join(dir, "schema", "session.ts");
+			writeFileSync(schema, readFileSync(schema, "utf8").replace(`theme: z.enum(["light", "dark"]).optional(),`, `theme: z.enum(["light", "dark"]).optional(),\n\t\tlocale: z.string().max(10).optional(),`));
+			const deadline = Date.now() + 15_000;
+			while (!readFileSync(session, "utf8").includes("locale?: string;")) {
+				if (Date.now() > deadline) throw new Error("session.ts was not regenerated");
+				await new Promise((r) => setTimeout(r, 100));
+			}
+		} finally {
+			proc.kill();
+			await proc.exited;
+		}
+	});
+
 	test("--help on every command, and usage errors exit 2", async () => {
-		for (const command of ["generate", "migrate", "keygen"]) {
+		for (const command of ["init", "generate", "migrate", "prune", "doctor", "keygen"]) {
 			const { code, stdout } = await cli([command, "--help"]);
 			expect(code).toBe(0);
 			expect(stdout).toContain(`sess ${command}`);

@@ -1,0 +1,62 @@
+import { watch } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Lock } from "../../schema/lock.ts";
+import { generate } from "../generate.ts";
+import { readMigrationFolder } from "../migrate.ts";
+import type { Dialect, MigrationFolder } from "../migrations.ts";
+import { fail, loadConfig, loadModel, out, paint, readOptional, type Flags } from "./io.ts";
+
+/** `sess generate [--check] [--watch]`. */
+export async function runGenerate(flags: Flags): Promise<void> {
+	if (flags.watch === true) return watchSchema(flags);
+	const { root, config } = await loadConfig(flags);
+	const model = await loadModel(root, config);
+	const lockText = await readOptional(join(root, config.lock));
+	const migrations: Partial<Record<Dialect, MigrationFolder>> = {};
+	for (const d of config.dialects) migrations[d] = await readMigrationFolder(join(root, config.migrations, d));
+	const files = await generate({
+		model, schemaPath: config.schema.replaceAll("\\", "/"), lock: lockText === null ? null : (JSON.parse(lockText) as Lock), migrations, config,
+	});
+	const stale: string[] = [];
+	for (const file of files) {
+		const target = join(root, file.path);
+		if ((await readOptional(target)) === file.contents) continue;
+		stale.push(file.path);
+		if (flags.check !== true) {
+			await mkdir(dirname(target), { recursive: true });
+			await writeFile(target, file.contents);
+		}
+	}
+	if (flags.check === true) {
+		if (stale.length > 0) fail(`generated files are stale (run \`sess generate\`):\n${stale.map((p) => `  ${p}`).join("\n")}`);
+		out("sess: generated files are up to date.");
+	} else {
+		out(stale.length === 0 ? "sess: nothing to generate; everything is up to date." : `sess: wrote\n${stale.map((p) => `  ${paint(p, "green")}`).join("\n")}`);
+	}
+}
+
+/**
+ * Regenerates whenever the schema's folder changes. Each run is a fresh process: a module once
+ * imported stays cached, so re-importing here would keep generating the old schema.
+ */
+async function watchSchema(flags: Flags): Promise<void> {
+	const { root, config } = await loadConfig(flags);
+	const args = process.argv.slice(2).filter((a) => a !== "--watch");
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	let running: Promise<void> = Promise.resolve();
+	const run = (): void => {
+		running = running.then(async () => {
+			const proc = Bun.spawn([process.execPath, process.argv[1] as string, ...args], { stdout: "inherit", stderr: "inherit" });
+			await proc.exited;
+		});
+	};
+	run();
+	out(paint(`sess: watching ${dirname(config.schema)}/ (Ctrl-C to stop)`, "dim"));
+	watch(join(root, dirname(config.schema)), { recursive: true }, () => {
+		// Editors write a file in several steps; one regeneration per burst is enough.
+		clearTimeout(timer);
+		timer = setTimeout(run, 150);
+	});
+	await new Promise<never>(() => {});
+}

@@ -1,0 +1,52 @@
+import { existsSync } from "node:fs";
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { out, paint, type Flags } from "./io.ts";
+
+const SCHEMA = `import * as z from "zod";
+import { defineSession } from "sess";
+
+export default defineSession({
+	data: z.object({
+		// Promoted to an indexed column (list and revoke a user's sessions); changing it issues a new ID.
+		userId: z.string().min(1).max(64).optional().meta({ column: true, rotate: true }),
+		role: z.enum(["guest", "user", "admin"]).default("guest").meta({ rotate: true }),
+	}),
+	flash: z.object({ message: z.string().max(500) }),
+	expiry: { idle: "30m", absolute: "12h" },
+	rotation: { every: "15m", grace: "30s" },
+});
+`;
+
+const CONFIG = `import type { SessConfig } from "sess";
+
+export default {
+	schema: "schema/session.ts",
+	out: "src/generated",
+	dialects: ["sqlite"],
+	migrations: "migrations",
+} satisfies SessConfig;
+`;
+
+const IGNORE = ".sess-dev-key";
+
+/** `sess init`: a starter schema, a config and a `.gitignore` line; existing files are kept unless `--force`. */
+export async function runInit(flags: Flags): Promise<void> {
+	const force = flags.force === true;
+	for (const [path, contents] of [["schema/session.ts", SCHEMA], ["sess.config.ts", CONFIG]] as const) {
+		if (existsSync(path) && !force) {
+			out(`${paint("kept ", "yellow")} ${path} (exists; --force overwrites)`);
+			continue;
+		}
+		await mkdir(dirname(path), { recursive: true });
+		await writeFile(path, contents);
+		out(`${paint("wrote", "green")} ${path}`);
+	}
+	const gitignore = join(".gitignore");
+	const current = existsSync(gitignore) ? await readFile(gitignore, "utf8") : "";
+	if (!current.split("\n").includes(IGNORE)) {
+		await appendFile(gitignore, `${current === "" || current.endsWith("\n") ? "" : "\n"}# sess: development signing key, never commit\n${IGNORE}\n`);
+		out(`${paint("added", "green")} ${IGNORE} to .gitignore`);
+	}
+	out("Next: `bunx sess generate`, then `bunx sess migrate --db app.db`, and `bunx sess keygen` for SESS_KEYS.");
+}
