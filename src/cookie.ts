@@ -28,14 +28,26 @@ export function readCookieValues(header: string, name: string): string[] {
 		// Search within this pair only: scanning the rest of the header for "=" would be quadratic.
 		const pair = header.slice(start, end);
 		const eq = pair.indexOf("=");
-		if (eq > 0 && pair.slice(0, eq).trim() === name) {
-			let value = pair.slice(eq + 1).trim();
+		if (eq > 0 && trimWhitespace(pair.slice(0, eq)) === name) {
+			let value = trimWhitespace(pair.slice(eq + 1));
 			if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
 			found.push(value);
 		}
 		start = end + 1;
 	}
 	return found;
+}
+
+/**
+ * Trims only SP and HTAB, as RFC 6265 does. `String.prototype.trim` would also strip NBSP and other
+ * Unicode spaces, reading "\u00a0__Host-sid" (which a sibling subdomain may set) as "__Host-sid".
+ */
+function trimWhitespace(s: string): string {
+	let start = 0;
+	let end = s.length;
+	while (start < end && (s[start] === " " || s[start] === "\t")) start++;
+	while (end > start && (s[end - 1] === " " || s[end - 1] === "\t")) end--;
+	return s.slice(start, end);
 }
 
 /** Serializes a `Set-Cookie` value; the name and value must already be safe cookie octets. */

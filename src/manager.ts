@@ -96,6 +96,8 @@ export function createSessionManager<D extends object, F extends object, S exten
 		if (row !== null && row.successorId !== null) {
 			if (now >= row.idleExpiresAt) {
 				emit(hook, { type: "grace_expired", id: shortSessionId(id) });
+				// The alias is dead either way; deleting it now narrows what clock skew between servers could reopen.
+				await call("destroy", () => store.destroy(id));
 				return fresh(true);
 			}
 			const successorId = row.successorId;

@@ -142,6 +142,23 @@ describe("fixation: a cookie planted before login (in process)", () => {
 	});
 });
 
+describe("fixation: the attacker wins the periodic rotation race", () => {
+	test("an attacker who took the rotated ID still loses the session when the victim logs in through the grace alias", async () => {
+		const h = makeSessions();
+		const attacker = await storedJar(h);
+		const victim = attacker.clone();
+		h.clock.advance(15 * MINUTE);
+		await visit(h, attacker); // the attacker's request rotates first and holds the new ID
+		expect(attacker.token()).not.toBe(victim.token());
+		h.clock.advance(5 * SECOND);
+		await login(h, victim, "victim"); // through the old ID, now a grace alias of the attacker's
+		expect(victim.token()).not.toBe(attacker.token());
+		expect(await attackerView(h, attacker)).toEqual({ isNew: true, data: { role: "guest", cart: [] }, setCookies: [] });
+		expect((await visit(h, victim)).session.userId).toBe("victim");
+		expect(h.store.size).toBe(1);
+	});
+});
+
 describe("fixation: grace aliases in SQLite", () => {
 	const dirs: string[] = [];
 	afterAll(() => {
@@ -152,7 +169,7 @@ describe("fixation: grace aliases in SQLite", () => {
 		const dir = mkdtempSync(join(tmpdir(), "sess-fix-"));
 		dirs.push(dir);
 		const file = join(dir, "s.db");
-		await migrateDatabase(file, "examples/demo/migrations");
+		await migrateDatabase(file, join(import.meta.dir, "..", "..", "examples", "demo", "migrations"));
 		const db = new Database(file);
 		try {
 			const h = makeSessions({ store: new SQLiteStore(db, { table: model.table }) });

@@ -48,7 +48,9 @@ async function attempt(h: Harness<SpyStore>, header: string): Promise<{ isNew: b
 	return { isNew: session.isNew, cart: session.cart, reads, events: [...h.events], setCookie };
 }
 
-const anonymous = (reason: "bad_signature" | "oversized") => ({
+type Attempt = Awaited<ReturnType<typeof attempt>>;
+
+const anonymous = (reason: "bad_signature" | "oversized"): Attempt => ({
 	isNew: true,
 	cart: [],
 	reads: [],
