@@ -83,9 +83,14 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 	async function writeData(s: SessionState, start: StoredSession, now: number): Promise<boolean> {
 		let row: StoredSession | null = start;
 		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
-			const next = buildRow(s, row, row.id, now, row.version + 1, false);
+			const built = buildRow(s, row, row.id, now, row.version + 1, false);
+			// A write is activity, but the idle deadline slides on the touch cadence, as for reads: this keeps
+			// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
+			const times = touchDue(policy, row, now);
+			const next = times ? built : { ...built, lastSeenAt: row.lastSeenAt, idleExpiresAt: row.idleExpiresAt };
+			const scope = { times, columns: promotedDirty(s) };
 			const expected = row.version;
-			if (await call("commit", () => store.update(next, expected))) {
+			if (await call("commit", () => store.update(next, expected, scope))) {
 				s.row = next;
 				reportMerge(s);
 				return true;
@@ -94,6 +99,11 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 		}
 		if (row === null) return false;
 		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
+	}
+
+	function promotedDirty(s: SessionState): boolean {
+		for (const field of s.dirty) if (columnOf.has(field)) return true;
+		return false;
 	}
 
 	/** One event per commit that had to merge, naming same-field conflicts resolved last-writer-wins. */

@@ -1,19 +1,16 @@
 // The one module allowed to use node:crypto: per-request HMAC there is many times faster than
 // awaited Web Crypto, and Bun, Deno and Node all provide it.
-import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
-import { sha256 } from "@oslojs/crypto/sha2";
+import { createCipheriv, createDecipheriv, createHash, createHmac } from "node:crypto";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
-
-const utf8 = new TextEncoder();
 
 /** HMAC-SHA-256 of a UTF-8 message. */
 export function hmacSHA256(key: Uint8Array, message: string): Uint8Array {
 	return new Uint8Array(createHmac("sha256", key).update(message).digest());
 }
 
-/** SHA-256 of a UTF-8 string. */
+/** SHA-256 of a UTF-8 string (node:crypto: per request, ~10× faster than a pure-JS hash here). */
 export function sha256String(message: string): Uint8Array {
-	return sha256(utf8.encode(message));
+	return new Uint8Array(createHash("sha256").update(message).digest());
 }
 
 /** Constant-time equality of two byte strings (false on different lengths). */

@@ -27,6 +27,25 @@ export interface StoredSession {
 }
 
 /**
+ * Which column groups an update changes besides version and data. Leaving unchanged indexed columns
+ * out of the SET list spares SQLite (and PostgreSQL's in-place updates) the index rewrite.
+ */
+export interface UpdateScope {
+	/** `last_seen_at` and `idle_expires_at` (only when the idle deadline slides). */
+	times: boolean;
+	/** The promoted columns (only when a promoted field changed). */
+	columns: boolean;
+}
+
+/** Both groups: what an update without a scope writes. */
+export const FULL_UPDATE: UpdateScope = { times: true, columns: true };
+
+/** The columns an update of this scope sets, in parameter order. */
+export function updatedColumns(scope: UpdateScope, promoted: readonly string[]): string[] {
+	return ["version", "data", ...(scope.times ? ["last_seen_at", "idle_expires_at"] : []), ...(scope.columns ? promoted : [])];
+}
+
+/**
  * Where sessions live. Every method is atomic on its own; the manager builds compare-and-set,
  * rotation with grace and revocation on top. Implementations: memory, SQLite (and later SQL servers, Redis).
  */
@@ -35,8 +54,12 @@ export interface Store {
 	get(id: string): Awaitable<StoredSession | null>;
 	/** Inserts a new row. */
 	create(session: StoredSession): Awaitable<void>;
-	/** Replaces data, columns, times and version if the stored version is `expectedVersion`; false otherwise. */
-	update(session: StoredSession, expectedVersion: number): Awaitable<boolean>;
+	/**
+	 * Writes version and data (and, per `scope`, last-seen/idle deadline and promoted columns) if the
+	 * stored version is `expectedVersion`; false otherwise. Creation, rotation and absolute times never
+	 * change here. A store may write more than the scope, never less.
+	 */
+	update(session: StoredSession, expectedVersion: number, scope?: UpdateScope): Awaitable<boolean>;
 	/** Slides the idle deadline of a live row without bumping its version. */
 	touch(id: string, lastSeenAt: number, idleExpiresAt: number): Awaitable<void>;
 	/**

@@ -565,6 +565,30 @@ describe("Session.flash", () => {
 	});
 });
 
+describe("commit(): update scope", () => {
+	test("a data write before touchAfter keeps the idle deadline and unchanged promoted columns out of the UPDATE", async () => {
+		const h = makeSessions({ store: new SpyStore(new MemoryStore()) });
+		const jar = new CookieJar();
+		await visit(h, jar, (s) => (s.userId = "u1"));
+		const before = await h.store.inner.get(jar.rowId() ?? "");
+		h.clock.advance(MINUTE);
+		await visit(h, jar, (s) => (s.cart = [1]));
+		expect(h.store.scopes.at(-1)).toEqual({ times: false, columns: false });
+		const after = await h.store.inner.get(jar.rowId() ?? "");
+		expect(after?.idleExpiresAt).toBe(before?.idleExpiresAt);
+		expect(after?.version).toBe((before?.version ?? 0) + 1);
+	});
+
+	test("after touchAfter a write slides the idle deadline too", async () => {
+		const h = makeSessions({ store: new SpyStore(new MemoryStore()) });
+		const jar = new CookieJar();
+		await visit(h, jar, (s) => (s.cart = [1]));
+		h.clock.advance(4 * MINUTE);
+		await visit(h, jar, (s) => (s.cart = [2]));
+		expect(h.store.scopes.at(-1)).toEqual({ times: true, columns: false });
+	});
+});
+
 describe("commit(): concurrent requests", () => {
 	test("two requests changing different fields both keep their change", async () => {
 		const h = makeSessions();

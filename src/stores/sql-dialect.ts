@@ -1,5 +1,6 @@
 import type { TableModel } from "../../schema/model.ts";
 import { SchemaError } from "../errors.ts";
+import { updatedColumns } from "../store.ts";
 
 /** The SQL servers sess reaches through Bun.SQL. */
 export type ServerDialect = "postgres" | "mysql";
@@ -34,7 +35,8 @@ export interface ColumnStatements {
 export interface SessionStatements {
 	get: string;
 	insert: string;
-	update: string;
+	/** One UPDATE per scope, keyed `${times}:${columns}`. */
+	update: ReadonlyMap<string, string>;
 	/** Reads back a row the update matched, for MySQL, which counts only rows it changed. */
 	matches: string;
 	touch: string;
@@ -64,7 +66,6 @@ export function buildStatements(table: TableModel, dialect: ServerDialect): Sess
 	const q = (name: string): string => (dialect === "mysql" ? `\`${name}\`` : `"${name}"`);
 	const t = q(table.name);
 	const all = [...FIXED_COLUMNS, ...promoted].map(q).join(", ");
-	const updated = ["version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at", ...promoted];
 	const live = `${q("successor_id")} IS NULL`;
 	const emptyBytes = dialect === "mysql" ? "x''" : "''::bytea";
 	const expired = `(${q("idle_expires_at")} <= ? OR ${q("absolute_expires_at")} <= ?)`;
@@ -99,8 +100,13 @@ export function buildStatements(table: TableModel, dialect: ServerDialect): Sess
 	return {
 		get: statement(`SELECT ${all} FROM ${t} WHERE ${q("id")} = ?`),
 		insert: statement(`INSERT INTO ${t} (${all}) VALUES (${[...FIXED_COLUMNS, ...promoted].map(() => "?").join(", ")})`),
-		update: statement(
-			`UPDATE ${t} SET ${updated.map((c) => `${q(c)} = ?`).join(", ")} WHERE ${q("id")} = ? AND ${q("version")} = ? AND ${live}`,
+		update: new Map(
+			[true, false].flatMap((times) =>
+				[true, false].map((cols) => [
+					`${times}:${cols}`,
+					statement(`UPDATE ${t} SET ${updatedColumns({ times, columns: cols }, promoted).map((c) => `${q(c)} = ?`).join(", ")} WHERE ${q("id")} = ? AND ${q("version")} = ? AND ${live}`),
+				] as const),
+			),
 		),
 		matches: statement(`SELECT 1 AS ${q("found")} FROM ${t} WHERE ${q("id")} = ? AND ${q("version")} = ? AND ${live}`),
 		touch: statement(`UPDATE ${t} SET ${q("last_seen_at")} = ?, ${q("idle_expires_at")} = ? WHERE ${q("id")} = ? AND ${live}`),

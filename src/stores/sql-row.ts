@@ -1,5 +1,5 @@
 import type { ColumnModel, TableModel } from "../../schema/model.ts";
-import type { ColumnValue, StoredSession } from "../store.ts";
+import type { ColumnValue, StoredSession, UpdateScope } from "../store.ts";
 
 /** A parameter of a session statement, as Bun.SQL binds it on both servers. */
 export type SqlParam = string | number | boolean | null | Uint8Array;
@@ -19,8 +19,8 @@ export class SqlRowMapper {
 	}
 
 	/** The replaced columns, then the compare-and-set key, in the order of `update`. */
-	updateParams(s: StoredSession, expectedVersion: number): SqlParam[] {
-		return [s.version, s.data, s.createdAt, s.rotatedAt, s.lastSeenAt, s.idleExpiresAt, s.absoluteExpiresAt, ...this.columnParams(s), s.id, expectedVersion];
+	updateParams(s: StoredSession, expectedVersion: number, scope: UpdateScope): SqlParam[] {
+		return [s.version, s.data, ...(scope.times ? [s.lastSeenAt, s.idleExpiresAt] : []), ...(scope.columns ? this.columnParams(s) : []), s.id, expectedVersion];
 	}
 
 	/** A row of `get` or `list` as a session. */

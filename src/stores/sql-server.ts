@@ -1,7 +1,7 @@
 import type { SQL } from "bun";
 import type { TableModel } from "../../schema/model.ts";
 import { ConfigError } from "../errors.ts";
-import type { ColumnValue, Store, StoredSession } from "../store.ts";
+import { FULL_UPDATE, type ColumnValue, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 import { buildStatements, PRUNE_BATCH, type ColumnStatements, type ServerDialect, type SessionStatements } from "./sql-dialect.ts";
 import { SqlRowMapper, type SqlParam } from "./sql-row.ts";
 
@@ -53,8 +53,9 @@ export class SQLServerStore implements Store {
 		await this.run(this.sql, this.q.insert, this.rows.insertParams(session));
 	}
 
-	async update(session: StoredSession, expectedVersion: number): Promise<boolean> {
-		const result = await this.run(this.sql, this.q.update, this.rows.updateParams(session, expectedVersion));
+	async update(session: StoredSession, expectedVersion: number, scope: UpdateScope = FULL_UPDATE): Promise<boolean> {
+		const text = this.q.update.get(`${scope.times}:${scope.columns}`) as string;
+		const result = await this.run(this.sql, text, this.rows.updateParams(session, expectedVersion, scope));
 		if (result.affectedRows === 1) return true;
 		// MySQL counts changed rows, so a write of identical values (same version) that matched reports 0.
 		if (this.dialect !== "mysql" || session.version !== expectedVersion) return false;

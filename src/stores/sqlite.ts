@@ -1,6 +1,6 @@
 import type { Database, Statement } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
-import type { ColumnValue, Store, StoredSession } from "../store.ts";
+import { FULL_UPDATE, updatedColumns, type ColumnValue, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 
 /** Options of the SQLite store; the table itself comes from `sess migrate`, never from start-up code. */
 export interface SQLiteStoreOptions {
@@ -29,7 +29,9 @@ const BATCH = 500;
 /** Sessions in a SQLite database through `bun:sqlite`, with WAL and cached prepared statements. */
 export class SQLiteStore implements Store {
 	private readonly table: TableModel;
-	private readonly q: Record<"get" | "insert" | "update" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
+	private readonly q: Record<"get" | "insert" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
+	/** One prepared UPDATE per scope (times × columns), built on first use. */
+	private readonly updates = new Map<string, Statement>();
 	private readonly db: Database;
 	private readonly rotateTx: (id: string, version: number, next: StoredSession, graceUntil: number | null) => boolean;
 
@@ -43,11 +45,9 @@ export class SQLiteStore implements Store {
 		const t = quote(this.table.name);
 		const promoted = this.table.columns.map((c) => c.name);
 		const all = [...FIXED, ...promoted].map(quote);
-		const updated = ["version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at", ...promoted].map(quote);
 		this.q = {
 			get: db.prepare(`SELECT ${all.join(", ")} FROM ${t} WHERE "id" = ?`),
 			insert: db.prepare(`INSERT INTO ${t} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")})`),
-			update: db.prepare(`UPDATE ${t} SET ${updated.map((c) => `${c} = ?`).join(", ")} WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`),
 			touch: db.prepare(`UPDATE ${t} SET "last_seen_at" = ?, "idle_expires_at" = ? WHERE "id" = ? AND "successor_id" IS NULL`),
 			alias: db.prepare(`UPDATE ${t} SET "successor_id" = ?, "data" = x'', "idle_expires_at" = ? WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`),
 			kill: db.prepare(`DELETE FROM ${t} WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`),
@@ -75,10 +75,17 @@ export class SQLiteStore implements Store {
 		this.q.insert.run(...this.values(session));
 	}
 
-	update(session: StoredSession, expectedVersion: number): boolean {
+	update(session: StoredSession, expectedVersion: number, scope: UpdateScope = FULL_UPDATE): boolean {
 		const s = session;
-		const params = [s.version, s.data, s.createdAt, s.rotatedAt, s.lastSeenAt, s.idleExpiresAt, s.absoluteExpiresAt, ...this.columnValues(s), s.id, expectedVersion];
-		return this.q.update.run(...params).changes === 1;
+		const key = `${scope.times}:${scope.columns}`;
+		let statement = this.updates.get(key);
+		if (statement === undefined) {
+			const set = updatedColumns(scope, this.table.columns.map((c) => c.name)).map((c) => `${quote(c)} = ?`).join(", ");
+			statement = this.db.prepare(`UPDATE ${quote(this.table.name)} SET ${set} WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`);
+			this.updates.set(key, statement);
+		}
+		const params = [s.version, s.data, ...(scope.times ? [s.lastSeenAt, s.idleExpiresAt] : []), ...(scope.columns ? this.columnValues(s) : []), s.id, expectedVersion];
+		return statement.run(...params).changes === 1;
 	}
 
 	touch(id: string, lastSeenAt: number, idleExpiresAt: number): void {
@@ -123,7 +130,7 @@ export class SQLiteStore implements Store {
 
 	/** Finalizes the cached statements; the database itself stays open and belongs to the caller. */
 	close(): void {
-		for (const statement of Object.values(this.q)) statement.finalize();
+		for (const statement of [...Object.values(this.q), ...this.updates.values()]) statement.finalize();
 	}
 
 	private column(name: string): string {

@@ -5,7 +5,7 @@ import { createSessions, type Session, type Sessions } from "../../examples/demo
 import type { KeyInput } from "../../src/keyring.ts";
 import type { SessionEvent } from "../../src/events.ts";
 import type { SessionManagerOptions } from "../../src/manager.ts";
-import type { Awaitable, Store, StoredSession } from "../../src/store.ts";
+import type { Awaitable, Store, StoredSession, UpdateScope } from "../../src/store.ts";
 import { MemoryStore } from "../../src/stores/memory.ts";
 import { hashSessionToken } from "../../src/token.ts";
 
@@ -196,6 +196,8 @@ type StoreMethod = "get" | "create" | "update" | "touch" | "rotate" | "destroy" 
 /** A store wrapper that records every call and can be made to fail or hang. */
 export class SpyStore implements Store {
 	readonly calls: StoreMethod[] = [];
+	/** The scope of every update() call, in order. */
+	readonly scopes: (UpdateScope | undefined)[] = [];
 	/** "ok" delegates; "throw" throws; "hang" returns a promise that never settles. */
 	mode: "ok" | "throw" | "hang" = "ok";
 	/** Which methods `mode` applies to (all when empty). */
@@ -226,8 +228,9 @@ export class SpyStore implements Store {
 	create(session: StoredSession) {
 		return this.run("create", () => this.inner.create(session));
 	}
-	update(session: StoredSession, expectedVersion: number) {
-		return this.run("update", () => this.inner.update(session, expectedVersion));
+	update(session: StoredSession, expectedVersion: number, scope?: UpdateScope) {
+		this.scopes.push(scope);
+		return this.run("update", () => this.inner.update(session, expectedVersion, scope));
 	}
 	touch(id: string, lastSeenAt: number, idleExpiresAt: number) {
 		return this.run("touch", () => this.inner.touch(id, lastSeenAt, idleExpiresAt));
