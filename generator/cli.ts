@@ -6,18 +6,21 @@ import { runDoctor } from "./cli/doctor.ts";
 import { runGenerate } from "./cli/generate.ts";
 import { HELP } from "./cli/help.ts";
 import { runInit } from "./cli/init.ts";
-import { fail, out, parseFlags } from "./cli/io.ts";
+import { fail, out, parseFlags, type Flags } from "./cli/io.ts";
 import { runMigrate } from "./cli/migrate.ts";
 import { runPrune } from "./cli/prune.ts";
 import { SESS_VERSION } from "./version.ts";
 
-const COMMANDS: Record<string, (flags: ReturnType<typeof parseFlags>) => Promise<void> | void> = {
-	init: runInit,
-	generate: runGenerate,
-	migrate: runMigrate,
-	prune: runPrune,
-	doctor: runDoctor,
-	keygen: () => out(encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)))),
+type Command = { run: (flags: Flags) => Promise<void> | void; flags: readonly string[] };
+
+const PATHS = ["config", "schema"];
+const COMMANDS: Record<string, Command> = {
+	init: { run: runInit, flags: ["force"] },
+	generate: { run: runGenerate, flags: [...PATHS, "out", "dialect", "migrations", "lock", "check", "watch"] },
+	migrate: { run: runMigrate, flags: ["db", "config", "migrations"] },
+	prune: { run: runPrune, flags: ["db", ...PATHS, "limit"] },
+	doctor: { run: runDoctor, flags: [...PATHS, "keys"] },
+	keygen: { run: () => out(encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)))), flags: [] },
 };
 
 /** Entry point of the `sess` command. */
@@ -25,12 +28,12 @@ export async function main(argv: string[]): Promise<void> {
 	const [command, ...rest] = argv;
 	if (command === undefined || command === "--help" || command === "-h" || command === "help") return out(HELP.main as string);
 	if (command === "--version") return out(SESS_VERSION);
-	const run = COMMANDS[command];
-	if (run === undefined) fail(`unknown command "${command}".\n\n${HELP.main}`, 2);
-	const flags = parseFlags(rest);
+	const spec = COMMANDS[command];
+	if (spec === undefined) fail(`unknown command "${command}".\n\n${HELP.main}`, 2);
+	const flags = parseFlags(rest, spec.flags);
 	if (flags.help === true) return out(HELP[command] as string);
 	try {
-		await run(flags);
+		await spec.run(flags);
 	} catch (e) {
 		if (e instanceof SessError) fail(`${e.message} [${e.code}]`);
 		throw e;

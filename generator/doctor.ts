@@ -38,7 +38,7 @@ export function auditSession(model: SessionModel, keys: string | undefined): Fin
 
 	const { cookie, expiry, rotation } = model;
 	if (cookie.insecure) add("error", "cookie", "cookie.insecure drops Secure and the __Host- prefix: fine on http://localhost, never in production. Remove it before deploying.");
-	else add("ok", "cookie", `${cookie.name}: Secure, HttpOnly, Path=/, no Domain, SameSite=${cookie.sameSite}.`);
+	else add("ok", "cookie", `${cookie.name}: Secure, HttpOnly, Path=/, no Domain, SameSite=${cookie.sameSite[0]?.toUpperCase()}${cookie.sameSite.slice(1)}.`);
 	if (cookie.sameSite === "none") add("warn", "cookie", "SameSite=None sends the cookie on cross-site requests: keep the origin check on and use CSRF tokens on forms, or choose lax.");
 
 	if (expiry.idleMs > HOUR) add("error", "expiry", `idle timeout ${fmt(expiry.idleMs)} exceeds NIST SP 800-63B-4 AAL2 (1 h); set expiry.idle to 30m or less.`);

@@ -7,7 +7,6 @@ export type SessErrorCode =
 	| "decode_failed"
 	| "store_unavailable"
 	| "write_conflict"
-	| "stale_generated"
 	| "migration_failed";
 
 /** Base class of all errors sess throws; `code` is stable, `message` says what to do. */

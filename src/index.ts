@@ -26,6 +26,6 @@ export type { SealedManagerOptions } from "./sealed-manager.ts";
 export type { OriginCheckOptions, OriginVerdict } from "./csrf.ts";
 export type { SessionMeta } from "./codec-system.ts";
 export type { Flash } from "./session.ts";
-export type { Store, StoredSession, ColumnValue, Awaitable } from "./store.ts";
+export type { Store, StoredSession, ColumnValue, Awaitable, UpdateScope } from "./store.ts";
 export type { RandomSource } from "./token.ts";
 export type { SessConfig } from "../generator/config.ts";

@@ -47,7 +47,7 @@ export function updatedColumns(scope: UpdateScope, promoted: readonly string[]):
 
 /**
  * Where sessions live. Every method is atomic on its own; the manager builds compare-and-set,
- * rotation with grace and revocation on top. Implementations: memory, SQLite (and later SQL servers, Redis).
+ * rotation with grace and revocation on top. Implementations: memory, SQLite, PostgreSQL, MySQL, Redis.
  */
 export interface Store {
 	/** The row under this ID, alias rows included; expiry is the manager's call, not the store's. */

@@ -29,7 +29,7 @@ input { padding: .3rem; }
 </head>
 <body>
 <h1>sess demo</h1>
-<p>The session lives server-side in SQLite; your browser holds only a signed, HttpOnly <code>__Host-sid</code> cookie.</p>
+<p>Your browser holds one HttpOnly <code>__Host-sid</code> cookie: a signed ID for a server-side session, or, in sealed mode, the session itself, encrypted.</p>
 <section>
   <input id="userId" value="alice" aria-label="user id">
   <button id="login">Log in</button>
@@ -56,14 +56,15 @@ const PAGE_TAIL = `
 <pre id="list">–</pre>
 <script>
 const $ = (id) => document.getElementById(id);
-async function call(method, path, body) {
+// report=false for the re-read after an action, so it does not wipe that action's error message.
+async function call(method, path, body, report = true) {
   const res = await fetch(path, { method, headers: body ? { "content-type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
   const data = await res.json().catch(() => null);
-  $("error").textContent = res.ok ? "" : res.status + ": " + (data && data.error || res.statusText);
+  if (report) $("error").textContent = res.ok ? "" : res.status + ": " + (data && data.error || res.statusText);
   return { ok: res.ok, data };
 }
 async function refresh() {
-  const { data } = await call("GET", "/api/session");
+  const { data } = await call("GET", "/api/session", undefined, false);
   $("session").textContent = JSON.stringify(data, null, 2);
 }
 async function act(method, path, body) { await call(method, path, body); await refresh(); }

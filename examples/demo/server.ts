@@ -46,7 +46,8 @@ say(`demo: serving on http://127.0.0.1:${server.port}/ (${config.mode === "seale
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
 	process.on(signal, () => {
-		void server.stop().then(() => opened.close()).finally(() => process.exit(0));
+		// Close idle keep-alive connections too: a browser holding one would delay exit by seconds.
+		void server.stop(true).then(() => opened.close()).finally(() => process.exit(0));
 	});
 }
 

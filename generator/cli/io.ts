@@ -29,13 +29,14 @@ export function paint(text: string, colour: "red" | "green" | "yellow" | "dim", 
 	return `\u001b[${code}m${text}\u001b[0m`;
 }
 
-/** Parses argv after the command name. */
-export function parseFlags(args: string[]): Flags {
+/** Parses argv after the command name; a flag the command does not know is a usage error, not ignored. */
+export function parseFlags(args: string[], allowed: readonly string[]): Flags {
 	const flags: Flags = {};
 	for (let i = 0; i < args.length; i++) {
 		const arg = args[i] as string;
 		if (!arg.startsWith("--")) fail(`unexpected argument "${arg}"; see --help.`, 2);
 		const [name, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
+		if (name !== "help" && !allowed.includes(name)) fail(`unknown option --${name}; see --help.`, 2);
 		if (inline !== undefined) flags[name] = inline;
 		else if (BOOLEAN_FLAGS.has(name)) flags[name] = true;
 		else {

@@ -170,6 +170,10 @@ describe("sess generate (CLI)", () => {
 			expect(stdout).toContain(`sess ${command}`);
 		}
 		expect((await cli(["frobnicate"])).code).toBe(2);
+		// A typo is an error, not a silent default (--dialects for --dialect).
+		const typo = await cli(["generate", "--check", "--dialects", "postgres", "--config", "examples/demo/sess.config.ts"]);
+		expect(typo.code).toBe(2);
+		expect(typo.stderr).toContain("unknown option --dialects");
 		expect((await cli(["migrate"])).code).toBe(2);
 	});
 
