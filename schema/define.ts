@@ -25,7 +25,7 @@ export interface SessionDefinitionInput {
 export const RESERVED_FIELD_NAMES: readonly string[] = [
 	"flash", "destroy", "regenerate", "isNew", "isDestroyed", "createdAt", "lastSeenAt", "expiresAt",
 	"authenticatedAt", "changed", "toJSON", "constructor", "prototype", "__proto__", "state", "read", "write",
-	"csrfToken", "verifyCsrfToken",
+	"csrfToken", "verifyCsrfToken", "update",
 ];
 
 /** SQL columns the session table always has; promoted columns must not collide with them. */

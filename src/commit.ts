@@ -3,7 +3,8 @@ import type { SessionMeta } from "./codec-system.ts";
 import { DecodeError, WriteConflictError } from "./errors.ts";
 import { emit, type EventHook } from "./events.ts";
 import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
-import type { SessionState } from "./session.ts";
+import { deepFreeze, type SessionState } from "./session.ts";
+import type { Check } from "./validate.ts";
 import type { ColumnValue, Store, StoredSession } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
 import { generateSessionToken, hashSessionToken, shortSessionId, type RandomSource } from "./token.ts";
@@ -15,6 +16,8 @@ export interface CommitContext {
 	policy: SessionPolicy;
 	/** Field name → promoted column name. */
 	columnOf: ReadonlyMap<string, string>;
+	/** Field name → its validator, for values `update()` functions produce during a merge. */
+	checks: ReadonlyMap<string, Check>;
 	/** A store call with timeout and failure translation. */
 	call: StoreCall;
 	random: RandomSource;
@@ -33,7 +36,7 @@ const MAX_ATTEMPTS = 100;
  * regeneration and periodic rotation with grace, touch, logout. Resolves to the `Set-Cookie` to send.
  */
 export function createCommit(ctx: CommitContext): (state: SessionState) => Promise<string | null> {
-	const { store, codec, policy, columnOf, call, random, clock, hook, cookieFor, blankCookie } = ctx;
+	const { store, codec, policy, columnOf, checks, call, random, clock, hook, cookieFor, blankCookie } = ctx;
 
 	function buildRow(s: SessionState, base: StoredSession | null, id: string, now: number, version: number, restart: boolean): StoredSession {
 		const createdAt = base === null || restart ? now : base.createdAt;
@@ -68,6 +71,19 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 		}
 		const merged = { ...theirs.data };
 		for (const key of s.dirty) {
+			const updaters = s.updaters.get(key);
+			if (updaters !== undefined && !sameValue(theirs.data[key], s.base[key])) {
+				// update(): replay the change on their value rather than overwrite it.
+				const replayed = replay(updaters, theirs.data[key], checks.get(key));
+				if (replayed.ok) {
+					merged[key] = deepFreeze(replayed.value);
+					s.data[key] = merged[key];
+				} else {
+					emit(hook, { type: "update_rejected", id: shortSessionId(latest.id), field: key });
+					s.data[key] = theirs.data[key];
+				}
+				continue;
+			}
 			if (!sameValue(theirs.data[key], s.base[key])) s.overwritten.add(key);
 			if (s.data[key] === undefined) delete merged[key];
 			else merged[key] = s.data[key];
@@ -177,6 +193,17 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 	}
 
 	return commitState;
+}
+
+/** Re-runs `update()` functions on a fresh value; an error or an invalid result keeps the other writer's value. */
+function replay(updaters: ((value: never) => unknown)[], start: unknown, check: Check | undefined): { ok: true; value: unknown } | { ok: false } {
+	let value = start;
+	try {
+		for (const fn of updaters) value = fn(value as never);
+	} catch {
+		return { ok: false };
+	}
+	return check === undefined || value === undefined || check(value) === null ? { ok: true, value } : { ok: false };
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

@@ -18,6 +18,7 @@ export type SessionEvent =
 	| { type: "fields_reset"; id: string; fields: string[] }
 	| { type: "concurrent_write"; id: string; fields: string[]; overwritten: string[] }
 	| { type: "write_after_destroy"; id: string }
+	| { type: "update_rejected"; id: string; field: string }
 	| { type: "sealed_revoked"; id: string; reason: "denied" | "not_before" }
 	| { type: "store_unavailable"; operation: string; reason: string };
 

@@ -65,7 +65,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	const base = createManagerBase(model, options);
 	const { keyring, policy, clock, random, hook, call, runtime, cookieName, attributes, blankCookie, columnOf, columnName } = base;
 	const commitState = createCommit({
-		store, codec: codec as SessionCodec<object, object>, policy, columnOf, call, random, clock, hook, cookieFor, blankCookie,
+		store, codec: codec as SessionCodec<object, object>, policy, columnOf, checks: runtime.checks, call, random, clock, hook, cookieFor, blankCookie,
 	});
 
 	function fresh(hadCookie: boolean, replaces: StoredSession | null = null): S {

@@ -47,6 +47,8 @@ export interface SessionState {
 	merged: boolean;
 	/** Sealed mode: re-issue the cookie even if nothing changed (the device kept by revoke-others). */
 	reissue: boolean;
+	/** Per field, the functions `update()` applied, re-run on a concurrent writer's value when commit must merge. */
+	updaters: Map<string, ((value: never) => unknown)[]>;
 }
 
 /** A state with every flag at rest; callers fill in what they loaded. */
@@ -54,7 +56,7 @@ export function createSessionState(data: Record<string, unknown>, fields: Partia
 	return {
 		data: { ...data }, base: data, dirty: new Set(), flash: {}, flashDirty: false, meta: {}, metaDirty: false, row: null,
 		viaAlias: false, hadCookie: false, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
-		replaces: null, overwritten: new Set(), merged: false, reissue: false, ...fields,
+		replaces: null, overwritten: new Set(), merged: false, reissue: false, updaters: new Map(), ...fields,
 	};
 }
 
@@ -186,6 +188,21 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		return this[STATE].data[key] as D[K];
 	}
 
+	/**
+	 * Changes a field from its current value. If a concurrent request changed the same field first,
+	 * commit re-applies `fn` to that request's value instead of overwriting it, so no increment or
+	 * append is lost. `fn` must be pure: it may run again.
+	 */
+	update<K extends keyof D & string>(key: K, fn: (current: D[K]) => D[K]): D[K] {
+		const next = fn(this.read(key));
+		this.write(key, next);
+		const state = this[STATE];
+		const list = state.updaters.get(key) ?? [];
+		list.push(fn as (value: never) => unknown);
+		state.updaters.set(key, list);
+		return next;
+	}
+
 	/** Validates and assigns one field; a `rotate` field that changes makes commit regenerate the ID. */
 	protected write<K extends keyof D & string>(key: K, value: D[K]): void {
 		const state = this[STATE];
@@ -194,6 +211,8 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		if (check === undefined) throw new InvalidDataError(`data.${key}`, "is not a field of the schema");
 		const problem = value !== undefined ? check(value) : this.#runtime.optionalFields.has(key) ? null : "is required";
 		if (problem !== null) throw new InvalidDataError(`data.${key}`, problem);
+		// A plain assignment replaces whatever update() recorded: the app meant this exact value.
+		state.updaters.delete(key);
 		if (Object.is(state.data[key], value)) return;
 		if (value === undefined) delete state.data[key];
 		else state.data[key] = deepFreeze(value);

@@ -650,6 +650,45 @@ describe("commit(): concurrent requests", () => {
 		expect(h.eventsOf("concurrent_write").length).toBeGreaterThan(0);
 	});
 
+	test("update() appends from 40 concurrent requests all land: nothing is lost, not even on the same field", async () => {
+		const h = makeSessions();
+		const jar = await withStoredSession(h);
+		const loaded = await Promise.all(Array.from({ length: 40 }, () => h.sessions.load(jar.request())));
+		loaded.forEach((s, i) => s.update("cart", (cart) => [...cart, i]));
+		await Promise.all(loaded.map((s) => h.sessions.commit(s, new Response())));
+		const cart = (await visit(h, jar)).session.cart;
+		// The stored session started with [1, 2, 3].
+		expect([...cart].sort((a, b) => a - b)).toEqual([...Array.from({ length: 40 }, (_, i) => i), 1, 2, 3].sort((a, b) => a - b));
+		expect(h.eventsOf("concurrent_write").every((e) => e.overwritten.length === 0)).toBe(true);
+	});
+
+	test("an update() that no longer fits after a concurrent change keeps the other value and says so", async () => {
+		const h = makeSessions();
+		const jar = await withStoredSession(h);
+		await visit(h, jar, (s) => (s.cart = Array.from({ length: 49 }, (_, i) => i)));
+		const [a, b] = await Promise.all([h.sessions.load(jar.request()), h.sessions.load(jar.request())]);
+		a.update("cart", (cart) => [...cart, 100]);
+		b.update("cart", (cart) => [...cart, 200]);
+		await h.sessions.commit(a, new Response());
+		await h.sessions.commit(b, new Response());
+		const cart = (await visit(h, jar)).session.cart;
+		expect(cart).toHaveLength(50);
+		expect(cart.at(-1)).toBe(100);
+		expect(h.eventsOf("update_rejected").map((e) => e.field)).toEqual(["cart"]);
+	});
+
+	test("a plain assignment after update() is the value that lands (last writer wins for it)", async () => {
+		const h = makeSessions();
+		const jar = await withStoredSession(h);
+		const [a, b] = await Promise.all([h.sessions.load(jar.request()), h.sessions.load(jar.request())]);
+		a.update("cart", (cart) => [...cart, 1]);
+		a.cart = [7];
+		b.cart = [9];
+		await h.sessions.commit(b, new Response());
+		await h.sessions.commit(a, new Response());
+		expect((await visit(h, jar)).session.cart).toEqual([7]);
+	});
+
 	test("a request that started before a logout cannot bring the session back", async () => {
 		const h = makeSessions();
 		const jar = await withStoredSession(h);

@@ -85,7 +85,9 @@ export function createDemoRoutes(sessions: Sessions) {
 				const body = await readBody(request, CartItem);
 				if (!body.ok) return body.response;
 				try {
-					session.cart = [...session.cart, body.value.item];
+					// update(), not assignment: two tabs adding at once both keep their item.
+					const item = body.value.item;
+					session.update("cart", (cart) => [...cart, item]);
 				} catch (e) {
 					if (e instanceof InvalidDataError) return problem(400, "The cart is full (50 items at most).");
 					throw e;

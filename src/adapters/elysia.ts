@@ -23,6 +23,8 @@ export function sessionPlugin<S extends Session<object, object>>(sessions: Sessi
 const managerIds = new WeakMap<object, number>();
 let lastManagerId = 0;
 
+// Return type left to inference on purpose: `SessionPlugin` is defined from it, since spelling out
+// Elysia's seven type parameters by hand would break with every Elysia minor release.
 function createPlugin<S extends Session<object, object>>(sessions: SessionLoader<S>, options: WithSessionOptions) {
 	const csrf = options.csrf;
 	let id = managerIds.get(sessions);

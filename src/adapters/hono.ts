@@ -19,7 +19,7 @@ export function sessionMiddleware<S extends Session<object, object>>(
 	options: WithSessionOptions = {},
 ): MiddlewareHandler<SessionEnv<S>> {
 	const csrf = options.csrf;
-	return async function sessionMiddleware(c, next): Promise<Response | void> {
+	return async function loadAndCommitSession(c, next): Promise<Response | void> {
 		if (csrf !== false && checkOrigin(c.req.raw, csrf) !== null) return forbiddenResponse();
 		let session: S;
 		try {
