@@ -1,9 +1,8 @@
 import { Elysia, status } from "elysia";
 import type { Context, ElysiaCustomStatusResponse } from "elysia";
 import { checkOrigin, forbiddenResponse } from "../csrf.ts";
-import { StoreUnavailableError, WriteConflictError } from "../errors.ts";
 import type { Session } from "../session.ts";
-import { storeUnavailableResponse, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
+import { isStoreFailure, storeUnavailableResponse, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
 
 type ElysiaSet = Context["set"];
 type JarCookie = NonNullable<ElysiaSet["cookie"]>[string];
@@ -78,9 +77,6 @@ async function answerEarly<const Code extends 403 | 503>(code: Code, response: R
 	return status(code, await response.text());
 }
 
-function isStoreFailure(e: unknown): boolean {
-	return e instanceof StoreUnavailableError || e instanceof WriteConflictError;
-}
 
 /**
  * Moves what commit put on a probe response into Elysia's `set`. The cookie goes into the cookie jar:

@@ -39,10 +39,15 @@ export function withSession<S extends Session<object, object>, R extends Request
 			const response = await handler(request, session);
 			return await sessions.commit(session, response, options);
 		} catch (e) {
-			if (e instanceof StoreUnavailableError || e instanceof WriteConflictError) return storeUnavailableResponse();
+			if (isStoreFailure(e)) return storeUnavailableResponse();
 			throw e;
 		}
 	};
+}
+
+/** Whether an error means "try again later" (the store failed or a write lost too many races), which adapters answer with 503. */
+export function isStoreFailure(e: unknown): boolean {
+	return e instanceof StoreUnavailableError || e instanceof WriteConflictError;
 }
 
 /** 503 with Retry-After, uncacheable: the store failed or a write lost too many races. */

@@ -1,8 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { checkOrigin, forbiddenResponse } from "../csrf.ts";
-import { StoreUnavailableError, WriteConflictError } from "../errors.ts";
 import type { Session } from "../session.ts";
-import { storeUnavailableResponse, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
+import { isStoreFailure, storeUnavailableResponse, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
 
 /** Hono's `Env` for apps using the middleware: `new Hono<SessionEnv<Session>>()` types `c.get("session")`. */
 export interface SessionEnv<S> {
@@ -43,9 +42,6 @@ export function sessionMiddleware<S extends Session<object, object>>(
 	};
 }
 
-function isStoreFailure(e: unknown): boolean {
-	return e instanceof StoreUnavailableError || e instanceof WriteConflictError;
-}
 
 /**
  * Hono's `c.res` setter copies the old response's headers (Set-Cookie included) onto the new one;
