@@ -3,11 +3,13 @@ import type { RedisClient } from "bun";
 import { model } from "../../examples/demo/src/generated/session.ts";
 import type { TableModel } from "../../schema/model.ts";
 import { RedisStore } from "../../src/stores/redis.ts";
+import { LIBRARY_NAME } from "../../src/stores/redis-scripts.ts";
 import { CookieJar, MINUTE, makeSessions, visit } from "../helpers/harness.ts";
 import { REDIS_URL, redisReachable } from "../helpers/servers.ts";
 import { makeRow, storeId, testStore } from "./conformance.ts";
 
 const T0 = makeRow(0).createdAt;
+const IDLE = makeRow(0).idleExpiresAt - T0;
 const reachable = await redisReachable();
 
 let adminClient: RedisClient | undefined;
@@ -57,6 +59,30 @@ async function withStore(fn: (o: Opened) => Promise<void>, table?: TableModel): 
 	}
 }
 
+/**
+ * The shared client as a server answers that refuses functions (`refuse` is its error for FCALL, and for
+ * FUNCTION LOAD unless `load` gives another); `sent` records every command name.
+ */
+function refusingFunctions(refuse: string, load = refuse): { client: RedisClient; sent: string[] } {
+	const sent: string[] = [];
+	const serverError = (message: string): Error => Object.assign(new Error(message), { code: "ERR_REDIS_SERVER_ERROR" });
+	const client = new Proxy(admin(), {
+		get(target, prop) {
+			if (prop === "send") {
+				return async (command: string, args: string[]): Promise<unknown> => {
+					sent.push(command);
+					if (command === "FCALL") throw serverError(refuse);
+					if (command === "FUNCTION") throw serverError(load);
+					return target.send(command, args);
+				};
+			}
+			const value: unknown = Reflect.get(target, prop, target);
+			return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+		},
+	});
+	return { client, sent };
+}
+
 // Outside CI a missing Redis skips; in CI it must run.
 describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisStore", () => {
 	test(`Redis answers at ${REDIS_URL}`, () => {
@@ -64,6 +90,122 @@ describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisStore", () => 
 	});
 
 	testStore("RedisStore", open);
+
+	// The same contract where functions are missing (Redis 6): every script through EVALSHA.
+	testStore("RedisStore without functions", async () => {
+		const prefix = `sess:test:${crypto.randomUUID().replaceAll("-", "")}:`;
+		const { client } = refusingFunctions("ERR unknown command 'FCALL', with args beginning with: ");
+		return { store: new RedisStore(client, { table: model.table, prefix }), cleanup: () => wipe(prefix) };
+	});
+
+	test("update() that changes no promoted column writes version and data only: times, columns, TTL, index and deadline entry stay", () =>
+		withStore(async ({ store, prefix }) => {
+			const row = makeRow(1);
+			await store.create(row);
+			const key = `${prefix}s:${row.id}`;
+			const before = await admin().hgetall(key);
+			// The row carries other times and columns; the scope says they did not change, so the store leaves them.
+			const next = makeRow(1, { version: 2, data: new Uint8Array([7, 0, 255]), lastSeenAt: T0 + 5, idleExpiresAt: T0 + 5 + IDLE, columns: { user_id: "u2" } });
+			expect(await store.update(next, 1, { times: false, columns: false })).toBe(true);
+			expect(await admin().hgetall(key)).toEqual({ ...before, v: "2", d: "BwD/" });
+			expect(await admin().pexpiretime(key)).toBe(row.idleExpiresAt);
+			expect(await admin().smembers(`${prefix}i:user_id:s:u1`)).toEqual([row.id]);
+			expect(await admin().exists(`${prefix}i:user_id:s:u2`)).toBe(false);
+			expect(await admin().send("ZSCORE", [`${prefix}d`, row.id])).toBe(row.idleExpiresAt);
+			expect(await store.update({ ...next, version: 3 }, 1, { times: false, columns: false })).toBe(false);
+			expect(await store.update(makeRow(2, { version: 2 }), 1, { times: false, columns: false })).toBe(false);
+			expect(await admin().exists(`${prefix}s:${storeId(2)}`)).toBe(false);
+		}));
+
+	test("update() with times slides the idle deadline: TTL at the nearer deadline, deadline entry moved, shared keys kept alive as long", () =>
+		withStore(async ({ store, prefix }) => {
+			const row = makeRow(1, { absoluteExpiresAt: T0 + 2 * IDLE });
+			await store.create(row);
+			const key = `${prefix}s:${row.id}`;
+			const index = `${prefix}i:user_id:s:u1`;
+			const later = T0 + IDLE / 2;
+			expect(await store.update(makeRow(1, { version: 2, lastSeenAt: later, idleExpiresAt: later + IDLE }), 1, { times: true, columns: false })).toBe(true);
+			const got = await store.get(row.id);
+			expect([got?.version, got?.lastSeenAt, got?.idleExpiresAt]).toEqual([2, later, later + IDLE]);
+			expect(await admin().pexpiretime(key)).toBe(later + IDLE);
+			expect(await admin().send("ZSCORE", [`${prefix}d`, row.id])).toBe(later + IDLE);
+			expect(await admin().pexpiretime(index)).toBeGreaterThanOrEqual(later + IDLE);
+			expect(await admin().pexpiretime(`${prefix}d`)).toBeGreaterThanOrEqual(later + IDLE);
+			// The stored absolute deadline caps the TTL.
+			const last = T0 + IDLE + 1;
+			expect(await store.update(makeRow(1, { version: 3, lastSeenAt: last, idleExpiresAt: last + IDLE }), 2, { times: true, columns: false })).toBe(true);
+			expect(await admin().pexpiretime(key)).toBe(T0 + 2 * IDLE);
+			expect(await admin().send("ZSCORE", [`${prefix}d`, row.id])).toBe(T0 + 2 * IDLE);
+			// An alias is never written.
+			expect(await store.rotate(row.id, 3, makeRow("b", { version: 4 }), T0 + 30_000)).toBe(true);
+			expect(await store.update(makeRow(1, { version: 4 }), 3, { times: true, columns: false })).toBe(false);
+		}));
+
+	test("update() with times and touch() re-file a row in an index set that was lost (evicted), with a TTL", () =>
+		withStore(async ({ store, prefix }) => {
+			const row = makeRow(1);
+			await store.create(row);
+			const index = `${prefix}i:user_id:s:u1`;
+			await admin().del(index, `${prefix}d`);
+			expect(await store.update(makeRow(1, { version: 2, idleExpiresAt: T0 + IDLE + 1 }), 1, { times: true, columns: false })).toBe(true);
+			expect(await admin().smembers(index)).toEqual([row.id]);
+			expect(await admin().pexpiretime(index)).toBe(T0 + IDLE + 1);
+			expect(await admin().pexpiretime(`${prefix}d`)).toBe(T0 + IDLE + 1);
+			await admin().del(index);
+			await store.touch(row.id, T0 + 2, T0 + IDLE + 2);
+			expect(await admin().smembers(index)).toEqual([row.id]);
+			expect(await admin().pexpiretime(index)).toBe(T0 + IDLE + 2);
+		}));
+
+	test("a slide to a deadline already past deletes the row and leaves no index member or deadline entry", () =>
+		withStore(async ({ store, prefix }) => {
+			for (const n of [1, 2]) await store.create(makeRow(n));
+			const past = Date.now() - 60_000;
+			expect(await store.update(makeRow(1, { version: 2, lastSeenAt: past, idleExpiresAt: past }), 1, { times: true, columns: false })).toBe(true);
+			await store.touch(storeId(2), past, past);
+			expect(await store.get(storeId(1))).toBeNull();
+			expect(await store.get(storeId(2))).toBeNull();
+			expect(await keysUnder(prefix)).toEqual([]);
+		}));
+
+	test("update() of promoted columns moves the row between index sets; an unchanged value keeps it filed", () =>
+		withStore(
+			async ({ store, prefix }) => {
+				await store.create(makeRow(1, { columns: { tag: "a", admin: true } }));
+				expect(await store.update(makeRow(1, { version: 2, columns: { tag: "b", admin: true } }), 1, { times: false, columns: true })).toBe(true);
+				expect(await admin().exists(`${prefix}i:tag:s:a`)).toBe(false);
+				expect(await admin().smembers(`${prefix}i:tag:s:b`)).toEqual([storeId(1)]);
+				expect(await admin().smembers(`${prefix}i:admin:b:true`)).toEqual([storeId(1)]);
+				expect(await admin().pexpiretime(`${prefix}i:tag:s:b`)).toBe(T0 + IDLE);
+				expect(await admin().hget(`${prefix}s:${storeId(1)}`, "k")).toBe(JSON.stringify({ tag: "b", admin: true }));
+				expect((await store.list("tag", "b")).map((r) => r.version)).toEqual([2]);
+			},
+			{ name: "typed", columns: [{ name: "tag", field: "tag", type: "text" }, { name: "admin", field: "admin", type: "boolean" }] },
+		));
+
+	test("without functions the store runs scripts and stops asking; a library deleted from the server is loaded again", () =>
+		withStore(async ({ prefix }) => {
+			for (const [refuse, load] of [
+				["ERR unknown command 'FCALL', with args beginning with: ", undefined],
+				["NOPERM this user has no permissions to run the 'fcall' command", undefined],
+				["ERR Function not found", "NOPERM this user has no permissions to run the 'function|load' command"],
+			] as const) {
+				const { client, sent } = refusingFunctions(refuse, load);
+				const store = new RedisStore(client, { table: model.table, prefix });
+				await store.create(makeRow(1));
+				expect(await store.update(makeRow(1, { version: 2 }), 1, { times: false, columns: false })).toBe(true);
+				await store.destroy(storeId(1));
+				expect(sent.filter((c) => c === "FCALL" || c === "FUNCTION")).toEqual(load === undefined ? ["FCALL"] : ["FCALL", "FUNCTION"]);
+				expect(sent.filter((c) => c.startsWith("EVAL"))).not.toHaveLength(0);
+			}
+			const store = new RedisStore(admin(), { table: model.table, prefix });
+			await store.create(makeRow(1));
+			// What FUNCTION FLUSH or a restart without persistence does; other users of the library load it again too.
+			await admin().send("FUNCTION", ["DELETE", LIBRARY_NAME]);
+			expect(await store.update(makeRow(1, { version: 2 }), 1, { times: false, columns: false })).toBe(true);
+			expect((await store.get(storeId(1)))?.version).toBe(2);
+			expect(await admin().send("FUNCTION", ["LIST", "LIBRARYNAME", LIBRARY_NAME])).toHaveLength(1);
+		}));
 
 	test("a committed session is one hash named by the hex SHA-256 id; the token appears in no key or value", () =>
 		withStore(async ({ store, prefix }) => {
