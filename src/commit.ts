@@ -5,7 +5,7 @@ import { emit, type EventHook } from "./events.ts";
 import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
 import { deepFreeze, type SessionState } from "./session.ts";
 import type { Check } from "./validate.ts";
-import type { ColumnValue, Store, StoredSession } from "./store.ts";
+import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
 import { generateSessionToken, hashSessionToken, shortSessionId, type RandomSource } from "./token.ts";
 
@@ -52,11 +52,21 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 
 	/** Re-reads a row another request changed under us and lays our changed fields over its data. */
 	async function rebase(s: SessionState, rowId: string, now: number): Promise<StoredSession | null> {
-		let latest = await call("commit", () => store.get(rowId));
-		if (latest !== null && latest.successorId !== null) {
-			const successorId = latest.successorId;
-			latest = await call("commit", () => store.get(successorId));
-		}
+		return merge(s, rowId, await fetchLatest(rowId), now);
+	}
+
+	/** The live row behind `rowId` (following a grace alias); synchronous for a synchronous store. */
+	function fetchLatest(rowId: string): Awaitable<StoredSession | null> {
+		const follow = (row: StoredSession | null): Awaitable<StoredSession | null> => {
+			const successorId = row?.successorId ?? null;
+			return successorId === null ? row : call("commit", () => store.get(successorId));
+		};
+		const first = call("commit", () => store.get(rowId));
+		return first instanceof Promise ? first.then(follow) : follow(first);
+	}
+
+	/** Lays our changed fields over the latest row's data; null when the session is gone (no resurrection). */
+	function merge(s: SessionState, rowId: string, latest: StoredSession | null, now: number): StoredSession | null {
 		if (latest === null || latest.successorId !== null || now >= latest.absoluteExpiresAt || now >= latest.idleExpiresAt) {
 			emit(hook, { type: "write_after_destroy", id: shortSessionId(rowId) });
 			return null;
@@ -99,22 +109,38 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 	async function writeData(s: SessionState, start: StoredSession, now: number): Promise<boolean> {
 		let row: StoredSession | null = start;
 		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
-			const built = buildRow(s, row, row.id, now, row.version + 1, false);
+			const current: StoredSession = row;
+			const built = buildRow(s, current, current.id, now, current.version + 1, false);
 			// A write is activity, but the idle deadline slides on the touch cadence, as for reads: this keeps
 			// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
-			const times = touchDue(policy, row, now);
-			const next = times ? built : { ...built, lastSeenAt: row.lastSeenAt, idleExpiresAt: row.idleExpiresAt };
+			const times = touchDue(policy, current, now);
+			const next = times ? built : { ...built, lastSeenAt: current.lastSeenAt, idleExpiresAt: current.idleExpiresAt };
 			const scope = { times, columns: promotedDirty(s) };
-			const expected = row.version;
-			if (await call("commit", () => store.update(next, expected, scope))) {
+			// Awaited only when the store is asynchronous: over an in-process store the failed write, the
+			// re-read and the retry run without yielding, so other requests cannot slip in between them.
+			const written = call("commit", () => store.update(next, current.version, scope));
+			if (written instanceof Promise ? await written : written) {
 				s.row = next;
 				reportMerge(s);
 				return true;
 			}
-			row = await rebase(s, row.id, now);
+			if (written instanceof Promise) await backoff(attempt);
+			const fetched = fetchLatest(current.id);
+			row = merge(s, current.id, fetched instanceof Promise ? await fetched : fetched, now);
 		}
 		if (row === null) return false;
 		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
+	}
+
+	/**
+	 * Over a network store, writers that lost the race back off for a random, growing while (capped at
+	 * 32 ms) so that they stop colliding in lockstep; without it 16 writers on one session can starve.
+	 */
+	function backoff(attempt: number): Promise<void> {
+		const r = new Uint8Array(1);
+		random(r);
+		const ms = (Math.min(32, 2 ** attempt) * (r[0] as number)) / 256;
+		return new Promise((resolve) => setTimeout(resolve, ms));
 	}
 
 	function promotedDirty(s: SessionState): boolean {

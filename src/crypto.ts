@@ -13,6 +13,16 @@ export function sha256String(message: string): Uint8Array {
 	return new Uint8Array(createHash("sha256").update(message).digest());
 }
 
+/** Lower-case hex SHA-256 of a UTF-8 string, encoded natively (a JS hex loop was 8% of a request's CPU). */
+export function sha256Hex(message: string): string {
+	return createHash("sha256").update(message).digest("hex");
+}
+
+/** The first `bytes` bytes of HMAC-SHA-256, base64url without padding, encoded natively. */
+export function hmacSHA256Base64url(key: Uint8Array, message: string, bytes: number): string {
+	return createHmac("sha256", key).update(message).digest().subarray(0, bytes).toString("base64url");
+}
+
 /** Constant-time equality of two byte strings (false on different lengths). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 	return constantTimeEqual(a, b);

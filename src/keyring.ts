@@ -1,5 +1,5 @@
 import { decodeBase64IgnorePadding, decodeBase64urlIgnorePadding, decodeHex, encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { AES_GCM_IV_BYTES, bytesEqual, hmacSHA256, openAESGCM, sealAESGCM } from "./crypto.ts";
+import { AES_GCM_IV_BYTES, bytesEqual, hmacSHA256, hmacSHA256Base64url, openAESGCM, sealAESGCM } from "./crypto.ts";
 import { ConfigError, WeakKeyError } from "./errors.ts";
 
 /** A secret as configured: an encoded string (base64url, base64 or hex) or raw bytes, with an optional id. */
@@ -121,7 +121,7 @@ export class Keyring {
 
 function mac(key: Key, value: string, context: string): string {
 	// The NUL separator keeps (context, value) pairs unambiguous.
-	return encodeBase64urlNoPadding(hmacSHA256(key.signing, `${context}\u0000${value}`).subarray(0, MAC_BYTES));
+	return hmacSHA256Base64url(key.signing, `${context}\u0000${value}`, MAC_BYTES);
 }
 
 /** Decodes and vets one configured secret; `index` names it in errors, the secret itself never appears. */

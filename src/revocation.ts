@@ -1,5 +1,4 @@
-import { encodeHexLowerCase } from "@oslojs/encoding";
-import { sha256String } from "./crypto.ts";
+import { sha256Hex } from "./crypto.ts";
 import type { ColumnValue, Store, StoredSession } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
 
@@ -47,7 +46,7 @@ export class Revocations {
 	}
 
 	/** Deletes rows whose last concerned cookie has expired. */
-	prune(now: number, limit?: number): Promise<number> {
+	async prune(now: number, limit?: number): Promise<number> {
 		return this.call("prune", () => this.store.prune(now, limit));
 	}
 
@@ -81,9 +80,9 @@ export class Revocations {
 
 /** Rows are keyed by a hash, so neither sealed IDs nor user values appear in the table. */
 function denyKey(sid: string): string {
-	return encodeHexLowerCase(sha256String(`sess/deny/${sid}`));
+	return sha256Hex(`sess/deny/${sid}`);
 }
 
 function notBeforeKey(column: string, value: ColumnValue): string {
-	return encodeHexLowerCase(sha256String(`sess/not-before/${column}/${JSON.stringify(value)}`));
+	return sha256Hex(`sess/not-before/${column}/${JSON.stringify(value)}`);
 }

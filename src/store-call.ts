@@ -2,19 +2,25 @@ import { StoreUnavailableError } from "./errors.ts";
 import { emit, type EventHook } from "./events.ts";
 import type { Awaitable } from "./store.ts";
 
-/** Runs one store operation; synchronous answers pass straight through. */
-export type StoreCall = <T>(operation: string, fn: () => Awaitable<T>) => Promise<T>;
+/**
+ * Runs one store operation. A synchronous store's answer comes back synchronously (failures thrown at
+ * once), so a retry loop over an in-process store never yields between its read and its write.
+ */
+export type StoreCall = <T>(operation: string, fn: () => Awaitable<T>) => Awaitable<T>;
 
 /**
  * Bounds every store call by `timeoutMs` and turns any failure into `StoreUnavailableError` plus an
  * event, so callers fail closed instead of mistaking an outage for "no session".
  */
 export function createStoreCall(timeoutMs: number, hook: EventHook | undefined): StoreCall {
-	return async function call<T>(operation: string, fn: () => Awaitable<T>): Promise<T> {
+	const fail = (operation: string, cause: unknown): StoreUnavailableError => {
+		const reason = cause instanceof Error ? cause.message : String(cause);
+		emit(hook, { type: "store_unavailable", operation, reason });
+		return new StoreUnavailableError(`Session store failed during ${operation} (${reason}); answer 503 and retry later.`, { cause });
+	};
+	async function bounded<T>(operation: string, result: Promise<T>): Promise<T> {
 		let timer: ReturnType<typeof setTimeout> | undefined;
 		try {
-			const result = fn();
-			if (!(result instanceof Promise)) return result;
 			return await Promise.race([
 				result,
 				new Promise<never>((_, reject) => {
@@ -22,11 +28,18 @@ export function createStoreCall(timeoutMs: number, hook: EventHook | undefined):
 				}),
 			]);
 		} catch (cause) {
-			const reason = cause instanceof Error ? cause.message : String(cause);
-			emit(hook, { type: "store_unavailable", operation, reason });
-			throw new StoreUnavailableError(`Session store failed during ${operation} (${reason}); answer 503 and retry later.`, { cause });
+			throw fail(operation, cause);
 		} finally {
 			if (timer !== undefined) clearTimeout(timer);
 		}
+	}
+	return function call<T>(operation: string, fn: () => Awaitable<T>): Awaitable<T> {
+		let result: Awaitable<T>;
+		try {
+			result = fn();
+		} catch (cause) {
+			throw fail(operation, cause);
+		}
+		return result instanceof Promise ? bounded(operation, result) : result;
 	};
 }

@@ -1,5 +1,5 @@
-import { encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
-import { bytesEqual, sha256String } from "./crypto.ts";
+import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { bytesEqual, sha256Hex } from "./crypto.ts";
 
 /** Fills a buffer with cryptographically secure random bytes; injectable for tests. */
 export type RandomSource = (bytes: Uint8Array<ArrayBuffer>) => void;
@@ -27,7 +27,7 @@ export function isSessionToken(value: string): boolean {
 
 /** The store key for a token: hex SHA-256, so a leaked table cannot be replayed as cookies. */
 export function hashSessionToken(token: string): string {
-	return encodeHexLowerCase(sha256String(token));
+	return sha256Hex(token);
 }
 
 /** Constant-time comparison of two tokens. */

@@ -12,7 +12,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** A growable byte buffer with varint, zigzag, float64 and UTF-8 writers. */
 export class Writer {
 	private buf = new Uint8Array(128);
-	private view = new DataView(this.buf.buffer);
+	private view: DataView | undefined;
 	length = 0;
 
 	private reserve(n: number): void {
@@ -22,7 +22,7 @@ export class Writer {
 		const next = new Uint8Array(size);
 		next.set(this.buf.subarray(0, this.length));
 		this.buf = next;
-		this.view = new DataView(next.buffer);
+		this.view = undefined;
 	}
 
 	byte(b: number): void {
@@ -51,7 +51,11 @@ export class Writer {
 			this.varint(((v << 1) ^ (v >> 31)) >>> 0);
 			return;
 		}
-		// Beyond 31 bits the doubled value may not fit a double exactly: go through BigInt.
+		if (v > -0x10000000000000 && v < 0x10000000000000) {
+			this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+			return;
+		}
+		// Beyond 52 bits the doubled value may not fit a double exactly: go through BigInt.
 		const b = BigInt(v);
 		let z = b >= 0n ? b << 1n : (-b << 1n) - 1n;
 		this.reserve(9);
@@ -64,6 +68,7 @@ export class Writer {
 
 	float64(v: number): void {
 		this.reserve(8);
+		this.view ??= new DataView(this.buf.buffer);
 		this.view.setFloat64(this.length, v, true);
 		this.length += 8;
 	}
@@ -157,7 +162,7 @@ export class Reader {
 			if ((b & 0x80) === 0) break;
 			if (len >= 9) throw new DecodeError("varint too long");
 		}
-		if (len <= 4) {
+		if (len <= 7) {
 			const z = this.varint();
 			return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 		}
