@@ -7,7 +7,7 @@ import { getIronSession, webCookies } from "iron-session";
 import { MemoryStore } from "sess/stores/memory";
 import { cookieSession, expressSession, mockRequest, runMiddleware } from "./lib/peers.ts";
 import { STATE } from "../src/session.ts";
-import { cookiePair, createBenchSessions, model, newKey, SAMPLE, type BenchData } from "./lib/schema.ts";
+import { cookiePair, createBenchSessions, lastPerName, model, newKey, SAMPLE, type BenchData } from "./lib/schema.ts";
 
 export interface BytesRow {
 	data: string;
@@ -32,6 +32,7 @@ function valueBytes(pairs: string[]): number {
 	return pairs.reduce((t, p) => t + Buffer.byteLength(p.slice(p.indexOf("=") + 1)), 0);
 }
 function row(data: string, system: string, setCookies: string[], stored: number | null, notes: string): BytesRow {
+	setCookies = lastPerName(setCookies);
 	const pairs = setCookies.map(cookiePair);
 	return {
 		data, system, cookieValue: valueBytes(pairs), cookieSent: Buffer.byteLength(pairs.join("; ")),

@@ -16,6 +16,8 @@ import { cookiePair, createBenchSessions, FOREIGN_COOKIES, MIGRATIONS, model, ne
 
 export interface ConcurrentResult {
 	store: string;
+	/** How the handler increments: plain read-modify-write, or `session.update("counter", n => n + 1)`. */
+	increment: "assign" | "update";
 	workers: number;
 	requests: number;
 	/** Commits that gave up with WriteConflictError (the adapter answers 503) after 100 compare-and-set attempts. */
@@ -40,7 +42,7 @@ function asyncHop(inner: Store): Store {
 	}) as Store;
 }
 
-async function run(label: string, store: Store, workers: number, perWorker: number): Promise<ConcurrentResult> {
+async function run(label: string, store: Store, increment: "assign" | "update", workers: number, perWorker: number): Promise<ConcurrentResult> {
 	const events: SessionEvent[] = [];
 	const sessions = createBenchSessions({ store, keys: [newKey()], onEvent: (e) => void events.push(e) });
 	const first = await sessions.load({ headers: new Headers() });
@@ -54,7 +56,8 @@ async function run(label: string, store: Store, workers: number, perWorker: numb
 			for (let i = 0; i < perWorker; i++) {
 				try {
 					const s = await sessions.load({ headers: new Headers({ cookie }) });
-					s.counter = s.counter + 1;
+					if (increment === "assign") s.counter = s.counter + 1;
+					else s.update("counter", (n) => n + 1);
 					await sessions.commitCookie(s);
 				} catch (e) {
 					// WriteConflictError: the adapter answers 503 and the client retries.
@@ -68,7 +71,7 @@ async function run(label: string, store: Store, workers: number, perWorker: numb
 	const requests = 1 + workers * perWorker - failed;
 	const merges = events.filter((e) => e.type === "concurrent_write");
 	return {
-		store: label, workers, requests, failed, counter, lost: requests - counter, merges: merges.length,
+		store: label, increment, workers, requests, failed, counter, lost: requests - counter, merges: merges.length,
 		counterOverwritten: merges.filter((e) => e.type === "concurrent_write" && e.overwritten.includes("counter")).length,
 	};
 }
@@ -79,11 +82,13 @@ export async function measureConcurrent(perWorker = 500, workers = 16): Promise<
 		const path = join(dir, "sess.db");
 		await migrateDatabase(path, MIGRATIONS);
 		const db = new Database(path);
-		const out = [
-			await run("MemoryStore (synchronous)", new MemoryStore(), workers, perWorker),
-			await run("SQLiteStore (synchronous)", new SQLiteStore(db, { table: model.table }), workers, perWorker),
-			await run("MemoryStore behind an async hop (as a network store answers)", asyncHop(new MemoryStore()), workers, perWorker),
-		];
+		const out: ConcurrentResult[] = [];
+		for (const increment of ["assign", "update"] as const) {
+			out.push(await run("MemoryStore (synchronous)", new MemoryStore(), increment, workers, perWorker));
+			db.run("DELETE FROM sessions");
+			out.push(await run("SQLiteStore (synchronous)", new SQLiteStore(db, { table: model.table }), increment, workers, perWorker));
+			out.push(await run("MemoryStore behind an async hop (as a network store answers)", asyncHop(new MemoryStore()), increment, workers, perWorker));
+		}
 		db.close();
 		return out;
 	} finally {

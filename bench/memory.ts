@@ -24,8 +24,12 @@ export interface MemoryResult {
 	bytesPerSession: number;
 }
 
-function settle(): { heap: number; objects: number; rss: number } {
-	for (let i = 0; i < 3; i++) Bun.gc(true);
+async function settle(): Promise<{ heap: number; objects: number; rss: number }> {
+	// Between collections, let the stack unwind: JSC scans it conservatively.
+	for (let i = 0; i < 3; i++) {
+		Bun.gc(true);
+		await Bun.sleep(20);
+	}
 	const h = heapStats();
 	return { heap: h.heapSize, objects: h.objectCount, rss: process.memoryUsage().rss };
 }
@@ -53,16 +57,16 @@ export async function measureMemory(requested: number, maxSeconds: number): Prom
 	await create(20_000, Infinity);
 	now += absolute + 1;
 	await sessions.prune();
-	const base = settle();
+	const base = await settle();
 
 	const t0 = performance.now();
 	const created = await create(requested, t0 + maxSeconds * 1000);
 	const createSeconds = (performance.now() - t0) / 1000;
-	const peak = settle();
+	const peak = await settle();
 
 	now += absolute + 1;
 	const pruned = await sessions.prune();
-	const after = settle();
+	const after = await settle();
 	const index = (store as unknown as { index: Map<string, Map<unknown, Set<string>>> }).index;
 	let remainingIndex = 0;
 	for (const byValue of index.values()) remainingIndex += byValue.size;

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, pin, runToEnd, startServer, type Running } from "../lib/proc.ts";
-import { FOREIGN_COOKIES, cookiePair, newKey } from "../lib/schema.ts";
+import { FOREIGN_COOKIES, cookiePair, lastPerName, newKey } from "../lib/schema.ts";
 
 const HERE = import.meta.dir;
 export const CONNECTIONS = 16;
@@ -127,13 +127,13 @@ export async function measureHttp(spec: HttpSpec, seconds: number, warmup: numbe
 	const server = await spec.start(pinned ? 0 : null);
 	try {
 		const first = await get(server.port, "/inc", null);
-		const set = first.setCookies.find((c) => c.startsWith(`${spec.cookie}=`));
+		const set = lastPerName(first.setCookies).find((c) => c.startsWith(`${spec.cookie}=`));
 		if (first.status !== 200 || set === undefined) throw new Error(`${spec.id}: first request gave ${first.status} without a ${spec.cookie} cookie`);
 		let pair = cookiePair(set);
 		const second = await get(server.port, "/inc", pair);
 		if (!spec.noCounter && second.body.trim() !== "2") throw new Error(`${spec.id}: the second request saw ${second.body.trim()}, not 2`);
 		if (spec.follow === true) {
-			const next = second.setCookies.find((c) => c.startsWith(`${spec.cookie}=`));
+			const next = lastPerName(second.setCookies).find((c) => c.startsWith(`${spec.cookie}=`));
 			if (next !== undefined) pair = cookiePair(next);
 		}
 		const warm = await wrk(server.port, warmup, spec, pair, pinned ? 1 : null);

@@ -16,7 +16,7 @@ import { MemoryStore } from "sess/stores/memory";
 import { SQLiteStore } from "sess/stores/sqlite";
 import { migrateDatabase } from "../../generator/database.ts";
 import { betterSqliteSessionStore, cookieSession, countWrites, expressSession, mockRequest, runMiddleware, type ExpressStore } from "../lib/peers.ts";
-import { codec, cookiePair, createBenchSessions, FOREIGN_COOKIES, MIGRATIONS, model, newKey, SAMPLE, type BenchSessions } from "../lib/schema.ts";
+import { codec, cookiePair, createBenchSessions, FOREIGN_COOKIES, lastPerName, MIGRATIONS, model, newKey, SAMPLE, type BenchSessions } from "../lib/schema.ts";
 
 /** Sessions per contender, served round-robin. */
 export const POOL = 256;
@@ -555,7 +555,7 @@ function honoContender(kind: "memory" | "cookie"): ContenderSpec {
 			let lastSet = 0;
 			for (let i = 0; i < POOL; i++) {
 				const res = await app.fetch(new Request("https://app.test/login", { headers: { cookie: FOREIGN_COOKIES } }));
-				const set = res.headers.getSetCookie()[0];
+				const set = lastPerName(res.headers.getSetCookie())[0];
 				if (set === undefined) throw new Error("hono-sessions: login issued no cookie");
 				slots.push(jar([cookiePair(set)]));
 			}
@@ -568,7 +568,7 @@ function honoContender(kind: "memory" | "cookie"): ContenderSpec {
 					const res = await fetchSlot(slot);
 					if (res.status !== 200) throw new Error(`hono-sessions: ${res.status} ${await res.text()}`);
 					await res.text();
-					const set = res.headers.getSetCookie()[0];
+					const set = lastPerName(res.headers.getSetCookie())[0];
 					if (set !== undefined) {
 						slots[slot] = jar([cookiePair(set)]);
 						lastSet = set.length;
@@ -578,7 +578,7 @@ function honoContender(kind: "memory" | "cookie"): ContenderSpec {
 					const res = await app.fetch(new Request("https://app.test/inc", { headers: { cookie: (slots[slot] as { header: string }).header } }));
 					// In "inc" mode reading through /inc would add one; the route returns the value it stored.
 					const n = Number(await res.text());
-					const set = res.headers.getSetCookie()[0];
+					const set = lastPerName(res.headers.getSetCookie())[0];
 					if (set !== undefined) slots[slot] = jar([cookiePair(set)]);
 					return mode === "inc" ? n - 1 : n;
 				},

@@ -41,13 +41,17 @@ export async function runInproc(ids: readonly string[], mode: Mode, opts: Inproc
 	return { samples, errors, rounds };
 }
 
-/** Per-round ratio a/b (throughput of `a` ÷ throughput of `b`) over the rounds where both ran. */
+/**
+ * Per-round ratio a/b over the rounds where both ran: throughput per CPU-second of `a` ÷ that of `b`.
+ * CPU time (all of the worker's threads) rather than wall time, so other tenants of the VM taking the
+ * core away mid-run do not show up as a slower contender.
+ */
 export function ratios(rounds: Map<string, WorkerResult>[], a: string, b: string): number[] {
 	const out: number[] = [];
 	for (const r of rounds) {
 		const x = r.get(a);
 		const y = r.get(b);
-		if (x !== undefined && y !== undefined) out.push(x.opsPerSec / y.opsPerSec);
+		if (x !== undefined && y !== undefined) out.push(x.opsPerCpuSec / y.opsPerCpuSec);
 	}
 	return out;
 }

@@ -95,3 +95,10 @@ export function cookiePair(setCookie: string): string {
 	const semi = setCookie.indexOf(";");
 	return semi < 0 ? setCookie : setCookie.slice(0, semi);
 }
+
+/** The Set-Cookie values a browser keeps: for each cookie name, the last one set. */
+export function lastPerName(setCookies: readonly string[]): string[] {
+	const byName = new Map<string, string>();
+	for (const s of setCookies) byName.set(s.slice(0, s.indexOf("=")), s);
+	return [...byName.values()];
+}
