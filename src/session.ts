@@ -75,29 +75,12 @@ export interface Flash<F> {
 export class Session<D extends object, F extends object = Record<never, never>> {
 	readonly [STATE]: SessionState;
 	readonly #runtime: SessionRuntime;
-	readonly #flash: Flash<F>;
+	#flash: Flash<F> | undefined;
 
 	/** Built by the manager; handlers get sessions from `load()`. */
 	constructor(runtime: SessionRuntime, state: SessionState) {
 		this.#runtime = runtime;
 		this[STATE] = state;
-		this.#flash = {
-			set: (key, value) => {
-				const check = runtime.flashChecks.get(key);
-				const problem = check === undefined ? "is not a flash field" : check(value);
-				if (problem !== null) throw new InvalidDataError(`flash.${key}`, problem);
-				state.flash[key] = deepFreeze(value);
-				state.flashDirty = true;
-			},
-			take: (key) => {
-				const value = state.flash[key] as F[typeof key] | undefined;
-				if (value !== undefined) {
-					delete state.flash[key];
-					state.flashDirty = true;
-				}
-				return value;
-			},
-		};
 	}
 
 	/** True until the session has been stored (a visitor who has not written anything yet). */
@@ -136,6 +119,27 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 
 	/** One-shot messages. */
 	get flash(): Flash<F> {
+		// Built on first use: most requests never touch flash, and the closures cost on every one.
+		if (this.#flash !== undefined) return this.#flash;
+		const runtime = this.#runtime;
+		const state = this[STATE];
+		this.#flash = {
+			set: (key, value) => {
+				const check = runtime.flashChecks.get(key);
+				const problem = check === undefined ? "is not a flash field" : check(value);
+				if (problem !== null) throw new InvalidDataError(`flash.${key}`, problem);
+				state.flash[key] = deepFreeze(value);
+				state.flashDirty = true;
+			},
+			take: (key) => {
+				const value = state.flash[key] as F[typeof key] | undefined;
+				if (value !== undefined) {
+					delete state.flash[key];
+					state.flashDirty = true;
+				}
+				return value;
+			},
+		};
 		return this.#flash;
 	}
 

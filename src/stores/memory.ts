@@ -29,6 +29,11 @@ export class MemoryStore implements Store {
 	update(session: StoredSession, expectedVersion: number): boolean {
 		const row = this.rows.get(session.id);
 		if (row === undefined || row.successorId !== null || row.version !== expectedVersion) return false;
+		if (sameColumns(row.columns, session.columns)) {
+			// The indexes point at the same id under the same values: replace the row in place.
+			this.rows.set(session.id, copy(session));
+			return true;
+		}
 		this.remove(row.id);
 		this.put(copy(session));
 		return true;
@@ -124,6 +129,12 @@ export class MemoryStore implements Store {
 			if (set?.size === 0) this.aliases.delete(row.successorId);
 		}
 	}
+}
+
+function sameColumns(a: Record<string, ColumnValue>, b: Record<string, ColumnValue>): boolean {
+	for (const k in a) if (a[k] !== b[k]) return false;
+	for (const k in b) if (!(k in a)) return false;
+	return true;
 }
 
 /** Rows are copied in and out so callers can never mutate what the store holds. */
