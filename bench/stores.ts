@@ -24,6 +24,7 @@ import { PostgresStore } from "../src/stores/postgres.ts";
 import { RedisStore } from "../src/stores/redis.ts";
 import { SQLiteStore } from "../src/stores/sqlite.ts";
 import { codec, createSessions, model } from "../examples/demo/src/generated/session.ts";
+import { withCapturedIntervals } from "./lib/peers.ts";
 
 const MIGRATIONS = join(import.meta.dir, "..", "examples", "demo", "migrations");
 const PG_URL = process.env["SESS_BENCH_PG"] ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -311,21 +312,6 @@ async function setupSQLite(): Promise<EngineSetup> {
 			peerDb.close();
 		},
 	};
-}
-
-function withCapturedIntervals<T>(fn: () => T): { value: T; intervals: ReturnType<typeof setInterval>[] } {
-	const original = globalThis.setInterval;
-	const intervals: ReturnType<typeof setInterval>[] = [];
-	globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
-		const t = original(...args);
-		intervals.push(t);
-		return t;
-	}) as typeof setInterval;
-	try {
-		return { value: fn(), intervals };
-	} finally {
-		globalThis.setInterval = original;
-	}
 }
 
 function withDatabase(url: string, database: string): string {

@@ -105,19 +105,7 @@ export function betterSqliteSessionStore(path: string): { store: ExpressStore; d
 	const makeStore = require("better-sqlite3-session-store") as (s: ExpressSessionModule) => new (o: object) => ExpressStore;
 	const SqliteStore = makeStore(expressSession);
 	// Its constructor starts a 15-minute cleanup interval it never clears; capture it so the process can exit.
-	const original = globalThis.setInterval;
-	const intervals: ReturnType<typeof setInterval>[] = [];
-	globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
-		const t = original(...args);
-		intervals.push(t);
-		return t;
-	}) as typeof setInterval;
-	let store: ExpressStore;
-	try {
-		store = new SqliteStore({ client: db });
-	} finally {
-		globalThis.setInterval = original;
-	}
+	const { value: store, intervals } = withCapturedIntervals(() => new SqliteStore({ client: db }));
 	return {
 		store,
 		db,
@@ -126,6 +114,22 @@ export function betterSqliteSessionStore(path: string): { store: ExpressStore; d
 			db.close();
 		},
 	};
+}
+
+/** Runs `fn`, collecting every interval it starts, so a peer's stray timers can be cleared and the process exit. */
+export function withCapturedIntervals<T>(fn: () => T): { value: T; intervals: ReturnType<typeof setInterval>[] } {
+	const original = globalThis.setInterval;
+	const intervals: ReturnType<typeof setInterval>[] = [];
+	globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => {
+		const t = original(...args);
+		intervals.push(t);
+		return t;
+	}) as typeof setInterval;
+	try {
+		return { value: fn(), intervals };
+	} finally {
+		globalThis.setInterval = original;
+	}
 }
 
 /** Wraps a store's writing methods to count calls (for the read-only check); reads pass through. */
