@@ -1,5 +1,7 @@
-// The one module allowed to use node:crypto: per-request HMAC there is many times faster than
-// awaited Web Crypto, and Bun, Deno and Node all provide it.
+// The one module allowed to use node:crypto (and its Buffer): per-request HMAC there is many times
+// faster than awaited Web Crypto, native base64 ~10× faster than a JS loop, and Bun, Deno and Node all
+// provide both.
+import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, createHash, createHmac } from "node:crypto";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
 
@@ -62,4 +64,19 @@ export function openAESGCM(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array)
 	} catch {
 		return null;
 	}
+}
+
+/** Base64url without padding, encoded natively (a sealed cookie per request). */
+export function encodeBase64url(bytes: Uint8Array): string {
+	return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+}
+
+/** Strict base64url decoding: null for any character outside the alphabet or an impossible length. */
+export function decodeBase64url(text: string): Uint8Array | null {
+	// Node's decoder skips junk silently, so shape is checked first; length 4n+1 cannot come from bytes.
+	if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
+	const decoded = Buffer.from(text, "base64url");
+	// Only the canonical spelling: otherwise several cookie strings (differing in unused trailing bits) would open alike.
+	if (decoded.toString("base64url") !== text) return null;
+	return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
 }

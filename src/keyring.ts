@@ -1,5 +1,5 @@
 import { decodeBase64IgnorePadding, decodeBase64urlIgnorePadding, decodeHex, encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { AES_GCM_IV_BYTES, bytesEqual, hmacSHA256, hmacSHA256Base64url, openAESGCM, sealAESGCM } from "./crypto.ts";
+import { AES_GCM_IV_BYTES, bytesEqual, decodeBase64url, encodeBase64url, hmacSHA256, hmacSHA256Base64url, openAESGCM, sealAESGCM } from "./crypto.ts";
 import { ConfigError, WeakKeyError } from "./errors.ts";
 
 /** A secret as configured: an encoded string (base64url, base64 or hex) or raw bytes, with an optional id. */
@@ -83,7 +83,7 @@ export class Keyring {
 		const key = this.keys[0] as Key;
 		const iv = new Uint8Array(AES_GCM_IV_BYTES);
 		random(iv);
-		return `${key.id}.${encodeBase64urlNoPadding(sealAESGCM(key.sealing, iv, bytes, new TextEncoder().encode(context)))}`;
+		return `${key.id}.${encodeBase64url(sealAESGCM(key.sealing, iv, bytes, new TextEncoder().encode(context)))}`;
 	}
 
 	/** Opens a value this ring sealed; null for anything else (tampered, truncated, other key or context). */
@@ -93,12 +93,8 @@ export class Keyring {
 		const key = this.byId.get(value.slice(0, dot));
 		const body = value.slice(dot + 1);
 		if (key === undefined || !/^[A-Za-z0-9_-]+$/.test(body)) return null;
-		let sealed: Uint8Array;
-		try {
-			sealed = decodeBase64urlIgnorePadding(body);
-		} catch {
-			return null;
-		}
+		const sealed = decodeBase64url(body);
+		if (sealed === null) return null;
 		const bytes = openAESGCM(key.sealing, sealed, new TextEncoder().encode(context));
 		return bytes === null ? null : { bytes, keyId: key.id, staleKey: key !== this.keys[0] };
 	}

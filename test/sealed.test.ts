@@ -5,6 +5,7 @@ import { decodeBase64urlIgnorePadding } from "@oslojs/encoding";
 import { createSessions, model, type Sessions } from "../examples/demo/src/generated/session.ts";
 import { defineSession } from "../schema/define.ts";
 import { sealedCookieSize } from "../schema/sealed-size.ts";
+import { decodeBase64url } from "../src/crypto.ts";
 import { ConfigError, StoreUnavailableError } from "../src/errors.ts";
 import type { SessionEvent } from "../src/events.ts";
 import { createSessionManager } from "../src/manager.ts";
@@ -82,6 +83,27 @@ describe("sealed mode", () => {
 			expect(session.isNew).toBe(true);
 			expect(h.events.map((e) => e.type)).toContain("cookie_invalid");
 		}
+	});
+
+	test("only the canonical base64url spelling of a sealed cookie opens (no malleable variants)", async () => {
+		const h = sealed();
+		const jar = new CookieJar();
+		await visit(h, jar, (s) => (s.cart = [1]));
+		const [kid, body] = cookieValue(jar).split(".") as [string, string];
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		const last = alphabet.indexOf(body.at(-1) as string);
+		// Flip an unused low bit of the last character: same bytes to a lax decoder, a different string.
+		expect(decodeBase64url("AA")).toEqual(new Uint8Array([0]));
+		expect(decodeBase64url("AB")).toBeNull();
+		expect(decodeBase64url("AAB")).toBeNull();
+		const unused = body.length % 4 === 0 ? 0 : 1;
+		if (unused === 0) return; // this cookie's length leaves no unused bits; the fixed cases above still ran
+		const variant = body.slice(0, -1) + alphabet[last ^ unused];
+		expect(decodeBase64url(variant)).toBeNull();
+		const attacker = new CookieJar();
+		attacker.cookies.set("__Host-sid", { value: `${kid}.${variant}`, maxAge: null });
+		expect((await visit(h, attacker)).session.isNew).toBe(true);
+		expect(decodeBase64url(body)).not.toBeNull();
 	});
 
 	test("a cookie sealed by the previous key still opens and is resealed with the newest", async () => {
