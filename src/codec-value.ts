@@ -89,7 +89,7 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 					const sub = r.sub();
 					const out: unknown[] = [];
 					while (!sub.done) out.push(element.read(sub));
-					return Object.freeze(out);
+					return out;
 				},
 			};
 		}
@@ -113,7 +113,7 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 						prev = k;
 						out[k] = value.read(sub);
 					}
-					return Object.freeze({ ...out });
+					return { ...out };
 				},
 			};
 		}
@@ -127,7 +127,7 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 					const out = readObject(r.sub(), obj, "", nested);
 					// A nested field that no longer fits invalidates the parent; the caller resets it.
 					if (nested.length > 0) throw new DecodeError("nested field changed");
-					return Object.freeze(out);
+					return out;
 				},
 			};
 		}

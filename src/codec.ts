@@ -3,8 +3,9 @@ import type { Lock } from "../schema/lock.ts";
 import { compileObject, readObject, writeObject, type Row } from "./codec-object.ts";
 import { readSystem, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./codec-system.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
+import { deepFreeze } from "./freeze.ts";
 import { compileObjectCheck } from "./validate.ts";
-import { Reader, WIRE_BYTES, Writer } from "./wire.ts";
+import { encodeBytes, Reader, WIRE_BYTES } from "./wire.ts";
 
 /** First byte of every encoded session; bumped only if the framing itself ever changes. */
 export const CODEC_FORMAT = 1;
@@ -24,9 +25,12 @@ export interface DecodedSession<D, F> {
 export interface SessionCodec<D, F> {
 	/** Encodes validated data (and pending flash); throws `InvalidDataError` on data that does not fit. */
 	encode(data: D, flash?: Partial<F>): Uint8Array;
-	/** Decodes bytes into data that satisfies the schema, or throws `DecodeError`. */
+	/** Decodes bytes into data that satisfies the schema (deeply frozen), or throws `DecodeError`. */
 	decode(bytes: Uint8Array): D;
-	/** Like `decode`, also returning flash and the fields reset by schema evolution. */
+	/**
+	 * Like `decode`, also returning flash and the fields reset by schema evolution. Values are not frozen:
+	 * sessions freeze each one when a handler first reads it, so unread fields cost nothing.
+	 */
 	decodeSession(bytes: Uint8Array): DecodedSession<D, F>;
 	/** Encodes without validating: for values that came through validated setters or `decode`. */
 	encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array;
@@ -42,11 +46,11 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 	const checkFlash = compileObjectCheck(model.flash.map((f) => ({ ...f, optional: true })));
 
 	function encodeTrusted(value: D, pending: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
-		const w = new Writer();
-		w.byte(CODEC_FORMAT);
-		writeSystem(w, flash, pending as Row | undefined, meta);
-		writeObject(w, data, value as Row);
-		return w.finish();
+		return encodeBytes((w) => {
+			w.byte(CODEC_FORMAT);
+			writeSystem(w, flash, pending as Row | undefined, meta);
+			writeObject(w, data, value as Row);
+		});
 	}
 
 	function decodeSession(bytes: Uint8Array): DecodedSession<D, F> {
@@ -74,7 +78,7 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 			}
 			return encodeTrusted(value, pending);
 		},
-		decode: (bytes) => decodeSession(bytes).data,
+		decode: (bytes) => deepFreeze(decodeSession(bytes).data),
 		decodeSession,
 		encodeTrusted,
 		initial() {

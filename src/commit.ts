@@ -3,7 +3,8 @@ import type { SessionMeta } from "./codec-system.ts";
 import { DecodeError, WriteConflictError } from "./errors.ts";
 import { emit, type EventHook } from "./events.ts";
 import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
-import { deepFreeze, type SessionState } from "./session.ts";
+import { deepFreeze } from "./freeze.ts";
+import type { SessionState } from "./session.ts";
 import type { Check } from "./validate.ts";
 import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
@@ -38,15 +39,17 @@ const MAX_ATTEMPTS = 100;
 export function createCommit(ctx: CommitContext): (state: SessionState) => Promise<string | null> {
 	const { store, codec, policy, columnOf, checks, call, random, clock, hook, cookieFor, blankCookie } = ctx;
 
-	function buildRow(s: SessionState, base: StoredSession | null, id: string, now: number, version: number, restart: boolean): StoredSession {
+	/** The row to write; `slide: false` keeps the base's last-seen time and idle deadline. */
+	function buildRow(s: SessionState, base: StoredSession | null, id: string, now: number, version: number, restart: boolean, slide = true): StoredSession {
 		const createdAt = base === null || restart ? now : base.createdAt;
 		const absoluteExpiresAt = base === null || restart ? now + policy.absoluteMs : base.absoluteExpiresAt;
 		const columns: Record<string, ColumnValue> = {};
 		for (const [field, column] of columnOf) columns[column] = (s.data[field] as ColumnValue | undefined) ?? null;
+		const keep = !slide && base !== null;
 		return {
 			id, successorId: null, version, data: codec.encodeTrusted(s.data, s.flash, s.meta), createdAt,
-			rotatedAt: base === null || id !== base.id ? now : base.rotatedAt, lastSeenAt: now,
-			idleExpiresAt: idleDeadline(policy, now, absoluteExpiresAt), absoluteExpiresAt, columns,
+			rotatedAt: base === null || id !== base.id ? now : base.rotatedAt, lastSeenAt: keep ? base.lastSeenAt : now,
+			idleExpiresAt: keep ? base.idleExpiresAt : idleDeadline(policy, now, absoluteExpiresAt), absoluteExpiresAt, columns,
 		};
 	}
 
@@ -110,11 +113,10 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 		let row: StoredSession | null = start;
 		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
 			const current: StoredSession = row;
-			const built = buildRow(s, current, current.id, now, current.version + 1, false);
 			// A write is activity, but the idle deadline slides on the touch cadence, as for reads: this keeps
 			// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
 			const times = touchDue(policy, current, now);
-			const next = times ? built : { ...built, lastSeenAt: current.lastSeenAt, idleExpiresAt: current.idleExpiresAt };
+			const next = buildRow(s, current, current.id, now, current.version + 1, false, times);
 			const scope = { times, columns: promotedDirty(s) };
 			// Awaited only when the store is asynchronous: over an in-process store the failed write, the
 			// re-read and the retry run without yielding, so other requests cannot slip in between them.

@@ -21,33 +21,41 @@ export const MAX_COOKIE_HEADER = 16 * 1024;
 export function readCookieValues(header: string, name: string): string[] {
 	const found: string[] = [];
 	if (header.length > MAX_COOKIE_HEADER) return found;
+	// Index arithmetic instead of slicing every pair: only the matching value is ever copied out.
 	let start = 0;
 	while (start < header.length) {
 		let end = header.indexOf(";", start);
 		if (end < 0) end = header.length;
-		// Search within this pair only: scanning the rest of the header for "=" would be quadratic.
-		const pair = header.slice(start, end);
-		const eq = pair.indexOf("=");
-		if (eq > 0 && trimWhitespace(pair.slice(0, eq)) === name) {
-			let value = trimWhitespace(pair.slice(eq + 1));
-			if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-			found.push(value);
+		const at = skipBlanks(header, start, end);
+		if (header.startsWith(name, at)) {
+			const eq = skipBlanks(header, at + name.length, end);
+			if (eq < end && header.charCodeAt(eq) === EQUALS) {
+				const from = skipBlanks(header, eq + 1, end);
+				let to = end;
+				while (to > from && isBlank(header.charCodeAt(to - 1))) to--;
+				const quoted = to - from >= 2 && header.charCodeAt(from) === QUOTE && header.charCodeAt(to - 1) === QUOTE;
+				found.push(quoted ? header.slice(from + 1, to - 1) : header.slice(from, to));
+			}
 		}
 		start = end + 1;
 	}
 	return found;
 }
 
+const EQUALS = 0x3d;
+const QUOTE = 0x22;
+
 /**
- * Trims only SP and HTAB, as RFC 6265 does. `String.prototype.trim` would also strip NBSP and other
- * Unicode spaces, reading "\u00a0__Host-sid" (which a sibling subdomain may set) as "__Host-sid".
+ * Only SP and HTAB count as blanks, as in RFC 6265. `String.prototype.trim` would also strip NBSP and
+ * other Unicode spaces, reading "\u00a0__Host-sid" (which a sibling subdomain may set) as "__Host-sid".
  */
-function trimWhitespace(s: string): string {
-	let start = 0;
-	let end = s.length;
-	while (start < end && (s[start] === " " || s[start] === "\t")) start++;
-	while (end > start && (s[end - 1] === " " || s[end - 1] === "\t")) end--;
-	return s.slice(start, end);
+function isBlank(c: number): boolean {
+	return c === 0x20 || c === 0x09;
+}
+
+function skipBlanks(s: string, from: number, end: number): number {
+	while (from < end && isBlank(s.charCodeAt(from))) from++;
+	return from;
 }
 
 /** Serializes a `Set-Cookie` value; the name and value must already be safe cookie octets. */

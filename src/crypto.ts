@@ -51,12 +51,15 @@ export function sealAESGCM(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Arra
 /** Opens what `sealAESGCM` made; null on any tampering, truncation or wrong key. */
 export function openAESGCM(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
 	if (sealed.length < AES_GCM_IV_BYTES + AES_GCM_TAG_BYTES) return null;
+	// Copies, not views: the first subarray of a fresh array costs JavaScriptCore more than copying a cookie's bytes.
+	const tagStart = sealed.length - AES_GCM_TAG_BYTES;
 	try {
-		const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, AES_GCM_IV_BYTES), { authTagLength: AES_GCM_TAG_BYTES });
+		const decipher = createDecipheriv("aes-256-gcm", key, sealed.slice(0, AES_GCM_IV_BYTES), { authTagLength: AES_GCM_TAG_BYTES });
 		decipher.setAAD(aad);
-		decipher.setAuthTag(sealed.subarray(sealed.length - AES_GCM_TAG_BYTES));
-		const head = decipher.update(sealed.subarray(AES_GCM_IV_BYTES, sealed.length - AES_GCM_TAG_BYTES));
+		decipher.setAuthTag(sealed.slice(tagStart));
+		const head = decipher.update(sealed.slice(AES_GCM_IV_BYTES, tagStart));
 		const tail = decipher.final();
+		if (tail.length === 0) return head;
 		const out = new Uint8Array(head.length + tail.length);
 		out.set(head);
 		out.set(tail, head.length);
@@ -66,17 +69,46 @@ export function openAESGCM(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array)
 	}
 }
 
-/** Base64url without padding, encoded natively (a sealed cookie per request). */
+/** ES2026's native base64 and hex (Bun, Deno; not Node 20), about twice as fast as Buffer's here. */
+interface NativeCodecs {
+	fromBase64(text: string, options: { alphabet: "base64url" }): Uint8Array;
+	fromHex(text: string): Uint8Array;
+}
+type WithToBase64 = Uint8Array & { toBase64(options: { alphabet: "base64url"; omitPadding: true }): string };
+const native = typeof (Uint8Array as unknown as Partial<NativeCodecs>).fromBase64 === "function" ? (Uint8Array as unknown as NativeCodecs) : null;
+const BASE64URL = { alphabet: "base64url", omitPadding: true } as const;
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/** Lower-case hex (a sealed session's ID, per request): a table lookup beats a Buffer for 16 bytes. */
+export function encodeHex(bytes: Uint8Array): string {
+	let out = "";
+	for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i] as number];
+	return out;
+}
+
+/** Bytes of lower-case hex this library wrote (not validated: never call it on input from outside). */
+export function decodeHex(hex: string): Uint8Array {
+	return native !== null ? native.fromHex(hex) : Buffer.from(hex, "hex");
+}
+
+/** Base64url without padding (a sealed cookie per request). */
 export function encodeBase64url(bytes: Uint8Array): string {
-	return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+	// Reading `.buffer` of a small Uint8Array is slow in JavaScriptCore, so Node's path copies instead.
+	return native !== null ? (bytes as WithToBase64).toBase64(BASE64URL) : Buffer.from(bytes).toString("base64url");
 }
 
 /** Strict base64url decoding: null for any character outside the alphabet or an impossible length. */
 export function decodeBase64url(text: string): Uint8Array | null {
 	// Node's decoder skips junk silently, so shape is checked first; length 4n+1 cannot come from bytes.
 	if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
-	const decoded = Buffer.from(text, "base64url");
+	let decoded: Uint8Array;
+	try {
+		decoded = native !== null ? native.fromBase64(text, BASE64URL) : Buffer.from(text, "base64url");
+	} catch {
+		return null;
+	}
 	// Only the canonical spelling: otherwise several cookie strings (differing in unused trailing bits) would open alike.
-	if (decoded.toString("base64url") !== text) return null;
-	return new Uint8Array(decoded.buffer, decoded.byteOffset, decoded.byteLength);
+	if (encodeBase64url(decoded) !== text) return null;
+	return decoded;
 }

@@ -38,10 +38,14 @@ const PLACEHOLDERS = ["your-very-secure-secret-key", "keyboard cat", "changeme",
 // Words that give away a human-made secret; a random 43-character key holds one by chance ~1 in 10^7 times.
 const TELLTALE_WORDS = ["secret", "password", "passwd", "changeme", "example", "placeholder", "keyboard", "sessionkey"];
 
+const utf8 = new TextEncoder();
+
 /** The newest key signs; every key verifies, so keys rotate without logging anyone out. */
 export class Keyring {
 	private readonly keys: Key[];
 	private readonly byId: Map<string, Key>;
+	/** UTF-8 of each context (cookie name) used as AAD, encoded once. */
+	private readonly aads = new Map<string, Uint8Array>();
 
 	/** Keys newest first; throws `WeakKeyError` on a short, regular or placeholder key. */
 	constructor(inputs: readonly KeyInput[]) {
@@ -60,6 +64,12 @@ export class Keyring {
 			if (this.byId.has(key.id)) throw new ConfigError("invalid_config", `Two keys share the id "${key.id}"; remove the duplicate.`);
 			this.byId.set(key.id, key);
 		}
+	}
+
+	private aad(context: string): Uint8Array {
+		let aad = this.aads.get(context);
+		if (aad === undefined) this.aads.set(context, (aad = utf8.encode(context)));
+		return aad;
 	}
 
 	/** Reads a comma-separated list such as the `SESS_KEYS` environment variable. */
@@ -83,7 +93,7 @@ export class Keyring {
 		const key = this.keys[0] as Key;
 		const iv = new Uint8Array(AES_GCM_IV_BYTES);
 		random(iv);
-		return `${key.id}.${encodeBase64url(sealAESGCM(key.sealing, iv, bytes, new TextEncoder().encode(context)))}`;
+		return `${key.id}.${encodeBase64url(sealAESGCM(key.sealing, iv, bytes, this.aad(context)))}`;
 	}
 
 	/** Opens a value this ring sealed; null for anything else (tampered, truncated, other key or context). */
@@ -95,7 +105,7 @@ export class Keyring {
 		if (key === undefined || !/^[A-Za-z0-9_-]+$/.test(body)) return null;
 		const sealed = decodeBase64url(body);
 		if (sealed === null) return null;
-		const bytes = openAESGCM(key.sealing, sealed, new TextEncoder().encode(context));
+		const bytes = openAESGCM(key.sealing, sealed, this.aad(context));
 		return bytes === null ? null : { bytes, keyId: key.id, staleKey: key !== this.keys[0] };
 	}
 
@@ -109,8 +119,7 @@ export class Keyring {
 		if (key === undefined) return null;
 		const value = signed.slice(0, idStart);
 		const expected = mac(key, value, context);
-		const enc = new TextEncoder();
-		if (!bytesEqual(enc.encode(expected), enc.encode(signed.slice(macStart + 1)))) return null;
+		if (!bytesEqual(utf8.encode(expected), utf8.encode(signed.slice(macStart + 1)))) return null;
 		return { value, keyId: key.id, staleKey: key !== this.keys[0] };
 	}
 }

@@ -69,8 +69,9 @@ export function createSessionManager<D extends object, F extends object, S exten
 	});
 
 	function fresh(hadCookie: boolean, replaces: StoredSession | null = null): S {
-		const data = codec.initial() as Record<string, unknown>;
-		return newSession(createSessionState(data, { hadCookie, replaces }));
+		const state = createSessionState(codec.initial() as Record<string, unknown>, hadCookie);
+		state.replaces = replaces;
+		return newSession(state);
 	}
 
 	function newSession(state: SessionState): S {
@@ -91,7 +92,9 @@ export function createSessionManager<D extends object, F extends object, S exten
 		if (verified.staleKey) emit(hook, { type: "old_key_used", keyId: verified.keyId });
 		const id = hashSessionToken(verified.value);
 		const now = clock();
-		let row = await call("load", () => store.get(id));
+		// Awaited only when the store is asynchronous: each needless await is a trip through the microtask queue.
+		const got = call("load", () => store.get(id));
+		let row = got instanceof Promise ? await got : got;
 		let viaAlias = false;
 		if (row !== null && row.successorId !== null) {
 			if (now >= row.idleExpiresAt) {
@@ -126,10 +129,14 @@ export function createSessionManager<D extends object, F extends object, S exten
 			return fresh(true, row);
 		}
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
-		const data = decoded.data as Record<string, unknown>;
-		return newSession(createSessionState(data, {
-			flash: { ...decoded.flash }, meta: decoded.meta, row, viaAlias, hadCookie: true, resign: verified.staleKey && !viaAlias, token: verified.value,
-		}));
+		const state = createSessionState(decoded.data as Record<string, unknown>, true);
+		state.flash = decoded.flash;
+		state.meta = decoded.meta;
+		state.row = row;
+		state.viaAlias = viaAlias;
+		state.resign = verified.staleKey && !viaAlias;
+		state.token = verified.value;
+		return newSession(state);
 	}
 
 	function cookieFor(token: string, absoluteExpiresAt: number, now: number): string {

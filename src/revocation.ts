@@ -1,5 +1,5 @@
 import { sha256Hex } from "./crypto.ts";
-import type { ColumnValue, Store, StoredSession } from "./store.ts";
+import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
 
 /**
@@ -13,16 +13,14 @@ export class Revocations {
 		private readonly call: StoreCall,
 	) {}
 
-	/** When a sealed ID stops being accepted, or null if it was never denied. */
-	async deniedFrom(sid: string): Promise<number | null> {
-		const row = await this.call("load", () => this.store.get(denyKey(sid)));
-		return row === null ? null : row.rotatedAt;
+	/** When a sealed ID stops being accepted, or null if it was never denied (synchronous over a synchronous store). */
+	deniedFrom(sid: string): Awaitable<number | null> {
+		return timeOf(this.call("load", () => this.store.get(denyKey(sid))));
 	}
 
 	/** Cookies of this user issued before the returned time are revoked; null if never set. */
-	async notBefore(column: string, value: ColumnValue): Promise<number | null> {
-		const row = await this.call("load", () => this.store.get(notBeforeKey(column, value)));
-		return row === null ? null : row.rotatedAt;
+	notBefore(column: string, value: ColumnValue): Awaitable<number | null> {
+		return timeOf(this.call("load", () => this.store.get(notBeforeKey(column, value))));
 	}
 
 	/** Denies a sealed ID from `from` (now for logout, after the grace for rotation) until its absolute deadline. */
@@ -76,6 +74,12 @@ export class Revocations {
 			return false;
 		}
 	}
+}
+
+/** Every load reads two rows: over an in-process store, skipping two awaits per request is measurable. */
+function timeOf(row: Awaitable<StoredSession | null>): Awaitable<number | null> {
+	if (row instanceof Promise) return row.then((r) => (r === null ? null : r.rotatedAt));
+	return row === null ? null : row.rotatedAt;
 }
 
 /** Rows are keyed by a hash, so neither sealed IDs nor user values appear in the table. */

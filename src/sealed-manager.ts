@@ -1,5 +1,5 @@
-import { decodeHex, encodeHexLowerCase } from "@oslojs/encoding";
 import { readSessionCookie, serializeCookie } from "./cookie.ts";
+import { decodeHex, encodeHex } from "./crypto.ts";
 import { ConfigError, DecodeError } from "./errors.ts";
 import { emit } from "./events.ts";
 import { idleDeadline } from "./expiry.ts";
@@ -36,7 +36,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 	const revocations = new Revocations(options.revocations, call);
 
 	const newSession = (state: SessionState): S => new schema.Session(runtime, state);
-	const fresh = (hadCookie: boolean): S => newSession(createSessionState(codec.initial() as Record<string, unknown>, { hadCookie }));
+	const fresh = (hadCookie: boolean): S => newSession(createSessionState(codec.initial() as Record<string, unknown>, hadCookie));
 
 	function columnsOf(data: Record<string, unknown>): Record<string, ColumnValue> {
 		const columns: Record<string, ColumnValue> = {};
@@ -47,7 +47,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 	/** The sealed header as a row, so `Session` and the lifecycle getters work unchanged. */
 	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>): StoredSession {
 		return {
-			id: encodeHexLowerCase(header.sid), successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
+			id: encodeHex(header.sid), successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
 			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt),
 			absoluteExpiresAt: header.absoluteExpiresAt, columns,
 		};
@@ -67,14 +67,15 @@ export function createSealedManager<D extends object, F extends object, S extend
 		}
 		if (opened.staleKey) emit(hook, { type: "old_key_used", keyId: opened.keyId });
 		const { header, codecBytes } = plain;
-		const sid = encodeHexLowerCase(header.sid);
+		const sid = encodeHex(header.sid);
 		const now = clock();
 		const expired = now >= header.absoluteExpiresAt ? "absolute_expired" : now >= header.lastSeenAt + policy.idleMs ? "idle_expired" : null;
 		if (expired !== null) {
 			emit(hook, { type: expired, id: shortSessionId(sid) });
 			return fresh(true);
 		}
-		const deniedFrom = await revocations.deniedFrom(sid);
+		const denied = revocations.deniedFrom(sid);
+		const deniedFrom = denied instanceof Promise ? await denied : denied;
 		if (deniedFrom !== null && now >= deniedFrom) {
 			emit(hook, { type: "sealed_revoked", id: shortSessionId(sid), reason: "denied" });
 			return fresh(true);
@@ -91,16 +92,20 @@ export function createSealedManager<D extends object, F extends object, S extend
 		const columns = columnsOf(data);
 		for (const [column, value] of Object.entries(columns)) {
 			if (value === null) continue;
-			const notBefore = await revocations.notBefore(column, value);
+			const pending = revocations.notBefore(column, value);
+			const notBefore = pending instanceof Promise ? await pending : pending;
 			if (notBefore !== null && header.issuedAt < notBefore) {
 				emit(hook, { type: "sealed_revoked", id: shortSessionId(sid), reason: "not_before" });
 				return fresh(true);
 			}
 		}
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(sid), fields: decoded.resets });
-		return newSession(createSessionState(data, {
-			flash: { ...decoded.flash }, meta: decoded.meta, row: asRow(header, codecBytes, columns), hadCookie: true, resign: opened.staleKey,
-		}));
+		const state = createSessionState(data, true);
+		state.flash = decoded.flash as Record<string, unknown>;
+		state.meta = decoded.meta;
+		state.row = asRow(header, codecBytes, columns);
+		state.resign = opened.staleKey;
+		return newSession(state);
 	}
 
 	/** Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. */
@@ -136,7 +141,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 			// A new authentication is a new session: the old sealed ID is denied at once (fixation).
 			if (row !== null) await revocations.deny(row.id, now, row.absoluteExpiresAt, now);
 			const header = { sid: newId(), createdAt: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
-			const next = shortSessionId(encodeHexLowerCase(header.sid));
+			const next = shortSessionId(encodeHex(header.sid));
 			emit(hook, row === null ? { type: "created", id: next } : { type: "regenerated", id: shortSessionId(row.id), next });
 			return seal(s, header, now);
 		}
@@ -145,7 +150,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 			// Racing requests may each rotate (the cookie is the state); every new ID is valid, the old one dies after the grace.
 			await revocations.deny(row.id, now + policy.rotation.graceMs, row.absoluteExpiresAt, now);
 			const header = { ...current, sid: newId(), issuedAt: now, lastSeenAt: now };
-			emit(hook, { type: "rotated", id: shortSessionId(row.id), next: shortSessionId(encodeHexLowerCase(header.sid)) });
+			emit(hook, { type: "rotated", id: shortSessionId(row.id), next: shortSessionId(encodeHex(header.sid)) });
 			return seal(s, header, now);
 		}
 		// The cookie carries last-seen, so sliding the idle deadline means a new cookie.

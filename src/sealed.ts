@@ -1,5 +1,5 @@
 import { DecodeError } from "./errors.ts";
-import { Reader, Writer } from "./wire.ts";
+import { encodeBytes, Reader } from "./wire.ts";
 
 /** Layout version of the sealed plaintext. */
 const SEALED_FORMAT = 1;
@@ -18,18 +18,15 @@ export interface SealedHeader {
 
 /** `format ‖ sid ‖ created ‖ issued ‖ last seen ‖ absolute deadline ‖ codec bytes`, all inside the AEAD. */
 export function encodeSealedPlaintext(header: SealedHeader, codecBytes: Uint8Array): Uint8Array {
-	const w = new Writer();
-	w.byte(SEALED_FORMAT);
-	for (const b of header.sid) w.byte(b);
-	w.zigzag(header.createdAt);
-	w.zigzag(header.issuedAt);
-	w.zigzag(header.lastSeenAt);
-	w.zigzag(header.absoluteExpiresAt);
-	const head = w.finish();
-	const out = new Uint8Array(head.length + codecBytes.length);
-	out.set(head);
-	out.set(codecBytes, head.length);
-	return out;
+	return encodeBytes((w) => {
+		w.byte(SEALED_FORMAT);
+		w.raw(header.sid);
+		w.zigzag(header.createdAt);
+		w.zigzag(header.issuedAt);
+		w.zigzag(header.lastSeenAt);
+		w.zigzag(header.absoluteExpiresAt);
+		w.raw(codecBytes);
+	});
 }
 
 /** Splits an opened plaintext; null when it is not one we wrote (it was authenticated, so this means a format change). */
@@ -40,7 +37,7 @@ export function decodeSealedPlaintext(bytes: Uint8Array): { header: SealedHeader
 		const sid = new Uint8Array(SEALED_ID_BYTES);
 		for (let i = 0; i < SEALED_ID_BYTES; i++) sid[i] = r.byte();
 		const header = { sid, createdAt: r.zigzag(), issuedAt: r.zigzag(), lastSeenAt: r.zigzag(), absoluteExpiresAt: r.zigzag() };
-		return { header, codecBytes: bytes.subarray(r.pos) };
+		return { header, codecBytes: bytes.slice(r.pos) };
 	} catch (e) {
 		if (e instanceof DecodeError) return null;
 		throw e;

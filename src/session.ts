@@ -5,6 +5,7 @@ import type { StoredSession } from "./store.ts";
 import type { RandomSource } from "./token.ts";
 import type { Check } from "./validate.ts";
 import { InvalidDataError } from "./errors.ts";
+import { deepFreeze } from "./freeze.ts";
 
 /** What a schema's sessions share: per-field checks and flags, compiled once by the manager. */
 export interface SessionRuntime {
@@ -19,7 +20,7 @@ export interface SessionRuntime {
 /** Per-request state; reached by the manager through `STATE`, invisible to handlers. */
 export interface SessionState {
 	data: Record<string, unknown>;
-	/** Data as loaded, to tell our changes from a concurrent writer's. */
+	/** Data as loaded, to tell our changes from a concurrent writer's; `data` is the same object until the first write. */
 	base: Record<string, unknown>;
 	dirty: Set<string>;
 	flash: Record<string, unknown>;
@@ -51,12 +52,12 @@ export interface SessionState {
 	updaters: Map<string, ((value: never) => unknown)[]>;
 }
 
-/** A state with every flag at rest; callers fill in what they loaded. */
-export function createSessionState(data: Record<string, unknown>, fields: Partial<SessionState> = {}): SessionState {
+/** A state with every flag at rest; callers assign what else they loaded (a spread of options cost more than the rest of this). */
+export function createSessionState(data: Record<string, unknown>, hadCookie: boolean): SessionState {
 	return {
-		data: { ...data }, base: data, dirty: new Set(), flash: {}, flashDirty: false, meta: {}, metaDirty: false, row: null,
-		viaAlias: false, hadCookie: false, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
-		replaces: null, overwritten: new Set(), merged: false, reissue: false, updaters: new Map(), ...fields,
+		data, base: data, dirty: new Set(), flash: {}, flashDirty: false, meta: {}, metaDirty: false, row: null,
+		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
+		replaces: null, overwritten: new Set(), merged: false, reissue: false, updaters: new Map(),
 	};
 }
 
@@ -132,7 +133,7 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 				state.flashDirty = true;
 			},
 			take: (key) => {
-				const value = state.flash[key] as F[typeof key] | undefined;
+				const value = deepFreeze(state.flash[key]) as F[typeof key] | undefined;
 				if (value !== undefined) {
 					delete state.flash[key];
 					state.flashDirty = true;
@@ -184,12 +185,18 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 
 	/** A plain snapshot of the data, for logging or rendering. */
 	toJSON(): D {
-		return { ...this[STATE].data } as D;
+		const out = { ...this[STATE].data };
+		for (const k in out) deepFreeze(out[k]);
+		return out as D;
 	}
 
 	/** Reads one field; values are frozen, so changes must go through assignment. */
 	protected read<K extends keyof D & string>(key: K): D[K] {
-		return this[STATE].data[key] as D[K];
+		const value = this[STATE].data[key];
+		// Decoded containers are frozen on first read rather than at decode: most requests read few fields,
+		// and JSC moves a frozen array off its fast storage.
+		if (typeof value === "object" && value !== null) deepFreeze(value);
+		return value as D[K];
 	}
 
 	/**
@@ -218,18 +225,10 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		// A plain assignment replaces whatever update() recorded: the app meant this exact value.
 		state.updaters.delete(key);
 		if (Object.is(state.data[key], value)) return;
+		if (state.data === state.base) state.data = { ...state.base };
 		if (value === undefined) delete state.data[key];
 		else state.data[key] = deepFreeze(value);
 		state.dirty.add(key);
 		if (this.#runtime.rotateFields.has(key)) this.regenerate();
 	}
-}
-
-/** Freezes arrays and plain objects all the way down so in-place edits fail loudly instead of being lost. */
-export function deepFreeze<T>(value: T): T {
-	if (typeof value === "object" && value !== null && !Object.isFrozen(value) && !(value instanceof Date)) {
-		Object.freeze(value);
-		for (const v of Object.values(value)) deepFreeze(v);
-	}
-	return value;
 }

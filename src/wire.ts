@@ -75,6 +75,11 @@ export class Writer {
 
 	bytes(b: Uint8Array): void {
 		this.varint(b.length);
+		this.raw(b);
+	}
+
+	/** Appends bytes as they are, without a length prefix. */
+	raw(b: Uint8Array): void {
 		this.reserve(b.length);
 		this.buf.set(b, this.length);
 		this.length += b.length;
@@ -82,8 +87,27 @@ export class Writer {
 
 	/** A length-prefixed UTF-8 string; callers validate well-formedness (lone surrogates would not round-trip). */
 	string(s: string): void {
+		const n = s.length;
+		if (n < 0x80) {
+			// Short ASCII (ids, roles, enum-like text) is copied byte by byte: encodeInto needs a subarray
+			// per call, and making one cost more than the copy.
+			this.reserve(1 + n * 3);
+			const buf = this.buf;
+			const at = this.length + 1;
+			let i = 0;
+			for (; i < n; i++) {
+				const c = s.charCodeAt(i);
+				if (c >= 0x80) break;
+				buf[at + i] = c;
+			}
+			if (i === n) {
+				buf[this.length] = n;
+				this.length = at + n;
+				return;
+			}
+		}
 		// Worst case is 3 bytes per UTF-16 unit: reserve once, encode in place, then fix the prefix width.
-		const max = s.length * 3;
+		const max = n * 3;
 		const prefix = varintSize(max);
 		this.reserve(prefix + max);
 		const start = this.length + prefix;
@@ -94,16 +118,49 @@ export class Writer {
 		this.length += written;
 	}
 
-	/** Writes `body` into a nested length-delimited frame. */
+	/** Writes `body` into a nested length-delimited frame, in place: one byte is reserved for the length, and the body moves only if it needs more. */
 	frame(body: (w: Writer) => void): void {
-		const inner = new Writer();
-		body(inner);
-		this.bytes(inner.finish());
+		this.reserve(1);
+		const at = this.length++;
+		body(this);
+		const len = this.length - at - 1;
+		if (len < 0x80) {
+			this.buf[at] = len;
+			return;
+		}
+		const extra = varintSize(len) - 1;
+		this.reserve(extra);
+		this.buf.copyWithin(at + 1 + extra, at + 1, this.length);
+		const end = this.length + extra;
+		this.length = at;
+		this.putVarint(len);
+		this.length = end;
+	}
+
+	/** Forgets what was written; a buffer grown past `keep` bytes is let go so one huge session does not pin it. */
+	reset(keep = 1 << 16): void {
+		this.length = 0;
+		if (this.buf.length > keep) {
+			this.buf = new Uint8Array(128);
+			this.view = undefined;
+		}
 	}
 
 	finish(): Uint8Array {
 		return this.buf.slice(0, this.length);
 	}
+}
+
+const scratch = new Writer();
+
+/**
+ * Runs `write` on one shared writer and returns a copy of the bytes: encoding is synchronous and never
+ * re-entered, so a per-call buffer would only be garbage.
+ */
+export function encodeBytes(write: (w: Writer) => void): Uint8Array {
+	scratch.reset();
+	write(scratch);
+	return scratch.finish();
 }
 
 /** Bytes a varint of `v` takes. */
@@ -210,9 +267,21 @@ export class Reader {
 		const len = this.varint();
 		if (len > this.end - this.pos) throw new DecodeError("length beyond end of input");
 		const start = this.pos;
+		const buf = this.buf;
 		this.pos += len;
+		if (len <= 32) {
+			// Short ASCII is read byte by byte: the decoder's subarray costs more than the loop.
+			let out = "";
+			let i = start;
+			for (; i < start + len; i++) {
+				const b = buf[i] as number;
+				if (b >= 0x80) break;
+				out += String.fromCharCode(b);
+			}
+			if (i === start + len) return out;
+		}
 		try {
-			return decoder.decode(this.buf.subarray(start, start + len));
+			return decoder.decode(buf.subarray(start, start + len));
 		} catch {
 			throw new DecodeError("invalid UTF-8");
 		}
