@@ -79,18 +79,17 @@ export function readObject(
 	obj: ObjectCodec,
 	prefix: string,
 	resets: string[],
-	special?: (number: number, wire: number) => boolean,
 	partial = false,
+	after = -1,
 ): Row {
 	const out: Row = {};
-	let last = -1;
+	let last = after;
 	while (!r.done) {
 		const tag = r.varint();
 		const number = Math.floor(tag / 8);
 		const wire = tag % 8;
 		if (number <= last) throw new DecodeError("fields out of order");
 		last = number;
-		if (special?.(number, wire) === true) continue;
 		const f = obj.byNumber.get(number);
 		if (f === undefined) {
 			const retyped = obj.retyped.get(number);

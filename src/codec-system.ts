@@ -49,7 +49,7 @@ export function readSystem(r: Reader, flash: ObjectCodec, resets: string[]): { f
 		const wire = tag % 8;
 		if (number <= last) throw new DecodeError("system fields out of order");
 		last = number;
-		if (number === FLASH && wire === WIRE_BYTES) out.flash = readObject(r.sub(), flash, "flash.", resets, undefined, true);
+		if (number === FLASH && wire === WIRE_BYTES) out.flash = readObject(r.sub(), flash, "flash.", resets, true);
 		else if (number === CSRF_SECRET && wire === WIRE_BYTES) {
 			const secret = r.bytes();
 			// A secret of the wrong size is dropped: the next csrfToken() call makes a new one.

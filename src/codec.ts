@@ -5,7 +5,7 @@ import { readSystem, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./code
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
 import { compileObjectCheck } from "./validate.ts";
-import { encodeBytes, Reader, WIRE_BYTES } from "./wire.ts";
+import { Reader, scratchWriter, WIRE_BYTES } from "./wire.ts";
 
 /** First byte of every encoded session; bumped only if the framing itself ever changes. */
 export const CODEC_FORMAT = 1;
@@ -38,6 +38,8 @@ export interface SessionCodec<D, F> {
 	initial(): D;
 }
 
+const SYSTEM_TAG = (SYSTEM_NUMBER << 3) | WIRE_BYTES;
+
 /** Compiles a codec for a model and its lock; everything per-field is resolved here, once. */
 export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec<D, F> {
 	const data = compileObject(model.data, "data", lock);
@@ -46,11 +48,11 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 	const checkFlash = compileObjectCheck(model.flash.map((f) => ({ ...f, optional: true })));
 
 	function encodeTrusted(value: D, pending: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
-		return encodeBytes((w) => {
-			w.byte(CODEC_FORMAT);
-			writeSystem(w, flash, pending as Row | undefined, meta);
-			writeObject(w, data, value as Row);
-		});
+		const w = scratchWriter();
+		w.byte(CODEC_FORMAT);
+		writeSystem(w, flash, pending as Row | undefined, meta);
+		writeObject(w, data, value as Row);
+		return w.finish();
 	}
 
 	function decodeSession(bytes: Uint8Array): DecodedSession<D, F> {
@@ -59,12 +61,14 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 		if (bytes.length === 0 || bytes[0] !== CODEC_FORMAT) throw new DecodeError("unknown codec format");
 		const r = new Reader(bytes, 1);
 		const resets: string[] = [];
-		let system: { flash: Row; meta: SessionMeta } = { flash: {}, meta: {} };
-		const out = readObject(r, data, "", resets, (number, wire) => {
-			if (number !== SYSTEM_NUMBER || wire !== WIRE_BYTES) return false;
+		let system: { flash: Row; meta: SessionMeta } | undefined;
+		// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
+		if (bytes[1] === SYSTEM_TAG) {
+			r.pos = 2;
 			system = readSystem(r.sub(), flash, resets);
-			return true;
-		});
+		}
+		const out = readObject(r, data, "", resets, false, system === undefined ? -1 : SYSTEM_NUMBER);
+		system ??= { flash: {}, meta: {} };
 		return { data: out as D, flash: system.flash as Partial<F>, meta: system.meta, resets };
 	}
 

@@ -84,7 +84,7 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 		}
 		const merged = { ...theirs.data };
 		for (const key of s.dirty) {
-			const updaters = s.updaters.get(key);
+			const updaters = s.updaters?.get(key);
 			if (updaters !== undefined && !sameValue(theirs.data[key], s.base[key])) {
 				// update(): replay the change on their value rather than overwrite it.
 				const replayed = replay(updaters, theirs.data[key], checks.get(key));
@@ -97,7 +97,7 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 				}
 				continue;
 			}
-			if (!sameValue(theirs.data[key], s.base[key])) s.overwritten.add(key);
+			if (!sameValue(theirs.data[key], s.base[key])) (s.overwritten ??= new Set()).add(key);
 			if (s.data[key] === undefined) delete merged[key];
 			else merged[key] = s.data[key];
 		}
@@ -153,7 +153,7 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 	/** One event per commit that had to merge, naming same-field conflicts resolved last-writer-wins. */
 	function reportMerge(s: SessionState): void {
 		if (!s.merged || s.row === null) return;
-		emit(hook, { type: "concurrent_write", id: shortSessionId(s.row.id), fields: [...s.dirty], overwritten: [...s.overwritten] });
+		emit(hook, { type: "concurrent_write", id: shortSessionId(s.row.id), fields: [...s.dirty], overwritten: [...(s.overwritten ?? [])] });
 	}
 
 	async function rotate(s: SessionState, start: StoredSession, now: number, graceUntil: number | null): Promise<string | null> {

@@ -1,9 +1,22 @@
 // The one module allowed to use node:crypto (and its Buffer): per-request HMAC there is many times
 // faster than awaited Web Crypto, native base64 ~10× faster than a JS loop, and Bun, Deno and Node all
-// provide both.
+// provide both. On Bun, the per-request hashes go through Bun.CryptoHasher, the fastest primitive that
+// runtime offers (HMAC 0.3 µs against node:crypto's 0.65 µs there); everything else stays portable.
 import { Buffer } from "node:buffer";
 import { createCipheriv, createDecipheriv, createHash, createHmac } from "node:crypto";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
+
+/** The slice of Bun's API used here, typed locally so the module reads the same on every runtime. */
+interface BunHashing {
+	CryptoHasher: new (algorithm: "sha256", key?: Uint8Array) => BunHasher;
+	SHA256: { hash(input: string, encoding: "hex"): string };
+}
+interface BunHasher {
+	copy(): BunHasher;
+	update(data: string): BunHasher;
+	digest(encoding: "base64url"): string;
+}
+const bun = (globalThis as { Bun?: BunHashing }).Bun;
 
 /** HMAC-SHA-256 of a UTF-8 message. */
 export function hmacSHA256(key: Uint8Array, message: string): Uint8Array {
@@ -16,13 +29,26 @@ export function sha256String(message: string): Uint8Array {
 }
 
 /** Lower-case hex SHA-256 of a UTF-8 string, encoded natively (a JS hex loop was 8% of a request's CPU). */
-export function sha256Hex(message: string): string {
-	return createHash("sha256").update(message).digest("hex");
-}
+export const sha256Hex: (message: string) => string =
+	bun !== undefined ? (message) => bun.SHA256.hash(message, "hex") : (message) => createHash("sha256").update(message).digest("hex");
 
-/** The first `bytes` bytes of HMAC-SHA-256, base64url without padding, encoded natively. */
-export function hmacSHA256Base64url(key: Uint8Array, message: string, bytes: number): string {
-	return createHmac("sha256", key).update(message).digest().subarray(0, bytes).toString("base64url");
+const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * A signer under one key: the first `bytes` bytes of HMAC-SHA-256 of a UTF-8 message, base64url without
+ * padding. Made once per key, so Bun's keyed hasher is set up once and only copied per message.
+ */
+export function hmacSHA256Base64url(key: Uint8Array, bytes: number): (message: string) => string {
+	const chars = Math.ceil((bytes * 8) / 6);
+	const used = bytes * 8 - (chars - 1) * 6;
+	const mask = (0x3f << (6 - used)) & 0x3f;
+	const keyed = bun === undefined ? null : new bun.CryptoHasher("sha256", key);
+	return (message) => {
+		// Cut from the whole digest's text, not from a subarray of its bytes (slower in JavaScriptCore): the
+		// last character then also carries bits of the next byte, which the mask clears.
+		const full = keyed !== null ? keyed.copy().update(message).digest("base64url") : createHmac("sha256", key).update(message).digest("base64url");
+		return full.slice(0, chars - 1) + B64URL.charAt(B64URL.indexOf(full.charAt(chars - 1)) & mask);
+	};
 }
 
 /** Constant-time equality of two byte strings (false on different lengths). */

@@ -20,7 +20,7 @@ export type { SessErrorCode } from "./errors.ts";
 export type { SessionEvent, EventHook } from "./events.ts";
 export type { SessionPolicy } from "./expiry.ts";
 export type { KeyInput, VerifiedValue } from "./keyring.ts";
-export type { SessionManager, SessionManagerOptions, SessionInfo, SessionSchema } from "./manager.ts";
+export type { RequestLike, SessionManager, SessionManagerOptions, SessionInfo, SessionSchema } from "./manager.ts";
 export type { CommitOptions, CommonOptions } from "./manager-shared.ts";
 export type { SealedManagerOptions } from "./sealed-manager.ts";
 export type { OriginCheckOptions, OriginVerdict } from "./csrf.ts";

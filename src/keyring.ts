@@ -14,7 +14,8 @@ export interface VerifiedValue {
 
 interface Key {
 	id: string;
-	signing: Uint8Array;
+	/** HMAC-SHA-256 under the derived signing key, truncated to `MAC_BYTES`, as base64url. */
+	sign: (message: string) => string;
 	/** A separate key for sealed cookies: one secret never serves two algorithms. */
 	sealing: Uint8Array;
 }
@@ -57,7 +58,7 @@ export class Keyring {
 			const sealing = hmacSHA256(bytes, "sess/v1/cookie-seal-aes-256-gcm");
 			const keyId = id ?? encodeBase64urlNoPadding(hmacSHA256(bytes, "sess/v1/key-id")).slice(0, 6);
 			if (!KEY_ID.test(keyId)) throw new ConfigError("invalid_config", `key id "${keyId}" must match ${KEY_ID}.`);
-			return { id: keyId, signing, sealing };
+			return { id: keyId, sign: hmacSHA256Base64url(signing, MAC_BYTES), sealing };
 		});
 		this.byId = new Map();
 		for (const key of this.keys) {
@@ -126,7 +127,7 @@ export class Keyring {
 
 function mac(key: Key, value: string, context: string): string {
 	// The NUL separator keeps (context, value) pairs unambiguous.
-	return hmacSHA256Base64url(key.signing, `${context}\u0000${value}`, MAC_BYTES);
+	return key.sign(`${context}\u0000${value}`);
 }
 
 /** Decodes and vets one configured secret; `index` names it in errors, the secret itself never appears. */

@@ -11,6 +11,11 @@ import { createSessionState, Session, STATE, type SessionRuntime, type SessionSt
 import type { ColumnValue, Store, StoredSession } from "./store.ts";
 import { hashSessionToken, isSessionToken, shortSessionId } from "./token.ts";
 
+/** What `load()` reads of a request: only its `Cookie` header, so a Web `Request` or anything with `headers.get` will do. */
+export interface RequestLike {
+	headers: { get(name: string): string | null };
+}
+
 /** Server-side mode: the session lives in a store, the cookie holds a signed random token. */
 export interface SessionManagerOptions extends CommonOptions {
 	store: Store;
@@ -36,7 +41,7 @@ export interface SessionSchema<D extends object, F extends object, S extends Ses
 /** Loads sessions from requests and commits them to responses. */
 export interface SessionManager<D extends object, S extends Session<D, object>, C extends keyof D & string> {
 	/** Reads the session cookie and the store; never throws on hostile input, throws `StoreUnavailableError` when the store fails. */
-	load(request: { headers: Headers }): Promise<S>;
+	load(request: RequestLike): Promise<S>;
 	/** Writes what changed and returns the `Set-Cookie` value to send, or null when nothing must be sent. */
 	commitCookie(session: S): Promise<string | null>;
 	/**
@@ -78,7 +83,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		return new schema.Session(runtime, state);
 	}
 
-	async function load(request: { headers: Headers }): Promise<S> {
+	async function load(request: RequestLike): Promise<S> {
 		const cookie = readSessionCookie(request.headers.get("cookie"), cookieName);
 		if (cookie.value === null) {
 			if (cookie.rejected !== null) emit(hook, { type: "cookie_invalid", reason: cookie.rejected });

@@ -4,7 +4,7 @@ import { ConfigError, DecodeError } from "./errors.ts";
 import { emit } from "./events.ts";
 import { idleDeadline } from "./expiry.ts";
 import { createManagerBase, decorateResponse, type CommitOptions, type CommonOptions } from "./manager-shared.ts";
-import type { SessionManager, SessionSchema } from "./manager.ts";
+import type { RequestLike, SessionManager, SessionSchema } from "./manager.ts";
 import { Revocations } from "./revocation.ts";
 import { decodeSealedPlaintext, encodeSealedPlaintext, SEALED_ID_BYTES, type SealedHeader } from "./sealed.ts";
 import { createSessionState, Session, STATE, type SessionState } from "./session.ts";
@@ -53,7 +53,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		};
 	}
 
-	async function load(request: { headers: Headers }): Promise<S> {
+	async function load(request: RequestLike): Promise<S> {
 		const cookie = readSessionCookie(request.headers.get("cookie"), cookieName);
 		if (cookie.value === null) {
 			if (cookie.rejected !== null) emit(hook, { type: "cookie_invalid", reason: cookie.rejected });

@@ -1,5 +1,5 @@
 import { DecodeError } from "./errors.ts";
-import { encodeBytes, Reader } from "./wire.ts";
+import { Reader, scratchWriter } from "./wire.ts";
 
 /** Layout version of the sealed plaintext. */
 const SEALED_FORMAT = 1;
@@ -18,15 +18,15 @@ export interface SealedHeader {
 
 /** `format ‖ sid ‖ created ‖ issued ‖ last seen ‖ absolute deadline ‖ codec bytes`, all inside the AEAD. */
 export function encodeSealedPlaintext(header: SealedHeader, codecBytes: Uint8Array): Uint8Array {
-	return encodeBytes((w) => {
-		w.byte(SEALED_FORMAT);
-		w.raw(header.sid);
-		w.zigzag(header.createdAt);
-		w.zigzag(header.issuedAt);
-		w.zigzag(header.lastSeenAt);
-		w.zigzag(header.absoluteExpiresAt);
-		w.raw(codecBytes);
-	});
+	const w = scratchWriter();
+	w.byte(SEALED_FORMAT);
+	w.raw(header.sid);
+	w.zigzag(header.createdAt);
+	w.zigzag(header.issuedAt);
+	w.zigzag(header.lastSeenAt);
+	w.zigzag(header.absoluteExpiresAt);
+	w.raw(codecBytes);
+	return w.finish();
 }
 
 /** Splits an opened plaintext; null when it is not one we wrote (it was authenticated, so this means a format change). */

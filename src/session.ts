@@ -42,14 +42,14 @@ export interface SessionState {
 	committed: boolean;
 	/** A stored row that failed to decode: the first commit replaces it instead of leaving it behind. */
 	replaces: StoredSession | null;
-	/** Fields this request changed that a concurrent writer had changed too (last writer wins). */
-	overwritten: Set<string>;
+	/** Fields this request changed that a concurrent writer had changed too (last writer wins); made on first need. */
+	overwritten: Set<string> | null;
 	/** Whether commit had to merge with a concurrent writer. */
 	merged: boolean;
 	/** Sealed mode: re-issue the cookie even if nothing changed (the device kept by revoke-others). */
 	reissue: boolean;
-	/** Per field, the functions `update()` applied, re-run on a concurrent writer's value when commit must merge. */
-	updaters: Map<string, ((value: never) => unknown)[]>;
+	/** Per field, the functions `update()` applied, re-run on a concurrent writer's value when commit must merge; made on first `update()`. */
+	updaters: Map<string, ((value: never) => unknown)[]> | null;
 }
 
 /** A state with every flag at rest; callers assign what else they loaded (a spread of options cost more than the rest of this). */
@@ -57,7 +57,7 @@ export function createSessionState(data: Record<string, unknown>, hadCookie: boo
 	return {
 		data, base: data, dirty: new Set(), flash: {}, flashDirty: false, meta: {}, metaDirty: false, row: null,
 		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
-		replaces: null, overwritten: new Set(), merged: false, reissue: false, updaters: new Map(),
+		replaces: null, overwritten: null, merged: false, reissue: false, updaters: null,
 	};
 }
 
@@ -208,6 +208,7 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		const next = fn(this.read(key));
 		this.write(key, next);
 		const state = this[STATE];
+		state.updaters ??= new Map();
 		const list = state.updaters.get(key) ?? [];
 		list.push(fn as (value: never) => unknown);
 		state.updaters.set(key, list);
@@ -223,7 +224,7 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		const problem = value !== undefined ? check(value) : this.#runtime.optionalFields.has(key) ? null : "is required";
 		if (problem !== null) throw new InvalidDataError(`data.${key}`, problem);
 		// A plain assignment replaces whatever update() recorded: the app meant this exact value.
-		state.updaters.delete(key);
+		state.updaters?.delete(key);
 		if (Object.is(state.data[key], value)) return;
 		if (state.data === state.base) state.data = { ...state.base };
 		if (value === undefined) delete state.data[key];

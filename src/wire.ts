@@ -154,13 +154,12 @@ export class Writer {
 const scratch = new Writer();
 
 /**
- * Runs `write` on one shared writer and returns a copy of the bytes: encoding is synchronous and never
- * re-entered, so a per-call buffer would only be garbage.
+ * The one shared writer, emptied: encoding is synchronous and never re-entered, so a per-call buffer
+ * would only be garbage. `finish()` returns a copy; the writer must not be kept past it.
  */
-export function encodeBytes(write: (w: Writer) => void): Uint8Array {
+export function scratchWriter(): Writer {
 	scratch.reset();
-	write(scratch);
-	return scratch.finish();
+	return scratch;
 }
 
 /** Bytes a varint of `v` takes. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createHash } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import fc from "fast-check";
 import { decodeBase64urlIgnorePadding, encodeBase64, encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import { Keyring, type KeyInput } from "../src/keyring.ts";
@@ -374,6 +374,22 @@ describe("isSessionToken()", () => {
 		expect(isSessionToken(`${token.slice(1)}+`)).toBe(false);
 		expect(isSessionToken(`${token.slice(1)}=`)).toBe(false);
 		expect(isSessionToken(`${token}\n`)).toBe(false);
+	});
+});
+
+describe("MAC (node:crypto oracle)", () => {
+	// Under Bun the library signs through Bun.CryptoHasher; the oracle is node:crypto's HMAC, cut to 16 bytes.
+	test("sign() appends the truncated HMAC-SHA-256 of context NUL value under the derived key, for any value and context", () => {
+		const secret = keygen();
+		const signing = createHmac("sha256", Buffer.from(secret, "base64url")).update("sess/v1/cookie-signature").digest();
+		const ring = new Keyring([secret]);
+		fc.assert(
+			fc.property(fc.string({ unit: "grapheme" }), fc.string({ unit: "grapheme", maxLength: 40 }), (value, context) => {
+				const mac = createHmac("sha256", signing).update(`${context}\u0000${value}`).digest().subarray(0, 16).toString("base64url");
+				expect(ring.sign(value, context)).toBe(`${value}.${ring.currentKeyId}.${mac}`);
+			}),
+			{ numRuns: 500 },
+		);
 	});
 });
 

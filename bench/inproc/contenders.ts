@@ -86,7 +86,8 @@ async function sessContender(sessions: BenchSessions, mode: Mode, notes: string,
 		notes,
 		async op(slot) {
 			const j = slots[slot] as { header: string; pairs: string[] };
-			const session = await sessions.load({ headers: new Headers({ cookie: j.header }) });
+			// The raw header string, as the floors get it: a server has its request's headers already.
+			const session = await sessions.load({ headers: { get: () => j.header } });
 			if (session.isNew) throw new Error("sess: the session did not load");
 			if (session.role !== "user") throw new Error("sess: wrong role");
 			if (mode === "inc") session.counter = session.counter + 1;

@@ -1,11 +1,12 @@
 import { checkOrigin, forbiddenResponse, type OriginCheckOptions } from "../csrf.ts";
 import { StoreUnavailableError, WriteConflictError } from "../errors.ts";
 import type { CommitOptions } from "../manager-shared.ts";
+import type { RequestLike } from "../manager.ts";
 import type { Session } from "../session.ts";
 
 /** The two calls an adapter needs from a session manager. */
 export interface SessionLoader<S> {
-	load(request: { headers: Headers }): Promise<S>;
+	load(request: RequestLike): Promise<S>;
 	commit(session: S, response: Response, options?: CommitOptions): Promise<Response>;
 }
 

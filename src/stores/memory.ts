@@ -139,5 +139,9 @@ function sameColumns(a: Record<string, ColumnValue>, b: Record<string, ColumnVal
 
 /** Rows are copied in and out so callers can never mutate what the store holds. */
 function copy(row: StoredSession): StoredSession {
-	return { ...row, data: row.data.slice(), columns: { ...row.columns } };
+	// Spelled out rather than spread: a literal of known shape is cheaper to build, on every get and write.
+	return {
+		id: row.id, successorId: row.successorId, version: row.version, data: row.data.slice(), createdAt: row.createdAt, rotatedAt: row.rotatedAt,
+		lastSeenAt: row.lastSeenAt, idleExpiresAt: row.idleExpiresAt, absoluteExpiresAt: row.absoluteExpiresAt, columns: { ...row.columns },
+	};
 }

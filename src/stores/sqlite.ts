@@ -30,8 +30,8 @@ const BATCH = 500;
 export class SQLiteStore implements Store {
 	private readonly table: TableModel;
 	private readonly q: Record<"get" | "insert" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
-	/** One prepared UPDATE per scope (times × columns), built on first use. */
-	private readonly updates = new Map<string, Statement>();
+	/** One prepared UPDATE per scope, indexed `times + 2 × columns`, built on first use. */
+	private readonly updates: (Statement | undefined)[] = [undefined, undefined, undefined, undefined];
 	private readonly db: Database;
 	private readonly rotateTx: (id: string, version: number, next: StoredSession, graceUntil: number | null) => boolean;
 
@@ -77,13 +77,15 @@ export class SQLiteStore implements Store {
 
 	update(session: StoredSession, expectedVersion: number, scope: UpdateScope = FULL_UPDATE): boolean {
 		const s = session;
-		const key = `${scope.times}:${scope.columns}`;
-		let statement = this.updates.get(key);
+		const key = (scope.times ? 1 : 0) + (scope.columns ? 2 : 0);
+		let statement = this.updates[key];
 		if (statement === undefined) {
 			const set = updatedColumns(scope, this.table.columns.map((c) => c.name)).map((c) => `${quote(c)} = ?`).join(", ");
 			statement = this.db.prepare(`UPDATE ${quote(this.table.name)} SET ${set} WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`);
-			this.updates.set(key, statement);
+			this.updates[key] = statement;
 		}
+		// The common write (data only) binds its four parameters directly: no spread arrays per request.
+		if (key === 0) return statement.run(s.version, s.data, s.id, expectedVersion).changes === 1;
 		const params = [s.version, s.data, ...(scope.times ? [s.lastSeenAt, s.idleExpiresAt] : []), ...(scope.columns ? this.columnValues(s) : []), s.id, expectedVersion];
 		return statement.run(...params).changes === 1;
 	}
@@ -130,7 +132,7 @@ export class SQLiteStore implements Store {
 
 	/** Finalizes the cached statements; the database itself stays open and belongs to the caller. */
 	close(): void {
-		for (const statement of [...Object.values(this.q), ...this.updates.values()]) statement.finalize();
+		for (const statement of [...Object.values(this.q), ...this.updates]) statement?.finalize();
 	}
 
 	private column(name: string): string {

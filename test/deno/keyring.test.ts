@@ -1,5 +1,6 @@
 // Signing keys and session tokens under Deno (bun test runs this folder too).
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { describe, test } from "node:test";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { generateSessionToken, hashSessionToken, Keyring, tokensEqual, WeakKeyError } from "sess";
@@ -21,6 +22,18 @@ describe("Keyring", () => {
 		assert.equal(ring.verify(flipped, CONTEXT), null);
 		assert.equal(ring.verify(signed, "__Host-other"), null);
 		assert.equal(new Keyring([newKey()]).verify(signed, CONTEXT), null);
+	});
+
+	// On Bun the MAC comes from Bun.CryptoHasher, elsewhere from node:crypto: both must match this oracle.
+	test("the MAC is HMAC-SHA-256 under the derived key, cut to 16 bytes, whichever runtime computes it", () => {
+		const secret = "q3Jx9vT2mB8sL1kP0aZeYcW7nRfHuD4oGi5tE6jNVbM";
+		const keyBytes = Buffer.from(secret, "base64url");
+		const signing = createHmac("sha256", keyBytes).update("sess/v1/cookie-signature").digest();
+		const ring = new Keyring([secret]);
+		for (const value of ["", "a", generateSessionToken(), "ünï€😀".repeat(9)]) {
+			const mac = createHmac("sha256", signing).update(`${CONTEXT}\u0000${value}`).digest().subarray(0, 16).toString("base64url");
+			assert.equal(ring.sign(value, CONTEXT), `${value}.${ring.currentKeyId}.${mac}`);
+		}
 	});
 
 	test("a value signed by the previous key verifies as stale after rotation", () => {
