@@ -44,7 +44,7 @@ interface Options {
 function parseOptions(argv: string[]): Options {
 	const quick = argv.includes("--quick");
 	const o: Options = {
-		quick, sections: ALL, rounds: quick ? 2 : 5, seconds: quick ? 0.5 : 1, warmup: quick ? 0.3 : 0.5,
+		quick, sections: ALL, rounds: quick ? 2 : 5, seconds: quick ? 0.5 : 1, warmup: quick ? 0.5 : 1,
 		httpRounds: quick ? 1 : 3, httpSeconds: quick ? 2 : 4, httpWarmup: 1, sessions: quick ? 100_000 : 1_000_000, pin: false, out: null,
 	};
 	for (let i = 0; i < argv.length; i++) {

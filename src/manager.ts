@@ -148,7 +148,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		return serializeCookie(cookieName, keyring.sign(token, cookieName), { ...attributes, maxAge: (absoluteExpiresAt - now) / 1000 });
 	}
 	/** Commits at most once per request: a second call has nothing left to send. */
-	async function commitCookie(session: S): Promise<string | null> {
+	function commitCookie(session: S): Promise<string | null> {
 		return commitState(session[STATE]);
 	}
 

@@ -87,6 +87,17 @@ function denyKey(sid: string): string {
 	return sha256Hex(`sess/deny/${sid}`);
 }
 
+/** Recent users' keys: every sealed load of a signed-in user looks one up, and the same users come back. */
+const notBeforeKeys = new Map<string, string>();
+const NOT_BEFORE_KEYS_CACHED = 4096;
+
 function notBeforeKey(column: string, value: ColumnValue): string {
-	return sha256Hex(`sess/not-before/${column}/${JSON.stringify(value)}`);
+	const input = `sess/not-before/${column}/${JSON.stringify(value)}`;
+	let key = notBeforeKeys.get(input);
+	if (key === undefined) {
+		// Cleared rather than evicted one by one: refilling costs one hash per user, and the bound is what matters.
+		if (notBeforeKeys.size >= NOT_BEFORE_KEYS_CACHED) notBeforeKeys.clear();
+		notBeforeKeys.set(input, (key = sha256Hex(input)));
+	}
+	return key;
 }

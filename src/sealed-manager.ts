@@ -45,9 +45,9 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	/** The sealed header as a row, so `Session` and the lifecycle getters work unchanged. */
-	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>): StoredSession {
+	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>, id = encodeHex(header.sid)): StoredSession {
 		return {
-			id: encodeHex(header.sid), successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
+			id, successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
 			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt),
 			absoluteExpiresAt: header.absoluteExpiresAt, columns,
 		};
@@ -103,7 +103,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		const state = createSessionState(data, true);
 		state.flash = decoded.flash as Record<string, unknown>;
 		state.meta = decoded.meta;
-		state.row = asRow(header, codecBytes, columns);
+		state.row = asRow(header, codecBytes, columns, sid);
 		state.resign = opened.staleKey;
 		return newSession(state);
 	}

@@ -38,11 +38,19 @@ export class Writer {
 
 	/** Writes a varint into space the caller has reserved. */
 	private putVarint(v: number): void {
-		while (v >= 0x80) {
-			this.buf[this.length++] = (v % 0x80) | 0x80;
+		const buf = this.buf;
+		let at = this.length;
+		// Doubles until the value fits 31 bits (timestamps do not), then integer shifts.
+		while (v >= 0x80000000) {
+			buf[at++] = (v % 0x80) | 0x80;
 			v = Math.floor(v / 0x80);
 		}
-		this.buf[this.length++] = v;
+		while (v >= 0x80) {
+			buf[at++] = (v & 0x7f) | 0x80;
+			v >>>= 7;
+		}
+		buf[at++] = v;
+		this.length = at;
 	}
 
 	/** A safe integer, zigzag-mapped so small negatives stay short. */
