@@ -87,7 +87,8 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 			const updaters = s.updaters?.get(key);
 			if (updaters !== undefined && !sameValue(theirs.data[key], s.base[key])) {
 				// update(): replay the change on their value rather than overwrite it.
-				const replayed = replay(updaters, theirs.data[key], checks.get(key));
+				// Frozen as a handler's read would be, so an updater that edits in place fails here as it did there.
+				const replayed = replay(updaters, deepFreeze(theirs.data[key]), checks.get(key));
 				if (replayed.ok) {
 					merged[key] = deepFreeze(replayed.value);
 					s.data[key] = merged[key];

@@ -677,6 +677,26 @@ describe("commit(): concurrent requests", () => {
 		expect(h.eventsOf("update_rejected").map((e) => e.field)).toEqual(["cart"]);
 	});
 
+	// Decoded values are frozen when first read, not at decode: every way a value reaches the app must freeze it.
+	test("every decoded value the app can reach is frozen: getters, toJSON() and the value an update() replays on", async () => {
+		const h = makeSessions();
+		const jar = await withStoredSession(h);
+		const { session } = await visit(h, jar);
+		expect(Object.isFrozen(session.toJSON().cart)).toBe(true);
+		const [a, b] = await Promise.all([h.sessions.load(jar.request()), h.sessions.load(jar.request())]);
+		a.update("cart", (cart) => [...cart, 4]);
+		const seen: boolean[] = [];
+		b.update("cart", (cart) => {
+			seen.push(Object.isFrozen(cart));
+			return [...cart, 5];
+		});
+		await h.sessions.commit(a, new Response());
+		await h.sessions.commit(b, new Response());
+		// Once on b's own load, once replayed on a's committed value.
+		expect(seen).toEqual([true, true]);
+		expect((await visit(h, jar)).session.cart).toEqual([1, 2, 3, 4, 5]);
+	});
+
 	test("a plain assignment after update() is the value that lands (last writer wins for it)", async () => {
 		const h = makeSessions();
 		const jar = await withStoredSession(h);
