@@ -21,7 +21,8 @@ interface FieldCodec {
 /** The tagged fields of one object scope, compiled from the model and the lock. */
 export interface ObjectCodec {
 	fields: FieldCodec[];
-	byNumber: Map<number, FieldCodec>;
+	/** Indexed by field number (lock numbers are small and dense). */
+	byNumber: (FieldCodec | undefined)[];
 	/** Retired numbers of fields that still exist under a new shape: reading one resets that field. */
 	retyped: Map<number, string>;
 }
@@ -42,7 +43,8 @@ export function compileObject(fields: FieldModel[], path: string, lock: Lock): O
 			number: entry.number,
 			optional: f.optional,
 			initial: initialFactory(f.initial, f.type),
-			check: compileCheck(f.type),
+			// Decoded strings passed the UTF-8 decoder, so they cannot hold lone surrogates.
+			check: compileCheck(f.type, true),
 			// A tagged field marks null with its own wire type, so its codec is the inner type's.
 			codec: compileValue(f.type.kind === "nullable" ? f.type.inner : f.type, `${path}.${f.name}`, lock),
 		};
@@ -53,7 +55,9 @@ export function compileObject(fields: FieldModel[], path: string, lock: Lock): O
 	for (const [number, entry] of Object.entries(scope?.retired ?? {})) {
 		if (names.has(entry.name)) retyped.set(Number(number), entry.name);
 	}
-	return { fields: compiled, byNumber: new Map(compiled.map((f) => [f.number, f])), retyped };
+	const byNumber: (FieldCodec | undefined)[] = [];
+	for (const f of compiled) byNumber[f.number] = f;
+	return { fields: compiled, byNumber: Array.from(byNumber), retyped };
 }
 
 /** Writes present fields in number order, so the same data always gives the same bytes. */
@@ -90,7 +94,7 @@ export function readObject(
 		const wire = tag % 8;
 		if (number <= last) throw new DecodeError("fields out of order");
 		last = number;
-		const f = obj.byNumber.get(number);
+		const f = number < obj.byNumber.length ? obj.byNumber[number] : undefined;
 		if (f === undefined) {
 			const retyped = obj.retyped.get(number);
 			if (retyped !== undefined) resets.push(prefix + retyped);

@@ -49,8 +49,14 @@ export function readSystem(r: Reader, flash: ObjectCodec, resets: string[]): { f
 		const wire = tag % 8;
 		if (number <= last) throw new DecodeError("system fields out of order");
 		last = number;
-		if (number === FLASH && wire === WIRE_BYTES) out.flash = readObject(r.sub(), flash, "flash.", resets, true);
-		else if (number === CSRF_SECRET && wire === WIRE_BYTES) {
+		if (number === FLASH && wire === WIRE_BYTES) {
+			const outer = r.enter();
+			try {
+				out.flash = readObject(r, flash, "flash.", resets, true);
+			} finally {
+				r.leave(outer);
+			}
+		} else if (number === CSRF_SECRET && wire === WIRE_BYTES) {
 			const secret = r.bytes();
 			// A secret of the wrong size is dropped: the next csrfToken() call makes a new one.
 			if (secret.length === CSRF_SECRET_BYTES) out.meta.csrfSecret = secret;

@@ -69,12 +69,16 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 					}
 				}),
 				read: (r) => {
-					const sub = r.sub();
-					const flag = sub.byte();
-					if (flag > 1) throw new DecodeError("bad null flag");
-					const v = flag === 0 ? null : inner.read(sub);
-					if (!sub.done) throw new DecodeError("trailing bytes");
-					return v;
+					const outer = r.enter();
+					try {
+						const flag = r.byte();
+						if (flag > 1) throw new DecodeError("bad null flag");
+						const v = flag === 0 ? null : inner.read(r);
+						if (!r.done) throw new DecodeError("trailing bytes");
+						return v;
+					} finally {
+						r.leave(outer);
+					}
 				},
 			};
 		}
@@ -86,10 +90,14 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 					for (const x of v as unknown[]) element.write(f, x);
 				}),
 				read: (r) => {
-					const sub = r.sub();
-					const out: unknown[] = [];
-					while (!sub.done) out.push(element.read(sub));
-					return out;
+					const outer = r.enter();
+					try {
+						const out: unknown[] = [];
+						while (!r.done) out.push(element.read(r));
+						return out;
+					} finally {
+						r.leave(outer);
+					}
 				},
 			};
 		}
@@ -104,16 +112,20 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 					}
 				}),
 				read: (r) => {
-					const sub = r.sub();
-					const out: Row = Object.create(null);
-					let prev: string | undefined;
-					while (!sub.done) {
-						const k = sub.string();
-						if (prev !== undefined && k <= prev) throw new DecodeError("record keys out of order");
-						prev = k;
-						out[k] = value.read(sub);
+					const outer = r.enter();
+					try {
+						const out: Row = Object.create(null);
+						let prev: string | undefined;
+						while (!r.done) {
+							const k = r.string();
+							if (prev !== undefined && k <= prev) throw new DecodeError("record keys out of order");
+							prev = k;
+							out[k] = value.read(r);
+						}
+						return { ...out };
+					} finally {
+						r.leave(outer);
 					}
-					return { ...out };
 				},
 			};
 		}
@@ -124,7 +136,13 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 				write: (w, v) => w.frame((f) => writeObject(f, obj, v as Row)),
 				read: (r) => {
 					const nested: string[] = [];
-					const out = readObject(r.sub(), obj, "", nested);
+					const outer = r.enter();
+					let out: Row;
+					try {
+						out = readObject(r, obj, "", nested);
+					} finally {
+						r.leave(outer);
+					}
 					// A nested field that no longer fits invalidates the parent; the caller resets it.
 					if (nested.length > 0) throw new DecodeError("nested field changed");
 					return out;
@@ -141,12 +159,16 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 					(options[i] as { codec: ValueCodec }).codec.write(f, v);
 				}),
 				read: (r) => {
-					const sub = r.sub();
-					const option = options[sub.varint()];
-					if (option === undefined) throw new DecodeError("union branch out of range");
-					const v = option.codec.read(sub);
-					if (!sub.done) throw new DecodeError("trailing bytes");
-					return v;
+					const outer = r.enter();
+					try {
+						const option = options[r.varint()];
+						if (option === undefined) throw new DecodeError("union branch out of range");
+						const v = option.codec.read(r);
+						if (!r.done) throw new DecodeError("trailing bytes");
+						return v;
+					} finally {
+						r.leave(outer);
+					}
 				},
 			};
 		}

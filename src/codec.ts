@@ -65,7 +65,12 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 		// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
 		if (bytes[1] === SYSTEM_TAG) {
 			r.pos = 2;
-			system = readSystem(r.sub(), flash, resets);
+			const outer = r.enter();
+			try {
+				system = readSystem(r, flash, resets);
+			} finally {
+				r.leave(outer);
+			}
 		}
 		const out = readObject(r, data, "", resets, false, system === undefined ? -1 : SYSTEM_NUMBER);
 		system ??= { flash: {}, meta: {} };

@@ -134,9 +134,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 			return fresh(true, row);
 		}
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
-		const state = createSessionState(decoded.data as Record<string, unknown>, true);
-		state.flash = decoded.flash;
-		state.meta = decoded.meta;
+		const state = createSessionState(decoded.data as Record<string, unknown>, true, decoded.flash, decoded.meta);
 		state.row = row;
 		state.viaAlias = viaAlias;
 		state.resign = verified.staleKey && !viaAlias;

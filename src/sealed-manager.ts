@@ -100,9 +100,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 			}
 		}
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(sid), fields: decoded.resets });
-		const state = createSessionState(data, true);
-		state.flash = decoded.flash as Record<string, unknown>;
-		state.meta = decoded.meta;
+		const state = createSessionState(data, true, decoded.flash as Record<string, unknown>, decoded.meta);
 		state.row = asRow(header, codecBytes, columns, sid);
 		state.resign = opened.staleKey;
 		return newSession(state);

@@ -53,9 +53,9 @@ export interface SessionState {
 }
 
 /** A state with every flag at rest; callers assign what else they loaded (a spread of options cost more than the rest of this). */
-export function createSessionState(data: Record<string, unknown>, hadCookie: boolean): SessionState {
+export function createSessionState(data: Record<string, unknown>, hadCookie: boolean, flash: Record<string, unknown> = {}, meta: SessionMeta = {}): SessionState {
 	return {
-		data, base: data, dirty: new Set(), flash: {}, flashDirty: false, meta: {}, metaDirty: false, row: null,
+		data, base: data, dirty: new Set(), flash, flashDirty: false, meta, metaDirty: false, row: null,
 		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
 		replaces: null, overwritten: null, merged: false, reissue: false, updaters: null,
 	};

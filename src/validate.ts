@@ -3,8 +3,12 @@ import type { FieldModel, TypeModel } from "../schema/model.ts";
 /** Returns `null` when the value satisfies the type, or a short reason (with a path suffix) when not. */
 export type Check = (value: unknown) => string | null;
 
-/** Compiles a type model into a checker once, so per-request validation is plain `typeof` tests. */
-export function compileCheck(type: TypeModel): Check {
+/**
+ * Compiles a type model into a checker once, so per-request validation is plain `typeof` tests.
+ * `wellFormed`: strings are known to be valid Unicode (they came through the UTF-8 decoder), so the
+ * lone-surrogate scan is skipped; the codec's decode passes it.
+ */
+export function compileCheck(type: TypeModel, wellFormed = false): Check {
 	switch (type.kind) {
 		case "string": {
 			const { minLength = 0, maxLength = Infinity } = type;
@@ -12,7 +16,7 @@ export function compileCheck(type: TypeModel): Check {
 			const patterns = (type.patterns ?? []).map(([source, flags]) => new RegExp(source, flags.replace(/[gy]/g, "")));
 			return (v) => {
 				if (typeof v !== "string") return "expected a string";
-				if (LONE_SURROGATE.test(v)) return "contains a lone surrogate (not valid Unicode)";
+				if (!wellFormed && LONE_SURROGATE.test(v)) return "contains a lone surrogate (not valid Unicode)";
 				if (v.length < minLength) return `expected at least ${minLength} characters`;
 				if (v.length > maxLength) return `expected at most ${maxLength} characters`;
 				for (const p of patterns) if (!p.test(v)) return `does not match ${p}`;
@@ -42,11 +46,11 @@ export function compileCheck(type: TypeModel): Check {
 			return (v) => (typeof v === "string" && values.has(v) ? null : `expected ${list}`);
 		}
 		case "nullable": {
-			const inner = compileCheck(type.inner);
+			const inner = compileCheck(type.inner, wellFormed);
 			return (v) => (v === null ? null : inner(v));
 		}
 		case "array": {
-			const element = compileCheck(type.element);
+			const element = compileCheck(type.element, wellFormed);
 			const { minItems = 0, maxItems = Infinity } = type;
 			return (v) => {
 				if (!Array.isArray(v)) return "expected an array";
@@ -60,8 +64,8 @@ export function compileCheck(type: TypeModel): Check {
 			};
 		}
 		case "record": {
-			const value = compileCheck(type.value);
-			const key = compileCheck(type.key);
+			const value = compileCheck(type.value, wellFormed);
+			const key = compileCheck(type.key, wellFormed);
 			return (v) => {
 				if (!isPlainObject(v)) return "expected an object";
 				for (const [k, x] of Object.entries(v)) {
@@ -74,9 +78,9 @@ export function compileCheck(type: TypeModel): Check {
 			};
 		}
 		case "object":
-			return compileObjectCheck(type.fields);
+			return compileObjectCheck(type.fields, wellFormed);
 		case "union": {
-			const options = type.options.map(compileCheck);
+			const options = type.options.map((o) => compileCheck(o, wellFormed));
 			return (v) => (options.some((o) => o(v) === null) ? null : "matches none of the union's options");
 		}
 	}
@@ -86,8 +90,8 @@ export function compileCheck(type: TypeModel): Check {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Checks a whole object: every field valid, no unknown keys (they would be dropped silently on the wire). */
-export function compileObjectCheck(fields: FieldModel[]): Check {
-	const checks = fields.map((f) => [f.name, f.optional, compileCheck(f.type)] as const);
+export function compileObjectCheck(fields: FieldModel[], wellFormed = false): Check {
+	const checks = fields.map((f) => [f.name, f.optional, compileCheck(f.type, wellFormed)] as const);
 	const known = new Set(fields.map((f) => f.name));
 	return (v) => {
 		if (!isPlainObject(v)) return "expected an object";

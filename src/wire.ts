@@ -183,7 +183,8 @@ export function varintSize(v: number): number {
 /** A bounds-checked reader; every malformed input throws `DecodeError`, never anything else. */
 export class Reader {
 	pos: number;
-	readonly end: number;
+	/** Where reading stops; narrowed by `enter()` to the frame being read. */
+	end: number;
 	private readonly buf: Uint8Array;
 	private view: DataView | undefined;
 
@@ -261,6 +262,23 @@ export class Reader {
 		return r;
 	}
 
+	/**
+	 * Reads a length prefix and narrows this reader to that frame, in place of a `sub()` reader per nested
+	 * value; returns the outer end, which the caller hands to `leave()` (in a `finally`).
+	 */
+	enter(): number {
+		const len = this.varint();
+		if (len > this.end - this.pos) throw new DecodeError("length beyond end of input");
+		const outer = this.end;
+		this.end = this.pos + len;
+		return outer;
+	}
+
+	/** Widens the reader back to the frame around the one `enter()` opened. */
+	leave(outer: number): void {
+		this.end = outer;
+	}
+
 	/** A length-prefixed byte string, copied out of the input. */
 	bytes(): Uint8Array {
 		const len = this.varint();
@@ -298,7 +316,11 @@ export class Reader {
 	skip(wire: number): void {
 		if (wire === WIRE_VARINT) this.zigzag();
 		else if (wire === WIRE_FIXED64) this.float64();
-		else if (wire === WIRE_BYTES) this.sub();
+		else if (wire === WIRE_BYTES) {
+			const len = this.varint();
+			if (len > this.end - this.pos) throw new DecodeError("length beyond end of input");
+			this.pos += len;
+		}
 		else if (wire !== WIRE_NULL) throw new DecodeError(`unknown wire type ${wire}`);
 	}
 }
