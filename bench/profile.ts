@@ -1,7 +1,7 @@
 // Where sess's time goes: each phase of a request timed on its own (µs per call, median of several
 // batches), then the fixes already applied (the old way, rebuilt here, against what src/ does now) and
 // the alternatives still open, measured side by side in the same process.
-// Run: bun bench/profile.ts   (≈ 35 s; prints Markdown). For a sampled view: bun --cpu-prof bench/inproc/worker.ts sess-sealed inc 3 1
+// Run: bun bench/profile.ts   (≈ 1 min; prints Markdown). For a sampled view: bun --cpu-prof bench/inproc/worker.ts sess-sealed inc 3 1
 // then bun bench/lib/cpuprofile.ts CPU.*.cpuprofile.
 import { Database } from "bun:sqlite";
 import { createDecipheriv, createHash, createHmac, randomFillSync } from "node:crypto";
@@ -26,6 +26,8 @@ import { median, sig, table } from "./lib/stats.ts";
 import { codec, cookiePair, createBenchSessions, FOREIGN_COOKIES, MIGRATIONS, model, newKey, SAMPLE } from "./lib/schema.ts";
 
 const BATCH_MS = Number(process.env["PROFILE_BATCH_MS"] ?? 120);
+/** Long enough for the JIT to finish compiling the measured path: with 60 ms the whole request varied 2× between runs. */
+const WARM_MS = Number(process.env["PROFILE_WARM_MS"] ?? 400);
 const BATCHES = 5;
 
 /** µs per call of `fn`: BATCHES timed batches of ~BATCH_MS each, median. */
@@ -33,12 +35,12 @@ async function time(fn: () => unknown): Promise<number> {
 	// Warm-up and calibration.
 	let n = 0;
 	const t0 = performance.now();
-	while (performance.now() - t0 < 60) {
+	while (performance.now() - t0 < WARM_MS) {
 		const r = fn();
 		if (r instanceof Promise) await r;
 		n++;
 	}
-	const perBatch = Math.max(50, Math.round((n / 60) * BATCH_MS));
+	const perBatch = Math.max(50, Math.round((n / WARM_MS) * BATCH_MS));
 	const out: number[] = [];
 	for (let b = 0; b < BATCHES; b++) {
 		const s = performance.now();
