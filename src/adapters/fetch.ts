@@ -37,7 +37,9 @@ export function withSession<S extends Session<object, object>, R extends Request
 		if (csrf !== false && checkOrigin(request, csrf) !== null) return forbiddenResponse();
 		try {
 			const session = await sessions.load(request);
-			const response = await handler(request, session);
+			// Most handlers answer synchronously: awaiting a plain Response would only cost a microtask.
+			const answered = handler(request, session);
+			const response = answered instanceof Promise ? await answered : answered;
 			return await sessions.commit(session, response, options);
 		} catch (e) {
 			if (isStoreFailure(e)) return storeUnavailableResponse();
