@@ -351,6 +351,40 @@ describe("Writer.frame() / Reader.sub()", () => {
 		expect(r.done).toBe(true);
 	});
 
+	// Frames are written in place: one byte is reserved for the length and the body moves when it needs more.
+	test("frames of every length-prefix width hold their bodies, nested too, and read back through enter()/leave()", () => {
+		for (const n of [0, 1, 127, 128, 129, 16_383, 16_384, 16_385, 70_000]) {
+			const body = "y".repeat(n);
+			const encoded = write((w) => {
+				w.byte(0x07);
+				w.frame((outer) => {
+					outer.frame((inner) => inner.string(body));
+					outer.byte(0x08);
+				});
+				w.byte(0x09);
+			});
+			const r = new Reader(encoded);
+			expect(r.byte()).toBe(0x07);
+			const outerEnd = r.enter();
+			const innerEnd = r.enter();
+			expect(r.string()).toBe(body);
+			expect(r.done).toBe(true);
+			r.leave(innerEnd);
+			expect(r.byte()).toBe(0x08);
+			expect(r.done).toBe(true);
+			r.leave(outerEnd);
+			expect(r.byte()).toBe(0x09);
+			expect(r.done).toBe(true);
+		}
+	});
+
+	test("a reader narrowed by enter() cannot read past its frame", () => {
+		const r = new Reader(bytes(0x01, 0x80, 0x01));
+		r.enter();
+		expect(decodeFailure(() => r.varint()).message).toBe("truncated input");
+		expect(decodeFailure(() => new Reader(bytes(0x03, 0x00)).enter()).message).toBe("length beyond end of input");
+	});
+
 	test("a sub-reader cannot read past its frame", () => {
 		const sub = new Reader(bytes(0x01, 0x80, 0x01)).sub();
 		expect(decodeFailure(() => sub.varint()).message).toBe("truncated input");
@@ -393,7 +427,7 @@ describe("Reader.skip()", () => {
 
 	test("every Reader method throws only DecodeError on arbitrary bytes", () => {
 		fc.assert(
-			fc.property(fc.uint8Array({ maxLength: 24 }), fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 1, maxLength: 8 }), (input, ops) => {
+			fc.property(fc.uint8Array({ maxLength: 24 }), fc.array(fc.integer({ min: 0, max: 8 }), { minLength: 1, maxLength: 8 }), (input, ops) => {
 				const r = new Reader(input);
 				try {
 					for (const op of ops) {
@@ -403,12 +437,14 @@ describe("Reader.skip()", () => {
 						else if (op === 3) r.string();
 						else if (op === 4) r.sub();
 						else if (op === 5) r.byte();
+						else if (op === 6) r.enter();
 						else r.skip(r.byte() % 8);
 					}
 				} catch (e) {
 					if (!(e instanceof DecodeError)) throw e;
 				}
-				expect(r.pos).toBeLessThanOrEqual(input.length);
+				expect(r.pos).toBeLessThanOrEqual(r.end);
+				expect(r.end).toBeLessThanOrEqual(input.length);
 			}),
 			{ numRuns: 5000 },
 		);
