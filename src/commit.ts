@@ -6,7 +6,7 @@ import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
 import { deepFreeze } from "./freeze.ts";
 import type { SessionState } from "./session.ts";
 import type { Check } from "./validate.ts";
-import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
+import type { Awaitable, ColumnValue, Store, StoredSession, UpdateScope } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
 import { generateSessionToken, hashSessionToken, shortSessionId, type RandomSource } from "./token.ts";
 
@@ -28,6 +28,14 @@ export interface CommitContext {
 	cookieFor(token: string, absoluteExpiresAt: number, now: number): string;
 	blankCookie: string;
 }
+
+/** The four update scopes, indexed `times + 2 × columns`, shared so a write allocates none. */
+const SCOPES: readonly UpdateScope[] = [
+	{ times: false, columns: false },
+	{ times: true, columns: false },
+	{ times: false, columns: true },
+	{ times: true, columns: true },
+].map((scope) => Object.freeze(scope));
 
 /** Each failed compare-and-set means another writer landed, so this bounds only pathological contention. */
 const MAX_ATTEMPTS = 100;
@@ -118,7 +126,7 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 			// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
 			const times = touchDue(policy, current, now);
 			const next = buildRow(s, current, current.id, now, current.version + 1, false, times);
-			const scope = { times, columns: promotedDirty(s) };
+			const scope = SCOPES[(times ? 1 : 0) + (promotedDirty(s) ? 2 : 0)] as UpdateScope;
 			// Awaited only when the store is asynchronous: over an in-process store the failed write, the
 			// re-read and the retry run without yielding, so other requests cannot slip in between them.
 			const written = call("commit", () => store.update(next, current.version, scope));

@@ -21,25 +21,41 @@ export const MAX_COOKIE_HEADER = 16 * 1024;
 export function readCookieValues(header: string, name: string): string[] {
 	const found: string[] = [];
 	if (header.length > MAX_COOKIE_HEADER) return found;
-	// Index arithmetic instead of slicing every pair: only the matching value is ever copied out.
-	let start = 0;
+	for (let eq = findPair(header, name, 0); eq >= 0; eq = findPair(header, name, pairEnd(header, eq) + 1)) found.push(valueAt(header, eq));
+	return found;
+}
+
+/**
+ * The index of the `=` of the first `name=…` pair at or after `from`, or -1. Index arithmetic instead of
+ * slicing every pair: only a matching value is ever copied out.
+ */
+function findPair(header: string, name: string, from: number): number {
+	let start = from;
 	while (start < header.length) {
-		let end = header.indexOf(";", start);
-		if (end < 0) end = header.length;
+		const end = pairEnd(header, start);
 		const at = skipBlanks(header, start, end);
 		if (header.startsWith(name, at)) {
 			const eq = skipBlanks(header, at + name.length, end);
-			if (eq < end && header.charCodeAt(eq) === EQUALS) {
-				const from = skipBlanks(header, eq + 1, end);
-				let to = end;
-				while (to > from && isBlank(header.charCodeAt(to - 1))) to--;
-				const quoted = to - from >= 2 && header.charCodeAt(from) === QUOTE && header.charCodeAt(to - 1) === QUOTE;
-				found.push(quoted ? header.slice(from + 1, to - 1) : header.slice(from, to));
-			}
+			if (eq < end && header.charCodeAt(eq) === EQUALS) return eq;
 		}
 		start = end + 1;
 	}
-	return found;
+	return -1;
+}
+
+function pairEnd(header: string, from: number): number {
+	const end = header.indexOf(";", from);
+	return end < 0 ? header.length : end;
+}
+
+/** The value after the `=` at `eq`: blanks trimmed, one pair of double quotes removed. */
+function valueAt(header: string, eq: number): string {
+	const end = pairEnd(header, eq);
+	const from = skipBlanks(header, eq + 1, end);
+	let to = end;
+	while (to > from && isBlank(header.charCodeAt(to - 1))) to--;
+	const quoted = to - from >= 2 && header.charCodeAt(from) === QUOTE && header.charCodeAt(to - 1) === QUOTE;
+	return quoted ? header.slice(from + 1, to - 1) : header.slice(from, to);
 }
 
 const EQUALS = 0x3d;
@@ -78,9 +94,15 @@ export type SessionCookie = { value: string } | { value: null; rejected: "oversi
  * trusting either one would be a guess, so both are rejected.
  */
 export function readSessionCookie(header: string | null, name: string): SessionCookie {
-	if (header === null) return { value: null, rejected: null };
-	if (header.length > MAX_COOKIE_HEADER) return { value: null, rejected: "oversized" };
-	const values = readCookieValues(header, name);
-	if (values.length > 1) return { value: null, rejected: "duplicate" };
-	return values.length === 0 ? { value: null, rejected: null } : { value: values[0] as string };
+	if (header === null) return NO_COOKIE;
+	if (header.length > MAX_COOKIE_HEADER) return OVERSIZED;
+	const eq = findPair(header, name, 0);
+	if (eq < 0) return NO_COOKIE;
+	if (findPair(header, name, pairEnd(header, eq) + 1) >= 0) return DUPLICATE;
+	return { value: valueAt(header, eq) };
 }
+
+// Shared, frozen answers: most requests without a session cookie need no object of their own.
+const NO_COOKIE: SessionCookie = Object.freeze({ value: null, rejected: null });
+const OVERSIZED: SessionCookie = Object.freeze({ value: null, rejected: "oversized" });
+const DUPLICATE: SessionCookie = Object.freeze({ value: null, rejected: "duplicate" });
