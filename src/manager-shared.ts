@@ -93,20 +93,22 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 export function decorateResponse(response: Response, cookie: string | null, fromSession: boolean, options?: CommitOptions): Response {
 	const isPrivate = options?.cache !== "allow" && (cookie !== null || fromSession);
 	if (cookie === null && !isPrivate) return response;
-	const apply = (r: Response): void => {
-		if (cookie !== null) r.headers.append("set-cookie", cookie);
-		if (!isPrivate) return;
-		r.headers.set("cache-control", "private, no-store");
-		const vary = r.headers.get("vary");
-		if (vary === null || !/(^|,)\s*cookie\s*(,|$)/i.test(vary)) r.headers.append("vary", "Cookie");
-	};
 	try {
-		apply(response);
+		addSessionHeaders(response.headers, cookie, isPrivate);
 		return response;
 	} catch {
 		// Immutable headers (e.g. Response.redirect): the first write throws, so copy and write again.
 		const copy = new Response(response.body, response);
-		apply(copy);
+		addSessionHeaders(copy.headers, cookie, isPrivate);
 		return copy;
 	}
+}
+
+function addSessionHeaders(headers: Headers, cookie: string | null, isPrivate: boolean): void {
+	if (cookie !== null) headers.append("set-cookie", cookie);
+	if (!isPrivate) return;
+	headers.set("cache-control", "private, no-store");
+	const vary = headers.get("vary");
+	if (vary === null) headers.set("vary", "Cookie");
+	else if (!/(^|,)\s*cookie\s*(,|$)/i.test(vary)) headers.append("vary", "Cookie");
 }
