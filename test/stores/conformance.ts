@@ -29,6 +29,18 @@ export function makeRow(n: number | string, overrides: Partial<StoredSession> = 
 	};
 }
 
+/**
+ * Identities that a collation, padding or normalisation could merge with "ann" (or with each other):
+ * case, accents in NFC and NFD, leading and trailing spaces, a tab, zero-width and no-break spaces,
+ * a BOM, Cyrillic and fullwidth look-alikes, and ß against ss. The schema does not normalise, so each
+ * is its own identity and a store must keep them apart.
+ */
+export const IDENTITIES: readonly string[] = [
+	"ann", "ANN", "Ann", "aNn", "ann ", "ann  ", " ann", "ann\t",
+	"\u00e1nn", "a\u0301nn", "\u00c1NN", "ann\u200b", "ann\u00a0", "\ufeffann",
+	"\u0430nn", "\uff41nn", "stra\u00dfe", "strasse", "STRASSE",
+];
+
 /** Rows compared as plain data (bytes as number arrays), so stores returning Buffer or Uint8Array compare alike. */
 function plain(row: StoredSession | null): unknown {
 	return row === null ? null : { ...row, data: Array.from(row.data) };
@@ -240,6 +252,29 @@ export function testStore(name: string, make: () => Promise<{ store: Store; clea
 			expect(await store.get(a.id)).toBeNull();
 			expect(await store.get(b.id)).toBeNull();
 			expect(await store.get(storeId(2))).not.toBeNull();
+		});
+
+		// Issue 11 §1, as the attack: on MariaDB's default collation, `ann` listed and revoked the sessions
+		// of ANN, Ann, "ann " and ánn. Every one of these is a different identity on every store.
+		test("identities compare exactly: list() and revoke() as ann touch only ann, not case, accent, space, NFD or look-alike variants", async () => {
+			const store = await open();
+			const ids = IDENTITIES.map((user, i) => {
+				const row = makeRow(`ident-${i}`, { columns: { user_id: user } });
+				return { user, row };
+			});
+			for (const { row } of ids) await store.create(row);
+			// Each identity lists exactly its own session, and reads back byte-identical.
+			for (const { user, row } of ids) {
+				const listed = await store.list("user_id", user);
+				expect({ user, ids: listed.map((r) => r.id) }).toEqual({ user, ids: [row.id] });
+				expect(listed[0]?.columns["user_id"]).toBe(user);
+			}
+			// Revoking "ann" ends one session; every look-alike survives.
+			expect(await store.revoke("user_id", "ann")).toBe(1);
+			for (const { user, row } of ids) expect({ user, alive: (await store.get(row.id)) !== null }).toEqual({ user, alive: user !== "ann" });
+			// Revoke-others as "ANN" (keeping none of the others' sessions) ends only ANN's.
+			expect(await store.revoke("user_id", "ANN", storeId("elsewhere"))).toBe(1);
+			expect((await store.list("user_id", "Ann")).length).toBe(1);
 		});
 
 		test("prune() deletes rows whose idle or absolute deadline has passed, and only those", async () => {
