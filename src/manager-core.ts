@@ -2,7 +2,7 @@ import type { SessionModel } from "../schema/model.ts";
 import type { DecodedSession, SessionCodec } from "./codec.ts";
 import { readSessionCookie } from "./cookie.ts";
 import { DecodeError } from "./errors.ts";
-import { emit, type EventHook } from "./events.ts";
+import { emit, type EventHook, type SessionEvent } from "./events.ts";
 import type { SessionPolicy } from "./expiry.ts";
 import { decorateResponse, type CommitOptions, type ManagerBase } from "./manager-shared.ts";
 import { createSessionState, Session, STATE, type SessionRuntime, type SessionState } from "./session.ts";
@@ -50,6 +50,8 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 	prune(limit?: number): Promise<number>;
 	/** The policy in force, after overrides. */
 	readonly policy: SessionPolicy;
+	/** Passes an event to the `onEvent` hook (the adapters report the bad input they answer with 400). */
+	report(event: SessionEvent): void;
 }
 
 /** What a mode found behind a cookie: the session as a row (a sealed cookie's header is shown as one). */
@@ -186,6 +188,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		load,
 		commitCookie,
 		policy,
+		report: (event) => emit(hook, event),
 		async commit(session: S, response: Response, options?: CommitOptions): Promise<Response> {
 			const fromSession = session[STATE].row !== null;
 			return decorateResponse(response, await commitCookie(session), fromSession, options);
