@@ -117,7 +117,7 @@ describe("sess generate (CLI)", () => {
 		expect(again.stdout).toContain("nothing to generate");
 		expect((await cli(["generate", "--check", "--config", join(dir, "sess.config.ts")])).code).toBe(0);
 		expect((await cli(["migrate", "--db", file, "--config", join(dir, "sess.config.ts")])).stdout).toContain("up to date");
-	});
+	}, 60_000);
 
 	test("a removed field keeps its number retired in the lock; a re-added one gets a new number", async () => {
 		const dir = copyDemo("retire");

@@ -176,7 +176,7 @@ function serverCases(dialect: ServerDialect, make: MakeStore, ctx: () => ServerC
 		const left = (await raw(`SELECT ${q("id")} FROM ${t()}`)).map((r) => r["id"]).sort();
 		expect(left).toEqual(live.map((r) => r.id).sort());
 		expect(await store.prune(now)).toBe(0);
-	});
+	}, 60_000);
 
 	test("bigint values above 2^32 (up to 2^53 - 1) round-trip exactly, in fixed and promoted columns", async () => {
 		const store = make(ctx().sql, ctx().typed.table);
