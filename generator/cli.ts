@@ -16,7 +16,7 @@ type Command = { run: (flags: Flags) => Promise<void> | void; flags: readonly st
 const PATHS = ["config", "schema"];
 const COMMANDS: Record<string, Command> = {
 	init: { run: runInit, flags: ["force"] },
-	generate: { run: runGenerate, flags: [...PATHS, "out", "dialect", "migrations", "lock", "check", "watch"] },
+	generate: { run: runGenerate, flags: [...PATHS, "out", "dialect", "migrations", "lock", "check", "watch", "js"] },
 	migrate: { run: runMigrate, flags: ["db", "config", "migrations"] },
 	prune: { run: runPrune, flags: ["db", ...PATHS, "limit"] },
 	doctor: { run: runDoctor, flags: [...PATHS, "keys"] },
