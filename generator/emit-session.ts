@@ -47,7 +47,7 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 		"}",
 	];
 	const runtime = ["createSessionManager", "defineCodec", "Session as BaseSession", ...ctx.runtime].sort((a, b) => a.localeCompare(b));
-	const runtimeTypes = ["SealedManagerOptions", "SessionCodec", "SessionManager", "SessionManagerOptions", "SessionModel", ...ctx.runtimeTypes].sort();
+	const runtimeTypes = [...(model.sealed ? ["SealedManagerOptions"] : []), "SessionCodec", "SessionManager", "SessionManagerOptions", "SessionModel", ...ctx.runtimeTypes].sort();
 	const sealedOptions = model.sealed ? "SessionManagerOptions | SealedManagerOptions" : "SessionManagerOptions";
 	const createDoc = model.sealed
 		? "/** Creates the session manager for this schema: `{ store, keys }`, or `{ mode: \"sealed\", revocations, keys }` for stateless cookies. */"

@@ -46,5 +46,5 @@ export function interfaceFor(fields: FieldModel[], path: string, ctx: EmitContex
 
 function wrap(type: TypeModel, path: string, ctx: EmitContext): string {
 	const text = typeText(type, path, ctx);
-	return (type.kind === "enum" && type.values.length > 1) || type.kind === "nullable" || type.kind === "union" ? `(${text})` : text;
+	return (type.kind === "enum" && type.values.length > 1) || type.kind === "nullable" || type.kind === "union" || type.kind === "array" ? `(${text})` : text;
 }
