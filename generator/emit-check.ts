@@ -32,7 +32,7 @@ export function checkStatements(type: TypeModel, x: string, fail: Failure, optio
 			if (type.maxLength !== undefined && type.maxLength !== Infinity) lines.push(`if (${x}.length > ${type.maxLength}) ${end([`expected at most ${type.maxLength} characters`])}`);
 			for (const [source, flags] of type.patterns ?? []) {
 				const re = new RegExp(source, flags.replace(/[gy]/g, ""));
-				const name = ctx.hoist(`pattern:${String(re)}`, "PATTERN", (n) => `const ${n} = ${String(re)};`);
+				const name = ctx.hoist(`pattern:${String(re)}`, `${constName(path)}_PATTERN`, (n) => `const ${n} = ${String(re)};`);
 				lines.push(`if (!${name}.test(${x})) ${end([`does not match ${String(re)}`])}`);
 			}
 			return lines;
