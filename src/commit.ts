@@ -1,13 +1,13 @@
 import type { SessionCodec } from "./codec.ts";
 import type { SessionMeta } from "./codec-system.ts";
-import { WriteConflictError } from "./errors.ts";
+import { SessionLimitError, WriteConflictError } from "./errors.ts";
 import { decodeOrReset, type SessionMode } from "./manager-core.ts";
 import { emit, type EventHook } from "./events.ts";
 import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
 import { deepFreeze } from "./freeze.ts";
 import type { SessionState } from "./session.ts";
 import type { Check } from "./validate.ts";
-import type { Awaitable, ColumnValue, Store, StoredSession, UpdateScope } from "./store.ts";
+import type { AdmitResult, Awaitable, ColumnValue, SessionLimit, Store, StoredSession, UpdateScope } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
 import { generateSessionToken, hashSessionToken, shortSessionId, type RandomSource } from "./token.ts";
 
@@ -24,6 +24,8 @@ export interface CommitContext {
 	call: StoreCall;
 	random: RandomSource;
 	hook: EventHook | undefined;
+	/** The per-user limit and the field it counts, or null. */
+	limit: { field: string; limit: SessionLimit } | null;
 	/** The signed `Set-Cookie` value for a token. */
 	cookieFor(token: string, absoluteExpiresAt: number, now: number): string;
 }
@@ -47,7 +49,28 @@ const MAX_ATTEMPTS = 100;
  * regeneration and periodic rotation with grace, touch, logout. Each resolves to the `Set-Cookie` to send.
  */
 export function createCommit(ctx: CommitContext): StoreWrites {
-	const { store, codec, policy, columnOf, checks, call, random, hook, cookieFor } = ctx;
+	const { store, codec, policy, columnOf, checks, call, random, hook, cookieFor, limit } = ctx;
+
+	/** Whether this commit signs a user in under the limit: the limited field now holds a value `base` did not. */
+	function isLogin(s: SessionState, base: StoredSession | null): boolean {
+		if (limit === null) return false;
+		const value = s.data[limit.field];
+		return value !== undefined && value !== null && (base === null || base.columns[limit.limit.column] !== value);
+	}
+
+	/** Writes a login through the store's `admit`; throws `SessionLimitError` when refused. */
+	async function admit(next: StoredSession, replaces: StoredSession | null, now: number): Promise<boolean> {
+		const { limit: cap } = limit as { limit: SessionLimit };
+		const target = replaces === null ? null : { id: replaces.id, version: replaces.version };
+		const result: AdmitResult = await call("commit", () => (store.admit as NonNullable<Store["admit"]>)(next, target, cap, now));
+		if (result.status === "refused") {
+			emit(hook, { type: "login_refused", column: cap.column, max: cap.max });
+			throw new SessionLimitError(cap.max);
+		}
+		if (result.status === "conflict") return false;
+		for (const id of result.evicted) emit(hook, { type: "evicted", id: shortSessionId(id), by: shortSessionId(next.id), column: cap.column });
+		return true;
+	}
 
 	/** The row to write; `slide: false` keeps the base's last-seen time and idle deadline. */
 	function buildRow(s: SessionState, base: StoredSession | null, id: string, now: number, version: number, restart: boolean, slide = true): StoredSession {
@@ -164,13 +187,16 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		emit(hook, { type: "concurrent_write", id: shortSessionId(s.row.id), fields: [...s.dirty], overwritten: [...(s.overwritten ?? [])] });
 	}
 
-	async function rotate(s: SessionState, start: StoredSession, now: number, graceUntil: number | null): Promise<string | null> {
+	async function rotate(s: SessionState, start: StoredSession, now: number, grace: number | null): Promise<string | null> {
+		// A login under the limit goes through admit, which retires the old ID at once: no grace for the anonymous one.
+		const login = isLogin(s, start);
+		const graceUntil = login ? null : grace;
 		let row: StoredSession | null = start;
 		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
 			const token = generateSessionToken(random);
 			const next = buildRow(s, row, hashSessionToken(token), now, row.version + 1, graceUntil === null);
 			const current: StoredSession = row;
-			if (await call("commit", () => store.rotate(current.id, current.version, next, graceUntil))) {
+			if (login ? await admit(next, current, now) : await call("commit", () => store.rotate(current.id, current.version, next, graceUntil))) {
 				emit(hook, { type: graceUntil === null ? "regenerated" : "rotated", id: shortSessionId(current.id), next: shortSessionId(next.id) });
 				s.row = next;
 				s.token = token;
@@ -197,14 +223,20 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		const token = generateSessionToken(random);
 		const next = buildRow(s, null, hashSessionToken(token), now, 1, true);
 		const corrupt = s.replaces;
-		const replaced = corrupt !== null && (await call("commit", () => store.rotate(corrupt.id, corrupt.version, next, null)));
-		if (!replaced) await call("commit", () => store.create(next));
+		if (isLogin(s, null)) {
+			if (!(corrupt !== null && (await admit(next, corrupt, now)))) await admit(next, null, now);
+		} else {
+			const replaced = corrupt !== null && (await call("commit", () => store.rotate(corrupt.id, corrupt.version, next, null)));
+			if (!replaced) await call("commit", () => store.create(next));
+		}
 		s.row = next;
 		s.token = token;
 		return cookieFor(token, next.absoluteExpiresAt, now);
 	}
 
 	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
+		// Signing a user in without regenerate() still counts against the limit, and gets a new ID as a login should.
+		if (changed && isLogin(s, row)) return rotate(s, row, now, null);
 		if (changed) await writeData(s, row, now);
 		else if (touchDue(policy, row, now)) await call("commit", () => store.touch(row.id, now, idleDeadline(policy, now, row.absoluteExpiresAt)));
 		return s.resign && s.token !== null && s.row !== null ? cookieFor(s.token, s.row.absoluteExpiresAt, now) : null;

@@ -7,6 +7,7 @@ export type SessErrorCode =
 	| "decode_failed"
 	| "store_unavailable"
 	| "write_conflict"
+	| "session_limit"
 	| "migration_failed";
 
 /** Base class of all errors sess throws; `code` is stable, `message` says what to do. */
@@ -69,5 +70,16 @@ export class WriteConflictError extends SessError {
 	override name = "WriteConflictError";
 	constructor(message: string) {
 		super("write_conflict", message);
+	}
+}
+
+/** A login was refused because the user already holds `maxSessionsPerUser.max` live sessions (policy `refuse`). */
+export class SessionLimitError extends SessError {
+	override name = "SessionLimitError";
+	/** The limit in force. */
+	readonly max: number;
+	constructor(max: number) {
+		super("session_limit", `This account is already signed in on ${max} device${max === 1 ? "" : "s"}, the most allowed; sign out of one of them first.`);
+		this.max = max;
 	}
 }

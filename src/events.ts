@@ -14,6 +14,8 @@ export type SessionEvent =
 	| { type: "regenerated"; id: string; next: string }
 	| { type: "destroyed"; id: string }
 	| { type: "revoked"; column: string; count: number }
+	| { type: "evicted"; id: string; by: string; column: string }
+	| { type: "login_refused"; column: string; max: number }
 	| { type: "decode_reset"; id: string; reason: string }
 	| { type: "fields_reset"; id: string; fields: string[] }
 	| { type: "concurrent_write"; id: string; fields: string[]; overwritten: string[] }

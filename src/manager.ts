@@ -6,12 +6,19 @@ import { createCore, type Located, type SessionManager, type SessionSchema } fro
 import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { createSealedManager, type SealedManagerOptions } from "./sealed-manager.ts";
 import { Session, STATE } from "./session.ts";
-import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
+import { ConfigError } from "./errors.ts";
+import type { Awaitable, ColumnValue, SessionLimit, Store, StoredSession } from "./store.ts";
 import { hashSessionToken, isSessionToken, shortSessionId } from "./token.ts";
 
 /** Server-side mode: the session lives in a store, the cookie holds a signed random token. */
 export interface SessionManagerOptions extends CommonOptions {
 	store: Store;
+	/**
+	 * Caps the live sessions one user holds, counted by a promoted field (`field`, e.g. "userId"), atomically
+	 * across processes: a login beyond `max` evicts the least recently seen session (`policy: "evict"`, the
+	 * default) or fails with `SessionLimitError` (`"refuse"`). A commit that gives `field` a new value is a login.
+	 */
+	maxSessionsPerUser?: { field: string; max: number; policy?: "evict" | "refuse" };
 }
 
 export type { RequestLike, SessionInfo, SessionManager, SessionSchema } from "./manager-core.ts";
@@ -27,7 +34,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	const base = createManagerBase(model, options);
 	const { keyring, clock, hook, call, cookieName, attributes, columnName } = base;
 	const writes = createCommit({
-		store, codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,
+		store, limit: resolveLimit(options as SessionManagerOptions, base.columnOf, store), codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,
 		random: base.random, hook, cookieFor,
 	});
 
@@ -102,4 +109,19 @@ export function createSessionManager<D extends object, F extends object, S exten
 			return call("prune", () => store.prune(clock(), limit));
 		},
 	});
+}
+
+/** The limit option checked against the schema and the store, or null when there is none. */
+function resolveLimit(options: SessionManagerOptions, columnOf: ReadonlyMap<string, string>, store: Store): { field: string; limit: SessionLimit } | null {
+	const option = options.maxSessionsPerUser;
+	if (option === undefined) return null;
+	const column = columnOf.get(option.field);
+	if (column === undefined) {
+		throw new ConfigError("invalid_config", `maxSessionsPerUser.field "${option.field}" is not a promoted field; promote it with .meta({ column: "…" }) in the session schema.`);
+	}
+	if (!Number.isSafeInteger(option.max) || option.max < 1) throw new ConfigError("invalid_config", `maxSessionsPerUser.max must be a whole number ≥ 1, got ${String(option.max)}.`);
+	const policy = option.policy ?? "evict";
+	if (policy !== "evict" && policy !== "refuse") throw new ConfigError("invalid_config", `maxSessionsPerUser.policy must be "evict" or "refuse", got "${String(policy)}".`);
+	if (store.admit === undefined) throw new ConfigError("invalid_config", "maxSessionsPerUser needs a store with admit(); the memory, SQLite, PostgreSQL, MySQL and Redis stores have it.");
+	return { field: option.field, limit: { column, max: option.max, policy } };
 }

@@ -45,6 +45,24 @@ export function updatedColumns(scope: UpdateScope, promoted: readonly string[]):
 	return ["version", "data", ...(scope.times ? ["last_seen_at", "idle_expires_at"] : []), ...(scope.columns ? promoted : [])];
 }
 
+/** A cap on the live sessions holding one value of a promoted column: one user's devices. */
+export interface SessionLimit {
+	/** The promoted column that names the user. */
+	column: string;
+	/** Most live sessions one value may hold, at least 1. */
+	max: number;
+	/** `evict`: the least recently seen sessions make room; `refuse`: the new login fails. */
+	policy: "evict" | "refuse";
+}
+
+/** What `admit` did: wrote the login (after evicting these IDs), refused it, or found `replaces` changed. */
+export type AdmitResult = { status: "admitted"; evicted: string[] } | { status: "refused" } | { status: "conflict" };
+
+/** The order in which `evict` picks sessions: least recently seen, then oldest, then by ID (so every store agrees). */
+export function leastRecentFirst(a: Pick<StoredSession, "id" | "lastSeenAt" | "createdAt">, b: Pick<StoredSession, "id" | "lastSeenAt" | "createdAt">): number {
+	return a.lastSeenAt - b.lastSeenAt || a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /**
  * Where sessions live. Every method is atomic on its own; the manager builds compare-and-set,
  * rotation with grace and revocation on top. Implementations: memory, SQLite, PostgreSQL, MySQL, Redis.
@@ -74,6 +92,14 @@ export interface Store {
 	list(column: string, value: ColumnValue): Awaitable<StoredSession[]>;
 	/** Deletes rows (and their aliases) whose column holds `value`, except `exceptId`; returns how many sessions. */
 	revoke(column: string, value: ColumnValue, exceptId?: string): Awaitable<number>;
+	/**
+	 * Writes the login `next` under `limit`, atomically across processes (a lock per limited value): counts the
+	 * sessions live at `now` that hold next's value of `limit.column`, `replaces` not counted; when `max` are live,
+	 * evicts the least recently seen (with their aliases, so no slow writer revives them) or refuses, writing
+	 * nothing. Then deletes `replaces` (still live at its version, with its aliases) and inserts `next`;
+	 * "conflict", writing nothing, when `replaces` changed. Optional for stores outside sess; the five stores have it.
+	 */
+	admit?(next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number): Awaitable<AdmitResult>;
 	/** Deletes up to `limit` rows whose deadline passed before `now`; returns how many. */
 	prune(now: number, limit?: number): Awaitable<number>;
 	/** Releases what the store opened itself (a client built from a URL); a client passed in stays open. */

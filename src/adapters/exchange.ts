@@ -1,5 +1,5 @@
 import { checkOrigin, forbiddenResponse, type OriginCheckOptions } from "../csrf.ts";
-import { InvalidDataError, StoreUnavailableError, WriteConflictError } from "../errors.ts";
+import { InvalidDataError, SessionLimitError, StoreUnavailableError, WriteConflictError } from "../errors.ts";
 import type { SessionEvent } from "../events.ts";
 import type { CommitOptions } from "../manager-shared.ts";
 import type { RequestLike } from "../manager.ts";
@@ -77,7 +77,8 @@ export async function closeSession<S>(sessions: SessionLoader<S>, session: S, re
 
 /**
  * The answer to an error from load, the handler or commit: 400 (plus an `invalid_data` event) for a
- * value the schema or the store refused, 503 for a store failure. Anything else is the app's bug and
+ * value the schema or the store refused, 409 for a login over `maxSessionsPerUser` (policy `refuse`),
+ * 503 for a store failure. Anything else is the app's bug and
  * is rethrown.
  */
 export function failureResponse(sessions: SessionLoader<unknown>, e: unknown): Response {
@@ -86,6 +87,7 @@ export function failureResponse(sessions: SessionLoader<unknown>, e: unknown): R
 		return invalidDataResponse(e);
 	}
 	if (isStoreFailure(e)) return storeUnavailableResponse();
+	if (e instanceof SessionLimitError) return sessionLimitResponse(e);
 	throw e;
 }
 
@@ -100,6 +102,11 @@ export function storeUnavailableResponse(): Response {
 		status: 503,
 		headers: { "retry-after": "5", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
 	});
+}
+
+/** 409 as JSON (`{ error: "session_limit", message }`), uncacheable: the login was refused, the visitor's session is unchanged. */
+export function sessionLimitResponse(e: SessionLimitError): Response {
+	return Response.json({ error: e.code, message: e.message }, { status: 409, headers: { "cache-control": "no-store" } });
 }
 
 /** 400, uncacheable, naming the field and what is wrong with it (never the value). */

@@ -1,4 +1,4 @@
-import type { ColumnValue, Store, StoredSession } from "../store.ts";
+import { leastRecentFirst, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession } from "../store.ts";
 
 /**
  * An in-process store for tests and single-process development. Every method runs synchronously,
@@ -81,6 +81,22 @@ export class MemoryStore implements Store {
 			count++;
 		}
 		return count;
+	}
+
+	admit(next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number): AdmitResult {
+		if (replaces !== null) {
+			const row = this.rows.get(replaces.id);
+			if (row === undefined || row.successorId !== null || row.version !== replaces.version) return { status: "conflict" };
+		}
+		const value = next.columns[limit.column] ?? null;
+		const live = value === null ? [] : this.list(limit.column, value).filter((r) => r.id !== replaces?.id && now < r.idleExpiresAt && now < r.absoluteExpiresAt);
+		const excess = live.length - limit.max + 1;
+		if (excess > 0 && limit.policy === "refuse") return { status: "refused" };
+		const evicted = excess > 0 ? live.sort(leastRecentFirst).slice(0, excess).map((r) => r.id) : [];
+		for (const id of evicted) this.destroy(id);
+		if (replaces !== null) this.destroy(replaces.id);
+		this.create(next);
+		return { status: "admitted", evicted };
 	}
 
 	prune(now: number, limit = Infinity): number {

@@ -194,7 +194,7 @@ export interface Body {
 }
 
 /** The name of one of the store's scripts. */
-export type ScriptName = "create" | "update" | "write" | "slide" | "touch" | "rotate" | "destroy" | "list" | "revoke" | "prune";
+export type ScriptName = "create" | "update" | "write" | "slide" | "touch" | "rotate" | "admit" | "destroy" | "list" | "revoke" | "prune";
 
 /** Lua bodies by name, over KEYS and ARGV as EVAL and FCALL both pass them. */
 export const BODIES: Record<ScriptName, Body> = {
@@ -278,6 +278,47 @@ else
 end
 put(P, ARGV, 5)
 return 1`,
+	},
+	/**
+	 * KEYS: index of the limited value, next row. ARGV: prefix, replaced id ("" = none), its version, max,
+	 * policy, now, next row. A login under a per-user limit, atomic as one script: { "admitted", evicted ids… },
+	 * { "refused" } or { "conflict" }, the last two writing nothing.
+	 */
+	admit: {
+		uses: ["destroy", "trim", "put"],
+		lua: `
+local P, rid, now = ARGV[1], ARGV[2], tonumber(ARGV[6])
+if rid ~= "" then
+	local cur = redis.call("HMGET", P .. "s:" .. rid, "v", "s")
+	if cur[1] ~= ARGV[3] or cur[2] ~= "" then return { "conflict" } end
+end
+if redis.call("EXISTS", KEYS[2]) == 1 then return redis.error_reply("session id collision") end
+local live = {}
+for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
+	if id ~= rid then
+		local row = redis.call("HMGET", P .. "s:" .. id, "s", "l", "c", "i", "a")
+		if row[1] == "" and tonumber(row[4]) > now and tonumber(row[5]) > now then
+			live[#live + 1] = { id, tonumber(row[2]), tonumber(row[3]) }
+		end
+	end
+end
+local excess = #live - tonumber(ARGV[4]) + 1
+if excess > 0 and ARGV[5] == "refuse" then return { "refused" } end
+-- The order of leastRecentFirst in store.ts: least recently seen, then oldest, then by id.
+table.sort(live, function(a, b)
+	if a[2] ~= b[2] then return a[2] < b[2] end
+	if a[3] ~= b[3] then return a[3] < b[3] end
+	return a[1] < b[1]
+end)
+local out = { "admitted" }
+for j = 1, excess do
+	destroy(P, live[j][1])
+	out[#out + 1] = live[j][1]
+end
+if rid ~= "" then destroy(P, rid) end
+trim(P)
+put(P, ARGV, 7)
+return out`,
 	},
 	/** KEYS: row. ARGV: prefix, id. */
 	destroy: {

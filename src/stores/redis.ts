@@ -1,6 +1,6 @@
 import type { RedisClient } from "bun";
 import type { TableModel } from "../../schema/model.ts";
-import { FULL_UPDATE, type ColumnValue, type Store, type StoredSession, type UpdateScope } from "../store.ts";
+import { FULL_UPDATE, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 import { runScript, type ScriptName } from "./redis-scripts.ts";
 
 /** Options of the Redis store. */
@@ -72,6 +72,15 @@ export class RedisStore implements Store {
 	async rotate(id: string, expectedVersion: number, next: StoredSession, graceUntil: number | null): Promise<boolean> {
 		const grace = graceUntil === null ? "" : num(graceUntil);
 		return (await this.run("rotate", [this.rowKey(id)], [this.prefix, id, int(expectedVersion), grace, ...this.rowArgs(next)])) === 1;
+	}
+
+	async admit(next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number): Promise<AdmitResult> {
+		const index = this.indexKey(limit.column, next.columns[limit.column] ?? null);
+		// A null value limits nothing; an index key nobody uses keeps the script's key list the same.
+		const keys = [index ?? `${this.prefix}i:${limit.column}:none`, this.rowKey(next.id)];
+		const args = [this.prefix, replaces?.id ?? "", replaces === null ? "" : int(replaces.version), String(index === null ? Number.MAX_SAFE_INTEGER : limit.max), limit.policy, num(now), ...this.rowArgs(next)];
+		const [status, ...evicted] = (await this.run("admit", keys, args)) as string[];
+		return status === "admitted" ? { status, evicted } : { status: status === "refused" ? "refused" : "conflict" };
 	}
 
 	async destroy(id: string): Promise<void> {

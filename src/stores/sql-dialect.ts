@@ -25,6 +25,8 @@ export interface RevokeStatements {
 /** The statements filtering on one promoted column; `except` variants take the kept id as their last parameter. */
 export interface ColumnStatements {
 	list: string;
+	/** Live sessions at a time (value, now, now), least recently seen first, locked for the rest of an `admit`. */
+	live: string;
 	revoke: { all: RevokeStatements; except: RevokeStatements };
 }
 
@@ -44,6 +46,11 @@ export interface SessionStatements {
 	kill: string;
 	killAliases: string;
 	destroy: string;
+	/** Takes the lock of one limited value (its parameter, from `limitLockKey`) for an `admit`: transaction-scoped on PostgreSQL, released by `unlockValue` on MySQL. */
+	lockValue: string;
+	unlockValue: string;
+	/** The row `admit` replaces, locked. */
+	lockRow: string;
 	/** Expired ids, read without locks: MySQL would lock every row a scan passes, live ones included. */
 	pruneSelect: string;
 	/** Deletes up to `PRUNE_BATCH` ids (padded by repeating one), re-checking the deadline a touch may have moved. */
@@ -94,6 +101,10 @@ export function buildStatements(table: TableModel, dialect: ServerDialect): Sess
 		};
 		columns.set(name, {
 			list: statement(`SELECT ${all} FROM ${t} WHERE ${q(name)} = ? AND ${live}`),
+			live: statement(
+				`SELECT ${q("id")}, ${q("last_seen_at")}, ${q("created_at")} FROM ${t} WHERE ${q(name)} = ? AND ${live} ` +
+					`AND ${q("idle_expires_at")} > ? AND ${q("absolute_expires_at")} > ? FOR UPDATE`,
+			),
 			revoke: { all: revoke(false), except: revoke(true) },
 		});
 	}
@@ -117,6 +128,10 @@ export function buildStatements(table: TableModel, dialect: ServerDialect): Sess
 		kill: statement(`DELETE FROM ${t} WHERE ${q("id")} = ? AND ${q("version")} = ? AND ${live}`),
 		killAliases: statement(`DELETE FROM ${t} WHERE ${q("successor_id")} = ?`),
 		destroy: statement(`DELETE FROM ${t} WHERE ${q("id")} = ? OR ${q("successor_id")} = ?`),
+		// Advisory locks: the row locks of the live sessions cannot stop a first login of a user who has none.
+		lockValue: statement(dialect === "mysql" ? "SELECT GET_LOCK(?, 10) AS `got`" : `SELECT pg_advisory_xact_lock(?::bigint)`),
+		unlockValue: statement(dialect === "mysql" ? "SELECT RELEASE_LOCK(?) AS `released`" : "SELECT 1"),
+		lockRow: statement(`SELECT ${q("version")}, ${q("successor_id")} FROM ${t} WHERE ${q("id")} = ? FOR UPDATE`),
 		pruneSelect: statement(`SELECT ${q("id")} FROM ${t} WHERE ${expired} LIMIT ?`),
 		pruneDelete: statement(
 			`DELETE FROM ${t} WHERE ${q("id")} IN (${Array.from({ length: PRUNE_BATCH }, () => "?").join(", ")}) AND ${expired}`,

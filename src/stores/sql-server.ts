@@ -1,9 +1,10 @@
 import type { SQL } from "bun";
 import type { TableModel } from "../../schema/model.ts";
 import { ConfigError, InvalidDataError } from "../errors.ts";
-import { FULL_UPDATE, type ColumnValue, type Store, type StoredSession, type UpdateScope } from "../store.ts";
+import { sha256String } from "../crypto.ts";
+import { FULL_UPDATE, leastRecentFirst, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 import { buildStatements, PRUNE_BATCH, type ColumnStatements, type ServerDialect, type SessionStatements } from "./sql-dialect.ts";
-import { SqlRowMapper, type SqlParam } from "./sql-row.ts";
+import { integer, SqlRowMapper, type SqlParam } from "./sql-row.ts";
 
 /** Options of the PostgreSQL and MySQL stores; the table itself comes from `sess migrate`, never from start-up code. */
 export interface SQLServerStoreOptions {
@@ -100,6 +101,45 @@ export class SQLServerStore implements Store {
 		});
 	}
 
+	async admit(next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number): Promise<AdmitResult> {
+		const { live } = this.statementsOf(limit.column);
+		const value = next.columns[limit.column] ?? null;
+		const key = limitLockKey(this.dialect, `${live}\n${typeof value}:${String(value)}`);
+		const body = async (tx: SQL): Promise<AdmitResult> => {
+			if (this.dialect === "postgres") await this.run(tx, this.q.lockValue, [key]);
+			if (replaces !== null) {
+				const [row] = await this.run(tx, this.q.lockRow, [replaces.id]);
+				if (row === undefined || row["successor_id"] !== null || integer(row["version"], "version") !== replaces.version) return { status: "conflict" };
+			}
+			const rows = value === null ? [] : await this.run(tx, live, [value, now, now]);
+			const sessions = rows
+				.map((r) => ({ id: r["id"] as string, lastSeenAt: integer(r["last_seen_at"], "last_seen_at"), createdAt: integer(r["created_at"], "created_at") }))
+				.filter((r) => r.id !== replaces?.id);
+			const excess = sessions.length - limit.max + 1;
+			if (excess > 0 && limit.policy === "refuse") return { status: "refused" };
+			const evicted = excess > 0 ? sessions.sort(leastRecentFirst).slice(0, excess).map((r) => r.id) : [];
+			for (const id of evicted) await this.run(tx, this.q.destroy, [id, id]);
+			if (replaces !== null) await this.run(tx, this.q.destroy, [replaces.id, replaces.id]);
+			await this.run(tx, this.q.insert, this.rows.insertParams(next));
+			return { status: "admitted", evicted };
+		};
+		if (this.dialect === "postgres") return this.transaction(body);
+		// MySQL's named locks belong to a connection, not a transaction: held on one reserved connection
+		// around the transaction and released only after it committed, so the next login counts this one.
+		const connection = await this.sql.reserve();
+		try {
+			const [got] = await this.run(connection, this.q.lockValue, [key]);
+			if (Number(got?.["got"]) !== 1) throw new Error("sess: timed out waiting for another login of the same user");
+			try {
+				return await this.transactionOn(connection, body);
+			} finally {
+				await this.run(connection, this.q.unlockValue, [key]);
+			}
+		} finally {
+			await connection.release();
+		}
+	}
+
 	async prune(now: number, limit = Infinity): Promise<number> {
 		let total = 0;
 		while (total < limit) {
@@ -138,15 +178,30 @@ export class SQLServerStore implements Store {
 		}
 	}
 
-	private async transaction<T>(fn: (tx: SQL) => Promise<T>): Promise<T> {
+	private transaction<T>(fn: (tx: SQL) => Promise<T>): Promise<T> {
+		return this.transactionOn(this.sql, fn);
+	}
+
+	private async transactionOn<T>(client: SQL, fn: (tx: SQL) => Promise<T>): Promise<T> {
 		for (let attempt = 1; ; attempt++) {
 			try {
-				return (await this.sql.begin((tx) => fn(tx))) as T;
+				return (await client.begin((tx) => fn(tx))) as T;
 			} catch (error) {
 				if (attempt >= ATTEMPTS || !rolledBack(error)) throw error;
 			}
 		}
 	}
+}
+
+/**
+ * The advisory lock of one limited value: a signed 64-bit key for PostgreSQL, a name of at most 64
+ * characters for MySQL. Hashed, so a value of any length or bytes makes a valid key.
+ */
+function limitLockKey(dialect: ServerDialect, text: string): string {
+	const digest = sha256String(text);
+	const hex = Array.from(digest.subarray(0, 20), (b) => b.toString(16).padStart(2, "0")).join("");
+	if (dialect === "mysql") return `sess:${hex}`;
+	return BigInt.asIntN(64, BigInt(`0x${hex.slice(0, 16)}`)).toString();
 }
 
 // MySQL's "incorrect string value", "invalid character string" and "data too long", whatever SQLSTATE a server version gives them.

@@ -1,6 +1,6 @@
 import type { Database, Statement } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
-import { FULL_UPDATE, updatedColumns, type ColumnValue, type Store, type StoredSession, type UpdateScope } from "../store.ts";
+import { FULL_UPDATE, leastRecentFirst, updatedColumns, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 
 /** Options of the SQLite store; the table itself comes from `sess migrate`, never from start-up code. */
 export interface SQLiteStoreOptions {
@@ -34,6 +34,7 @@ export class SQLiteStore implements Store {
 	private readonly updates: (Statement | undefined)[] = [undefined, undefined, undefined, undefined];
 	private readonly db: Database;
 	private readonly rotateTx: (id: string, version: number, next: StoredSession, graceUntil: number | null) => boolean;
+	private readonly admitTx: (next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number) => AdmitResult;
 
 	/** Wraps an open database whose session table was created by the generated migrations. */
 	constructor(db: Database, options: SQLiteStoreOptions) {
@@ -64,6 +65,25 @@ export class SQLiteStore implements Store {
 		});
 		// IMMEDIATE takes the write lock up front, so two processes cannot both pass the check.
 		this.rotateTx = (id, version, next, graceUntil) => tx.immediate(id, version, next, graceUntil);
+		const admit = db.transaction((next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number): AdmitResult => {
+			if (replaces !== null) {
+				const row = this.q.get.get(replaces.id) as Row | null;
+				if (row === null || row.successor_id !== null || row.version !== replaces.version) return { status: "conflict" };
+			}
+			const value = toSQL(next.columns[limit.column] ?? null);
+			const live = value === null ? [] : (this.db
+				.query(`SELECT "id", "last_seen_at" AS "lastSeenAt", "created_at" AS "createdAt" FROM ${t} WHERE ${this.column(limit.column)} = ? AND "successor_id" IS NULL AND "idle_expires_at" > ? AND "absolute_expires_at" > ?`)
+				.all(value, now, now) as { id: string; lastSeenAt: number; createdAt: number }[]).filter((r) => r.id !== replaces?.id);
+			const excess = live.length - limit.max + 1;
+			if (excess > 0 && limit.policy === "refuse") return { status: "refused" };
+			const evicted = excess > 0 ? live.sort(leastRecentFirst).slice(0, excess).map((r) => r.id) : [];
+			for (const id of evicted) this.q.destroy.run(id, id);
+			if (replaces !== null) this.q.destroy.run(replaces.id, replaces.id);
+			this.q.insert.run(...this.values(next));
+			return { status: "admitted", evicted };
+		});
+		// IMMEDIATE: the count and the insert happen under one write lock, which serialises logins across processes.
+		this.admitTx = (next, replaces, limit, now) => admit.immediate(next, replaces, limit, now);
 	}
 
 	get(id: string): StoredSession | null {
@@ -118,6 +138,10 @@ export class SQLiteStore implements Store {
 			this.db.query(`DELETE FROM ${t} WHERE "successor_id" IN (SELECT "id" FROM ${t} WHERE ${where})`).run(v, except);
 			return this.db.query(`DELETE FROM ${t} WHERE ${where}`).run(v, except).changes;
 		}).immediate();
+	}
+
+	admit(next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number): AdmitResult {
+		return this.admitTx(next, replaces, limit, now);
 	}
 
 	prune(now: number, limit = Infinity): number {

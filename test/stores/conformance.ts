@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Store, StoredSession } from "../../src/store.ts";
 import { hashSessionToken } from "../../src/token.ts";
+import { testAdmit } from "./admit-conformance.ts";
 
 const T0 = 1_900_000_000_000;
 const IDLE = 30 * 60_000;
@@ -66,6 +67,8 @@ export function testStore(name: string, make: () => Promise<{ store: Store; clea
 			cleanups.push(cleanup);
 			return store;
 		}
+		testAdmit(open);
+
 		/** A row `a` rotated with grace into `b`: returns both ids. */
 		async function rotated(store: Store, graceUntil = T0 + 30_000): Promise<{ a: StoredSession; b: StoredSession }> {
 			const a = makeRow("a");
