@@ -1,14 +1,15 @@
-// The stores a history run can use, each as a database (or Redis logical database) made for the run
-// and removed after it. Nothing here touches a database the run did not create.
-import { SQL } from "bun";
+// The stores a history run can use, each made for the run and removed after it (a scratch database,
+// a temporary SQLite file, or a Redis key prefix of its own): nothing else on the servers is touched.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createScratchDatabase, scratchPrefix } from "../helpers/scratch-database.ts";
 import { REDIS_URL, redisReachable, serverReachable } from "../helpers/servers.ts";
+import { requireUrl, serverUrl } from "../helpers/sql-servers.ts";
 
-/** A store a run creates for itself: `SESS_DB` for the demo, and how to remove it. */
+/** A store a run made for itself: the demo's environment for it, and how to remove it. */
 export interface RunStore {
-	db: string;
+	env: Record<string, string>;
 	drop(): Promise<void>;
 }
 
@@ -18,63 +19,38 @@ export interface Engine {
 	create(): Promise<RunStore>;
 }
 
-const hex = (): string => Array.from(crypto.getRandomValues(new Uint8Array(5)), (b) => b.toString(16).padStart(2, "0")).join("");
-
-async function onAdmin(url: string, fn: (sql: SQL) => Promise<unknown>): Promise<void> {
-	const sql = new SQL(url, { max: 1 });
-	try {
-		await fn(sql);
-	} finally {
-		await sql.close();
-	}
-}
-
-/** A server database `sess_test_history_<hex>`, created and dropped through `adminUrl`. */
-function serverEngine(name: "postgres" | "mysql", adminUrl: string, port: number): Engine {
+function serverEngine(name: "postgres" | "mysql", port: number): Engine {
 	return {
 		name,
 		reachable: () => serverReachable(port),
 		async create() {
-			const database = `sess_test_history_${hex()}`;
-			await onAdmin(adminUrl, (sql) => sql.unsafe(`CREATE DATABASE ${database}`));
-			const url = new URL(adminUrl);
-			url.pathname = `/${database}`;
-			return {
-				db: url.toString(),
-				drop: () => onAdmin(adminUrl, (sql) => sql.unsafe(name === "postgres" ? `DROP DATABASE IF EXISTS ${database} WITH (FORCE)` : `DROP DATABASE IF EXISTS ${database}`)),
-			};
+			const scratch = await createScratchDatabase(name, requireUrl(name, await serverUrl(name)), "history");
+			return { env: { SESS_DB: scratch.url }, drop: () => scratch.drop() };
 		},
 	};
 }
 
-/**
- * The demo's Redis store has a fixed key prefix, so a run takes a whole logical database: the first of
- * 10–15 that is empty, claimed with a marker key (SET NX) so two runs never share one; flushed afterwards.
- */
+/** Deletes every key under `prefix` (SCAN, never FLUSHDB: the database is shared). */
+async function deleteUnder(prefix: string): Promise<void> {
+	const client = new Bun.RedisClient(REDIS_URL);
+	try {
+		let cursor = "0";
+		do {
+			const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [string, string[]];
+			if (keys.length > 0) await client.send("DEL", keys);
+			cursor = next;
+		} while (cursor !== "0");
+	} finally {
+		client.close();
+	}
+}
+
 const redis: Engine = {
 	name: "redis",
 	reachable: () => redisReachable(),
 	async create() {
-		for (let index = 10; index <= 15; index++) {
-			const url = `${REDIS_URL.replace(/\/\d*$/, "")}/${index}`;
-			const client = new Bun.RedisClient(url);
-			try {
-				const size = (await client.send("DBSIZE", [])) as number;
-				if (size !== 0) continue;
-				if ((await client.send("SET", ["sess:test:history:claim", "1", "NX"])) !== "OK") continue;
-			} finally {
-				client.close();
-			}
-			return {
-				db: url,
-				async drop() {
-					const c = new Bun.RedisClient(url);
-					await c.send("FLUSHDB", []);
-					c.close();
-				},
-			};
-		}
-		throw new Error("no empty Redis logical database in 10–15 for the history run");
+		const prefix = scratchPrefix("history");
+		return { env: { SESS_DB: REDIS_URL, SESS_REDIS_PREFIX: prefix }, drop: () => deleteUnder(prefix) };
 	},
 };
 
@@ -83,13 +59,8 @@ const sqlite: Engine = {
 	reachable: async () => true,
 	async create() {
 		const dir = mkdtempSync(join(tmpdir(), "sess-history-"));
-		return { db: join(dir, "history.db"), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+		return { env: { SESS_DB: join(dir, "history.db") }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
 	},
 };
 
-export const ENGINES: Engine[] = [
-	sqlite,
-	serverEngine("postgres", process.env.SESS_TEST_POSTGRES_URL || "postgres://postgres@127.0.0.1:5432/postgres", 5432),
-	serverEngine("mysql", process.env.SESS_TEST_MYSQL_URL || "mysql://root@127.0.0.1:3306/mysql", 3306),
-	redis,
-];
+export const ENGINES: Engine[] = [sqlite, serverEngine("postgres", 5432), serverEngine("mysql", 3306), redis];

@@ -53,7 +53,7 @@ for (const setUp of setUps) {
 			const keys = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
 			const demos: DemoProcess[] = [];
 			try {
-				const env = { SESS_DB: store.db, SESS_KEYS: keys, SESS_MODE: setUp.mode, SESS_ROTATE_EVERY: `${EVERY_MS}ms`, SESS_GRACE: `${GRACE_MS}ms` };
+				const env = { ...store.env, SESS_KEYS: keys, SESS_MODE: setUp.mode, SESS_ROTATE_EVERY: `${EVERY_MS}ms`, SESS_GRACE: `${GRACE_MS}ms` };
 				// Sequential starts: the first applies the migrations, the others find them applied.
 				for (let i = 0; i < PROCESSES; i++) demos.push(await startDemo(env));
 				const seed = Math.floor(Math.random() * 2 ** 31);
