@@ -33,6 +33,20 @@ export interface CheckReport {
 	excused: { revokedByDevice: number; lateForGrace: number };
 	/** Requests answered 5xx or lost on the network: not acknowledged, so not held to any guarantee. */
 	errors: number;
+	/** How much of each guarantee the history exercised (a run that never rotated proves little about (c)). */
+	coverage: {
+		/** Acknowledged appends, each held against every later answer of its session. */
+		appends: number;
+		/** Periodic rotations seen: a request answered from its session (not a fresh one) with a new cookie, not a login or promotion. */
+		rotations: number;
+		/** Client requests served logged in although another request was rotating (or had rotated) the cookie they sent. */
+		overlappedRotation: number;
+		/** Sessions ended by an acknowledged logout or revoke, and later requests that carried one of their cookies. */
+		endings: number;
+		probesAfterEnd: number;
+		/** Requests with a cookie the servers never issued. */
+		neverIssued: number;
+	};
 }
 
 /** What a response shows about the session that served it. */
@@ -156,17 +170,32 @@ export function checkHistory(history: History): CheckReport {
 		if (op.sent !== null && fresh === false && op.role === "client") cookieLineage.set(op.sent, m);
 	}
 
-	checkAppends(ops, view, byLineage, violations);
-	checkEnded(ops, view, byLineage, cookieLineage, violations);
+	const coverage = { appends: 0, rotations: 0, overlappedRotation: 0, endings: 0, probesAfterEnd: 0, neverIssued: 0 };
+	coverage.appends = ops.filter((op) => op.kind === "append" && op.status === 200).length;
+	coverage.neverIssued = ops.filter((op) => op.sent !== null && !issued.has(op.sent)).length;
+	const rotationOf = new Map<string, Op>();
+	for (const op of ops) {
+		if (op.role !== "client" || op.sent === null || op.kind === "login" || op.kind === "promote") continue;
+		if (!op.set.some((c) => c !== null && c !== op.sent) || servedFresh(op, view(op)) !== false) continue;
+		coverage.rotations++;
+		if (!rotationOf.has(op.sent)) rotationOf.set(op.sent, op);
+	}
+	for (const op of ops) {
+		const r = op.sent === null ? undefined : rotationOf.get(op.sent);
+		if (op.role === "client" && r !== undefined && r !== op && r.inv < op.comp && view(op).loggedIn === true) coverage.overlappedRotation++;
+	}
+
+	checkAppends(ops, view, byLineage, violations, history.mode === "sealed");
+	checkEnded(ops, view, byLineage, cookieLineage, violations, coverage);
 	checkRotation(ops, view, history.graceMs, violations, excused);
 	checkMonotonic(ops, view, violations);
 	checkIssued(ops, view, issued, appendOf, violations);
 
-	return { operations: ops.length, violations, excused, errors };
+	return { operations: ops.length, violations, excused, errors, coverage };
 }
 
 /** (a) Every acknowledged append is in its own answer and in every later answer of that session. */
-function checkAppends(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, Op[]>, out: Violation[]): void {
+function checkAppends(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, Op[]>, out: Violation[], clientsOnly: boolean): void {
 	for (const a of ops) {
 		if (a.kind !== "append" || a.status !== 200 || a.item === undefined) continue;
 		const cart = view(a).cart;
@@ -176,7 +205,7 @@ function checkAppends(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, 
 		}
 		const m = cart[0] as number;
 		for (const later of byLineage.get(m) ?? []) {
-			if (!precedes(a, later)) continue;
+			if (!precedes(a, later) || (clientsOnly && later.role !== "client")) continue;
 			if (!(view(later).cart ?? []).includes(a.item)) {
 				out.push({ class: "a", message: `item ${a.item} (acknowledged) is missing from a later answer of session ${m}`, ops: [a, later] });
 				break;
@@ -194,7 +223,7 @@ interface Ending {
 }
 
 /** (b) After a logout or revoke is acknowledged, no later request with any cookie of that session is served it. */
-function checkEnded(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, Op[]>, cookieLineage: Map<string, number>, out: Violation[]): void {
+function checkEnded(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, Op[]>, cookieLineage: Map<string, number>, out: Violation[], coverage: CheckReport["coverage"]): void {
 	const endings = new Map<number, Ending>();
 	const end = (lineage: number, by: Op, witness: Op): void => {
 		const known = endings.get(lineage);
@@ -230,6 +259,14 @@ function checkEnded(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, Op
 	const flag = (e: Ending, later: Op, how: string): void => {
 		out.push({ class: "b", message: `session ${e.lineage} ${how} after ${e.by.kind} #${e.by.id} was acknowledged`, ops: [e.witness, e.by, later] });
 	};
+	coverage.endings = endings.size;
+	// Requests that carried a cookie of an ended session after the end: what (b) was tested on.
+	for (const op of ops) {
+		if (op.sent === null) continue;
+		const m = cookieLineage.get(op.sent);
+		const e = m === undefined ? undefined : endings.get(m);
+		if (e !== undefined && precedes(e.by, op)) coverage.probesAfterEnd++;
+	}
 	for (const e of endings.values()) {
 		for (const later of byLineage.get(e.lineage) ?? []) if (precedes(e.by, later)) flag(e, later, "was served");
 	}
@@ -257,6 +294,8 @@ function checkRotation(ops: Op[], view: (op: Op) => Seen, graceMs: number, out: 
 		if (op.sent === null) return false;
 		return (rotatedAt.get(`${op.client} ${op.sent}`) ?? []).some((r) => r !== op && r.inv + graceMs <= op.comp + CLOCK_SLACK_MS);
 	};
+	const loginOf = new Map<number, Op>();
+	for (const op of ops) if (op.kind === "login") loginOf.set(op.id, op);
 	// Per login (client's belief), the earliest invocation of a request that was late for a grace.
 	const firstLate = new Map<string, number>();
 	const revokes = new Map<string, Op[]>();
@@ -268,7 +307,11 @@ function checkRotation(ops: Op[], view: (op: Op) => Seen, graceMs: number, out: 
 	}
 	for (const op of ops) {
 		if (op.role !== "client" || op.belief === null || view(op).loggedIn !== false) continue;
-		if ((revokes.get(op.user) ?? []).some((r) => r.client !== op.client && r.inv < op.comp)) {
+		// A revoke by another device excuses it only if it could have reached this login: it began before
+		// this answer completed and ended after the login began.
+		const login = loginOf.get(op.belief);
+		const since = login === undefined ? -Infinity : login.inv;
+		if ((revokes.get(op.user) ?? []).some((r) => r.client !== op.client && r.inv < op.comp && r.comp > since)) {
 			excused.revokedByDevice++;
 			continue;
 		}

@@ -44,4 +44,9 @@ export interface History {
 	ops: Op[];
 	/** SESS_GRACE: how long a rotated-away cookie keeps working. */
 	graceMs: number;
+	/**
+	 * `sealed`: the session travels in the cookie, so an old cookie still valid carries an old state by
+	 * design; (a) then holds for the protocol's clients only, not for replays. Default `store`.
+	 */
+	mode?: "store" | "sealed";
 }
