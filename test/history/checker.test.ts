@@ -123,6 +123,12 @@ describe("history checker", () => {
 		test("a session seen logged in and later seen logged out is caught", () => {
 			expect(classes(seeded([{ id: 9, client: 0, kind: "read", inv: 14, comp: 15, body: view(null, [1, 2, 3]) }]))).toContain("d");
 		});
+		test("a flash message shown again after a completed read consumed it is caught", () => {
+			expect(classes(seeded([], [{ id: 30, client: 0, kind: "read", sent: "s=A3", belief: 2, inv: 16, comp: 17, body: view("u0", [1, 2, 3], "m8") }]))).toEqual(["d"]);
+		});
+		test("two overlapping reads may both show the flash message", () => {
+			expect(classes(seeded([], [{ id: 30, client: 0, kind: "read", sent: "s=A3", belief: 2, inv: 14.5, comp: 16, body: view("u0", [1, 2, 3], "m8") }]))).toEqual([]);
+		});
 		test("two reads that show one cart in different orders are caught", () => {
 			expect(classes(seeded([{ id: 9, client: 0, kind: "read", inv: 14, comp: 15, body: view("u0", [1, 3, 2], "m8") }]))).toEqual(["d"]);
 		});

@@ -346,8 +346,10 @@ function checkMonotonic(ops: Op[], view: (op: Op) => Seen, out: Violation[]): vo
 				// Two reads are exact states, so the earlier is a prefix; an append's answer is the state it loaded plus its item.
 				const prefix = earlier.kind !== "read" || later.kind !== "read" || thenCart.every((v, i) => cart[i] === v);
 				const lostLogin = then.userId !== undefined && then.userId !== null && now.userId === null;
-				if (missing.length > 0 || !prefix || lostLogin) {
-					const what = missing.length > 0 ? `items ${missing.join(",")} seen earlier are gone` : !prefix ? "the cart was reordered" : "its login was gone";
+				// A read consumes the flash message it shows (messages are unique), so showing it again is going back.
+				const flashAgain = earlier.kind === "read" && later.kind === "read" && typeof then.flash === "string" && now.flash === then.flash;
+				if (missing.length > 0 || !prefix || lostLogin || flashAgain) {
+					const what = missing.length > 0 ? `items ${missing.join(",")} seen earlier are gone` : !prefix ? "the cart was reordered" : lostLogin ? "its login was gone" : `flash ${then.flash} came back after it was read`;
 					out.push({ class: "d", message: `client ${later.client}: session ${lineageOf(later)} went back (${what})`, ops: [earlier, later] });
 					break;
 				}
