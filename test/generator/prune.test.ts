@@ -50,7 +50,10 @@ describe("sess prune (CLI)", () => {
 		const insert = db.prepare(
 			"INSERT INTO sessions (id, version, data, created_at, rotated_at, last_seen_at, idle_expires_at, absolute_expires_at) VALUES (?, 1, x'01', 1, 1, 1, 1, 1)",
 		);
-		for (let i = 0; i < 1200; i++) insert.run(`e-${i}`);
+		// One transaction: 1200 separate commits took over the 5 s test timeout on a loaded machine.
+		db.transaction(() => {
+			for (let i = 0; i < 1200; i++) insert.run(`e-${i}`);
+		})();
 		db.close();
 		const { stdout } = await sess(["prune", "--db", file, "--limit", "700", "--config", "examples/demo/sess.config.ts"]);
 		expect(stdout).toContain("pruned 700 expired session(s)");
