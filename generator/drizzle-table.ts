@@ -44,6 +44,11 @@ export function sessionColumns(table: TableModel, dialect: Dialect): ColumnPlan[
 		fixed("last_seen_at", "millis"),
 		fixed("idle_expires_at", "millis", { indexed: true }),
 		fixed("absolute_expires_at", "millis"),
+		// What "your devices" shows (src/device.ts); nullable, so the migration that adds them suits existing rows.
+		fixed("handle", "text", { notNull: false, maxLength: 32 }),
+		fixed("device", "text", { notNull: false, maxLength: 64 }),
+		fixed("device_label", "text", { notNull: false, maxLength: 64 }),
+		fixed("network", "text", { notNull: false, maxLength: 64 }),
 	];
 	const taken = new Set(columns.map((c) => c.name));
 	for (const column of table.columns) {

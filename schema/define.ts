@@ -31,6 +31,7 @@ export const RESERVED_FIELD_NAMES: readonly string[] = [
 /** SQL columns the session table always has; promoted columns must not collide with them. */
 export const FIXED_COLUMNS: readonly string[] = [
 	"id", "successor_id", "version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at",
+	"handle", "device", "device_label", "network",
 ];
 
 const SQL_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -1,6 +1,8 @@
 import type { SessionCodec } from "./codec.ts";
 import type { SessionMeta } from "./codec-system.ts";
+import { createDeviceReader } from "./device-reader.ts";
 import { SessionLimitError, WriteConflictError } from "./errors.ts";
+import type { DeviceOptions } from "./manager-shared.ts";
 import { decodeOrReset, type SessionMode } from "./manager-core.ts";
 import { emit, type EventHook } from "./events.ts";
 import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
@@ -24,6 +26,8 @@ export interface CommitContext {
 	call: StoreCall;
 	random: RandomSource;
 	hook: EventHook | undefined;
+	/** The app's device label and address readers. */
+	device: DeviceOptions | undefined;
 	/** The per-user limit and the field it counts, or null. */
 	limit: { field: string; limit: SessionLimit } | null;
 	/** The signed `Set-Cookie` value for a token. */
@@ -53,6 +57,7 @@ const MAX_ATTEMPTS = 100;
  */
 export function createCommit(ctx: CommitContext): StoreWrites {
 	const { store, codec, policy, columnOf, checks, call, random, hook, cookieFor, limit } = ctx;
+	const deviceOf = createDeviceReader(ctx.device, random);
 
 	/** Whether this commit signs a user in under the limit: the limited field now holds a value `base` did not. */
 	function isLogin(s: SessionState, base: StoredSession | null): boolean {
@@ -86,6 +91,8 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 			id, successorId: null, version, data: codec.encodeTrusted(s.data, s.flash, s.meta), createdAt,
 			rotatedAt: base === null || id !== base.id ? now : base.rotatedAt, lastSeenAt: keep ? base.lastSeenAt : now,
 			idleExpiresAt: keep ? base.idleExpiresAt : idleDeadline(policy, now, absoluteExpiresAt), absoluteExpiresAt, columns,
+			// Read from the request only for a new ID: a plain write keeps the row's device columns.
+			device: base !== null && id === base.id ? base.device : deviceOf(s, base),
 		};
 	}
 

@@ -14,10 +14,18 @@ export interface RequestLike {
 	headers: { get(name: string): string | null };
 }
 
-/** A stored session as `list()` shows it: times, and whether it is the caller's own. */
+/** A stored session as `list()` shows it: its device, times, and whether it is the caller's own. */
 export interface SessionInfo {
 	/** A short label of the stored ID (safe to show and log; not usable as a cookie). */
 	id: string;
+	/** Names this session to `revokeOne` for its whole life (rotations keep it); random, not secret, not a cookie. */
+	handle: string;
+	/** "Chrome 131 on macOS", from User-Agent and client hints when the session got its ID; null if they said nothing. */
+	device: string | null;
+	/** The app's label for the device (the `device.label` option), or null. */
+	label: string | null;
+	/** The client's network (IPv4 /24, IPv6 /48) when the app opted in with `device.address`, else null. */
+	network: string | null;
 	createdAt: Date;
 	lastSeenAt: Date;
 	expiresAt: Date;
@@ -44,6 +52,8 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 	commit(session: S, response: Response, options?: CommitOptions): Promise<Response>;
 	/** Live sessions whose promoted field holds `value`; `current` marks the caller's. */
 	list<K extends C>(field: K, value: Exclude<D[K], undefined>, options?: { current?: S }): Promise<SessionInfo[]>;
+	/** Signs out the one session of `value` that `list()` showed with `handle`; false (nothing changed) when `value` has no such session. */
+	revokeOne<K extends C>(field: K, value: Exclude<D[K], undefined>, handle: string): Promise<boolean>;
 	/** Ends every session whose promoted field holds `value`, except `options.except`; returns how many. */
 	revoke<K extends C>(field: K, value: Exclude<D[K], undefined>, options?: { except?: S }): Promise<number>;
 	/** Deletes expired rows in batches; returns how many. */
@@ -92,6 +102,7 @@ export interface SessionMode {
 	/** The manager's `list`, `revoke` and `prune`. */
 	list(field: string, value: unknown, options?: { current?: Session<object> }): Promise<SessionInfo[]>;
 	revoke(field: string, value: unknown, options?: { except?: Session<object> }): Promise<number>;
+	revokeOne(field: string, value: unknown, handle: string): Promise<boolean>;
 	prune(limit?: number): Promise<number>;
 }
 
@@ -115,9 +126,10 @@ export function createCore<D extends object, F extends object, S extends Session
 	const { codec } = schema;
 	const { clock, hook, runtime, cookieName, blankCookie, policy } = base;
 
-	function fresh(hadCookie: boolean, replaces: StoredSession | null = null): S {
+	function fresh(request: RequestLike, hadCookie: boolean, replaces: StoredSession | null = null): S {
 		const state = createSessionState(codec.initial() as Record<string, unknown>, hadCookie);
 		state.replaces = replaces;
+		state.request = request;
 		return new schema.Session(runtime, state);
 	}
 
@@ -125,27 +137,27 @@ export function createCore<D extends object, F extends object, S extends Session
 		const cookie = readSessionCookie(request.headers.get("cookie"), cookieName);
 		if (cookie.value === null) {
 			if (cookie.rejected !== null) emit(hook, { type: "cookie_invalid", reason: cookie.rejected });
-			return fresh(cookie.rejected !== null);
+			return fresh(request, cookie.rejected !== null);
 		}
 		const now = clock();
 		// Awaited only when the mode answers asynchronously: each needless await is a trip through the microtask queue.
 		const pending = mode.locate(cookie.value, now);
 		const located = pending instanceof Promise ? await pending : pending;
-		if (located === null) return fresh(true);
+		if (located === null) return fresh(request, true);
 		const row = located.row;
 		const expired = now >= row.absoluteExpiresAt ? "absolute_expired" : now >= row.idleExpiresAt ? "idle_expired" : null;
 		if (expired !== null) {
 			emit(hook, { type: expired, id: shortSessionId(row.id) });
 			const gone = mode.expired(row);
 			if (gone instanceof Promise) await gone;
-			return fresh(true);
+			return fresh(request, true);
 		}
 		// Leave an undecodable row alone: it is replaced only if the visitor's new session gets committed.
 		const decoded = decodeOrReset(codec, row.data, row.id, hook);
-		if (decoded === null) return fresh(true, row);
+		if (decoded === null) return fresh(request, true, row);
 		const data = decoded.data as Record<string, unknown>;
 		const admitted = mode.admit(located, data);
-		if (!(admitted instanceof Promise ? await admitted : admitted)) return fresh(true);
+		if (!(admitted instanceof Promise ? await admitted : admitted)) return fresh(request, true);
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
 		const state = createSessionState(data, true, decoded.flash as Record<string, unknown>, decoded.meta);
 		state.row = row;
@@ -153,6 +165,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		state.resign = located.staleKey && !located.viaAlias;
 		state.token = located.token;
 		state.header = located.header;
+		state.request = request;
 		return new schema.Session(runtime, state);
 	}
 
@@ -195,6 +208,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		},
 		list: (field, value, options) => mode.list(field, value, options),
 		revoke: (field, value, options) => mode.revoke(field, value, options),
+		revokeOne: (field, value, handle) => mode.revokeOne(field, value, handle),
 		prune: (limit) => mode.prune(limit),
 	};
 }

@@ -3,6 +3,7 @@ import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
 import { InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
+import type { RequestLike } from "./manager-core.ts";
 import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
 import { Keyring, type KeyInput } from "./keyring.ts";
 import type { SessionRuntime } from "./session.ts";
@@ -27,6 +28,19 @@ export interface CommonOptions {
 	random?: RandomSource;
 	/** Receives security and lifecycle events. */
 	onEvent?: EventHook;
+	/** What "your devices" records beyond the User-Agent and client hints sess reads itself. */
+	device?: DeviceOptions;
+}
+
+/** The app's share of a session's device record, read from the request whenever the session gets a new ID. */
+export interface DeviceOptions {
+	/** A name for the device (from a header your client sends, say); cut to 64 characters. */
+	label?: (request: RequestLike) => string | null | undefined;
+	/**
+	 * Opt-in: the client's IP address (Bun: `server.requestIP(request)?.address`). sess stores only its
+	 * network, IPv4 /24 or IPv6 /48: enough to tell "home" from "abroad", not to find a household.
+	 */
+	address?: (request: RequestLike) => string | null | undefined;
 }
 
 /** Per-response choices at commit. */

@@ -34,7 +34,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	const base = createManagerBase(model, options);
 	const { keyring, clock, hook, call, cookieName, attributes, columnName } = base;
 	const writes = createCommit({
-		store, limit: resolveLimit(options as SessionManagerOptions, base.columnOf, store), codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,
+		store, limit: resolveLimit(options as SessionManagerOptions, base.columnOf, store), device: options.device, codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,
 		random: base.random, hook, cookieFor,
 	});
 
@@ -94,9 +94,24 @@ export function createSessionManager<D extends object, F extends object, S exten
 				.filter((r) => now < r.idleExpiresAt && now < r.absoluteExpiresAt)
 				.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1))
 				.map((r) => ({
-					id: shortSessionId(r.id), createdAt: new Date(r.createdAt), lastSeenAt: new Date(r.lastSeenAt),
+					id: shortSessionId(r.id), handle: handleOf(r), device: r.device?.description ?? null, label: r.device?.label ?? null,
+					network: r.device?.network ?? null, createdAt: new Date(r.createdAt), lastSeenAt: new Date(r.lastSeenAt),
 					expiresAt: new Date(Math.min(r.idleExpiresAt, r.absoluteExpiresAt)), current: r.id === current,
 				}));
+		},
+		async revokeOne(field, value, handle) {
+			const column = columnName(field, value);
+			let found = false;
+			// A rotation between list and destroy moves the session to a new ID under the same handle: look again.
+			for (let attempt = 0; attempt < 3; attempt++) {
+				const rows = await call("list", () => store.list(column, value as ColumnValue));
+				const row = rows.find((r) => handleOf(r) === handle);
+				if (row === undefined) break;
+				await call("revoke", () => store.destroy(row.id));
+				found = true;
+			}
+			if (found) emit(hook, { type: "revoked", column, count: 1 });
+			return found;
 		},
 		async revoke(field, value, opts) {
 			const column = columnName(field, value);
@@ -109,6 +124,11 @@ export function createSessionManager<D extends object, F extends object, S exten
 			return call("prune", () => store.prune(clock(), limit));
 		},
 	});
+}
+
+/** A row's handle: its device record's, or for a row written before device records, a label of its ID. */
+function handleOf(row: StoredSession): string {
+	return row.device?.handle ?? `id-${shortSessionId(row.id)}`;
 }
 
 /** The limit option checked against the schema and the store, or null when there is none. */

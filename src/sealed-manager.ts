@@ -1,6 +1,7 @@
 import { serializeCookie } from "./cookie.ts";
 import { encodeHex } from "./crypto.ts";
 import { ConfigError } from "./errors.ts";
+import { describeDevice } from "./device.ts";
 import { emit } from "./events.ts";
 import { idleDeadline } from "./expiry.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
@@ -154,10 +155,18 @@ export function createSealedManager<D extends object, F extends object, S extend
 			const column = columnName(field, value);
 			const own = opts?.current?.[STATE].row;
 			if (own === undefined || own === null || own.columns[column] !== value) return [];
+			// The device is read from the caller's own request: the cookie is the only place this session lives.
+			const request = opts?.current?.[STATE].request;
 			return [{
-				id: shortSessionId(own.id), createdAt: new Date(own.createdAt), lastSeenAt: new Date(own.lastSeenAt),
+				id: shortSessionId(own.id), handle: `id-${shortSessionId(own.id)}`, device: request === null || request === undefined ? null : describeDevice(request.headers),
+				label: null, network: null, createdAt: new Date(own.createdAt), lastSeenAt: new Date(own.lastSeenAt),
 				expiresAt: new Date(Math.min(own.idleExpiresAt, own.absoluteExpiresAt)), current: true,
 			}];
+		},
+		async revokeOne(field, value) {
+			// Other devices' sealed cookies are unknown to the server: one of them cannot be told apart to sign it out.
+			columnName(field, value);
+			return false;
 		},
 		async revoke(field, value, opts) {
 			const column = columnName(field, value);

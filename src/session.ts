@@ -50,6 +50,8 @@ export interface SessionState {
 	reissue: boolean;
 	/** Sealed mode: the header of the cookie this session came from (what a store-mode row keeps server-side). */
 	header: unknown;
+	/** The request this session was loaded from: commit reads the device from it when it writes a new ID. */
+	request: { headers: { get(name: string): string | null } } | null;
 	/** Per field, the functions `update()` applied, re-run on a concurrent writer's value when commit must merge; made on first `update()`. */
 	updaters: Map<string, ((value: never) => unknown)[]> | null;
 }
@@ -59,7 +61,7 @@ export function createSessionState(data: Record<string, unknown>, hadCookie: boo
 	return {
 		data, base: data, dirty: new Set(), flash, flashDirty: false, meta, metaDirty: false, row: null,
 		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
-		replaces: null, overwritten: null, merged: false, reissue: false, header: null, updaters: null,
+		replaces: null, overwritten: null, merged: false, reissue: false, header: null, updaters: null, request: null,
 	};
 }
 

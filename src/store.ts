@@ -1,6 +1,8 @@
 /** A value or a promise of it: in-process stores answer synchronously and skip a microtask. */
 export type Awaitable<T> = T | Promise<T>;
 
+import type { DeviceRecord } from "./device.ts";
+
 /** A promoted column's value as stored. */
 export type ColumnValue = string | number | boolean | null;
 
@@ -24,6 +26,8 @@ export interface StoredSession {
 	absoluteExpiresAt: number;
 	/** Promoted columns by SQL column name. */
 	columns: Record<string, ColumnValue>;
+	/** The device behind the session, set when the row is written with a new ID (columns handle, device, device_label, network). */
+	device?: DeviceRecord | undefined;
 }
 
 /**

@@ -159,5 +159,6 @@ function copy(row: StoredSession): StoredSession {
 	return {
 		id: row.id, successorId: row.successorId, version: row.version, data: row.data.slice(), createdAt: row.createdAt, rotatedAt: row.rotatedAt,
 		lastSeenAt: row.lastSeenAt, idleExpiresAt: row.idleExpiresAt, absoluteExpiresAt: row.absoluteExpiresAt, columns: { ...row.columns },
+		...(row.device === undefined ? {} : { device: { ...row.device } }),
 	};
 }

@@ -15,7 +15,7 @@ export class SqlRowMapper {
 
 	/** Every column, in the order of `insert`. */
 	insertParams(s: StoredSession): SqlParam[] {
-		return [s.id, s.successorId, s.version, s.data, s.createdAt, s.rotatedAt, s.lastSeenAt, s.idleExpiresAt, s.absoluteExpiresAt, ...this.columnParams(s)];
+		return [s.id, s.successorId, s.version, s.data, s.createdAt, s.rotatedAt, s.lastSeenAt, s.idleExpiresAt, s.absoluteExpiresAt, ...deviceParams(s), ...this.columnParams(s)];
 	}
 
 	/** The replaced columns, then the compare-and-set key, in the order of `update`. */
@@ -27,7 +27,12 @@ export class SqlRowMapper {
 	fromRow(row: Record<string, unknown>): StoredSession {
 		const columns: Record<string, ColumnValue> = {};
 		for (const c of this.columns) columns[c.name] = columnValue(c, row[c.name]);
+		const handle = row["handle"];
 		return {
+			...(handle === null || handle === undefined ? {} : { device: {
+				handle: text(handle, "handle"), description: optionalText(row["device"], "device"), label: optionalText(row["device_label"], "device_label"),
+				network: optionalText(row["network"], "network"),
+			} }),
 			id: text(row["id"], "id"),
 			successorId: row["successor_id"] === null ? null : text(row["successor_id"], "successor_id"),
 			version: integer(row["version"], "version"),
@@ -72,6 +77,16 @@ function columnValue(column: ColumnModel, value: unknown): ColumnValue {
 			// MySQL's BOOLEAN is TINYINT(1), which arrives as 0 or 1.
 			return typeof value === "boolean" ? value : integer(value, column.name) !== 0;
 	}
+}
+
+/** The device columns, in insert order (null when the row has no device record). */
+export function deviceParams(s: StoredSession): (string | null)[] {
+	const d = s.device;
+	return d === undefined ? [null, null, null, null] : [d.handle, d.description, d.label, d.network];
+}
+
+function optionalText(value: unknown, column: string): string | null {
+	return value === null || value === undefined ? null : text(value, column);
 }
 
 // Fatal: bytes that are not UTF-8 were not written by sess, and must not read back as another identity.

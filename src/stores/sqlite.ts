@@ -1,5 +1,6 @@
 import type { Database, Statement } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
+import { deviceParams } from "./sql-row.ts";
 import { FULL_UPDATE, leastRecentFirst, updatedColumns, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 
 /** Options of the SQLite store; the table itself comes from `sess migrate`, never from start-up code. */
@@ -22,7 +23,7 @@ type Row = {
 	[column: string]: unknown;
 };
 
-const FIXED = ["id", "successor_id", "version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at"];
+const FIXED = ["id", "successor_id", "version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at", "handle", "device", "device_label", "network"];
 /** Rows deleted per statement by prune and revoke, so no single statement holds the write lock long. */
 const BATCH = 500;
 
@@ -169,7 +170,7 @@ export class SQLiteStore implements Store {
 	}
 
 	private values(s: StoredSession): (string | number | null | Uint8Array)[] {
-		return [s.id, s.successorId, s.version, s.data, s.createdAt, s.rotatedAt, s.lastSeenAt, s.idleExpiresAt, s.absoluteExpiresAt, ...this.columnValues(s)];
+		return [s.id, s.successorId, s.version, s.data, s.createdAt, s.rotatedAt, s.lastSeenAt, s.idleExpiresAt, s.absoluteExpiresAt, ...deviceParams(s), ...this.columnValues(s)];
 	}
 
 	private fromRow(row: Row): StoredSession {
@@ -178,7 +179,11 @@ export class SQLiteStore implements Store {
 			const v = row[c.name] as string | number | null;
 			columns[c.name] = c.type === "boolean" && v !== null ? v === 1 : v;
 		}
+		const handle = row["handle"] as string | null;
 		return {
+			...(handle === null ? {} : { device: {
+				handle, description: row["device"] as string | null, label: row["device_label"] as string | null, network: row["network"] as string | null,
+			} }),
 			id: row.id, successorId: row.successor_id, version: row.version, data: row.data, createdAt: row.created_at,
 			rotatedAt: row.rotated_at, lastSeenAt: row.last_seen_at, idleExpiresAt: row.idle_expires_at,
 			absoluteExpiresAt: row.absolute_expires_at, columns,

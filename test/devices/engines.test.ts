@@ -1,4 +1,5 @@
-// maxSessionsPerUser under races, on every store: 50 parallel logins of one user over two processes
+// "Your devices" on every store: device records, list() and revokeOne() (device-manager.ts), and
+// maxSessionsPerUser under races: 50 parallel logins of one user over two processes
 // (one process for the memory store) with a limit of 5 leave exactly 5 live sessions, every time, and
 // every other session of the user is dead at once.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -17,6 +18,7 @@ import { newKey } from "../helpers/harness.ts";
 import { createScratchDatabase, scratchPrefix, type ScratchDatabase } from "../helpers/scratch-database.ts";
 import { REDIS_URL, redisReachable } from "../helpers/servers.ts";
 import { requireUrl, serverUrl, skipWithout } from "../helpers/sql-servers.ts";
+import { testDevices } from "./device-manager.ts";
 import { limitedSessions, loginMany, openTarget, type LoginOutcome, type StoreTarget } from "./limit-logins.ts";
 
 const MAX = 5;
@@ -96,7 +98,7 @@ async function slowWriterStaysDead(store: Store, key: string): Promise<void> {
 
 /** The race on one engine, twice per policy, with users of its own. */
 function raceSuite(name: string, setup: () => Promise<{ target: StoreTarget; cleanup(): Promise<void> }>): void {
-	describe(`maxSessionsPerUser on ${name}`, () => {
+	describe(`devices and maxSessionsPerUser on ${name}`, () => {
 		let target: StoreTarget | undefined;
 		let cleanup: (() => Promise<void>) | undefined;
 		let opened: { store: Store; close(): Promise<void> } | undefined;
@@ -121,10 +123,11 @@ function raceSuite(name: string, setup: () => Promise<{ target: StoreTarget; cle
 		test("an evicted session stays dead when its in-flight request commits", async () => {
 			await slowWriterStaysDead(opened!.store, key);
 		}, 30_000);
+		testDevices(() => ({ store: opened!.store, key }));
 	});
 }
 
-describe("maxSessionsPerUser on MemoryStore (one process: the store is in-process)", () => {
+describe("devices and maxSessionsPerUser on MemoryStore (one process: the store is in-process)", () => {
 	for (const policy of ["evict", "refuse"] as const) {
 		test(`${LOGINS} parallel logins, limit ${MAX}, ${policy}: exactly ${MAX} live`, async () => {
 			const sessions = limitedSessions(new MemoryStore(), newKey(), MAX, policy);
@@ -134,6 +137,8 @@ describe("maxSessionsPerUser on MemoryStore (one process: the store is in-proces
 	test("an evicted session stays dead when its in-flight request commits", async () => {
 		await slowWriterStaysDead(new MemoryStore(), newKey());
 	});
+	const memory = { store: new MemoryStore(), key: newKey() };
+	testDevices(() => memory);
 	test("evict picks the least recently seen; refuse throws SessionLimitError and writes nothing", async () => {
 		let t = Date.UTC(2030, 0, 1);
 		const store = new MemoryStore();

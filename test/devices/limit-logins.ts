@@ -23,7 +23,8 @@ export function openTarget(target: StoreTarget): { store: Store; close(): Promis
 
 /** A manager under a limit of `max` sessions per userId. */
 export function limitedSessions(store: Store, key: string, max: number, policy: "evict" | "refuse"): Sessions {
-	return createSessions({ store, keys: [key], maxSessionsPerUser: { field: "userId", max, policy } });
+	// A generous timeout: 50 logins of one user queue on one lock, on a machine shared with other test runs.
+	return createSessions({ store, keys: [key], storeTimeout: "30s", maxSessionsPerUser: { field: "userId", max, policy } });
 }
 
 /** What one login ended with: the cookie it was given (and the anonymous one it replaced), or the error code. */

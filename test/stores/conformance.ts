@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { Store, StoredSession } from "../../src/store.ts";
 import { hashSessionToken } from "../../src/token.ts";
 import { testAdmit } from "./admit-conformance.ts";
+import { testDeviceRecords } from "./device-conformance.ts";
 
 const T0 = 1_900_000_000_000;
 const IDLE = 30 * 60_000;
@@ -68,6 +69,7 @@ export function testStore(name: string, make: () => Promise<{ store: Store; clea
 			return store;
 		}
 		testAdmit(open);
+		testDeviceRecords(open);
 
 		/** A row `a` rotated with grace into `b`: returns both ids. */
 		async function rotated(store: Store, graceUntil = T0 + 30_000): Promise<{ a: StoredSession; b: StoredSession }> {
