@@ -20,7 +20,13 @@ export type SessionEvent =
 	| { type: "write_after_destroy"; id: string }
 	| { type: "update_rejected"; id: string; field: string }
 	| { type: "sealed_revoked"; id: string; reason: "denied" | "not_before" }
-	| { type: "store_unavailable"; operation: string; reason: string };
+	| { type: "store_unavailable"; operation: string; reason: string }
+	| { type: "dbsc_registered"; id: string; alg: "ES256" | "RS256" }
+	| { type: "dbsc_refreshed"; id: string }
+	| { type: "dbsc_proof_failed"; id: string | null; step: "registration" | "refresh"; reason: string }
+	| { type: "dbsc_skipped"; id: string | null; reason: string }
+	| { type: "dbsc_refused"; id: string; reason: "missing" | "forged" | "foreign" | "expired" | "unbound" }
+	| { type: "dbsc_ended"; id: string | null };
 
 /** Receives events; must not throw (errors it throws are swallowed so a logger cannot break requests). */
 export type EventHook = (event: SessionEvent) => void;

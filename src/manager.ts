@@ -1,6 +1,7 @@
 import type { SessionModel } from "../schema/model.ts";
 import type { SessionCodec } from "./codec.ts";
 import { createCommit } from "./commit.ts";
+import { createDbsc, createDbscRuntime, type Dbsc } from "./dbsc.ts";
 import { readSessionCookie, serializeCookie } from "./cookie.ts";
 import { DecodeError } from "./errors.ts";
 import { emit } from "./events.ts";
@@ -57,6 +58,8 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 	prune(limit?: number): Promise<number>;
 	/** The policy in force, after overrides. */
 	readonly policy: SessionPolicy;
+	/** Device Bound Session Credentials, or null without the `dbsc` option. */
+	readonly dbsc: Dbsc<S> | null;
 }
 
 /** Creates the manager for one schema; generated `createSessions()` calls this with the schema bound. */
@@ -69,6 +72,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	const store = (options as SessionManagerOptions).store;
 	const base = createManagerBase(model, options);
 	const { keyring, policy, clock, random, hook, call, runtime, cookieName, attributes, blankCookie, columnOf, columnName } = base;
+	const dbscRuntime = createDbscRuntime(options.dbsc, { keyring, clock, random, hook, call, attributes, sessionCookieName: cookieName, store });
 	const commitState = createCommit({
 		store, codec: codec as SessionCodec<object, object>, policy, columnOf, checks: runtime.checks, call, random, clock, hook, cookieFor, blankCookie,
 	});
@@ -133,12 +137,14 @@ export function createSessionManager<D extends object, F extends object, S exten
 			emit(hook, { type: "decode_reset", id: shortSessionId(row.id), reason: e.message });
 			return fresh(true, row);
 		}
+		if (dbscRuntime !== null && !dbscRuntime.admits(request, decoded.meta, row.id)) return fresh(true);
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
 		const state = createSessionState(decoded.data as Record<string, unknown>, true, decoded.flash, decoded.meta);
 		state.row = row;
 		state.viaAlias = viaAlias;
 		state.resign = verified.staleKey && !viaAlias;
 		state.token = verified.value;
+		dbscRuntime?.track(state);
 		return newSession(state);
 	}
 
@@ -152,10 +158,12 @@ export function createSessionManager<D extends object, F extends object, S exten
 
 	async function commit(session: S, response: Response, options?: CommitOptions): Promise<Response> {
 		const fromSession = session[STATE].row !== null;
-		return decorateResponse(response, await commitCookie(session), fromSession, options);
+		const committed = decorateResponse(response, await commitCookie(session), fromSession, options);
+		return dbscRuntime === null ? committed : dbscRuntime.finish(session[STATE], committed);
 	}
 
-	return {
+	const manager: SessionManager<D, S, C> = {
+		dbsc: null,
 		load,
 		commitCookie,
 		commit,
@@ -184,4 +192,6 @@ export function createSessionManager<D extends object, F extends object, S exten
 			return call("prune", () => store.prune(clock(), limit));
 		},
 	};
+	if (dbscRuntime !== null) (manager as { dbsc: Dbsc<S> | null }).dbsc = createDbsc(dbscRuntime, manager);
+	return manager;
 }

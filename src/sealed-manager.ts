@@ -1,5 +1,6 @@
 import { readSessionCookie, serializeCookie } from "./cookie.ts";
 import { decodeHex, encodeHex } from "./crypto.ts";
+import { createDbsc, createDbscRuntime, type Dbsc } from "./dbsc.ts";
 import { ConfigError, DecodeError } from "./errors.ts";
 import { emit } from "./events.ts";
 import { idleDeadline } from "./expiry.ts";
@@ -34,6 +35,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 	const base = createManagerBase(model, options);
 	const { keyring, policy, clock, random, hook, call, runtime, cookieName, attributes, blankCookie, columnOf, columnName } = base;
 	const revocations = new Revocations(options.revocations, call);
+	const dbscRuntime = createDbscRuntime(options.dbsc, { keyring, clock, random, hook, call, attributes, sessionCookieName: cookieName, store: options.revocations });
 
 	const newSession = (state: SessionState): S => new schema.Session(runtime, state);
 	const fresh = (hadCookie: boolean): S => newSession(createSessionState(codec.initial() as Record<string, unknown>, hadCookie));
@@ -99,10 +101,12 @@ export function createSealedManager<D extends object, F extends object, S extend
 				return fresh(true);
 			}
 		}
+		if (dbscRuntime !== null && !dbscRuntime.admits(request, decoded.meta, sid)) return fresh(true);
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(sid), fields: decoded.resets });
 		const state = createSessionState(data, true, decoded.flash as Record<string, unknown>, decoded.meta);
 		state.row = asRow(header, codecBytes, columns, sid);
 		state.resign = opened.staleKey;
+		dbscRuntime?.track(state);
 		return newSession(state);
 	}
 
@@ -157,13 +161,15 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return seal(s, { ...current, lastSeenAt: now, issuedAt: s.reissue ? now : current.issuedAt }, now);
 	}
 
-	return {
+	const manager: SessionManager<D, S, C> = {
+		dbsc: null,
 		load,
 		commitCookie,
 		policy,
 		async commit(session: S, response: Response, opts?: CommitOptions): Promise<Response> {
 			const fromSession = session[STATE].row !== null;
-			return decorateResponse(response, await commitCookie(session), fromSession, opts);
+			const committed = decorateResponse(response, await commitCookie(session), fromSession, opts);
+			return dbscRuntime === null ? committed : dbscRuntime.finish(session[STATE], committed);
 		},
 		async list(field, value, opts) {
 			// Sealed sessions live in browsers; the server knows only the caller's own.
@@ -190,5 +196,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 			return revocations.prune(clock(), limit);
 		},
 	};
+	if (dbscRuntime !== null) (manager as { dbsc: Dbsc<S> | null }).dbsc = createDbsc(dbscRuntime, manager);
+	return manager;
 }
 
