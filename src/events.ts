@@ -26,7 +26,9 @@ export type SessionEvent =
 	| { type: "dbsc_proof_failed"; id: string | null; step: "registration" | "refresh"; reason: string }
 	| { type: "dbsc_skipped"; id: string | null; reason: string }
 	| { type: "dbsc_refused"; id: string; reason: "missing" | "forged" | "foreign" | "expired" | "unbound" }
-	| { type: "dbsc_ended"; id: string | null };
+	| { type: "dbsc_ended"; id: string | null }
+	/** A value the schema or the store refused reached an adapter, which answered 400; `reason` names the field, never the value. */
+	| { type: "invalid_data"; path: string; reason: string };
 
 /** Receives events; must not throw (errors it throws are swallowed so a logger cannot break requests). */
 export type EventHook = (event: SessionEvent) => void;

@@ -4,7 +4,7 @@ import { createCommit } from "./commit.ts";
 import { createDbsc, createDbscRuntime, type Dbsc } from "./dbsc.ts";
 import { readSessionCookie, serializeCookie } from "./cookie.ts";
 import { DecodeError } from "./errors.ts";
-import { emit } from "./events.ts";
+import { emit, type SessionEvent } from "./events.ts";
 import type { SessionPolicy } from "./expiry.ts";
 import { createManagerBase, decorateResponse, type CommitOptions, type CommonOptions } from "./manager-shared.ts";
 import { createSealedManager, type SealedManagerOptions } from "./sealed-manager.ts";
@@ -60,6 +60,8 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 	readonly policy: SessionPolicy;
 	/** Device Bound Session Credentials, or null without the `dbsc` option. */
 	readonly dbsc: Dbsc<S> | null;
+	/** Passes an event to the `onEvent` hook (the adapters report the bad input they answer with 400). */
+	report(event: SessionEvent): void;
 }
 
 /** Creates the manager for one schema; generated `createSessions()` calls this with the schema bound. */
@@ -168,6 +170,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		commitCookie,
 		commit,
 		policy,
+		report: (event) => emit(hook, event),
 		async list(field, value, opts) {
 			const now = clock();
 			const column = columnName(field);

@@ -166,6 +166,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		load,
 		commitCookie,
 		policy,
+		report: (event) => emit(hook, event),
 		async commit(session: S, response: Response, opts?: CommitOptions): Promise<Response> {
 			const fromSession = session[STATE].row !== null;
 			const committed = decorateResponse(response, await commitCookie(session), fromSession, opts);
