@@ -19,6 +19,8 @@ export interface DbscBinding {
 	alg?: "ES256" | "RS256";
 	/** The registered public key, SubjectPublicKeyInfo DER. */
 	key?: Uint8Array;
+	/** When the key was registered (milliseconds since the epoch). */
+	since?: number;
 }
 
 /** Field number 0 of the top-level message: the system frame, so app fields keep every number from 1 up. */
@@ -30,6 +32,7 @@ const DBSC = 4;
 const DBSC_ID = 1;
 const DBSC_ALG = 2;
 const DBSC_KEY = 3;
+const DBSC_SINCE = 4;
 const DBSC_ALGS = ["ES256", "RS256"] as const;
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -108,6 +111,10 @@ function writeDbsc(w: Writer, dbsc: DbscBinding): void {
 		w.varint((DBSC_KEY << 3) | WIRE_BYTES);
 		w.bytes(dbsc.key);
 	}
+	if (dbsc.since !== undefined) {
+		w.varint((DBSC_SINCE << 3) | WIRE_VARINT);
+		w.zigzag(dbsc.since);
+	}
 }
 
 /** A binding without an identifier is dropped; a key under an algorithm this version does not know stays bound (and fails refresh) rather than fall back to unbound. */
@@ -115,6 +122,7 @@ function readDbsc(r: Reader): DbscBinding | null {
 	let id: string | undefined;
 	let alg: DbscBinding["alg"];
 	let key: Uint8Array | undefined;
+	let since: number | undefined;
 	while (!r.done) {
 		const tag = r.varint();
 		const number = Math.floor(tag / 8);
@@ -122,12 +130,14 @@ function readDbsc(r: Reader): DbscBinding | null {
 		if (number === DBSC_ID && wire === WIRE_BYTES) id = text.decode(r.bytes());
 		else if (number === DBSC_ALG && wire === WIRE_VARINT) alg = DBSC_ALGS[r.varint() - 1];
 		else if (number === DBSC_KEY && wire === WIRE_BYTES) key = r.bytes();
+		else if (number === DBSC_SINCE && wire === WIRE_VARINT) since = r.zigzag();
 		else r.skip(wire);
 	}
 	if (id === undefined || id.length === 0) return null;
 	const binding: DbscBinding = { id };
 	if (alg !== undefined) binding.alg = alg;
 	if (key !== undefined) binding.key = key;
+	if (since !== undefined) binding.since = since;
 	return binding;
 }
 

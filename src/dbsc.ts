@@ -83,6 +83,8 @@ export interface Dbsc<S> {
 
 const DEFAULT_ALGORITHMS: readonly DbscAlgorithm[] = ["ES256", "RS256"];
 const SESSION_ID_BYTES = 16;
+/** Long enough for the requests a page sends while Chromium registers (it does not hold them back). */
+const REGISTRATION_GRACE_MS = 10_000;
 
 /** Resolved settings and the per-request gate; built once per manager. */
 export class DbscRuntime {
@@ -91,6 +93,8 @@ export class DbscRuntime {
 	readonly registrationPath: string;
 	readonly refreshPath: string;
 	readonly algorithms: readonly DbscAlgorithm[];
+	/** After registration, how long a request without any bound cookie still loads: never longer than the cookie lifetime. */
+	readonly registrationGraceMs: number;
 	/** Requests the endpoints load: their bound cookie is due for renewal, so the gate lets them through. */
 	private readonly ungated = new WeakSet<object>();
 	/** States loaded bound, so commit can clear the bound cookie when logout or regeneration ends the binding. */
@@ -113,6 +117,7 @@ export class DbscRuntime {
 		const lifetime = parseDuration(options.cookieLifetime ?? "10m", "dbsc.cookieLifetime");
 		if (lifetime < 1000) throw new ConfigError("invalid_config", "dbsc.cookieLifetime must be at least 1s.");
 		this.bound = new BoundCookie(deps.keyring, name, deps.attributes, lifetime);
+		this.registrationGraceMs = Math.min(REGISTRATION_GRACE_MS, lifetime);
 		this.challenges = new Challenges(deps.keyring, deps.random, parseDuration(options.challengeLifetime ?? "2m", "dbsc.challengeLifetime"));
 		this.algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
 		if (this.algorithms.length === 0 || this.algorithms.some((a) => a !== "ES256" && a !== "RS256")) {
@@ -134,8 +139,12 @@ export class DbscRuntime {
 			return false;
 		}
 		const cookie = readSessionCookie(request.headers.get("cookie"), this.bound.name);
-		const problem = this.bound.check(cookie.value, binding.id, this.deps.clock());
+		const now = this.deps.clock();
+		const problem = this.bound.check(cookie.value, binding.id, now);
 		if (problem === null) return true;
+		// Requests the browser sent while it was registering carry no bound cookie yet. Whoever could copy
+		// cookies in these seconds would have copied the fresh bound cookie too, so this opens nothing new.
+		if (problem === "missing" && binding.since !== undefined && now - binding.since >= 0 && now - binding.since < this.registrationGraceMs) return true;
 		for (const skipped of parseSkipped(request.headers.get("secure-session-skipped"))) {
 			if (skipped.sessionId === null || skipped.sessionId === binding.id) emit(this.deps.hook, { type: "dbsc_skipped", id: shortSessionId(storedId), reason: skipped.reason });
 		}
@@ -238,7 +247,7 @@ export function createDbsc<S extends Session<object, object>>(runtime: DbscRunti
 			failed("registration", storedId, "replayed_challenge");
 			return answer(400, { error: "The proof was refused." });
 		}
-		state.meta = { ...state.meta, dbsc: { id: binding.id, alg: proof.alg, key: key.spki } };
+		state.meta = { ...state.meta, dbsc: { id: binding.id, alg: proof.alg, key: key.spki, since: clock() } };
 		state.metaDirty = true;
 		emit(hook, { type: "dbsc_registered", id: storedId, alg: proof.alg });
 		const now = clock();

@@ -102,7 +102,7 @@ for (const alg of ["ES256", "RS256"] as const) {
 			const row = await w.store.get(client.jar.rowId() as string);
 			const meta = codec.decodeSession(row?.data as Uint8Array).meta;
 			const spki = new Uint8Array(await crypto.subtle.exportKey("spki", (client.keys as CryptoKeyPair).publicKey));
-			expect(meta.dbsc).toEqual({ id: client.sessionId as string, alg, key: spki });
+			expect(meta.dbsc).toEqual({ id: client.sessionId as string, alg, key: spki, since: w.clock.now() });
 			expect(await whoami(client)).toEqual({ userId: "alice", bound: true });
 		});
 
@@ -353,6 +353,27 @@ describe("the bound cookie", () => {
 		expect(w.reasons("dbsc_refused")).toEqual(["expired", "expired", "forged"]);
 	});
 
+	test("for 10 s after registration a request with no bound cookie at all still loads (requests sent while registering); a wrong one never does", async () => {
+		const w = world();
+		const client = await boundClient(w);
+		const inFlight = new DbscClient(w.handler);
+		inFlight.jar.set(COOKIE, client.jar.get() as string);
+		w.clock.advance(10 * SECOND - 1);
+		expect(await whoami(inFlight)).toEqual({ userId: "alice", bound: true });
+		inFlight.jar.set(BOUND, "s.forged.cookie");
+		expect(await whoami(inFlight)).toEqual({ userId: null, bound: false });
+		inFlight.jar.cookies.delete(BOUND);
+		w.clock.advance(1);
+		expect(await whoami(inFlight)).toEqual({ userId: null, bound: false });
+		expect(w.reasons("dbsc_refused")).toEqual(["forged", "missing"]);
+		// Never longer than the bound cookie's lifetime.
+		const short = world("store", { cookieLifetime: "2s" });
+		const quick = await boundClient(short);
+		quick.jar.cookies.delete(BOUND);
+		short.clock.advance(2 * SECOND);
+		expect(await whoami(quick)).toEqual({ userId: null, bound: false });
+	});
+
 	test("a bound cookie of another session does not vouch for this one", async () => {
 		const w = world();
 		const alice = await boundClient(w);
@@ -448,7 +469,7 @@ describe("sealed mode", () => {
 		const plain = decodeSealedPlaintext(opened?.bytes as Uint8Array);
 		const meta = codec.decodeSession(plain?.codecBytes as Uint8Array).meta;
 		const spki = new Uint8Array(await crypto.subtle.exportKey("spki", (client.keys as CryptoKeyPair).publicKey));
-		expect(meta.dbsc).toEqual({ id: client.sessionId as string, alg: "ES256", key: spki });
+		expect(meta.dbsc).toEqual({ id: client.sessionId as string, alg: "ES256", key: spki, since: w.clock.now() });
 		expect(await whoami(client)).toEqual({ userId: "alice", bound: true });
 
 		w.clock.advance(10 * MINUTE);
