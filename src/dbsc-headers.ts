@@ -104,6 +104,7 @@ function bareItem(s: string): { value: string; rest: string } | null {
 		}
 		return null;
 	}
-	const token = TOKEN.exec(s);
-	return token === null ? null : { value: token[0], rest: s.slice(token[0].length) };
+	// Tokens, and the other bare item types (integer, decimal, boolean, byte sequence) as their text.
+	const other = TOKEN.exec(s) ?? /^-?\d{1,15}(?:\.\d{1,3})?/.exec(s) ?? /^\?[01]/.exec(s) ?? /^:[A-Za-z0-9+/=]*:/.exec(s);
+	return other === null ? null : { value: other[0], rest: s.slice(other[0].length) };
 }

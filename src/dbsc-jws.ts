@@ -1,4 +1,4 @@
-import { decodeBase64url } from "./crypto.ts";
+import { decodeBase64url, drainCryptoErrors } from "./crypto.ts";
 import type { DbscAlgorithm } from "./dbsc-headers.ts";
 
 /** A DBSC proof (`typ: "dbsc+jwt"`) split and decoded, its signature not yet checked. */
@@ -96,6 +96,7 @@ export async function importProofKey(alg: DbscAlgorithm, jwk: Record<string, unk
 		return { key, spki: new Uint8Array(await crypto.subtle.exportKey("spki", key)) };
 	} catch {
 		// Not a point on the curve, or a modulus WebCrypto will not take.
+		drainCryptoErrors();
 		return null;
 	}
 }
@@ -108,8 +109,17 @@ function coordinate(value: unknown): boolean {
 const imported = new Map<string, Promise<CryptoKey>>();
 const IMPORTED_CACHED = 1024;
 
-/** The verification key from stored SPKI bytes. */
-export function importStoredKey(alg: DbscAlgorithm, spki: Uint8Array): Promise<CryptoKey> {
+/** The verification key from stored SPKI bytes; null if they do not import (a corrupt record). */
+export async function importStoredKey(alg: DbscAlgorithm, spki: Uint8Array): Promise<CryptoKey | null> {
+	try {
+		return await importCached(alg, spki);
+	} catch {
+		drainCryptoErrors();
+		return null;
+	}
+}
+
+function importCached(alg: DbscAlgorithm, spki: Uint8Array): Promise<CryptoKey> {
 	const id = `${alg}:${String.fromCharCode(...spki)}`;
 	let key = imported.get(id);
 	if (key === undefined) {
@@ -117,7 +127,7 @@ export function importStoredKey(alg: DbscAlgorithm, spki: Uint8Array): Promise<C
 		if (imported.size >= IMPORTED_CACHED) imported.clear();
 		key = crypto.subtle.importKey("spki", spki as Uint8Array<ArrayBuffer>, alg === "ES256" ? ECDSA : RSA, false, ["verify"]);
 		imported.set(id, key);
-		key.catch(() => imported.delete(id));
+		key.catch(() => void imported.delete(id));
 	}
 	return key;
 }

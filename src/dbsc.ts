@@ -281,7 +281,8 @@ export function createDbsc<S extends Session<object, object>>(runtime: DbscRunti
 			failed("refresh", storedId, stale);
 			return challenge(id);
 		}
-		if (!(await verifyProof(proof, await importStoredKey(binding.alg, binding.key)))) {
+		const key = await importStoredKey(binding.alg, binding.key);
+		if (key === null || !(await verifyProof(proof, key))) {
 			failed("refresh", storedId, "bad_signature");
 			return answer(401, { error: "The proof was refused." });
 		}

@@ -228,6 +228,20 @@ describe("refused proofs", () => {
 		expect(w.reasons("dbsc_proof_failed")).toEqual(["bad_signature", "bad_signature", "bad_jwk"]);
 	});
 
+	test("a registration key that is not a point on the curve is refused, and the next request's cookie check is unharmed (Bun 1.4 error-queue leak)", async () => {
+		const w = world();
+		const bystander = await boundClient(w);
+		const client = new DbscClient(w.handler);
+		const header = (await client.login("mallory")).headers.get("secure-session-registration");
+		const keys = await newKeyPair("ES256");
+		const offCurve = { kty: "EC", crv: "P-256", x: "A".repeat(43), y: "A".repeat(43) };
+		const proof = await signJws("ES256", keys, { alg: "ES256", typ: "dbsc+jwt", jwk: offCurve }, { jti: readRegistration(header).challenge });
+		expect((await client.register(header, proof)).status).toBe(400);
+		// Without draining BoringSSL's error queue, this request's HMAC would throw the stale error.
+		expect(await whoami(bystander)).toEqual({ userId: "alice", bound: true });
+		expect(w.reasons("dbsc_proof_failed")).toEqual(["bad_jwk"]);
+	});
+
 	test("a truncated or re-encoded JWS is refused", async () => {
 		const w = world();
 		const client = await boundClient(w);
