@@ -28,7 +28,9 @@ export const SYSTEM_NUMBER = 0;
 const FLASH = 1;
 const CSRF_SECRET = 2;
 const AUTHENTICATED_AT = 3;
-const DBSC = 4;
+/** The system field holding the DBSC binding (a nested frame). */
+export const DBSC_NUMBER = 4;
+const DBSC = DBSC_NUMBER;
 const DBSC_ID = 1;
 const DBSC_ALG = 2;
 const DBSC_KEY = 3;
@@ -100,7 +102,8 @@ export function readSystem(r: Reader, flash: ObjectCodec, resets: string[]): { f
 	return out;
 }
 
-function writeDbsc(w: Writer, dbsc: DbscBinding): void {
+/** Writes a binding's fields (the caller opens the frame); shared with emitted codecs. */
+export function writeDbsc(w: Writer, dbsc: DbscBinding): void {
 	w.varint((DBSC_ID << 3) | WIRE_BYTES);
 	w.bytes(utf8.encode(dbsc.id));
 	if (dbsc.alg !== undefined) {
@@ -118,7 +121,7 @@ function writeDbsc(w: Writer, dbsc: DbscBinding): void {
 }
 
 /** A binding without an identifier is dropped; a key under an algorithm this version does not know stays bound (and fails refresh) rather than fall back to unbound. */
-function readDbsc(r: Reader): DbscBinding | null {
+export function readDbsc(r: Reader): DbscBinding | null {
 	let id: string | undefined;
 	let alg: DbscBinding["alg"];
 	let key: Uint8Array | undefined;

@@ -3,7 +3,10 @@
 // and no edit of a valid proof verifies.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { codec } from "../../examples/demo/src/generated/session.ts";
+import { codec, model } from "../../examples/demo/src/generated/session.ts";
+import demoLock from "../../examples/demo/sess.lock.json";
+import type { Lock } from "../../schema/lock.ts";
+import { createCodec } from "../../src/codec.ts";
 import { formatChallenge, formatRegistration, parseItem, parseSkipped, sfString } from "../../src/dbsc-headers.ts";
 import { importProofKey, parseProof, verifyProof, type DbscProof } from "../../src/dbsc-jws.ts";
 import { b64json, newKeyPair, publicJwk, signJws } from "./client.ts";
@@ -100,8 +103,9 @@ describe("the proof JWS", () => {
 });
 
 describe("the binding in the codec's system frame", () => {
-	test("pending and bound bindings round-trip next to the data, and an unbound session encodes as before", () => {
+	test("pending and bound bindings round-trip next to the data (emitted and interpreted codecs write the same bytes), and an unbound session encodes as before", () => {
 		const data = codec.initial();
+		const interpreted = createCodec<object, object>(model, demoLock as Lock);
 		expect(codec.encodeTrusted(data, undefined, {})).toEqual(codec.encodeTrusted(data, undefined, undefined));
 		fc.assert(
 			fc.property(
@@ -109,7 +113,10 @@ describe("the binding in the codec's system frame", () => {
 				fc.option(fc.record({ alg: fc.constantFrom("ES256" as const, "RS256" as const), key: fc.uint8Array({ minLength: 1, maxLength: 600 }), since: fc.nat() }), { nil: undefined }),
 				(id, bound) => {
 					const dbsc = bound === undefined ? { id } : { id, ...bound };
-					const decoded = codec.decodeSession(codec.encodeTrusted(data, undefined, { dbsc }));
+					const bytes = codec.encodeTrusted(data, undefined, { dbsc });
+					expect(interpreted.encodeTrusted(data, undefined, { dbsc })).toEqual(bytes);
+					expect(interpreted.decodeSession(bytes).meta.dbsc).toEqual(dbsc);
+					const decoded = codec.decodeSession(bytes);
 					expect(decoded.meta.dbsc).toEqual(dbsc);
 					expect(decoded.data).toEqual(data);
 				},
