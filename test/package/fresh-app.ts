@@ -41,6 +41,18 @@ export interface FreshApp {
 
 /** `npm install <tarball> zod …extra` into a new folder under the system's temporary directory. */
 export async function freshApp(extra: string[] = []): Promise<FreshApp> {
+	const app = emptyApp();
+	try {
+		await app.ok(["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", await packTarball(), "zod", ...extra]);
+	} catch (e) {
+		app.remove();
+		throw e;
+	}
+	return app;
+}
+
+/** A new folder under the system's temporary directory with only a package.json (`"type": "module"`). */
+export function emptyApp(): FreshApp {
 	const dir = mkdtempSync(join(tmpdir(), "sess-app-"));
 	const app: FreshApp = {
 		dir,
@@ -57,12 +69,6 @@ export async function freshApp(extra: string[] = []): Promise<FreshApp> {
 		remove: () => rmSync(dir, { recursive: true, force: true }),
 	};
 	app.write("package.json", `${JSON.stringify({ name: "app", private: true, type: "module" }, null, 2)}\n`);
-	try {
-		await app.ok(["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", await packTarball(), "zod", ...extra]);
-	} catch (e) {
-		app.remove();
-		throw e;
-	}
 	return app;
 }
 
