@@ -6,7 +6,7 @@ import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { freshApp, pathWithoutBun, root, startServer, type FreshApp } from "./fresh-app.ts";
+import { emptyApp, freshApp, pathWithoutBun, root, startServer, type FreshApp } from "./fresh-app.ts";
 
 const tsc = join(root, "node_modules", ".bin", "tsc");
 const deno = join(root, "node_modules", ".bin", "deno");
@@ -18,7 +18,7 @@ let key = "";
 
 beforeAll(async () => {
 	app = await freshApp();
-	noBun = { PATH: pathWithoutBun() };
+	noBun = { PATH: pathWithoutBun(app.dir) };
 }, 240_000);
 afterAll(() => app?.remove());
 
@@ -77,6 +77,18 @@ describe("a fresh app that installed the packed tarball", () => {
 		const doctor = await app.ok(["npx", "sess", "doctor", "--keys", key], { env: noBun });
 		expect(doctor.stdout).toContain("0 error(s)");
 	}, 120_000);
+
+	test("a folder where sess and zod are not installed: one line saying what to install, no stack trace", async () => {
+		const bare = emptyApp();
+		try {
+			bare.write("schema/session.ts", readFileSync(join(app.dir, "schema", "session.ts"), "utf8"));
+			const ran = await bare.run(["node", join(app.dir, "node_modules", "sess", "dist", "generator", "cli.js"), "generate"], { env: noBun });
+			expect(ran.code).toBe(1);
+			expect(ran.stderr).toBe('sess: schema/session.ts imports "zod", which is not installed in this folder. Run `npm install sess zod` (or `bun add sess zod`) here first. [missing_package]\n');
+		} finally {
+			bare.remove();
+		}
+	}, 60_000);
 
 	test("sess migrate creates the session table (handed to Bun, which is on this PATH)", async () => {
 		const migrated = await app.ok(["npx", "sess", "migrate", "--db", "app.db"]);
