@@ -7,7 +7,9 @@ export const WIRE_BYTES = 2;
 export const WIRE_NULL = 3;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: by default a TextDecoder drops a leading U+FEFF, so a string starting with it ("\ufeffann")
+// would decode as another string than was stored (found by test/stores/input-property.test.ts).
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** A growable byte buffer with varint, zigzag, float64 and UTF-8 writers. */
 export class Writer {
