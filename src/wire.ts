@@ -130,9 +130,19 @@ export class Writer {
 
 	/** Writes `body` into a nested length-delimited frame, in place: one byte is reserved for the length, and the body moves only if it needs more. */
 	frame(body: (w: Writer) => void): void {
-		this.reserve(1);
-		const at = this.length++;
+		const at = this.begin();
 		body(this);
+		this.end(at);
+	}
+
+	/** Opens a frame without a callback (what generated code writes inline); hand the result to `end()`. */
+	begin(): number {
+		this.reserve(1);
+		return this.length++;
+	}
+
+	/** Closes the frame `begin()` opened, writing its length prefix. */
+	end(at: number): void {
 		const len = this.length - at - 1;
 		if (len < 0x80) {
 			this.buf[at] = len;
