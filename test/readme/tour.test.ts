@@ -1,5 +1,5 @@
 // The README's tour as a doctest: every code block from "The 60-second tour" up to "Stores", in
-// order, in an empty folder outside the repository, as a reader would use them. A `ts` block names its
+// order, in an empty folder outside the repository, as a reader would use them. A `ts`/`js` block names its
 // file on its first line (`// server.ts`) and is written there; an `sh` block's lines are run with
 // bash (exports carry over to later lines), `npm install sess` installing the packed tarball; a line
 // that starts one of the tour's servers runs it on a free PORT and sends it the requests below.
@@ -61,6 +61,13 @@ const SERVERS: Record<string, (base: string, app: FreshApp) => Promise<void>> = 
 		const visit = await fetch(base);
 		expect(await visit.json()).toEqual({ role: "guest" });
 	},
+	"node.mjs": async (base) => {
+		// The generated JavaScript gives the schema's default; withSession refuses a cross-site post before any store access.
+		const visit = await fetch(base);
+		expect(await visit.json()).toEqual({ role: "guest" });
+		const refused = await fetch(base, { method: "POST", headers: { origin: "https://evil.test", "sec-fetch-site": "cross-site" } });
+		expect(refused.status).toBe(403);
+	},
 };
 
 function post(url: string, body?: unknown, cookie?: string): Promise<Response> {
@@ -91,9 +98,9 @@ test("every code block of the README's tour runs as written, in a fresh app", as
 	const written: string[] = [];
 	for (const block of blocks) {
 		const where = `README.md:${block.line}`;
-		if (block.lang === "ts") {
-			const path = /^\/\/ ([\w./-]+\.ts)\b/.exec(block.text)?.[1];
-			if (path === undefined) throw new Error(`${where}: a ts block must name its file on its first line (// file.ts)`);
+		if (block.lang === "ts" || block.lang === "js") {
+			const path = /^\/\/ ([\w./-]+\.m?[jt]s)\b/.exec(block.text)?.[1];
+			if (path === undefined) throw new Error(`${where}: a ${block.lang} block must name its file on its first line (// file.${block.lang})`);
 			app.write(path, block.text);
 			written.push(path);
 			continue;
@@ -102,7 +109,7 @@ test("every code block of the README's tour runs as written, in a fresh app", as
 		for (const raw of block.text.split("\n")) {
 			const line = raw.trim();
 			if (line === "" || line.startsWith("#")) continue;
-			const server = Object.keys(SERVERS).find((file) => new RegExp(`^(?:bun|deno run[\\w= -]*) ${file.replace(".", "\\.")}(?:\\s|$)`).test(line));
+			const server = Object.keys(SERVERS).find((file) => new RegExp(`^(?:bun|node|deno run[\\w= -]*) ${file.replace(".", "\\.")}(?:\\s|$)`).test(line));
 			if (server !== undefined) {
 				const running = await startServer(app, ["bash", "-c", `exec ${line}`], env);
 				try {
@@ -118,7 +125,7 @@ test("every code block of the README's tour runs as written, in a fresh app", as
 	}
 	// Every server the tour shows was started and answered; nothing the tour wrote went unused.
 	expect([...started].sort()).toEqual(Object.keys(SERVERS).sort());
-	expect(written.sort()).toEqual(["deno.ts", "elysia.ts", "hono.ts", "schema/session.ts", "server.ts", "sessions.ts"]);
+	expect(written.sort()).toEqual(["deno.ts", "elysia.ts", "hono.ts", "node.mjs", "schema/session.ts", "server.ts", "sessions.ts"]);
 }, 240_000);
 
 /** `npm install sess …` installs the packed tarball; every install prefers npm's cache. */
