@@ -1,6 +1,7 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
+import type { DbscOptions } from "./dbsc.ts";
 import { InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
 import type { RequestLike } from "./manager-core.ts";
@@ -28,6 +29,8 @@ export interface CommonOptions {
 	random?: RandomSource;
 	/** Receives security and lifecycle events. */
 	onEvent?: EventHook;
+	/** Device Bound Session Credentials: a stolen cookie stops working once the short-lived bound cookie expires. */
+	dbsc?: DbscOptions;
 	/** What "your devices" records beyond the User-Agent and client hints sess reads itself. */
 	device?: DeviceOptions;
 }

@@ -1,5 +1,6 @@
 import { serializeCookie } from "./cookie.ts";
 import { encodeHex } from "./crypto.ts";
+import { createDbscRuntime } from "./dbsc.ts";
 import { ConfigError } from "./errors.ts";
 import { describeDevice } from "./device.ts";
 import { emit } from "./events.ts";
@@ -119,6 +120,8 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return s.header as SealedHeader;
 	}
 
+	// Used challenges are recorded beside the revocations: the only server state of this mode.
+	const dbsc = createDbscRuntime(options.dbsc, { ...base, sessionCookieName: base.cookieName, store: options.revocations });
 	return createCore<D, F, S, C>(schema, base, {
 		locate,
 		expired: () => undefined,
@@ -182,5 +185,5 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async prune(limit) {
 			return revocations.prune(clock(), limit);
 		},
-	});
+	}, dbsc);
 }

@@ -65,7 +65,7 @@ export function testDevices(get: () => { store: Store; key: string }): void {
 		const rotated = await sessions.commitCookie(s);
 		expect(rotated).not.toBeNull();
 		const after = await sessions.list("userId", user);
-		expect(after.map((e) => e.handle)).toEqual([before?.handle]);
+		expect(after.map((e) => e.handle)).toEqual([before?.handle as string]);
 		expect(after[0]?.id).not.toBe(before?.id);
 	}, 30_000);
 
