@@ -17,7 +17,7 @@ export const CORE_COLUMNS = [
 	"rotated_at",
 	"last_seen_at",
 	"idle_expires_at",
-	"absolute_expires_at",
+	"absolute_expires_at", "handle", "device", "device_label", "network",
 ];
 
 /** The folder after writing `files` over it. */

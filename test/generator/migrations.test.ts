@@ -25,6 +25,10 @@ const INIT_SQLITE = `CREATE TABLE \`sessions\` (
 	\`last_seen_at\` integer NOT NULL,
 	\`idle_expires_at\` integer NOT NULL,
 	\`absolute_expires_at\` integer NOT NULL,
+	\`handle\` text,
+	\`device\` text,
+	\`device_label\` text,
+	\`network\` text,
 	\`user_id\` text
 );
 --> statement-breakpoint
