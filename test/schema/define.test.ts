@@ -396,9 +396,9 @@ describe("defineSession()", () => {
 
 		test("rejects a promoted object", () => {
 			expectError(
-				() => defineSession({ data: z.object({ device: z.object({ os: z.string().default("") }).meta({ column: true }) }) }),
+				() => defineSession({ data: z.object({ gear: z.object({ os: z.string().default("") }).meta({ column: true }) }) }),
 				"unsupported_schema",
-				"data.device: only strings, enums, integers and booleans can be promoted to columns.",
+				"data.gear: only strings, enums, integers and booleans can be promoted to columns.",
 			);
 		});
 
