@@ -43,7 +43,8 @@ export function sessionColumns(table: TableModel, dialect: Dialect): ColumnPlan[
 		fixed("rotated_at", "millis"),
 		fixed("last_seen_at", "millis"),
 		fixed("idle_expires_at", "millis", { indexed: true }),
-		fixed("absolute_expires_at", "millis"),
+		// Indexed, like idle_expires_at, so the prune query (either deadline passed) can combine both indexes.
+		fixed("absolute_expires_at", "millis", { indexed: true }),
 		// What "your devices" shows (src/device.ts); nullable, so the migration that adds them suits existing rows.
 		fixed("handle", "text", { notNull: false, maxLength: 32 }),
 		fixed("device", "text", { notNull: false, maxLength: 64 }),

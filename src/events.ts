@@ -16,6 +16,7 @@ export type SessionEvent =
 	| { type: "revoked"; column: string; count: number }
 	| { type: "evicted"; id: string; by: string; column: string }
 	| { type: "login_refused"; column: string; max: number }
+	| { type: "pruned"; deleted: number; batches: number; longestBatchMs: number }
 	| { type: "decode_reset"; id: string; reason: string }
 	| { type: "fields_reset"; id: string; fields: string[] }
 	| { type: "concurrent_write"; id: string; fields: string[]; overwritten: string[] }

@@ -5,6 +5,7 @@ import { createDbsc, type Dbsc, type DbscRuntime } from "./dbsc.ts";
 import { DecodeError } from "./errors.ts";
 import { emit, type EventHook, type SessionEvent } from "./events.ts";
 import type { SessionPolicy } from "./expiry.ts";
+import { startPruner, type PruneOptions, type Pruner } from "./pruner.ts";
 import { decorateResponse, type CommitOptions, type ManagerBase } from "./manager-shared.ts";
 import { createSessionState, Session, STATE, type SessionRuntime, type SessionState } from "./session.ts";
 import type { Awaitable, StoredSession } from "./store.ts";
@@ -59,6 +60,11 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 	revoke<K extends C>(field: K, value: Exclude<D[K], undefined>, options?: { except?: S }): Promise<number>;
 	/** Deletes expired rows in batches; returns how many. */
 	prune(limit?: number): Promise<number>;
+	/**
+	 * Prunes every `every` in batches (expired sessions in store mode, expired revocations in sealed mode),
+	 * one process at a time when several share the store; call `stop()` when the server stops.
+	 */
+	startPruning(options?: PruneOptions): Pruner;
 	/** The policy in force, after overrides. */
 	readonly policy: SessionPolicy;
 	/** Passes an event to the `onEvent` hook (the adapters report the bad input they answer with 400). */
@@ -107,6 +113,8 @@ export interface SessionMode {
 	revoke(field: string, value: unknown, options?: { except?: Session<object> }): Promise<number>;
 	revokeOne(field: string, value: unknown, handle: string): Promise<boolean>;
 	prune(limit?: number): Promise<number>;
+	/** The store's cross-process prune lock, if it has one. */
+	pruneLock?: <T>(fn: () => Promise<T>) => Promise<T | null>;
 }
 
 /** Decodes a session's bytes; on bytes that do not decode, reports `decode_reset` and returns null. */
@@ -218,6 +226,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		revoke: (field, value, options) => mode.revoke(field, value, options),
 		revokeOne: (field, value, handle) => mode.revokeOne(field, value, handle),
 		prune: (limit) => mode.prune(limit),
+		startPruning: (options = {}) => startPruner({ prune: (limit) => mode.prune(limit), ...(mode.pruneLock === undefined ? {} : { lock: mode.pruneLock }) }, options, hook),
 		dbsc: null,
 	};
 	if (dbsc !== null) (manager as { dbsc: Dbsc<S> | null }).dbsc = createDbsc(dbsc, manager);

@@ -125,6 +125,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		async prune(limit) {
 			return call("prune", () => store.prune(clock(), limit));
 		},
+		...(store.withPruneLock === undefined ? {} : { pruneLock: <T>(fn: () => Promise<T>) => (store.withPruneLock as NonNullable<Store["withPruneLock"]>).call(store, fn) as Promise<T | null> }),
 	}, dbsc);
 }
 

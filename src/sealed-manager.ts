@@ -185,5 +185,6 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async prune(limit) {
 			return revocations.prune(clock(), limit);
 		},
+		...(options.revocations.withPruneLock === undefined ? {} : { pruneLock: <T>(fn: () => Promise<T>) => (options.revocations.withPruneLock as NonNullable<Store["withPruneLock"]>).call(options.revocations, fn) as Promise<T | null> }),
 	}, dbsc);
 }

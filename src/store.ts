@@ -104,6 +104,11 @@ export interface Store {
 	 * "conflict", writing nothing, when `replaces` changed. Optional for stores outside sess; the five stores have it.
 	 */
 	admit?(next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number): Awaitable<AdmitResult>;
+	/**
+	 * Runs `fn` while holding the table's prune lock, shared by every process on the store, or returns
+	 * null at once when another process holds it: only one process prunes at a time. Optional.
+	 */
+	withPruneLock?<T>(fn: () => Promise<T>): Promise<T | null>;
 	/** Deletes up to `limit` rows whose deadline passed before `now`; returns how many. */
 	prune(now: number, limit?: number): Awaitable<number>;
 	/** Releases what the store opened itself (a client built from a URL); a client passed in stays open. */

@@ -45,10 +45,13 @@ const server = Bun.serve({
 });
 say(`demo: serving on ${config.tls === null ? "http" : "https"}://127.0.0.1:${server.port}/ (${config.dbsc === null ? "" : `device-bound, ${config.dbsc.cookieLifetime} bound cookie; `}${config.mode === "sealed" ? "sealed cookies, revocations" : "sessions"} in ${redact(config.db)})`);
 
+// Expired sessions (sealed mode: expired revocations) go in batches each minute, by one process at a time.
+const pruner = sessions.startPruning({ every: "1m" });
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
 	process.on(signal, () => {
 		// Close idle keep-alive connections too: a browser holding one would delay exit by seconds.
-		void server.stop(true).then(() => opened.close()).finally(() => process.exit(0));
+		void server.stop(true).then(() => pruner.stop()).then(() => opened.close()).finally(() => process.exit(0));
 	});
 }
 

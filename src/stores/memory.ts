@@ -99,6 +99,19 @@ export class MemoryStore implements Store {
 		return { status: "admitted", evicted };
 	}
 
+	private pruning = false;
+
+	/** One process by definition: the lock only keeps two pruners of this process from overlapping. */
+	async withPruneLock<T>(fn: () => Promise<T>): Promise<T | null> {
+		if (this.pruning) return null;
+		this.pruning = true;
+		try {
+			return await fn();
+		} finally {
+			this.pruning = false;
+		}
+	}
+
 	prune(now: number, limit = Infinity): number {
 		let count = 0;
 		for (const row of [...this.rows.values()]) {

@@ -20,6 +20,8 @@ const DEVICE_KEY = "$device";
 
 /** Hash fields of a row in the order the scripts and `rowArgs` use. */
 const FIELDS = ["v", "s", "d", "c", "r", "l", "i", "a", "k"];
+/** How long a prune lease lasts if its holder never releases it (a crash). */
+const PRUNE_LEASE_MS = 5 * 60_000;
 /** Deadline entries handled per prune script, so no single script blocks the server long. */
 const BATCH = 500;
 
@@ -102,6 +104,19 @@ export class RedisStore implements Store {
 		const key = this.indexKey(column, value);
 		if (key === null) return 0;
 		return (await this.run("revoke", [key], [this.prefix, exceptId ?? ""])) as number;
+	}
+
+	/** A `SET NX PX` lease under the prefix, released only by its holder (compare-and-delete in one script). */
+	async withPruneLock<T>(fn: () => Promise<T>): Promise<T | null> {
+		const key = `${this.prefix}prune-lock`;
+		const token = crypto.randomUUID();
+		const taken = await this.ready(() => this.client.send("SET", [key, token, "NX", "PX", String(PRUNE_LEASE_MS)]));
+		if (taken !== "OK") return null;
+		try {
+			return await fn();
+		} finally {
+			await this.ready(() => this.client.send("EVAL", ['if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0', "1", key, token]));
+		}
 	}
 
 	async prune(now: number, limit = Infinity): Promise<number> {

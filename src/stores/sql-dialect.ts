@@ -52,6 +52,9 @@ export interface SessionStatements {
 	unlockValue: string;
 	/** The row `admit` replaces, locked. */
 	lockRow: string;
+	/** A try-lock held by one pruning process (`pg_try_advisory_lock` / `GET_LOCK(…, 0)`) and its release. */
+	pruneLock: string;
+	pruneUnlock: string;
 	/** Expired ids, read without locks: MySQL would lock every row a scan passes, live ones included. */
 	pruneSelect: string;
 	/** Deletes up to `PRUNE_BATCH` ids (padded by repeating one), re-checking the deadline a touch may have moved. */
@@ -132,8 +135,18 @@ export function buildStatements(table: TableModel, dialect: ServerDialect): Sess
 		// Advisory locks: the row locks of the live sessions cannot stop a first login of a user who has none.
 		lockValue: statement(dialect === "mysql" ? "SELECT GET_LOCK(?, 10) AS `got`" : `SELECT pg_advisory_xact_lock(?::bigint)`),
 		unlockValue: statement(dialect === "mysql" ? "SELECT RELEASE_LOCK(?) AS `released`" : "SELECT 1"),
+		pruneLock: statement(dialect === "mysql" ? "SELECT GET_LOCK(?, 0) AS `got`" : `SELECT pg_try_advisory_lock(?::bigint) AS "got"`),
+		pruneUnlock: statement(dialect === "mysql" ? "SELECT RELEASE_LOCK(?) AS `released`" : `SELECT pg_advisory_unlock(?::bigint) AS "released"`),
 		lockRow: statement(`SELECT ${q("version")}, ${q("successor_id")} FROM ${t} WHERE ${q("id")} = ? FOR UPDATE`),
-		pruneSelect: statement(`SELECT ${q("id")} FROM ${t} WHERE ${expired} LIMIT ?`),
+		// Parameters (now, now, limit) on both. PostgreSQL ORs the two deadline indexes in one bitmap scan; MySQL's
+		// optimizer may still scan the table for an OR, so each deadline gets a branch pinned to its index.
+		pruneSelect: statement(
+			dialect === "mysql"
+				? `SELECT ${q("id")} FROM (` +
+					`(SELECT ${q("id")} FROM ${t} FORCE INDEX (${q(`${table.name}_idle_expires_at_idx`)}) WHERE ${q("idle_expires_at")} <= ?) UNION ` +
+					`(SELECT ${q("id")} FROM ${t} FORCE INDEX (${q(`${table.name}_absolute_expires_at_idx`)}) WHERE ${q("absolute_expires_at")} <= ?)) AS ${q("expired")} LIMIT ?`
+				: `SELECT ${q("id")} FROM ${t} WHERE ${expired} LIMIT ?`,
+		),
 		pruneDelete: statement(
 			`DELETE FROM ${t} WHERE ${q("id")} IN (${Array.from({ length: PRUNE_BATCH }, () => "?").join(", ")}) AND ${expired}`,
 		),

@@ -140,6 +140,24 @@ export class SQLServerStore implements Store {
 		}
 	}
 
+	async withPruneLock<T>(fn: () => Promise<T>): Promise<T | null> {
+		const key = limitLockKey(this.dialect, `${this.q.pruneSelect}\nprune`);
+		// Both servers tie the lock to a connection: take it and give it back on the same reserved one.
+		const connection = await this.sql.reserve();
+		try {
+			const [row] = await this.run(connection, this.q.pruneLock, [key]);
+			const got = row?.["got"];
+			if (!(got === true || Number(got) === 1)) return null;
+			try {
+				return await fn();
+			} finally {
+				await this.run(connection, this.q.pruneUnlock, [key]);
+			}
+		} finally {
+			await connection.release();
+		}
+	}
+
 	async prune(now: number, limit = Infinity): Promise<number> {
 		let total = 0;
 		while (total < limit) {

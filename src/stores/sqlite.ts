@@ -27,6 +27,11 @@ const FIXED = ["id", "successor_id", "version", "data", "created_at", "rotated_a
 /** Rows deleted per statement by prune and revoke, so no single statement holds the write lock long. */
 const BATCH = 500;
 
+/** The lease row's id: not hex, so no token's hash can equal it. */
+const PRUNE_LEASE_ID = "~prune-lease";
+/** How long a prune lease lasts if its holder never releases it (a crash). */
+const PRUNE_LEASE_MS = 5 * 60_000;
+
 /** Sessions in a SQLite database through `bun:sqlite`, with WAL and cached prepared statements. */
 export class SQLiteStore implements Store {
 	private readonly table: TableModel;
@@ -55,7 +60,7 @@ export class SQLiteStore implements Store {
 			kill: db.prepare(`DELETE FROM ${t} WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`),
 			killAliases: db.prepare(`DELETE FROM ${t} WHERE "successor_id" = ?`),
 			destroy: db.prepare(`DELETE FROM ${t} WHERE "id" = ? OR "successor_id" = ?`),
-			prune: db.prepare(`DELETE FROM ${t} WHERE "id" IN (SELECT "id" FROM ${t} WHERE "idle_expires_at" <= ? OR "absolute_expires_at" <= ? LIMIT ?)`),
+			prune: db.prepare(`DELETE FROM ${t} WHERE "id" IN (${sqlitePruneSelect(this.table.name)})`),
 		};
 		const tx = db.transaction((id: string, version: number, next: StoredSession, graceUntil: number | null): boolean => {
 			const changed = graceUntil === null ? this.q.kill.run(id, version).changes : this.q.alias.run(next.id, graceUntil, id, version).changes;
@@ -145,6 +150,30 @@ export class SQLiteStore implements Store {
 		return this.admitTx(next, replaces, limit, now);
 	}
 
+	/**
+	 * The lock is a lease row in the session table (an id no token hashes to, no promoted value): SQLite has
+	 * no lock that outlives a transaction, and a transaction held across batches would block every writer.
+	 * A lease left by a crashed process lapses after `PRUNE_LEASE_MS`.
+	 */
+	async withPruneLock<T>(fn: () => Promise<T>): Promise<T | null> {
+		const t = quote(this.table.name);
+		const now = Date.now();
+		const until = now + PRUNE_LEASE_MS;
+		const taken = this.db
+			.query(
+				`INSERT INTO ${t} ("id", "successor_id", "version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at") ` +
+					// The lease's end is in rotated_at; its deadlines lie beyond any clock, so prune never deletes it.
+					`VALUES (?1, NULL, 0, x'', ?2, ?3, ?2, ?4, ?4) ON CONFLICT("id") DO UPDATE SET "rotated_at" = ?3 WHERE "rotated_at" <= ?2`,
+			)
+			.run(PRUNE_LEASE_ID, now, until, Number.MAX_SAFE_INTEGER).changes;
+		if (taken !== 1) return null;
+		try {
+			return await fn();
+		} finally {
+			this.db.query(`DELETE FROM ${t} WHERE "id" = ? AND "rotated_at" = ?`).run(PRUNE_LEASE_ID, until);
+		}
+	}
+
 	prune(now: number, limit = Infinity): number {
 		let total = 0;
 		while (total < limit) {
@@ -189,6 +218,12 @@ export class SQLiteStore implements Store {
 			absoluteExpiresAt: row.absolute_expires_at, columns,
 		};
 	}
+}
+
+/** The expired ids of one batch (now, now, limit): SQLite answers the OR from both deadline indexes (MULTI-INDEX OR). */
+export function sqlitePruneSelect(table: string): string {
+	const t = quote(table);
+	return `SELECT "id" FROM ${t} WHERE "idle_expires_at" <= ? OR "absolute_expires_at" <= ? LIMIT ?`;
 }
 
 function toSQL(value: ColumnValue): string | number | null {

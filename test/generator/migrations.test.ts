@@ -36,6 +36,8 @@ CREATE INDEX \`sessions_successor_id_idx\` ON \`sessions\` (\`successor_id\`);
 --> statement-breakpoint
 CREATE INDEX \`sessions_idle_expires_at_idx\` ON \`sessions\` (\`idle_expires_at\`);
 --> statement-breakpoint
+CREATE INDEX \`sessions_absolute_expires_at_idx\` ON \`sessions\` (\`absolute_expires_at\`);
+--> statement-breakpoint
 CREATE INDEX \`sessions_user_id_idx\` ON \`sessions\` (\`user_id\`);
 `;
 
@@ -116,7 +118,7 @@ describe("applyMigrations (sqlite)", () => {
 			expect(await applyMigrations(sqliteTarget(db), f1 ?? empty())).toEqual({ applied: ["0000_init"] });
 			expect(sqliteShape(db)).toEqual({
 				columns: [...CORE_COLUMNS, "user_id"],
-				indexes: ["sessions_idle_expires_at_idx", "sessions_successor_id_idx", "sessions_user_id_idx"],
+				indexes: ["sessions_absolute_expires_at_idx", "sessions_idle_expires_at_idx", "sessions_successor_id_idx", "sessions_user_id_idx"],
 			});
 			expect(await applyMigrations(sqliteTarget(db), f1 ?? empty())).toEqual({ applied: [] });
 			db.run(
@@ -142,6 +144,7 @@ describe("applyMigrations (sqlite)", () => {
 		db.run("INSERT INTO sessions (id, version, data, created_at, rotated_at, last_seen_at, idle_expires_at, absolute_expires_at) VALUES ('a', 1, x'00', 1, 1, 1, 2, 3)");
 		await applyMigrations(sqliteTarget(db), f2 ?? empty());
 		expect(sqliteShape(db, "web_sessions").indexes).toEqual([
+			"web_sessions_absolute_expires_at_idx",
 			"web_sessions_idle_expires_at_idx",
 			"web_sessions_successor_id_idx",
 			"web_sessions_user_id_idx",
