@@ -12,6 +12,7 @@ const text = (max: number) => z.string().min(1).max(max).refine((s) => !LONE_SUR
 const Login = z.object({ userId: text(64).refine((s) => !s.includes("\0"), "must not contain NUL") });
 const CartItem = z.object({ item: z.int().min(0) });
 const FlashBody = z.object({ message: text(500) });
+const RevokeBody = z.object({ handle: text(64) });
 
 function json(body: unknown, status = 200): Response {
 	return Response.json(body, { status });
@@ -124,7 +125,19 @@ export function createDemoRoutes(sessions: Sessions) {
 			GET: async (_request, session) => {
 				if (session.userId === undefined) return problem(401, "Log in first.");
 				const list = await sessions.list("userId", session.userId, { current: session });
-				return json(list.map((s) => ({ created: s.createdAt.toISOString(), lastSeen: s.lastSeenAt.toISOString(), current: s.current })));
+				return json(list.map((s) => ({
+					handle: s.handle, device: s.device, label: s.label, created: s.createdAt.toISOString(), lastSeen: s.lastSeenAt.toISOString(), current: s.current,
+				})));
+			},
+		},
+		"/api/sessions/revoke": {
+			POST: async (request, session) => {
+				if (session.userId === undefined) return problem(401, "Log in first.");
+				const body = await readBody(request, RevokeBody);
+				if (!body.ok) return body.response;
+				// Only the caller's own sessions: another user's handle is "not found", and nothing changes.
+				if (!(await sessions.revokeOne("userId", session.userId, body.value.handle))) return problem(404, "No such session of yours.");
+				return json({ revoked: 1 });
 			},
 		},
 		"/api/sessions/revoke-others": {

@@ -18,6 +18,8 @@ export interface DemoConfig {
 	dbsc: { cookieLifetime: Duration } | null;
 	/** HTTPS (`SESS_TLS_CERT` and `SESS_TLS_KEY`, PEM file paths); DBSC needs it, Chromium registers nothing over plain HTTP. */
 	tls: { cert: string; key: string } | null;
+	/** `SESS_MAX_PER_USER` (default unlimited) and `SESS_LIMIT_POLICY` (`evict`, the default, or `refuse`): the per-user session limit. */
+	limit: { max: number; policy: "evict" | "refuse" } | null;
 }
 
 /** Reads `SESS_DB`, `SESS_KEYS`, `PORT` and the duration overrides; throws `WeakKeyError` / `ConfigError` on bad values. */
@@ -57,6 +59,11 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 	if ((cert === "") !== (tlsKey === "")) throw new RangeError("Set both SESS_TLS_CERT and SESS_TLS_KEY (PEM file paths), or neither.");
 	const mode = env.SESS_MODE === undefined || env.SESS_MODE === "" ? "store" : env.SESS_MODE;
 	if (mode !== "store" && mode !== "sealed") throw new RangeError(`SESS_MODE must be "store" or "sealed", not "${mode}".`);
+	const maxText = env.SESS_MAX_PER_USER ?? "";
+	if (maxText !== "" && !/^[1-9]\d{0,5}$/.test(maxText)) throw new RangeError(`SESS_MAX_PER_USER must be a whole number from 1, not "${maxText}".`);
+	const policy = env.SESS_LIMIT_POLICY === undefined || env.SESS_LIMIT_POLICY === "" ? "evict" : env.SESS_LIMIT_POLICY;
+	if (policy !== "evict" && policy !== "refuse") throw new RangeError(`SESS_LIMIT_POLICY must be "evict" or "refuse", not "${policy}".`);
+	const limit = maxText === "" ? null : { max: Number(maxText), policy: policy as "evict" | "refuse" };
 	const redisPrefix = env.SESS_REDIS_PREFIX === undefined || env.SESS_REDIS_PREFIX === "" ? {} : { redisPrefix: env.SESS_REDIS_PREFIX };
 	return {
 		...redisPrefix,
@@ -69,5 +76,6 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 		rotation,
 		dbsc,
 		tls: cert === "" ? null : { cert, key: tlsKey },
+		limit,
 	};
 }

@@ -26,7 +26,10 @@ let sessions;
 try {
 	const common = { keys: config.keyring, expiry: config.expiry, rotation: config.rotation, ...(config.dbsc === null ? {} : { dbsc: config.dbsc }) };
 	// Sealed mode keeps the session in the cookie; SESS_DB then holds only revocations.
-	sessions = config.mode === "sealed" ? createSessions({ ...common, mode: "sealed", revocations: opened.store }) : createSessions({ ...common, store: opened.store });
+	sessions = config.mode === "sealed" ? createSessions({ ...common, mode: "sealed", revocations: opened.store }) : createSessions({
+				...common, store: opened.store,
+				...(config.limit === null ? {} : { maxSessionsPerUser: { field: "userId", max: config.limit.max, policy: config.limit.policy } }),
+			});
 } catch (e) {
 	if (!(e instanceof SessError)) throw e;
 	process.stderr.write(`demo: ${e.message}\n`);
