@@ -81,6 +81,10 @@ for (const setUp of setUps) {
 				// HISTORY_DUMP=dir keeps each run's history as JSON, to study a violation or replay the checker.
 				if (process.env.HISTORY_DUMP) await Bun.write(`${process.env.HISTORY_DUMP}/${label.replace(/\W+/g, "-")}-${seed}.json`, JSON.stringify(history));
 				for (const v of report.violations.slice(0, 10)) say(formatViolation(v, t0));
+				// Not acknowledged, so no guarantee covers them; shown so an outage or a 500 is not silent.
+				for (const op of history.ops.filter((o) => o.status === 0 || o.status >= 500).slice(0, 3)) {
+					say(`  error: #${op.id} ${op.kind} on process ${op.process} -> ${op.status} ${JSON.stringify(op.body).slice(0, 160)}`);
+				}
 				expect(report.operations).toBeGreaterThan(100);
 				expect(report.violations.map((v) => `(${v.class}) ${v.message}`)).toEqual([]);
 			} finally {
