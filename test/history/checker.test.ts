@@ -93,6 +93,9 @@ describe("history checker", () => {
 		test("a cart-less answer (promote) to a cookie of the ended session is caught", () => {
 			expect(classes(seeded([], [{ id: 30, client: 0, kind: "promote", role: "replay", sent: "s=A5", inv: 32, comp: 33, body: { userId: "u0", role: "admin" } }]))).toEqual(["b"]);
 		});
+		test("the cookie a login was sent with, served after the login was acknowledged, is caught", () => {
+			expect(classes(seeded([], [{ id: 30, client: 0, kind: "read", role: "replay", sent: "s=A1", inv: 4, comp: 5, body: view(null, [1]) }]))).toEqual(["b"]);
+		});
 		test("a request that overlaps the logout may still be served", () => {
 			expect(classes(seeded([], [{ id: 30, client: 0, kind: "read", role: "replay", sent: "s=A5", inv: 30.5, comp: 32, body: view("u0", [16]) }]))).toEqual([]);
 		});

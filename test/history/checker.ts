@@ -270,6 +270,30 @@ function checkEnded(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, Op
 	for (const e of endings.values()) {
 		for (const later of byLineage.get(e.lineage) ?? []) if (precedes(e.by, later)) flag(e, later, "was served");
 	}
+	// Login and promotion regenerate: the cookie they were sent with dies when they are acknowledged
+	// (session fixation), while the session lives on under the new cookie. Promoting an admin changes
+	// nothing, so its new cookie (if any) is a periodic rotation, and the old one keeps its grace.
+	const regeneratedBy = new Map<string, Op>();
+	const roleBefore = (g: Op): unknown => {
+		let latest: Op | undefined;
+		for (const op of byClient.get(g.client) ?? []) if (op.kind === "read" && op.status === 200 && precedes(op, g) && (latest === undefined || op.comp > latest.comp)) latest = op;
+		return latest === undefined ? undefined : (latest.body as Record<string, unknown>).role;
+	};
+	for (const op of ops) {
+		if ((op.kind !== "login" && op.kind !== "promote") || op.status !== 200 || op.role !== "client" || op.sent === null) continue;
+		if (!op.set.some((c) => c !== null && c !== op.sent)) continue;
+		if (op.kind === "promote" && roleBefore(op) !== "user") continue;
+		const known = regeneratedBy.get(op.sent);
+		if (known === undefined || op.comp < known.comp) regeneratedBy.set(op.sent, op);
+	}
+	for (const later of ops) {
+		const g = later.sent === null ? undefined : regeneratedBy.get(later.sent);
+		if (g === undefined || !precedes(g, later)) continue;
+		coverage.probesAfterEnd++;
+		if (servedFresh(later, view(later)) === false) {
+			out.push({ class: "b", message: `the cookie ${g.kind} #${g.id} was sent with was served after the ${g.kind} was acknowledged (it must die at once)`, ops: [g, later] });
+		}
+	}
 	// Answers without a cart (promote, revoke, list) are matched by the cookie they sent.
 	for (const later of ops) {
 		if (later.sent === null || lineageOf(later) !== undefined || view(later).loggedIn !== true) continue;
