@@ -73,7 +73,7 @@ for (const setUp of setUps) {
 				say(
 					`history ${label}: ${report.operations} operations checked in ${seconds.toFixed(1)} s (${(report.operations / seconds).toFixed(0)} ops/s), ` +
 						`violations a=${counts.a} b=${counts.b} c=${counts.c} d=${counts.d} e=${counts.e}, ` +
-						`excused logouts: ${report.excused.revokedByDevice} by a revoke, ${report.excused.lateForGrace} late for the grace; ${report.errors} errors; seed ${seed}`,
+						`excused logouts: ${report.excused.revokedByDevice} by a revoke, ${report.excused.lateForGrace} late for the grace; ${report.excused.lostLate} appends lost after outliving the grace; ${report.errors} errors; seed ${seed}`,
 				);
 				const c = report.coverage;
 				say(`  exercised: ${c.appends} acknowledged appends, ${c.rotations} rotations, ${c.overlappedRotation} served while their cookie was rotating, ${c.endings} sessions ended then probed ${c.probesAfterEnd} times, ${c.neverIssued} never-issued cookies`);
