@@ -58,6 +58,8 @@ export async function applyMigrations(
 	const insert = `INSERT INTO ${table} (${quote(db.dialect, "hash")}, ${quote(db.dialect, "created_at")}) VALUES (${placeholder(1)}, ${placeholder(2)})`;
 	const lockName = `sess:${options.migrationsTable ?? "__drizzle_migrations"}`;
 	let current: string | undefined;
+	// Statements that ran before a failure: MySQL keeps those (DDL commits), so the user must look.
+	let ran = 0;
 	try {
 		return await db.transaction(async (tx) => {
 			// Serialise concurrent migrators (several app instances starting at once) before anything else,
@@ -92,7 +94,10 @@ export async function applyMigrations(
 					}
 					if (lastWhen !== undefined && !(lastWhen < m.when)) continue;
 					current = m.tag;
-					for (const statement of m.statements) await tx.exec(statement);
+					for (const statement of m.statements) {
+						await tx.exec(statement);
+						ran++;
+					}
 					await tx.query(insert, [m.hash, m.when]);
 					applied.push(m.tag);
 				}
@@ -105,10 +110,10 @@ export async function applyMigrations(
 	} catch (cause) {
 		if (cause instanceof SessError) throw cause;
 		const where = current === undefined ? "" : ` in ${current}.sql`;
-		const partial = db.dialect === "mysql" ? " MySQL cannot roll back DDL, so check which statements already ran." : "";
+		const partial = db.dialect === "mysql" && ran > 0 ? ` MySQL cannot roll back DDL, and ${ran} statement(s) had already run: check the table before retrying.` : "";
 		throw new SessError(
 			"migration_failed",
-			`Applying ${db.dialect} migrations failed${where}: ${cause instanceof Error ? cause.message : String(cause)}.${partial} Fix the database or the migration, then run the migrator again.`,
+			`Applying ${db.dialect} migrations failed${where}: ${(cause instanceof Error ? cause.message : String(cause)).split("\n")[0]?.replace(/\.$/, "")}.${partial} Fix the database or the migration, then run the migrator again.`,
 			{ cause },
 		);
 	}

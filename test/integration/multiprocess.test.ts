@@ -86,7 +86,8 @@ for (const engine of engines) {
 			// Sequential starts: the second finds the migrations applied and applies nothing.
 			a = await startDemo(env);
 			b = await startDemo(env);
-		});
+			// Creating a database and starting two processes takes seconds on a loaded machine.
+		}, 30_000);
 
 		afterAll(async () => {
 			await a?.stop();
