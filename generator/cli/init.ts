@@ -33,7 +33,7 @@ export default {
 const DRIZZLE_CONFIG = `// drizzle-kit settings for sess's migrations (written by \`sess init\`): the same folders and the same
 // table as \`sess migrate\`, so either tool can apply them and each sees what the other applied.
 //   SESS_DB=app.db npx drizzle-kit migrate --config drizzle.sess.config.ts
-import type { Config } from "drizzle-kit";
+// (No import from drizzle-kit: an app that only serves sessions need not install it to typecheck.)
 
 const db = process.env.SESS_DB ?? "app.db";
 const dialect = /^postgres(ql)?:\\/\\//i.test(db) ? "postgresql" : /^(mysql|mariadb):\\/\\//i.test(db) ? "mysql" : "sqlite";
@@ -43,7 +43,7 @@ export default {
 	out: \`migrations/\${dialect === "postgresql" ? "postgres" : dialect}\`,
 	dbCredentials: { url: dialect === "sqlite" ? db.replace(/^sqlite:\\/\\//i, "") : db.replace(/^mariadb:/i, "mysql:") },
 	migrations: { table: "__sess_migrations", schema: "drizzle" },
-} satisfies Config;
+};
 `;
 
 const IGNORE = ".sess-dev-key";
