@@ -1,13 +1,14 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
 import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
 import { Keyring, type KeyInput } from "./keyring.ts";
 import type { SessionRuntime } from "./session.ts";
 import { createStoreCall, type StoreCall } from "./store-call.ts";
 import { secureRandom, type RandomSource } from "./token.ts";
+import { promotedTextCheck, promotedTextFields } from "./promoted-text.ts";
 import { compileCheck } from "./validate.ts";
 
 /** Settings both modes share; the schema's policy is the default for each. */
@@ -54,8 +55,12 @@ export interface ManagerBase {
 	blankCookie: string;
 	/** Field name → promoted column name. */
 	columnOf: ReadonlyMap<string, string>;
-	/** The column of a promoted field, or a TypeError for any other name. */
-	columnName(field: string): string;
+	/**
+	 * The column of a promoted field, or a TypeError for any other name. With `value` (list, revoke), an
+	 * `InvalidDataError` when no session could hold it, so every engine and mode answers a bad value alike
+	 * (PostgreSQL would refuse NUL; the others would silently match nothing).
+	 */
+	columnName(field: string, value?: unknown): string;
 }
 
 /** Resolves options and model into the pieces both managers use. */
@@ -70,6 +75,8 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 	// The __Host-/__Secure- prefixes require Secure: browsers drop such a cookie without it.
 	const cookieName = devCookies ? model.cookie.name.replace(/^__(Host|Secure)-/i, "") : model.cookie.name;
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
+	const textColumns = promotedTextFields(model);
+	const checks = new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)]));
 	return {
 		keyring,
 		policy: resolvePolicy(model, options),
@@ -78,7 +85,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 		hook,
 		call: createStoreCall(parseDuration(options.storeTimeout ?? "5s", "storeTimeout"), hook),
 		runtime: {
-			checks: new Map(model.data.map((f) => [f.name, compileCheck(f.type)])),
+			checks,
 			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
 			rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
 			optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
@@ -89,9 +96,11 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 		attributes,
 		blankCookie: serializeCookie(cookieName, "", { ...attributes, maxAge: 0 }),
 		columnOf,
-		columnName(field) {
+		columnName(field, ...value) {
 			const column = columnOf.get(field);
 			if (column === undefined) throw new TypeError(`"${field}" is not a promoted column.`);
+			const problem = value.length === 0 ? null : (checks.get(field)?.(value[0]) ?? null);
+			if (problem !== null) throw new InvalidDataError(`data.${field}`, problem);
 			return column;
 		},
 	};
