@@ -140,7 +140,7 @@ for (const { dialect, adminUrl, skip } of engines) {
 		afterAll(async () => {
 			for (const target of targets) await target.drop();
 			rmSync(dir, { recursive: true, force: true });
-		});
+		}, SLOW);
 
 		test("the app's earlier drizzle migrations, then sess's by drizzle-kit: the table appears; sess migrate after it applies nothing; a second sess migration by sess migrate, then drizzle-kit is a no-op", async () => {
 			const target = await open("app-first");

@@ -93,7 +93,7 @@ for (const engine of engines) {
 			await a?.stop();
 			await b?.stop();
 			await engine.drop();
-		});
+		}, 30_000);
 
 		test("a login in A is the same session in B; parallel writes to different fields both land", async () => {
 			const x = new Browser();
