@@ -6,10 +6,11 @@
 import { spawnSync } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { register } from "node:module";
+import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { HELP } from "./cli/help.ts";
-import { fail, isSessError, out, parseFlags, usage, type Flags } from "./cli/io.ts";
+import { fail, isSessError, missingPackage, out, parseFlags, usage, type Flags } from "./cli/io.ts";
 import { SESS_VERSION } from "./version.ts";
 
 type Command = {
@@ -48,6 +49,10 @@ export async function main(argv: string[]): Promise<void> {
 		await spec.run(flags);
 	} catch (e) {
 		if (isSessError(e)) fail(e.message, e.code);
+		const missing = missingPackage(e);
+		if (missing !== null) {
+			fail(`${relative(process.cwd(), missing.from) || missing.from} imports "${missing.name}", which is not installed in this folder. Run \`npm install sess zod\` (or \`bun add sess zod\`) here first.`, "missing_package");
+		}
 		// Not a failure sess foresaw: still one line, with the stack only on request.
 		if (process.env.SESS_DEBUG === "1") throw e;
 		const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0]?.replace(/\.$/, "");

@@ -40,6 +40,13 @@ export function isSessError(e: unknown): e is Error & { code: string } {
 	return typeof code === "string" && /^[a-z_]+$/.test(code) && /Error$/.test(e.name);
 }
 
+/** The package an import of the app's own files could not find (Node's and Bun's wording), or null. */
+export function missingPackage(e: unknown): { name: string; from: string } | null {
+	const m = /Cannot find (?:package|module) ['"]([^'"]+)['"] (?:imported )?from ['"]?([^'"\s]+)/.exec(e instanceof Error ? e.message : String(e));
+	if (m === null || (m[1] as string).startsWith(".") || (m[2] as string).includes("/node_modules/")) return null;
+	return { name: m[1] as string, from: (m[2] as string).replace(/^file:\/\//, "") };
+}
+
 /** Colours only a terminal that wants them (NO_COLOR opts out, https://no-color.org). */
 export function paint(text: string, colour: "red" | "green" | "yellow" | "dim", stream: NodeJS.WriteStream = process.stdout): string {
 	if (stream.isTTY !== true || (process.env.NO_COLOR ?? "") !== "") return text;
@@ -114,7 +121,8 @@ async function importUserModule(path: string, what: "config" | "schema"): Promis
 	try {
 		return await import(pathToFileURL(path).href);
 	} catch (e) {
-		if (isSessError(e)) throw e;
+		// A sess error (a bad schema) and a package missing from the app's folder have their own one-line reports.
+		if (isSessError(e) || missingPackage(e) !== null) throw e;
 		const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0]?.replace(/\.$/, "");
 		fail(`cannot load the ${what} module ${relative(process.cwd(), path)}: ${reason}. Fix the module (\`bun ${relative(process.cwd(), path)}\` shows the full error).`, `${what}_load_failed`);
 	}
