@@ -1,6 +1,7 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
+import type { DbscOptions } from "./dbsc.ts";
 import { ConfigError, InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
 import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
@@ -33,6 +34,8 @@ export interface CommonOptions {
 	 * (the demo's `SESS_INSECURE=1`). Refused with `ConfigError` when `NODE_ENV` is `production`.
 	 */
 	insecureDevelopmentCookies?: boolean;
+	/** Device Bound Session Credentials: a stolen cookie stops working once the short-lived bound cookie expires. */
+	dbsc?: DbscOptions;
 }
 
 /** Per-response choices at commit. */
