@@ -1,7 +1,7 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
-import type { DbscOptions } from "./dbsc.ts";
+import type { DbscOptions } from "./dbsc-runtime.ts";
 import { ConfigError, InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
 import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
