@@ -8,7 +8,8 @@ export type SessErrorCode =
 	| "store_unavailable"
 	| "write_conflict"
 	| "session_limit"
-	| "migration_failed";
+	| "migration_failed"
+	| "not_migrated";
 
 /** Base class of all errors sess throws; `code` is stable, `message` says what to do. */
 export class SessError extends Error {

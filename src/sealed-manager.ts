@@ -1,6 +1,6 @@
 import { serializeCookie } from "./cookie.ts";
 import { encodeHex } from "./crypto.ts";
-import { createDbscRuntime } from "./dbsc.ts";
+import { createDbscRuntime } from "./dbsc-runtime.ts";
 import { ConfigError } from "./errors.ts";
 import { describeDevice } from "./device.ts";
 import { emit } from "./events.ts";

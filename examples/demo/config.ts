@@ -12,6 +12,8 @@ export interface DemoConfig {
 	devKeyFile: string | null;
 	expiry: { idle?: Duration; absolute?: Duration };
 	rotation: { every?: Duration; grace?: Duration };
+	/** `SESS_INSECURE=1`: cookies without Secure and __Host- for plain-HTTP development (refused in production). */
+	insecure: boolean;
 	/** `SESS_REDIS_PREFIX`: the key prefix on a Redis store (default `sess:<table>:`). */
 	redisPrefix?: string;
 	/** Device Bound Session Credentials (`SESS_DBSC=1`), with the bound cookie's lifetime (`SESS_DBSC_LIFETIME`); null when off. */
@@ -64,11 +66,14 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 	const policy = env.SESS_LIMIT_POLICY === undefined || env.SESS_LIMIT_POLICY === "" ? "evict" : env.SESS_LIMIT_POLICY;
 	if (policy !== "evict" && policy !== "refuse") throw new RangeError(`SESS_LIMIT_POLICY must be "evict" or "refuse", not "${policy}".`);
 	const limit = maxText === "" ? null : { max: Number(maxText), policy: policy as "evict" | "refuse" };
+	const insecureFlag = env.SESS_INSECURE ?? "";
+	if (!["", "0", "1"].includes(insecureFlag)) throw new RangeError(`SESS_INSECURE must be 1 (on) or 0 (off), not "${insecureFlag}".`);
 	const redisPrefix = env.SESS_REDIS_PREFIX === undefined || env.SESS_REDIS_PREFIX === "" ? {} : { redisPrefix: env.SESS_REDIS_PREFIX };
 	return {
 		...redisPrefix,
 		db: env.SESS_DB === undefined || env.SESS_DB === "" ? defaultDb : env.SESS_DB,
 		mode,
+		insecure: insecureFlag === "1",
 		port,
 		keyring: Keyring.fromString(keys),
 		devKeyFile: usedDevKey,
