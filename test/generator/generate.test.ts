@@ -83,10 +83,10 @@ describe("sess generate (CLI)", () => {
 		));
 		const check = await cli(["generate", "--check", "--config", join(dir, "sess.config.ts")]);
 		expect(check.code).toBe(1);
-		for (const stale of ["src/generated/session.ts", "sess.lock.json", "migrations/sqlite/0003_", "migrations/postgres/0003_", "migrations/mysql/0004_"]) {
+		for (const stale of ["src/generated/session.ts", "sess.lock.json", "migrations/sqlite/0002_", "migrations/postgres/0002_", "migrations/mysql/0003_"]) {
 			expect(check.stderr).toContain(stale);
 		}
-		expect(existsSync(join(dir, "migrations", "sqlite", "meta", "0003_snapshot.json"))).toBe(false);
+		expect(existsSync(join(dir, "migrations", "sqlite", "meta", "0002_snapshot.json"))).toBe(false);
 
 		// A database at the old schema, holding a session row.
 		const file = join(dir, "app.db");
@@ -98,8 +98,8 @@ describe("sess generate (CLI)", () => {
 		const gen = await cli(["generate", "--config", join(dir, "sess.config.ts")]);
 		expect(gen.code).toBe(0);
 		const sqlFiles = readdirSync(join(dir, "migrations", "sqlite")).filter((f) => f.endsWith(".sql")).sort();
-		expect(sqlFiles).toHaveLength(4);
-		const next = readFileSync(join(dir, "migrations", "sqlite", sqlFiles[3] as string), "utf8");
+		expect(sqlFiles).toHaveLength(3);
+		const next = readFileSync(join(dir, "migrations", "sqlite", sqlFiles[2] as string), "utf8");
 		expect(next).toBe("ALTER TABLE `sessions` ADD `tenant` text;\n--> statement-breakpoint\nCREATE INDEX `sessions_tenant_idx` ON `sessions` (`tenant`);\n");
 		expect(readFileSync(join(dir, "src", "generated", "session.ts"), "utf8")).toContain("tenant?: string;");
 		// The new migration is stamped with a real timestamp, the same in every dialect and kept in the lock.
@@ -112,7 +112,7 @@ describe("sess generate (CLI)", () => {
 
 		const migrate = await cli(["migrate", "--db", file, "--config", join(dir, "sess.config.ts")]);
 		expect(migrate.code).toBe(0);
-		expect(migrate.stdout).toContain(sqlFiles[3]?.replace(".sql", "") ?? "?");
+		expect(migrate.stdout).toContain(sqlFiles[2]?.replace(".sql", "") ?? "?");
 		const after = new Database(file);
 		const columns = (after.query("PRAGMA table_info(sessions)").all() as { name: string }[]).map((c) => c.name);
 		expect(columns).toContain("tenant");

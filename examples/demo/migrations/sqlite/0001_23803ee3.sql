@@ -1,3 +1,5 @@
+CREATE INDEX `sessions_absolute_expires_at_idx` ON `sessions` (`absolute_expires_at`);
+--> statement-breakpoint
 ALTER TABLE `sessions` ADD `handle` text;
 --> statement-breakpoint
 ALTER TABLE `sessions` ADD `device` text;

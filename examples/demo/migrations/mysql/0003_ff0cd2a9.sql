@@ -1,1 +1,0 @@
-CREATE INDEX `sessions_absolute_expires_at_idx` ON `sessions` (`absolute_expires_at`);
