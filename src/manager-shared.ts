@@ -41,6 +41,8 @@ export interface ManagerBase {
 	random: RandomSource;
 	hook: EventHook | undefined;
 	call: StoreCall;
+	/** The same bounds as `call`, without events: for a write that may lose a benign race. */
+	quietCall: StoreCall;
 	runtime: SessionRuntime;
 	cookieName: string;
 	attributes: CookieAttributes;
@@ -59,13 +61,15 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 	const hook = options.onEvent;
 	const attributes: CookieAttributes = { path: "/", secure: !model.cookie.insecure, httpOnly: true, sameSite: model.cookie.sameSite };
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
+	const timeoutMs = parseDuration(options.storeTimeout ?? "5s", "storeTimeout");
 	return {
 		keyring,
 		policy: resolvePolicy(model, options),
 		clock,
 		random,
 		hook,
-		call: createStoreCall(parseDuration(options.storeTimeout ?? "5s", "storeTimeout"), hook),
+		call: createStoreCall(timeoutMs, hook),
+		quietCall: createStoreCall(timeoutMs, undefined),
 		runtime: {
 			checks: new Map(model.data.map((f) => [f.name, compileCheck(f.type)])),
 			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),

@@ -38,6 +38,8 @@ export interface SessionState {
 	resign: boolean;
 	token: string | null;
 	regenerate: boolean;
+	/** The regeneration is an authentication: the lifetime restarts (a privilege change keeps it). */
+	authenticate: boolean;
 	destroyed: boolean;
 	committed: boolean;
 	/** A stored row that failed to decode: the first commit replaces it instead of leaving it behind. */
@@ -58,7 +60,7 @@ export interface SessionState {
 export function createSessionState(data: Record<string, unknown>, hadCookie: boolean, flash: Record<string, unknown> = {}, meta: SessionMeta = {}): SessionState {
 	return {
 		data, base: data, dirty: new Set(), flash, flashDirty: false, meta, metaDirty: false, row: null,
-		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
+		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, authenticate: false, destroyed: false, committed: false,
 		replaces: null, overwritten: null, merged: false, reissue: false, header: null, updaters: null,
 	};
 }
@@ -174,6 +176,7 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 	regenerate(): void {
 		const state = this[STATE];
 		state.regenerate = true;
+		state.authenticate = true;
 		// A new authentication: record when, and retire CSRF tokens handed out before it.
 		const { csrfSecret: _retired, ...rest } = state.meta;
 		state.meta = { ...rest, authenticatedAt: this.#runtime.now() };
