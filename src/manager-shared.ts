@@ -53,8 +53,8 @@ export interface ManagerBase {
 	columnName(field: string): string;
 }
 
-/** Resolves options and model into the pieces both managers use. */
-export function createManagerBase(model: SessionModel, options: CommonOptions): ManagerBase {
+/** Resolves options and model into the pieces both managers use; `initial` makes a fresh session's data. */
+export function createManagerBase(model: SessionModel, options: CommonOptions, initial: () => Record<string, unknown>): ManagerBase {
 	const keyring = options.keys instanceof Keyring ? options.keys : new Keyring(options.keys);
 	const clock = options.now ?? Date.now;
 	const random = options.random ?? secureRandom;
@@ -75,6 +75,9 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
 			rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
 			optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
+			identityField: model.data.find((f) => f.identity === true)?.name ?? null,
+			keepOnUserSwitch: new Set(model.data.filter((f) => f.keepOnUserSwitch === true).map((f) => f.name)),
+			initial,
 			now: clock,
 			random,
 		},
