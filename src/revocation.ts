@@ -52,7 +52,8 @@ export class Revocations {
 	async advance(lineage: string, generation: number, graceUntil: number, until: number, now: number): Promise<boolean> {
 		let advanced = false;
 		await this.change("commit", lineageKey(lineage), until, now, (data) => {
-			const current = data === null ? { denied: false, head: 0, graceUntil: 0 } : decodeLineage(data);
+			// No record yet: this generation is the head (the first rotation of a login).
+			const current = data === null ? { denied: false, head: generation, graceUntil: 0 } : decodeLineage(data);
 			advanced = !current.denied && current.head === generation;
 			return advanced ? encodeLineage(false, generation + 1, graceUntil) : null;
 		});
