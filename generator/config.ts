@@ -14,10 +14,12 @@ export interface SessConfig {
 	lock?: string;
 	/** Module the generated code imports the runtime from; default `sess`. */
 	runtimeImport?: string;
+	/** Emit `session.js` + `session.d.ts` instead of `session.ts` (also `sess generate --js`); default false. */
+	js?: boolean;
 }
 
 /** Every setting resolved to a value. */
-export type ResolvedConfig = Required<SessConfig>;
+export type ResolvedConfig = Required<Omit<SessConfig, "js">> & Pick<SessConfig, "js">;
 
 /** The defaults a missing config or flag falls back to. */
 export const DEFAULT_CONFIG: ResolvedConfig = {
@@ -27,6 +29,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
 	migrations: "migrations",
 	lock: "sess.lock.json",
 	runtimeImport: "sess",
+	js: false,
 };
 
 export const DIALECTS: readonly Dialect[] = ["sqlite", "postgres", "mysql"];

@@ -7,6 +7,7 @@ import { Keyring, type KeyInput } from "./keyring.ts";
 import type { SessionRuntime } from "./session.ts";
 import { createStoreCall, type StoreCall } from "./store-call.ts";
 import { secureRandom, type RandomSource } from "./token.ts";
+import { promotedTextCheck, promotedTextFields } from "./promoted-text.ts";
 import { compileCheck } from "./validate.ts";
 
 /** Settings both modes share; the schema's policy is the default for each. */
@@ -62,6 +63,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions, i
 	const attributes: CookieAttributes = { path: "/", secure: !model.cookie.insecure, httpOnly: true, sameSite: model.cookie.sameSite };
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
 	const timeoutMs = parseDuration(options.storeTimeout ?? "5s", "storeTimeout");
+	const textColumns = promotedTextFields(model);
 	return {
 		keyring,
 		policy: resolvePolicy(model, options),
@@ -71,7 +73,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions, i
 		call: createStoreCall(timeoutMs, hook),
 		quietCall: createStoreCall(timeoutMs, undefined),
 		runtime: {
-			checks: new Map(model.data.map((f) => [f.name, compileCheck(f.type)])),
+			checks: new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)])),
 			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
 			rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
 			optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
