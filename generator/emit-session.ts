@@ -5,6 +5,7 @@ import { EmitContext, indent, Locals, str } from "./emit-context.ts";
 import { fieldsLoop, initialValue } from "./emit-decode.ts";
 import { numbered, writeObjectFunction } from "./emit-encode.ts";
 import { literal } from "./emit-literal.ts";
+import { unsupportedPart } from "./emit-support.ts";
 import { interfaceFor } from "./emit-types.ts";
 
 /** Inputs of `session.ts`: the model, its lock (wire numbers, baked into the code), and what the header names. */
@@ -38,15 +39,28 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 	interfaceFor(flashFields, "flash", ctx, false, "/** One-shot messages: `session.flash.set(key, value)`, then `session.flash.take(key)` once. */");
 	const promoted = model.data.filter((f) => f.column !== undefined).map((f) => str(f.name));
 
-	const codecLines = [
-		...topLevel(model.data, "data", ctx),
-		...topLevel(flashFields, "flash", ctx),
-		"/** A fresh session's data: every field at its initial value. */",
-		`function initial()${ctx.t("SessionData")} {`,
-		`\treturn ${initialObject(model.data, ctx)};`,
-		"}",
-	];
-	const runtime = ["createSessionManager", "defineCodec", "Session as BaseSession", ...ctx.runtime].sort((a, b) => a.localeCompare(b));
+	// A schema using a kind or option the emitter does not compile yet runs on the interpreted codec.
+	const unsupported = unsupportedPart(model);
+	const codecLines = unsupported === null
+		? [
+			...topLevel(model.data, "data", ctx),
+			...topLevel(flashFields, "flash", ctx),
+			"/** A fresh session's data: every field at its initial value. */",
+			`function initial()${ctx.t("SessionData")} {`,
+			`\treturn ${initialObject(model.data, ctx)};`,
+			"}",
+			"",
+			"/** The compact, versioned binary form of `SessionData`. */",
+			`export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = defineCodec${ts ? "<SessionData, FlashData>" : ""}({ writeData, readData, checkData, writeFlash, readFlash, checkFlash, initial });`,
+		]
+		: [
+			"/** Wire numbers from sess.lock.json, which the interpreted codec reads at start-up. */",
+			`const lock${ctx.t(ctx.useType("Lock"))} = ${literal(lock)};`,
+			"",
+			"/** The compact, versioned binary form of `SessionData`. */",
+			`export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = ${ctx.use("createCodec")}${ts ? "<SessionData, FlashData>" : ""}(model, lock);`,
+		];
+	const runtime = ["createSessionManager", ...(unsupported === null ? ["defineCodec"] : []), "Session as BaseSession", ...ctx.runtime].sort((a, b) => a.localeCompare(b));
 	const runtimeTypes = [...(model.sealed ? ["SealedManagerOptions"] : []), "SessionCodec", "SessionManager", "SessionManagerOptions", "SessionModel", ...ctx.runtimeTypes].sort();
 	const sealedOptions = model.sealed ? "SessionManagerOptions | SealedManagerOptions" : "SessionManagerOptions";
 	const createDoc = model.sealed
@@ -66,13 +80,12 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 		"/** The schema as plain data: the manager reads its policy, table and per-field checks from it. */",
 		`export const model${ctx.t("SessionModel")} = ${literal(model)};`,
 		"",
-		"// The codec: straight-line code for this schema, the same bytes as the interpreted `createCodec(model, lock)`.",
+		unsupported === null
+			? "// The codec: straight-line code for this schema, the same bytes as the interpreted `createCodec(model, lock)`."
+			: `// The codec: interpreted from the model, because ${unsupported} is not compiled to straight-line code yet.`,
 		"",
 		...ctx.declarations.flatMap((d) => [d, ""]),
 		...codecLines,
-		"",
-		"/** The compact, versioned binary form of `SessionData`. */",
-		`export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = defineCodec${ts ? "<SessionData, FlashData>" : ""}({ writeData, readData, checkData, writeFlash, readFlash, checkFlash, initial });`,
 		"",
 		"/** The session a handler reads and writes: one typed accessor per field. */",
 		`export class Session extends BaseSession${ts ? "<SessionData, FlashData>" : ""} {`,

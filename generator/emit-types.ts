@@ -20,7 +20,7 @@ export function typeText(type: TypeModel, path: string, ctx: EmitContext): strin
 		case "date":
 			return "Date";
 		case "enum":
-			return type.values.length === 0 ? "never" : type.values.map(str).join(" | ");
+			return type.values.length === 0 ? "never" : type.values.map((v) => (typeof v === "string" ? str(v) : String(v))).join(" | ");
 		case "nullable":
 			return `${wrap(type.inner, path, ctx)} | null`;
 		case "array":
@@ -31,6 +31,32 @@ export function typeText(type: TypeModel, path: string, ctx: EmitContext): strin
 			return interfaceFor(type.fields, path, ctx, true);
 		case "union":
 			return type.options.map((o, i) => wrap(o, `${path}|${i}`, ctx)).join(" | ");
+		default:
+			return laterKind(type as unknown as LaterType, path, ctx);
+	}
+}
+
+/** Kinds the model may hold beyond the ones above (their code falls back to the interpreted codec). */
+interface LaterType {
+	kind: string;
+	inner?: TypeModel;
+	items?: TypeModel[];
+	rest?: TypeModel;
+}
+
+function laterKind(type: LaterType, path: string, ctx: EmitContext): string {
+	switch (type.kind) {
+		case "bigint":
+			return "bigint";
+		case "optional":
+			return type.inner === undefined ? "undefined" : `${wrap(type.inner, path, ctx)} | undefined`;
+		case "tuple": {
+			const items = (type.items ?? []).map((t, i) => typeText(t, `${path}|${i}`, ctx));
+			if (type.rest !== undefined) items.push(`...${wrap(type.rest, `${path}[]`, ctx)}[]`);
+			return `readonly [${items.join(", ")}]`;
+		}
+		default:
+			return "unknown";
 	}
 }
 
@@ -46,5 +72,6 @@ export function interfaceFor(fields: FieldModel[], path: string, ctx: EmitContex
 
 function wrap(type: TypeModel, path: string, ctx: EmitContext): string {
 	const text = typeText(type, path, ctx);
-	return (type.kind === "enum" && type.values.length > 1) || type.kind === "nullable" || type.kind === "union" || type.kind === "array" ? `(${text})` : text;
+	const kind: string = type.kind;
+	return (type.kind === "enum" && type.values.length > 1) || ["nullable", "union", "array", "optional", "tuple"].includes(kind) ? `(${text})` : text;
 }

@@ -31,6 +31,11 @@ const CSRF_SECRET = 2;
 const AUTHENTICATED_AT = 3;
 const CSRF_SECRET_BYTES = 32;
 const SYSTEM_TAG = (SYSTEM_NUMBER << 3) | WIRE_BYTES;
+/**
+ * The format byte emitted codecs write: the plain layout (strings as UTF-8). A later format that only
+ * adds packed string forms reads the same for schemas without them, so both are accepted on decode.
+ */
+const PLAIN_FORMAT = 1;
 
 /** Wraps emitted functions into a `SessionCodec` the session manager takes in place of `createCodec`'s. */
 export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<D, F> {
@@ -38,7 +43,7 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 
 	function encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
 		const w = scratchWriter();
-		w.byte(CODEC_FORMAT);
+		w.byte(PLAIN_FORMAT);
 		const hasFlash = flash !== undefined && hasAny(flash);
 		if (hasFlash || meta?.csrfSecret !== undefined || meta?.authenticatedAt !== undefined) {
 			w.byte(SYSTEM_TAG);
@@ -66,7 +71,7 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 	function decodeSession(bytes: Uint8Array): DecodedSession<D, F> {
 		if (!(bytes instanceof Uint8Array)) throw new DecodeError("expected bytes");
 		if (bytes.length > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
-		if (bytes.length === 0 || bytes[0] !== CODEC_FORMAT) throw new DecodeError("unknown codec format");
+		if (bytes.length === 0 || (bytes[0] !== PLAIN_FORMAT && bytes[0] !== CODEC_FORMAT)) throw new DecodeError("unknown codec format");
 		const r = new Reader(bytes, 1);
 		const resets: string[] = [];
 		let flash: Partial<F> = {};

@@ -1,6 +1,7 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
+import { InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
 import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
 import { Keyring, type KeyInput } from "./keyring.ts";
@@ -50,8 +51,12 @@ export interface ManagerBase {
 	blankCookie: string;
 	/** Field name → promoted column name. */
 	columnOf: ReadonlyMap<string, string>;
-	/** The column of a promoted field, or a TypeError for any other name. */
-	columnName(field: string): string;
+	/**
+	 * The column of a promoted field, or a TypeError for any other name. With `value` (list, revoke), an
+	 * `InvalidDataError` when no session could hold it, so every engine and mode answers a bad value alike
+	 * (PostgreSQL would refuse NUL; the others would silently match nothing).
+	 */
+	columnName(field: string, value?: unknown): string;
 }
 
 /** Resolves options and model into the pieces both managers use; `initial` makes a fresh session's data. */
@@ -64,6 +69,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions, i
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
 	const timeoutMs = parseDuration(options.storeTimeout ?? "5s", "storeTimeout");
 	const textColumns = promotedTextFields(model);
+	const checks = new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)]));
 	return {
 		keyring,
 		policy: resolvePolicy(model, options),
@@ -73,7 +79,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions, i
 		call: createStoreCall(timeoutMs, hook),
 		quietCall: createStoreCall(timeoutMs, undefined),
 		runtime: {
-			checks: new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)])),
+			checks,
 			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
 			rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
 			optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
@@ -87,9 +93,11 @@ export function createManagerBase(model: SessionModel, options: CommonOptions, i
 		attributes,
 		blankCookie: serializeCookie(model.cookie.name, "", { ...attributes, maxAge: 0 }),
 		columnOf,
-		columnName(field) {
+		columnName(field, ...value) {
 			const column = columnOf.get(field);
 			if (column === undefined) throw new TypeError(`"${field}" is not a promoted column.`);
+			const problem = value.length === 0 ? null : (checks.get(field)?.(value[0]) ?? null);
+			if (problem !== null) throw new InvalidDataError(`data.${field}`, problem);
 			return column;
 		},
 	};

@@ -80,7 +80,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		admit: () => true,
 		async list(field, value, opts) {
 			const now = clock();
-			const column = columnName(field);
+			const column = columnName(field, value);
 			const rows = await call("list", () => store.list(column, value as ColumnValue));
 			const current = opts?.current?.[STATE].row?.id;
 			return rows
@@ -92,7 +92,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 				}));
 		},
 		async revoke(field, value, opts) {
-			const column = columnName(field);
+			const column = columnName(field, value);
 			const except = opts?.except?.[STATE].row?.id;
 			const count = await call("revoke", () => store.revoke(column, value as ColumnValue, except));
 			emit(hook, { type: "revoked", column, count });

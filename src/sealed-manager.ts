@@ -174,7 +174,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		save,
 		async list(field, value, opts) {
 			// Sealed sessions live in browsers; the server knows only the caller's own.
-			const column = columnName(field);
+			const column = columnName(field, value);
 			const own = opts?.current?.[STATE].row;
 			if (own === undefined || own === null || own.columns[column] !== value) return [];
 			return [{
@@ -183,7 +183,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 			}];
 		},
 		async revoke(field, value, opts) {
-			const column = columnName(field);
+			const column = columnName(field, value);
 			const now = clock();
 			const mark = await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
 			const keep = opts?.except?.[STATE];
