@@ -128,8 +128,8 @@ function readLineage(row: StoredSession | null): LineageRecord | null {
 
 function readMark(row: StoredSession | null): number | null {
 	if (row === null) return null;
-	// Rows written before the mark moved into the data kept it in rotatedAt.
-	return row.data.length === 0 ? row.rotatedAt : decodeMark(row.data);
+	// Rows written before the mark moved into the data kept it in rotatedAt, or (later) in lastSeenAt.
+	return row.data.length === 0 ? Math.max(row.rotatedAt, row.lastSeenAt) : decodeMark(row.data);
 }
 
 /** `denied ‖ head ‖ grace end`; a record the server cannot read counts as denied (fail closed). */
