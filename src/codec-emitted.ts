@@ -1,4 +1,4 @@
-import type { SessionMeta } from "./codec-system.ts";
+import { DBSC_NUMBER, readDbsc, writeDbsc, type SessionMeta } from "./codec-system.ts";
 import { CODEC_FORMAT, MAX_ENCODED_BYTES, type DecodedSession, type SessionCodec } from "./codec.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
@@ -45,7 +45,7 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 		const w = scratchWriter();
 		w.byte(PLAIN_FORMAT);
 		const hasFlash = flash !== undefined && hasAny(flash);
-		if (hasFlash || meta?.csrfSecret !== undefined || meta?.authenticatedAt !== undefined) {
+		if (hasFlash || meta?.csrfSecret !== undefined || meta?.authenticatedAt !== undefined || meta?.dbsc !== undefined) {
 			w.byte(SYSTEM_TAG);
 			const system = w.begin();
 			if (hasFlash) {
@@ -61,6 +61,12 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 			if (meta?.authenticatedAt !== undefined) {
 				w.byte((AUTHENTICATED_AT << 3) | WIRE_VARINT);
 				w.zigzag(meta.authenticatedAt);
+			}
+			if (meta?.dbsc !== undefined) {
+				w.byte((DBSC_NUMBER << 3) | WIRE_BYTES);
+				const at = w.begin();
+				writeDbsc(w, meta.dbsc);
+				w.end(at);
 			}
 			w.end(system);
 		}
@@ -113,7 +119,15 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 				// A secret of the wrong size is dropped: the next csrfToken() call makes a new one.
 				if (secret.length === CSRF_SECRET_BYTES) meta.csrfSecret = secret;
 			} else if (number === AUTHENTICATED_AT && wire === WIRE_VARINT) meta.authenticatedAt = r.zigzag();
-			else r.skip(wire);
+			else if (number === DBSC_NUMBER && wire === WIRE_BYTES) {
+				const outer = r.enter();
+				try {
+					const dbsc = readDbsc(r);
+					if (dbsc !== null) meta.dbsc = dbsc;
+				} finally {
+					r.leave(outer);
+				}
+			} else r.skip(wire);
 		}
 		return flash;
 	}

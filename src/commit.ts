@@ -121,6 +121,8 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		s.merged = true;
 		if (!s.flashDirty) s.flash = { ...theirs.flash };
 		if (!s.metaDirty) s.meta = theirs.meta;
+		// A device binding registered meanwhile survives our other meta changes (a new CSRF secret, say); only regeneration ends it.
+		else if (!s.regenerate && theirs.meta.dbsc !== undefined && s.meta.dbsc?.key === undefined) s.meta = { ...s.meta, dbsc: theirs.meta.dbsc };
 		return latest;
 	}
 

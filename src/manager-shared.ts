@@ -1,6 +1,7 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
+import type { DbscOptions } from "./dbsc.ts";
 import { InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
 import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
@@ -27,6 +28,8 @@ export interface CommonOptions {
 	random?: RandomSource;
 	/** Receives security and lifecycle events. */
 	onEvent?: EventHook;
+	/** Device Bound Session Credentials: a stolen cookie stops working once the short-lived bound cookie expires. */
+	dbsc?: DbscOptions;
 }
 
 /** Per-response choices at commit. */

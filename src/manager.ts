@@ -1,5 +1,6 @@
 import type { SessionCodec } from "./codec.ts";
 import { createCommit } from "./commit.ts";
+import { createDbscRuntime } from "./dbsc.ts";
 import { serializeCookie } from "./cookie.ts";
 import { emit } from "./events.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
@@ -73,6 +74,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		return { row, viaAlias: true, staleKey, token, header: null };
 	}
 
+	const dbsc = createDbscRuntime(options.dbsc, { ...base, sessionCookieName: cookieName, store });
 	return createCore<D, F, S, C>(schema, base, {
 		...writes,
 		locate,
@@ -101,5 +103,5 @@ export function createSessionManager<D extends object, F extends object, S exten
 		async prune(limit) {
 			return call("prune", () => store.prune(clock(), limit));
 		},
-	});
+	}, dbsc);
 }

@@ -1,5 +1,6 @@
 import { serializeCookie } from "./cookie.ts";
 import { encodeHex } from "./crypto.ts";
+import { createDbscRuntime } from "./dbsc.ts";
 import { ConfigError } from "./errors.ts";
 import { emit } from "./events.ts";
 import { idleDeadline } from "./expiry.ts";
@@ -135,6 +136,8 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return seal(s, { ...current, lastSeenAt: now }, now);
 	}
 
+	// Used challenges are recorded beside the revocations: the only server state of this mode.
+	const dbsc = createDbscRuntime(options.dbsc, { ...base, sessionCookieName: base.cookieName, store: options.revocations });
 	return createCore<D, F, S, C>(schema, base, {
 		locate,
 		expired: () => undefined,
@@ -200,7 +203,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async prune(limit) {
 			return revocations.prune(clock(), limit);
 		},
-	});
+	}, dbsc);
 }
 
 /** `generation.lineage` in hex: what events and `list()` show (their short form keeps the generation and part of the lineage). */

@@ -185,9 +185,9 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 	regenerate(): void {
 		const state = this[STATE];
 		state.regenerate = true;
-		// Retire CSRF tokens handed out before the change.
-		if (state.meta.csrfSecret !== undefined) {
-			const { csrfSecret: _retired, ...rest } = state.meta;
+		// Retire CSRF tokens handed out before the change, and any device binding (DBSC).
+		if (state.meta.csrfSecret !== undefined || state.meta.dbsc !== undefined) {
+			const { csrfSecret: _retired, dbsc: _unbound, ...rest } = state.meta;
 			state.meta = rest;
 			state.metaDirty = true;
 		}
