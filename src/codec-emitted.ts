@@ -197,3 +197,10 @@ export function readEnum<T extends string>(r: Reader, values: readonly (T | unde
 	if (v === undefined) throw new DecodeError("enum value out of range");
 	return v;
 }
+
+/** A plain object literal (not an array, Date, Map or class instance), as the interpreted validator tests it. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+	if (typeof v !== "object" || v === null) return false;
+	const proto = Object.getPrototypeOf(v);
+	return proto === Object.prototype || proto === null;
+}

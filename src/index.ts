@@ -3,9 +3,8 @@
 export { parseDuration } from "../schema/duration.ts";
 export { createCodec, CODEC_FORMAT, MAX_ENCODED_BYTES } from "./codec.ts";
 // What the code `sess generate` emits calls: the codec framing and the wire primitives.
-export { defineCodec, LONE_SURROGATE, nestedChanged, readBoolean, readDate, readEnum, skipDamaged, wireMismatch } from "./codec-emitted.ts";
+export { defineCodec, isPlainObject, LONE_SURROGATE, nestedChanged, readBoolean, readDate, readEnum, skipDamaged, wireMismatch } from "./codec-emitted.ts";
 export { Reader, Writer } from "./wire.ts";
-export { isPlainObject } from "./validate.ts";
 export { readCookieValues, serializeCookie } from "./cookie.ts";
 export { checkOrigin, forbiddenResponse } from "./csrf.ts";
 export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError } from "./errors.ts";
@@ -21,6 +20,8 @@ export type { SessionCodec, DecodedSession } from "./codec.ts";
 export type { EmittedCodecParts } from "./codec-emitted.ts";
 export type { SessErrorCode } from "./errors.ts";
 export type { SessionEvent, EventHook } from "./events.ts";
+export type { Dbsc, DbscOptions } from "./dbsc.ts";
+export type { DbscAlgorithm } from "./dbsc-headers.ts";
 export type { SessionPolicy } from "./expiry.ts";
 export type { KeyInput, VerifiedValue } from "./keyring.ts";
 export type { RequestLike, SessionManager, SessionManagerOptions, SessionInfo, SessionSchema } from "./manager.ts";
