@@ -18,7 +18,8 @@ const KNOWN: Record<string, readonly string[]> = {
 	nullable: ["kind", "inner"],
 	union: ["kind", "options"],
 };
-const FIELD_KEYS = ["name", "type", "optional", "initial", "column", "rotate", "sensitive"];
+// identity and keepOnUserSwitch steer the manager only: the codec is the same with or without them.
+const FIELD_KEYS = ["name", "type", "optional", "initial", "column", "rotate", "sensitive", "identity", "keepOnUserSwitch"];
 
 /** The first thing in the model the emitter does not compile (as a path), or null when it compiles all of it. */
 export function unsupportedPart(model: SessionModel): string | null {
