@@ -81,6 +81,8 @@ export function typeText(type: TypeModel, indent: string): string {
 		case "int":
 		case "float":
 			return "number";
+		case "bigint":
+			return "bigint";
 		case "boolean":
 			return "boolean";
 		case "date":
@@ -89,6 +91,10 @@ export function typeText(type: TypeModel, indent: string): string {
 			return type.values.map((v) => JSON.stringify(v)).join(" | ");
 		case "nullable":
 			return `${wrap(type.inner, indent)} | null`;
+		case "optional":
+			return `${wrap(type.inner, indent)} | undefined`;
+		case "tuple":
+			return `readonly [${[...type.items.map((t) => typeText(t, indent)), ...(type.rest === undefined ? [] : [`...${wrap(type.rest, indent)}[]`])].join(", ")}]`;
 		case "array":
 			return `readonly ${wrap(type.element, indent)}[]`;
 		case "record":
@@ -102,5 +108,5 @@ export function typeText(type: TypeModel, indent: string): string {
 
 function wrap(type: TypeModel, indent: string): string {
 	const text = typeText(type, indent);
-	return type.kind === "enum" && type.values.length > 1 || type.kind === "nullable" || type.kind === "union" ? `(${text})` : text;
+	return type.kind === "enum" && type.values.length > 1 || type.kind === "nullable" || type.kind === "optional" || type.kind === "union" ? `(${text})` : text;
 }

@@ -47,10 +47,15 @@ function updateType(lock: Lock, path: string, type: TypeModel): void {
 		case "array":
 			updateType(lock, childPath(path, "element"), type.element);
 			return;
+		case "tuple":
+			type.items.forEach((t, i) => updateType(lock, childPath(path, { item: i }), t));
+			if (type.rest !== undefined) updateType(lock, childPath(path, "element"), type.rest);
+			return;
 		case "record":
 			updateType(lock, childPath(path, "value"), type.value);
 			return;
 		case "nullable":
+		case "optional":
 			updateType(lock, path, type.inner);
 			return;
 		case "union":
@@ -73,6 +78,6 @@ function sortLock(lock: Lock): Lock {
 		};
 	}
 	const enums: Lock["enums"] = {};
-	for (const key of Object.keys(lock.enums).sort()) enums[key] = lock.enums[key] as string[];
+	for (const key of Object.keys(lock.enums).sort()) enums[key] = lock.enums[key] as Lock["enums"][string];
 	return { lockVersion: 1, scopes, enums };
 }
