@@ -1,6 +1,7 @@
 import type { SessionCodec } from "./codec.ts";
 import type { SessionMeta } from "./codec-system.ts";
-import { DecodeError, WriteConflictError } from "./errors.ts";
+import { WriteConflictError } from "./errors.ts";
+import { decodeOrReset, type SessionMode } from "./manager-core.ts";
 import { emit, type EventHook } from "./events.ts";
 import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
 import { deepFreeze } from "./freeze.ts";
@@ -22,12 +23,13 @@ export interface CommitContext {
 	/** A store call with timeout and failure translation. */
 	call: StoreCall;
 	random: RandomSource;
-	clock: () => number;
 	hook: EventHook | undefined;
 	/** The signed `Set-Cookie` value for a token. */
 	cookieFor(token: string, absoluteExpiresAt: number, now: number): string;
-	blankCookie: string;
 }
+
+/** Store mode's share of commit: the steps `SessionMode` names, over a `Store`. */
+export type StoreWrites = Pick<SessionMode, "create" | "save" | "regenerate" | "rotate" | "destroy">;
 
 /** The four update scopes, indexed `times + 2 × columns`, shared so a write allocates none. */
 const SCOPES: readonly UpdateScope[] = [
@@ -41,11 +43,11 @@ const SCOPES: readonly UpdateScope[] = [
 const MAX_ATTEMPTS = 100;
 
 /**
- * Returns the commit step: lazy creation, compare-and-set writes merged over concurrent writers,
- * regeneration and periodic rotation with grace, touch, logout. Resolves to the `Set-Cookie` to send.
+ * Store mode's commit steps: lazy creation, compare-and-set writes merged over concurrent writers,
+ * regeneration and periodic rotation with grace, touch, logout. Each resolves to the `Set-Cookie` to send.
  */
-export function createCommit(ctx: CommitContext): (state: SessionState) => Promise<string | null> {
-	const { store, codec, policy, columnOf, checks, call, random, clock, hook, cookieFor, blankCookie } = ctx;
+export function createCommit(ctx: CommitContext): StoreWrites {
+	const { store, codec, policy, columnOf, checks, call, random, hook, cookieFor } = ctx;
 
 	/** The row to write; `slide: false` keeps the base's last-seen time and idle deadline. */
 	function buildRow(s: SessionState, base: StoredSession | null, id: string, now: number, version: number, restart: boolean, slide = true): StoredSession {
@@ -82,14 +84,11 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 			emit(hook, { type: "write_after_destroy", id: shortSessionId(rowId) });
 			return null;
 		}
-		let theirs: { data: Record<string, unknown>; flash: Record<string, unknown>; meta: SessionMeta };
-		try {
-			const decoded = codec.decodeSession(latest.data);
-			theirs = { data: decoded.data as Record<string, unknown>, flash: decoded.flash as Record<string, unknown>, meta: decoded.meta };
-		} catch (e) {
-			if (!(e instanceof DecodeError)) throw e;
-			theirs = { data: codec.initial() as Record<string, unknown>, flash: {}, meta: {} };
-		}
+		// Another writer's bytes that do not decode count as a fresh session's.
+		const decoded = decodeOrReset(codec, latest.data, latest.id, hook);
+		const theirs: { data: Record<string, unknown>; flash: Record<string, unknown>; meta: SessionMeta } = decoded === null
+			? { data: codec.initial() as Record<string, unknown>, flash: {}, meta: {} }
+			: { data: decoded.data as Record<string, unknown>, flash: decoded.flash as Record<string, unknown>, meta: decoded.meta };
 		const merged = { ...theirs.data };
 		for (const key of s.dirty) {
 			const updaters = s.updaters?.get(key);
@@ -193,43 +192,33 @@ export function createCommit(ctx: CommitContext): (state: SessionState) => Promi
 		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
 	}
 
-	async function commitState(s: SessionState): Promise<string | null> {
-		if (s.committed) return null;
-		s.committed = true;
-		const now = clock();
-		const row = s.row;
-		if (s.destroyed) {
-			if (row !== null) {
-				await call("destroy", () => store.destroy(row.id));
-				emit(hook, { type: "destroyed", id: shortSessionId(row.id) });
-			}
-			return s.hadCookie || row !== null ? blankCookie : null;
-		}
-		const changed = s.dirty.size > 0 || s.flashDirty || s.metaDirty;
-		if (row === null) {
-			// Lazy creation: a visitor who never writes costs no row and gets no cookie.
-			if (!changed && !s.regenerate) return null;
-			const token = generateSessionToken(random);
-			const next = buildRow(s, null, hashSessionToken(token), now, 1, true);
-			const corrupt = s.replaces;
-			// A row that failed to decode is replaced in the same step, so it never lingers as a ghost session.
-			const replaced = corrupt !== null && (await call("commit", () => store.rotate(corrupt.id, corrupt.version, next, null)));
-			if (!replaced) await call("commit", () => store.create(next));
-			emit(hook, { type: "created", id: shortSessionId(next.id) });
-			s.row = next;
-			s.token = token;
-			return cookieFor(token, next.absoluteExpiresAt, now);
-		}
-		if (s.regenerate) return rotate(s, row, now, null);
-		if (!s.viaAlias && now - row.rotatedAt >= policy.rotation.everyMs) {
-			return rotate(s, row, now, now + policy.rotation.graceMs);
-		}
+	/** Lazy creation; a row that failed to decode is replaced in the same step, so it never lingers as a ghost session. */
+	async function create(s: SessionState, now: number): Promise<string> {
+		const token = generateSessionToken(random);
+		const next = buildRow(s, null, hashSessionToken(token), now, 1, true);
+		const corrupt = s.replaces;
+		const replaced = corrupt !== null && (await call("commit", () => store.rotate(corrupt.id, corrupt.version, next, null)));
+		if (!replaced) await call("commit", () => store.create(next));
+		s.row = next;
+		s.token = token;
+		return cookieFor(token, next.absoluteExpiresAt, now);
+	}
+
+	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
 		if (changed) await writeData(s, row, now);
 		else if (touchDue(policy, row, now)) await call("commit", () => store.touch(row.id, now, idleDeadline(policy, now, row.absoluteExpiresAt)));
 		return s.resign && s.token !== null && s.row !== null ? cookieFor(s.token, s.row.absoluteExpiresAt, now) : null;
 	}
 
-	return commitState;
+	return {
+		create,
+		save,
+		regenerate: (s, row, now) => rotate(s, row, now, null),
+		rotate: (s, row, now) => rotate(s, row, now, now + policy.rotation.graceMs),
+		async destroy(_s, row) {
+			await call("destroy", () => store.destroy(row.id));
+		},
+	};
 }
 
 /** Re-runs `update()` functions on a fresh value; an error or an invalid result keeps the other writer's value. */

@@ -20,7 +20,9 @@ export type SessionEvent =
 	| { type: "write_after_destroy"; id: string }
 	| { type: "update_rejected"; id: string; field: string }
 	| { type: "sealed_revoked"; id: string; reason: "denied" | "not_before" }
-	| { type: "store_unavailable"; operation: string; reason: string };
+	| { type: "store_unavailable"; operation: string; reason: string }
+	/** A value the schema or the store refused reached an adapter, which answered 400; `reason` names the field, never the value. */
+	| { type: "invalid_data"; path: string; reason: string };
 
 /** Receives events; must not throw (errors it throws are swallowed so a logger cannot break requests). */
 export type EventHook = (event: SessionEvent) => void;

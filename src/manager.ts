@@ -1,63 +1,20 @@
-import type { SessionModel } from "../schema/model.ts";
 import type { SessionCodec } from "./codec.ts";
 import { createCommit } from "./commit.ts";
-import { readSessionCookie, serializeCookie } from "./cookie.ts";
-import { DecodeError } from "./errors.ts";
+import { serializeCookie } from "./cookie.ts";
 import { emit } from "./events.ts";
-import type { SessionPolicy } from "./expiry.ts";
-import { createManagerBase, decorateResponse, type CommitOptions, type CommonOptions } from "./manager-shared.ts";
+import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
+import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { createSealedManager, type SealedManagerOptions } from "./sealed-manager.ts";
-import { createSessionState, Session, STATE, type SessionRuntime, type SessionState } from "./session.ts";
-import type { ColumnValue, Store, StoredSession } from "./store.ts";
+import { Session, STATE } from "./session.ts";
+import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import { hashSessionToken, isSessionToken, shortSessionId } from "./token.ts";
-
-/** What `load()` reads of a request: only its `Cookie` header, so a Web `Request` or anything with `headers.get` will do. */
-export interface RequestLike {
-	headers: { get(name: string): string | null };
-}
 
 /** Server-side mode: the session lives in a store, the cookie holds a signed random token. */
 export interface SessionManagerOptions extends CommonOptions {
 	store: Store;
 }
 
-/** A stored session as `list()` shows it: times, and whether it is the caller's own. */
-export interface SessionInfo {
-	/** A short label of the stored ID (safe to show and log; not usable as a cookie). */
-	id: string;
-	createdAt: Date;
-	lastSeenAt: Date;
-	expiresAt: Date;
-	current: boolean;
-}
-
-/** What generated code binds: the model, its codec and the typed session class. */
-export interface SessionSchema<D extends object, F extends object, S extends Session<D, F>> {
-	model: SessionModel;
-	codec: SessionCodec<D, F>;
-	Session: new (runtime: SessionRuntime, state: SessionState) => S;
-}
-
-/** Loads sessions from requests and commits them to responses. */
-export interface SessionManager<D extends object, S extends Session<D, object>, C extends keyof D & string> {
-	/** Reads the session cookie and the store; never throws on hostile input, throws `StoreUnavailableError` when the store fails. */
-	load(request: RequestLike): Promise<S>;
-	/** Writes what changed and returns the `Set-Cookie` value to send, or null when nothing must be sent. */
-	commitCookie(session: S): Promise<string | null>;
-	/**
-	 * Commits and appends the cookie to the response. A response that sets the cookie or was built from
-	 * a stored session also gets `Cache-Control: private, no-store` and `Vary: Cookie`, unless `cache: "allow"`.
-	 */
-	commit(session: S, response: Response, options?: CommitOptions): Promise<Response>;
-	/** Live sessions whose promoted field holds `value`; `current` marks the caller's. */
-	list<K extends C>(field: K, value: Exclude<D[K], undefined>, options?: { current?: S }): Promise<SessionInfo[]>;
-	/** Ends every session whose promoted field holds `value`, except `options.except`; returns how many. */
-	revoke<K extends C>(field: K, value: Exclude<D[K], undefined>, options?: { except?: S }): Promise<number>;
-	/** Deletes expired rows in batches; returns how many. */
-	prune(limit?: number): Promise<number>;
-	/** The policy in force, after overrides. */
-	readonly policy: SessionPolicy;
-}
+export type { RequestLike, SessionInfo, SessionManager, SessionSchema } from "./manager-core.ts";
 
 /** Creates the manager for one schema; generated `createSessions()` calls this with the schema bound. */
 export function createSessionManager<D extends object, F extends object, S extends Session<D, F>, C extends keyof D & string>(
@@ -68,98 +25,59 @@ export function createSessionManager<D extends object, F extends object, S exten
 	const { model, codec } = schema;
 	const store = (options as SessionManagerOptions).store;
 	const base = createManagerBase(model, options);
-	const { keyring, policy, clock, random, hook, call, runtime, cookieName, attributes, blankCookie, columnOf, columnName } = base;
-	const commitState = createCommit({
-		store, codec: codec as SessionCodec<object, object>, policy, columnOf, checks: runtime.checks, call, random, clock, hook, cookieFor, blankCookie,
+	const { keyring, clock, hook, call, cookieName, attributes, columnName } = base;
+	const writes = createCommit({
+		store, codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,
+		random: base.random, hook, cookieFor,
 	});
-
-	function fresh(hadCookie: boolean, replaces: StoredSession | null = null): S {
-		const state = createSessionState(codec.initial() as Record<string, unknown>, hadCookie);
-		state.replaces = replaces;
-		return newSession(state);
-	}
-
-	function newSession(state: SessionState): S {
-		return new schema.Session(runtime, state);
-	}
-
-	async function load(request: RequestLike): Promise<S> {
-		const cookie = readSessionCookie(request.headers.get("cookie"), cookieName);
-		if (cookie.value === null) {
-			if (cookie.rejected !== null) emit(hook, { type: "cookie_invalid", reason: cookie.rejected });
-			return fresh(cookie.rejected !== null);
-		}
-		const verified = keyring.verify(cookie.value, cookieName);
-		if (verified === null || !isSessionToken(verified.value)) {
-			emit(hook, { type: "cookie_invalid", reason: verified === null ? "bad_signature" : "malformed" });
-			return fresh(true);
-		}
-		if (verified.staleKey) emit(hook, { type: "old_key_used", keyId: verified.keyId });
-		const id = hashSessionToken(verified.value);
-		const now = clock();
-		// Awaited only when the store is asynchronous: each needless await is a trip through the microtask queue.
-		const got = call("load", () => store.get(id));
-		let row = got instanceof Promise ? await got : got;
-		let viaAlias = false;
-		if (row !== null && row.successorId !== null) {
-			if (now >= row.idleExpiresAt) {
-				emit(hook, { type: "grace_expired", id: shortSessionId(id) });
-				// The alias is dead either way; deleting it now narrows what clock skew between servers could reopen.
-				await call("destroy", () => store.destroy(id));
-				return fresh(true);
-			}
-			const successorId = row.successorId;
-			row = await call("load", () => store.get(successorId));
-			viaAlias = true;
-			if (row !== null && row.successorId !== null) row = null;
-		}
-		if (row === null) {
-			emit(hook, { type: "unknown_id", id: shortSessionId(id) });
-			return fresh(true);
-		}
-		const expired = now >= row.absoluteExpiresAt ? "absolute_expired" : now >= row.idleExpiresAt ? "idle_expired" : null;
-		if (expired !== null) {
-			emit(hook, { type: expired, id: shortSessionId(row.id) });
-			const rowId = row.id;
-			await call("destroy", () => store.destroy(rowId));
-			return fresh(true);
-		}
-		let decoded;
-		try {
-			decoded = codec.decodeSession(row.data);
-		} catch (e) {
-			if (!(e instanceof DecodeError)) throw e;
-			// Leave the row alone: it is replaced only if the visitor's new session gets committed.
-			emit(hook, { type: "decode_reset", id: shortSessionId(row.id), reason: e.message });
-			return fresh(true, row);
-		}
-		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
-		const state = createSessionState(decoded.data as Record<string, unknown>, true, decoded.flash, decoded.meta);
-		state.row = row;
-		state.viaAlias = viaAlias;
-		state.resign = verified.staleKey && !viaAlias;
-		state.token = verified.value;
-		return newSession(state);
-	}
 
 	function cookieFor(token: string, absoluteExpiresAt: number, now: number): string {
 		return serializeCookie(cookieName, keyring.sign(token, cookieName), { ...attributes, maxAge: (absoluteExpiresAt - now) / 1000 });
 	}
-	/** Commits at most once per request: a second call has nothing left to send. */
-	function commitCookie(session: S): Promise<string | null> {
-		return commitState(session[STATE]);
+
+	function locate(value: string, now: number): Awaitable<Located | null> {
+		const verified = keyring.verify(value, cookieName);
+		if (verified === null || !isSessionToken(verified.value)) {
+			emit(hook, { type: "cookie_invalid", reason: verified === null ? "bad_signature" : "malformed" });
+			return null;
+		}
+		if (verified.staleKey) emit(hook, { type: "old_key_used", keyId: verified.keyId });
+		const id = hashSessionToken(verified.value);
+		// Synchronous over a synchronous store: each needless await is a trip through the microtask queue.
+		const got = call("load", () => store.get(id));
+		const found = (row: StoredSession | null): Awaitable<Located | null> => {
+			if (row !== null && row.successorId !== null) return followAlias(id, row, now, verified.value, verified.staleKey);
+			if (row === null) {
+				emit(hook, { type: "unknown_id", id: shortSessionId(id) });
+				return null;
+			}
+			return { row, viaAlias: false, staleKey: verified.staleKey, token: verified.value, header: null };
+		};
+		return got instanceof Promise ? got.then(found) : found(got);
 	}
 
-	async function commit(session: S, response: Response, options?: CommitOptions): Promise<Response> {
-		const fromSession = session[STATE].row !== null;
-		return decorateResponse(response, await commitCookie(session), fromSession, options);
+	/** The live row an alias (an ID retired by rotation) points to, while its grace lasts. */
+	async function followAlias(id: string, alias: StoredSession, now: number, token: string, staleKey: boolean): Promise<Located | null> {
+		if (now >= alias.idleExpiresAt) {
+			emit(hook, { type: "grace_expired", id: shortSessionId(id) });
+			// The alias is dead either way; deleting it now narrows what clock skew between servers could reopen.
+			await call("destroy", () => store.destroy(id));
+			return null;
+		}
+		const successorId = alias.successorId as string;
+		const row = await call("load", () => store.get(successorId));
+		if (row === null || row.successorId !== null) {
+			emit(hook, { type: "unknown_id", id: shortSessionId(id) });
+			return null;
+		}
+		return { row, viaAlias: true, staleKey, token, header: null };
 	}
 
-	return {
-		load,
-		commitCookie,
-		commit,
-		policy,
+	return createCore<D, F, S, C>(schema, base, {
+		...writes,
+		locate,
+		expired: (row) => call("destroy", () => store.destroy(row.id)),
+		admit: () => true,
 		async list(field, value, opts) {
 			const now = clock();
 			const column = columnName(field);
@@ -183,5 +101,5 @@ export function createSessionManager<D extends object, F extends object, S exten
 		async prune(limit) {
 			return call("prune", () => store.prune(clock(), limit));
 		},
-	};
+	});
 }

@@ -1,14 +1,14 @@
-import { readSessionCookie, serializeCookie } from "./cookie.ts";
-import { decodeHex, encodeHex } from "./crypto.ts";
-import { ConfigError, DecodeError } from "./errors.ts";
+import { serializeCookie } from "./cookie.ts";
+import { encodeHex } from "./crypto.ts";
+import { ConfigError } from "./errors.ts";
 import { emit } from "./events.ts";
 import { idleDeadline } from "./expiry.ts";
-import { createManagerBase, decorateResponse, type CommitOptions, type CommonOptions } from "./manager-shared.ts";
-import type { RequestLike, SessionManager, SessionSchema } from "./manager.ts";
+import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
+import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { Revocations } from "./revocation.ts";
 import { decodeSealedPlaintext, encodeSealedPlaintext, SEALED_ID_BYTES, type SealedHeader } from "./sealed.ts";
-import { createSessionState, Session, STATE, type SessionState } from "./session.ts";
-import type { ColumnValue, Store, StoredSession } from "./store.ts";
+import { Session, STATE, type SessionState } from "./session.ts";
+import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import { shortSessionId } from "./token.ts";
 
 /**
@@ -32,11 +32,8 @@ export function createSealedManager<D extends object, F extends object, S extend
 		throw new ConfigError("invalid_config", "This schema does not allow sealed mode: add `sealed: true` to defineSession (it checks the cookie fits and no field is sensitive), then run `sess generate`.");
 	}
 	const base = createManagerBase(model, options);
-	const { keyring, policy, clock, random, hook, call, runtime, cookieName, attributes, blankCookie, columnOf, columnName } = base;
+	const { keyring, policy, clock, random, hook, call, cookieName, attributes, columnOf, columnName } = base;
 	const revocations = new Revocations(options.revocations, call);
-
-	const newSession = (state: SessionState): S => new schema.Session(runtime, state);
-	const fresh = (hadCookie: boolean): S => newSession(createSessionState(codec.initial() as Record<string, unknown>, hadCookie));
 
 	function columnsOf(data: Record<string, unknown>): Record<string, ColumnValue> {
 		const columns: Record<string, ColumnValue> = {};
@@ -44,7 +41,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return columns;
 	}
 
-	/** The sealed header as a row, so `Session` and the lifecycle getters work unchanged. */
+	/** The sealed header as a row, so the core, `Session` and the lifecycle getters work unchanged. */
 	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>, id = encodeHex(header.sid)): StoredSession {
 		return {
 			id, successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
@@ -53,63 +50,60 @@ export function createSealedManager<D extends object, F extends object, S extend
 		};
 	}
 
-	async function load(request: RequestLike): Promise<S> {
-		const cookie = readSessionCookie(request.headers.get("cookie"), cookieName);
-		if (cookie.value === null) {
-			if (cookie.rejected !== null) emit(hook, { type: "cookie_invalid", reason: cookie.rejected });
-			return fresh(cookie.rejected !== null);
-		}
-		const opened = keyring.open(cookie.value, cookieName);
+	function locate(value: string, now: number): Awaitable<Located | null> {
+		const opened = keyring.open(value, cookieName);
 		const plain = opened === null ? null : decodeSealedPlaintext(opened.bytes);
 		if (opened === null || plain === null) {
 			emit(hook, { type: "cookie_invalid", reason: opened === null ? "bad_signature" : "malformed" });
-			return fresh(true);
+			return null;
 		}
 		if (opened.staleKey) emit(hook, { type: "old_key_used", keyId: opened.keyId });
 		const { header, codecBytes } = plain;
 		const sid = encodeHex(header.sid);
-		const now = clock();
-		const expired = now >= header.absoluteExpiresAt ? "absolute_expired" : now >= header.lastSeenAt + policy.idleMs ? "idle_expired" : null;
-		if (expired !== null) {
-			emit(hook, { type: expired, id: shortSessionId(sid) });
-			return fresh(true);
-		}
+		// Columns are filled in by admit(), once the data is decoded.
+		const located: Located = { row: asRow(header, codecBytes, {}, sid), viaAlias: false, staleKey: opened.staleKey, token: null, header };
+		// An expired cookie is the core's to report; it costs no revocation lookup.
+		if (now >= located.row.absoluteExpiresAt || now >= located.row.idleExpiresAt) return located;
 		const denied = revocations.deniedFrom(sid);
-		const deniedFrom = denied instanceof Promise ? await denied : denied;
-		if (deniedFrom !== null && now >= deniedFrom) {
-			emit(hook, { type: "sealed_revoked", id: shortSessionId(sid), reason: "denied" });
-			return fresh(true);
-		}
-		let decoded;
-		try {
-			decoded = codec.decodeSession(codecBytes);
-		} catch (e) {
-			if (!(e instanceof DecodeError)) throw e;
-			emit(hook, { type: "decode_reset", id: shortSessionId(sid), reason: e.message });
-			return fresh(true);
-		}
-		const data = decoded.data as Record<string, unknown>;
-		const columns = columnsOf(data);
-		for (const [column, value] of Object.entries(columns)) {
-			if (value === null) continue;
-			const pending = revocations.notBefore(column, value);
-			const notBefore = pending instanceof Promise ? await pending : pending;
-			if (notBefore !== null && header.issuedAt < notBefore) {
-				emit(hook, { type: "sealed_revoked", id: shortSessionId(sid), reason: "not_before" });
-				return fresh(true);
+		const check = (deniedFrom: number | null): Located | null => {
+			if (deniedFrom !== null && now >= deniedFrom) {
+				emit(hook, { type: "sealed_revoked", id: shortSessionId(sid), reason: "denied" });
+				return null;
 			}
-		}
-		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(sid), fields: decoded.resets });
-		const state = createSessionState(data, true, decoded.flash as Record<string, unknown>, decoded.meta);
-		state.row = asRow(header, codecBytes, columns, sid);
-		state.resign = opened.staleKey;
-		return newSession(state);
+			return located;
+		};
+		return denied instanceof Promise ? denied.then(check) : check(denied);
+	}
+
+	/** Per-user revocations (revoke-all, revoke-others); synchronous over a synchronous store. */
+	function admit(located: Located, data: Record<string, unknown>): Awaitable<boolean> {
+		const row = located.row;
+		row.columns = columnsOf(data);
+		const checks = Object.entries(row.columns);
+		const next = (i: number): Awaitable<boolean> => {
+			for (; i < checks.length; i++) {
+				const [column, value] = checks[i] as [string, ColumnValue];
+				if (value === null) continue;
+				const pending = revocations.notBefore(column, value);
+				if (pending instanceof Promise) return pending.then((at) => passes(row, at) && next(i + 1));
+				if (!passes(row, pending)) return false;
+			}
+			return true;
+		};
+		return next(0);
+	}
+
+	function passes(row: StoredSession, notBefore: number | null): boolean {
+		if (notBefore === null || row.rotatedAt >= notBefore) return true;
+		emit(hook, { type: "sealed_revoked", id: shortSessionId(row.id), reason: "not_before" });
+		return false;
 	}
 
 	/** Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. */
 	function seal(s: SessionState, header: SealedHeader, now: number): string {
 		const codecBytes = codec.encodeTrusted(s.data as D, s.flash as Partial<F>, s.meta);
 		s.row = asRow(header, codecBytes, columnsOf(s.data));
+		s.header = header;
 		const value = keyring.seal(encodeSealedPlaintext(header, codecBytes), cookieName, random);
 		return serializeCookie(cookieName, value, { ...attributes, maxAge: (header.absoluteExpiresAt - now) / 1000 });
 	}
@@ -120,50 +114,40 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return sid;
 	}
 
-	async function commitCookie(session: S): Promise<string | null> {
-		const s = session[STATE];
-		if (s.committed) return null;
-		s.committed = true;
-		const now = clock();
-		const row = s.row;
-		if (s.destroyed) {
-			if (row !== null) {
-				await revocations.deny(row.id, now, row.absoluteExpiresAt, now);
-				emit(hook, { type: "destroyed", id: shortSessionId(row.id) });
-			}
-			return s.hadCookie || row !== null ? blankCookie : null;
-		}
-		const changed = s.dirty.size > 0 || s.flashDirty || s.metaDirty;
-		if (row === null || s.regenerate) {
-			if (row === null && !changed && !s.regenerate) return null;
-			// A new authentication is a new session: the old sealed ID is denied at once (fixation).
-			if (row !== null) await revocations.deny(row.id, now, row.absoluteExpiresAt, now);
-			const header = { sid: newId(), createdAt: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
-			const next = shortSessionId(encodeHex(header.sid));
-			emit(hook, row === null ? { type: "created", id: next } : { type: "regenerated", id: shortSessionId(row.id), next });
-			return seal(s, header, now);
-		}
-		const current: SealedHeader = { sid: decodeHex(row.id), createdAt: row.createdAt, issuedAt: row.rotatedAt, lastSeenAt: row.lastSeenAt, absoluteExpiresAt: row.absoluteExpiresAt };
-		if (now - row.rotatedAt >= policy.rotation.everyMs) {
-			// Racing requests may each rotate (the cookie is the state); every new ID is valid, the old one dies after the grace.
-			await revocations.deny(row.id, now + policy.rotation.graceMs, row.absoluteExpiresAt, now);
-			const header = { ...current, sid: newId(), issuedAt: now, lastSeenAt: now };
-			emit(hook, { type: "rotated", id: shortSessionId(row.id), next: shortSessionId(encodeHex(header.sid)) });
-			return seal(s, header, now);
-		}
-		// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
-		const touch = now - row.lastSeenAt >= policy.touchAfterMs;
-		if (!changed && !touch && !s.resign && !s.reissue) return null;
-		return seal(s, { ...current, lastSeenAt: now, issuedAt: s.reissue ? now : current.issuedAt }, now);
+	function headerOf(s: SessionState): SealedHeader {
+		return s.header as SealedHeader;
 	}
 
-	return {
-		load,
-		commitCookie,
-		policy,
-		async commit(session: S, response: Response, opts?: CommitOptions): Promise<Response> {
-			const fromSession = session[STATE].row !== null;
-			return decorateResponse(response, await commitCookie(session), fromSession, opts);
+	return createCore<D, F, S, C>(schema, base, {
+		locate,
+		expired: () => undefined,
+		admit,
+		async create(s, now) {
+			return seal(s, { sid: newId(), createdAt: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs }, now);
+		},
+		async destroy(_s, row, now) {
+			await revocations.deny(row.id, now, row.absoluteExpiresAt, now);
+		},
+		async regenerate(s, row, now) {
+			// A new authentication is a new session: the old sealed ID is denied at once (fixation).
+			await revocations.deny(row.id, now, row.absoluteExpiresAt, now);
+			const header = { sid: newId(), createdAt: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
+			emit(hook, { type: "regenerated", id: shortSessionId(row.id), next: shortSessionId(encodeHex(header.sid)) });
+			return seal(s, header, now);
+		},
+		async rotate(s, row, now) {
+			// Racing requests may each rotate (the cookie is the state); every new ID is valid, the old one dies after the grace.
+			await revocations.deny(row.id, now + policy.rotation.graceMs, row.absoluteExpiresAt, now);
+			const header = { ...headerOf(s), sid: newId(), issuedAt: now, lastSeenAt: now };
+			emit(hook, { type: "rotated", id: shortSessionId(row.id), next: shortSessionId(encodeHex(header.sid)) });
+			return seal(s, header, now);
+		},
+		async save(s, row, now, changed) {
+			// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
+			const touch = now - row.lastSeenAt >= policy.touchAfterMs;
+			if (!changed && !touch && !s.resign && !s.reissue) return null;
+			const current = headerOf(s);
+			return seal(s, { ...current, lastSeenAt: now, issuedAt: s.reissue ? now : current.issuedAt }, now);
 		},
 		async list(field, value, opts) {
 			// Sealed sessions live in browsers; the server knows only the caller's own.
@@ -189,6 +173,5 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async prune(limit) {
 			return revocations.prune(clock(), limit);
 		},
-	};
+	});
 }
-

@@ -51,6 +51,8 @@ export interface SessionState {
 	merged: boolean;
 	/** Sealed mode: re-issue the cookie even if nothing changed (the device kept by revoke-others). */
 	reissue: boolean;
+	/** Sealed mode: the header of the cookie this session came from (what a store-mode row keeps server-side). */
+	header: unknown;
 	/** Per field, the functions `update()` applied, re-run on a concurrent writer's value when commit must merge; made on first `update()`. */
 	updaters: Map<string, ((value: never) => unknown)[]> | null;
 }
@@ -60,7 +62,7 @@ export function createSessionState(data: Record<string, unknown>, hadCookie: boo
 	return {
 		data, base: data, dirty: new Set(), flash, flashDirty: false, meta, metaDirty: false, row: null,
 		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
-		replaces: null, overwritten: null, merged: false, reissue: false, updaters: null,
+		replaces: null, overwritten: null, merged: false, reissue: false, header: null, updaters: null,
 	};
 }
 

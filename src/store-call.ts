@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from "./errors.ts";
+import { InvalidDataError, StoreUnavailableError } from "./errors.ts";
 import { emit, type EventHook } from "./events.ts";
 import type { Awaitable } from "./store.ts";
 
@@ -10,10 +10,13 @@ export type StoreCall = <T>(operation: string, fn: () => Awaitable<T>) => Awaita
 
 /**
  * Bounds every store call by `timeoutMs` and turns any failure into `StoreUnavailableError` plus an
- * event, so callers fail closed instead of mistaking an outage for "no session".
+ * event, so callers fail closed instead of mistaking an outage for "no session". A value the store
+ * refused as invalid data (`InvalidDataError`, from the store's own error mapping) is no outage: it
+ * passes through for the adapters to answer 400, so nobody can fake a 503 with a crafted string.
  */
 export function createStoreCall(timeoutMs: number, hook: EventHook | undefined): StoreCall {
-	const fail = (operation: string, cause: unknown): StoreUnavailableError => {
+	const fail = (operation: string, cause: unknown): StoreUnavailableError | InvalidDataError => {
+		if (cause instanceof InvalidDataError) return cause;
 		const reason = cause instanceof Error ? cause.message : String(cause);
 		emit(hook, { type: "store_unavailable", operation, reason });
 		return new StoreUnavailableError(`Session store failed during ${operation} (${reason}); answer 503 and retry later.`, { cause });

@@ -12,6 +12,8 @@ export interface DemoConfig {
 	devKeyFile: string | null;
 	expiry: { idle?: Duration; absolute?: Duration };
 	rotation: { every?: Duration; grace?: Duration };
+	/** `SESS_REDIS_PREFIX`: the key prefix on a Redis store (default `sess:<table>:`). */
+	redisPrefix?: string;
 }
 
 /** Reads `SESS_DB`, `SESS_KEYS`, `PORT` and the duration overrides; throws `WeakKeyError` / `ConfigError` on bad values. */
@@ -45,7 +47,9 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 	if (grace !== undefined) rotation.grace = grace;
 	const mode = env.SESS_MODE === undefined || env.SESS_MODE === "" ? "store" : env.SESS_MODE;
 	if (mode !== "store" && mode !== "sealed") throw new RangeError(`SESS_MODE must be "store" or "sealed", not "${mode}".`);
+	const redisPrefix = env.SESS_REDIS_PREFIX === undefined || env.SESS_REDIS_PREFIX === "" ? {} : { redisPrefix: env.SESS_REDIS_PREFIX };
 	return {
+		...redisPrefix,
 		db: env.SESS_DB === undefined || env.SESS_DB === "" ? defaultDb : env.SESS_DB,
 		mode,
 		port,

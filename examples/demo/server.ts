@@ -19,7 +19,7 @@ try {
 	process.exit(1);
 }
 if (config.devKeyFile !== null) say(`demo: SESS_KEYS is not set; using the development key in ${config.devKeyFile} (never do this in production).`);
-const opened = await openDemoStore(config.db, join(here, "migrations"));
+const opened = await openDemoStore(config.db, join(here, "migrations"), config.redisPrefix);
 if (opened.applied.length > 0) say(`demo: applied migrations ${opened.applied.join(", ")}`);
 
 let sessions;

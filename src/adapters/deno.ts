@@ -1,5 +1,5 @@
 import type { Session } from "../session.ts";
-import { withSession, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
+import { exchange, type SessionLoader, type WithSessionOptions } from "./exchange.ts";
 
 /** What `Deno.serve` passes a handler besides the request, declared structurally so no Deno types are needed to compile this. */
 export interface ServeHandlerInfo {
@@ -12,8 +12,9 @@ export type DenoSessionHandler<S, I = ServeHandlerInfo> = (request: Request, ses
 
 /**
  * Turns a session-aware handler into a `Deno.serve` handler: `Deno.serve(sessionHandler(sessions,
- * (request, session, info) => …))`. Same checks as `withSession`: 403 for cross-site unsafe
- * requests, 503 when the store fails, the commit after the handler returns.
+ * (request, session, info) => …))`. Same sequence as `withSession`: 403 for cross-site unsafe
+ * requests, 400 for an escaping `InvalidDataError`, 503 when the store fails, the commit after the
+ * handler returns.
  */
 export function sessionHandler<S extends Session<object, object>, I = ServeHandlerInfo>(
 	sessions: SessionLoader<S>,
@@ -21,6 +22,6 @@ export function sessionHandler<S extends Session<object, object>, I = ServeHandl
 	options: WithSessionOptions = {},
 ): (request: Request, info: I) => Promise<Response> {
 	return function denoSessionHandler(request: Request, info: I): Promise<Response> {
-		return withSession(sessions, (r: Request, session: S) => handler(r, session, info), options)(request);
+		return exchange(sessions, options, handler, request, info);
 	};
 }

@@ -1,8 +1,8 @@
 import { Elysia, status } from "elysia";
 import type { Context, ElysiaCustomStatusResponse } from "elysia";
-import { checkOrigin, forbiddenResponse } from "../csrf.ts";
+import { InvalidDataError } from "../errors.ts";
 import type { Session } from "../session.ts";
-import { isStoreFailure, storeUnavailableResponse, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
+import { closeSession, failureResponse, openSession, type SessionLoader, type WithSessionOptions } from "./exchange.ts";
 
 type ElysiaSet = Context["set"];
 type JarCookie = NonNullable<ElysiaSet["cookie"]>[string];
@@ -13,7 +13,8 @@ export type SessionPlugin<S extends Session<object, object>> = ReturnType<typeof
 /**
  * Elysia plugin: refuse cross-site unsafe requests (403, before any store access), derive the typed
  * `session` into the context, commit what changed after the handler (plain values and Responses
- * alike). A failing store answers 503 without touching the client's cookie.
+ * alike). An `InvalidDataError` a handler lets escape answers 400 (unless an `onError` of the app
+ * registered earlier answers it first); a failing store answers 503 without touching the client's cookie.
  */
 export function sessionPlugin<S extends Session<object, object>>(sessions: SessionLoader<S>, options: WithSessionOptions = {}): SessionPlugin<S> {
 	return createPlugin(sessions, options);
@@ -25,26 +26,26 @@ let lastManagerId = 0;
 // Return type left to inference on purpose: `SessionPlugin` is defined from it, since spelling out
 // Elysia's seven type parameters by hand would break with every Elysia minor release.
 function createPlugin<S extends Session<object, object>>(sessions: SessionLoader<S>, options: WithSessionOptions) {
-	const csrf = options.csrf;
 	let id = managerIds.get(sessions);
 	if (id === undefined) managerIds.set(sessions, (id = ++lastManagerId));
 	// Name and seed let Elysia install the plugin once per app however many modules `.use()` it:
 	// running it twice would load twice and send two cookies.
 	return new Elysia({ name: "sess", seed: { id, options } })
 		.derive({ as: "scoped" }, async function loadSession({ request, set }) {
-			if (csrf !== false && checkOrigin(request, csrf) !== null) return answerEarly(403, forbiddenResponse(), set);
-			try {
-				return { session: await sessions.load(request) };
-			} catch (e) {
-				if (isStoreFailure(e)) return answerEarly(503, storeUnavailableResponse(), set);
-				throw e;
-			}
+			const opened = await openSession(sessions, request, options);
+			if (!opened.ok) return answerEarly(opened.response.status as 403 | 503, opened.response, set);
+			return { session: opened.session };
 		})
 		// afterHandle, unlike mapResponse, always runs (an earlier mapResponse returning a value skips the rest).
 		.onAfterHandle({ as: "scoped" }, async function commitSession({ session, responseValue, set }): Promise<void> {
 			// Typed void: the replacement is the route's own response, committed (or the 503), and a
 			// Response in the plugin's type would widen every route's 200 type for Eden.
 			return (await commitResponse(sessions, session, responseValue, set, options)) as unknown as void;
+		})
+		// A handler's error skips afterHandle; bad input it let through is the client's fault, not a 500.
+		.onError({ as: "scoped" }, function answerInvalidData({ error }): void {
+			// Typed void for the same reason as commitSession: a 400 must not widen every route's type for Eden.
+			if (error instanceof InvalidDataError) return failureResponse(sessions, error) as unknown as void;
 		});
 }
 
@@ -56,15 +57,12 @@ async function commitResponse<S extends Session<object, object>>(
 	set: ElysiaSet,
 	options: WithSessionOptions,
 ): Promise<Response | undefined> {
-	try {
-		if (value instanceof Response) return await sessions.commit(session, value, options);
-		const probe = await sessions.commit(session, new Response(null), options);
-		applyHeaders(probe.headers, set);
-		return undefined;
-	} catch (e) {
-		if (isStoreFailure(e)) return storeUnavailableResponse();
-		throw e;
-	}
+	if (value instanceof Response) return closeSession(sessions, session, value, options);
+	const probe = await closeSession(sessions, session, new Response(null), options);
+	// A 400 or 503 from the commit replaces the handler's value; a committed probe only lends its headers.
+	if (probe.status !== 200) return probe;
+	applyHeaders(probe.headers, set);
+	return undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { checkOrigin, forbiddenResponse } from "../csrf.ts";
+import { InvalidDataError } from "../errors.ts";
 import type { Session } from "../session.ts";
-import { isStoreFailure, storeUnavailableResponse, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
+import { closeSession, failureResponse, openSession, type SessionLoader, type WithSessionOptions } from "./exchange.ts";
 
 /** Hono's `Env` for apps using the middleware: `new Hono<SessionEnv<Session>>()` types `c.get("session")`. */
 export interface SessionEnv<S> {
@@ -10,38 +10,30 @@ export interface SessionEnv<S> {
 
 /**
  * Hono middleware: refuse cross-site unsafe requests (403, before any store access), load the
- * session into `c.get("session")`, run the rest of the chain, commit what changed onto `c.res`. A
- * failing store answers 503 without touching the client's cookie, so nobody is logged out by an outage.
+ * session into `c.get("session")`, run the rest of the chain, commit what changed onto `c.res`. An
+ * `InvalidDataError` a handler lets escape answers 400 (unless the app's `onError` answered it with
+ * something other than a 5xx); a failing store answers 503 without touching the client's cookie.
  */
 export function sessionMiddleware<S extends Session<object, object>>(
 	sessions: SessionLoader<S>,
 	options: WithSessionOptions = {},
 ): MiddlewareHandler<SessionEnv<S>> {
-	const csrf = options.csrf;
 	return async function loadAndCommitSession(c, next): Promise<Response | void> {
-		if (csrf !== false && checkOrigin(c.req.raw, csrf) !== null) return forbiddenResponse();
-		let session: S;
-		try {
-			session = await sessions.load(c.req.raw);
-		} catch (e) {
-			if (isStoreFailure(e)) return storeUnavailableResponse();
-			throw e;
-		}
-		c.set("session", session);
+		const opened = await openSession(sessions, c.req.raw, options);
+		if (!opened.ok) return opened.response;
+		c.set("session", opened.session);
 		await next();
-		// A handler that threw (answered by app.onError) commits nothing, as with withSession.
-		if (c.error !== undefined) return;
-		try {
-			const response = c.res;
-			const committed = await sessions.commit(session, response, options);
-			if (committed !== response) replaceResponse(c, committed);
-		} catch (e) {
-			if (!isStoreFailure(e)) throw e;
-			replaceResponse(c, storeUnavailableResponse());
+		// Hono hands a handler's error to app.onError before this middleware resumes; a handler that
+		// threw commits nothing, as with withSession.
+		if (c.error !== undefined) {
+			if (c.error instanceof InvalidDataError && c.res.status >= 500) replaceResponse(c, failureResponse(sessions, c.error));
+			return;
 		}
+		const response = c.res;
+		const committed = await closeSession(sessions, opened.session, response, options);
+		if (committed !== response) replaceResponse(c, committed);
 	};
 }
-
 
 /**
  * Hono's `c.res` setter copies the old response's headers (Set-Cookie included) onto the new one;

@@ -8,7 +8,9 @@ import { migrate } from "drizzle-orm/bun-sqlite/migrator";
 import type { TableModel } from "../../schema/model.ts";
 import { applyMigrations, bunSQLTarget, readMigrationFolder, sqliteTarget } from "../../generator/migrate.ts";
 import { generateMigrations } from "../../generator/migrations.ts";
-import { CORE_COLUMNS, empty, evolve, reachable, sqlFile, sqliteShape, writeFolder } from "./migration-fixtures.ts";
+import { createScratchDatabase } from "../helpers/scratch-database.ts";
+import { requireUrl, serverUrl, skipWithout } from "../helpers/sql-servers.ts";
+import { CORE_COLUMNS, empty, evolve, sqlFile, sqliteShape, writeFolder } from "./migration-fixtures.ts";
 
 const v1: TableModel = { name: "sessions", columns: [{ name: "user_id", field: "userId", type: "text", maxLength: 64 }] };
 const v2: TableModel = { name: "sessions", columns: [...v1.columns, { name: "role", field: "role", type: "text", maxLength: 5 }] };
@@ -220,14 +222,12 @@ describe("postgres and mysql", () => {
 });
 
 describe("applyMigrations on servers", async () => {
-	const servers = {
-		postgres: await reachable(["postgres://postgres@127.0.0.1:5432/test", "postgres://root@127.0.0.1:5432/test"]),
-		mysql: await reachable(["mysql://root@127.0.0.1:3306/test"]),
-	};
+	const servers = { postgres: await serverUrl("postgres"), mysql: await serverUrl("mysql") };
 	for (const dialect of ["postgres", "mysql"] as const) {
-		const url = servers[dialect];
-		test.skipIf(url === undefined && process.env["CI"] !== "true")(`${dialect}: applies, is idempotent, then alters`, async () => {
-			if (url === undefined) throw new Error(`${dialect} is unreachable, and in CI it must be up`);
+		const adminUrl = servers[dialect];
+		test.skipIf(skipWithout(adminUrl))(`${dialect}: applies, is idempotent, then alters`, async () => {
+			const scratch = await createScratchDatabase(dialect, requireUrl(dialect, adminUrl), "migrations");
+			const url = scratch.url;
 			const suffix = crypto.getRandomValues(new Uint32Array(1))[0]?.toString(36);
 			const name = `sess_mig_test_${suffix}`;
 			const options = { migrationsTable: `sess_mig_journal_${suffix}`, migrationsSchema: `sess_mig_schema_${suffix}` };
@@ -267,11 +267,8 @@ describe("applyMigrations on servers", async () => {
 				expect(await columns(`${name}_r`)).toEqual([...CORE_COLUMNS, "n", "admin"]);
 				expect(Array.from(await sql.unsafe(`SELECT id FROM ${name}_r`))).toEqual([{ id: "a" }]);
 			} finally {
-				await sql.unsafe(`DROP TABLE IF EXISTS ${name}`);
-				await sql.unsafe(`DROP TABLE IF EXISTS ${name}_r`);
-				if (dialect === "postgres") await sql.unsafe(`DROP SCHEMA IF EXISTS ${options.migrationsSchema} CASCADE`);
-				else await sql.unsafe(`DROP TABLE IF EXISTS ${options.migrationsTable}`);
 				await sql.close();
+				await scratch.drop();
 			}
 		});
 	}

@@ -1,8 +1,8 @@
 // Reachability of the external servers some tests need. Callers skip when a server is down,
 // except in CI (CI=true), where a missing server must fail the tests instead of hiding them.
 
-/** The Redis the tests use: `REDIS_URL`, or the local default. */
-export const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+/** The Redis the tests use: `SESS_TEST_REDIS_URL` (or `REDIS_URL`), else the local default; suites stay under their own key prefix. */
+export const REDIS_URL = process.env["SESS_TEST_REDIS_URL"] || process.env["REDIS_URL"] || "redis://127.0.0.1:6379";
 
 /** Resolves `value` unless `timeoutMs` passes first, then `fallback`; the timer never outlives the race. */
 async function within<T>(value: Promise<T>, timeoutMs: number, fallback: T): Promise<T> {

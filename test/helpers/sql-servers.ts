@@ -6,13 +6,14 @@ import { generateMigrations } from "../../generator/migrations.ts";
 import type { ServerDialect } from "../../src/stores/sql-dialect.ts";
 import { reachable } from "../generator/migration-fixtures.ts";
 
-// An env URL (CI may point elsewhere) is tried before the local defaults.
+// Where the suites connect to create their own databases (never to hold test data): an env URL
+// (the README's overrides) is tried before the local defaults, which name databases every server has.
 const CANDIDATES: Record<ServerDialect, { env: string; urls: string[] }> = {
-	postgres: { env: "SESS_TEST_POSTGRES_URL", urls: ["postgres://postgres@127.0.0.1:5432/test", "postgres://root@127.0.0.1:5432/test"] },
-	mysql: { env: "SESS_TEST_MYSQL_URL", urls: ["mysql://root@127.0.0.1:3306/test"] },
+	postgres: { env: "SESS_TEST_POSTGRES_URL", urls: ["postgres://postgres@127.0.0.1:5432/postgres", "postgres://root@127.0.0.1:5432/postgres"] },
+	mysql: { env: "SESS_TEST_MYSQL_URL", urls: ["mysql://root@127.0.0.1:3306/mysql"] },
 };
 
-/** The URL of a reachable server of `dialect`, or `undefined`. */
+/** The admin URL of a reachable server of `dialect` (for createScratchDatabase), or `undefined`. */
 export async function serverUrl(dialect: ServerDialect): Promise<string | undefined> {
 	const { env, urls } = CANDIDATES[dialect];
 	const fromEnv = process.env[env];

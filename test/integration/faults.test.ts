@@ -13,8 +13,9 @@ import { PostgresStore } from "../../src/stores/postgres.ts";
 import { RedisStore } from "../../src/stores/redis.ts";
 import { hashSessionToken } from "../../src/token.ts";
 import { Browser } from "../helpers/demo-process.ts";
-import { serverReachable } from "../helpers/servers.ts";
-import { randomSuffix, throwawayTable, USER_ID, type ThrowawayTable } from "../helpers/sql-servers.ts";
+import { createScratchDatabase, scratchPrefix } from "../helpers/scratch-database.ts";
+import { REDIS_URL, serverReachable } from "../helpers/servers.ts";
+import { requireUrl, serverUrl, throwawayTable, USER_ID, type ThrowawayTable } from "../helpers/sql-servers.ts";
 import { FaultProxy } from "../helpers/tcp-proxy.ts";
 
 const TIMEOUT_MS = 300;
@@ -28,17 +29,27 @@ interface Engine {
 
 const GARBAGE = new Uint8Array([0xff, 0x00, 0x13, 0x37]);
 
-function sqlEngine(name: "postgres" | "mysql", port: number, url: (p: number) => string): Engine {
+/** `url` with its port replaced, to go through the proxy. */
+function viaPort(url: string, port: number): string {
+	const u = new URL(url);
+	u.port = String(port);
+	return u.toString();
+}
+
+function sqlEngine(name: "postgres" | "mysql", port: number): Engine {
 	return {
 		name,
 		port,
 		async open(proxyPort) {
-			const direct = new SQL(url(port));
+			// A database of this run's own, dropped on close.
+			const scratch = await createScratchDatabase(name, requireUrl(name, await serverUrl(name)), `faults_${name}`);
+			const direct = new SQL(scratch.url);
 			const table: ThrowawayTable = await throwawayTable(direct, name, [USER_ID]);
 			const q = (s: string): string => (name === "mysql" ? `\`${s}\`` : `"${s}"`);
 			const p = (n: number): string => (name === "mysql" ? "?" : `$${n}`);
 			const options = { table: table.table };
-			const store = name === "postgres" ? new PostgresStore(url(proxyPort), options) : new MySQLStore(url(proxyPort), options);
+			const proxied = viaPort(scratch.url, proxyPort);
+			const store = name === "postgres" ? new PostgresStore(proxied, options) : new MySQLStore(proxied, options);
 			return {
 				store,
 				corrupt: async (id) => {
@@ -47,8 +58,8 @@ function sqlEngine(name: "postgres" | "mysql", port: number, url: (p: number) =>
 				rowExists: async (id) => (await direct.unsafe(`SELECT 1 FROM ${q(table.table.name)} WHERE ${q("id")} = ${p(1)}`, [id])).length === 1,
 				close: async () => {
 					await store.close();
-					await table.drop();
 					await direct.close();
+					await scratch.drop();
 				},
 			};
 		},
@@ -56,15 +67,15 @@ function sqlEngine(name: "postgres" | "mysql", port: number, url: (p: number) =>
 }
 
 const engines: Engine[] = [
-	sqlEngine("postgres", 5432, (port) => `postgres://postgres@127.0.0.1:${port}/test`),
-	sqlEngine("mysql", 3306, (port) => `mysql://root@127.0.0.1:${port}/test`),
+	sqlEngine("postgres", 5432),
+	sqlEngine("mysql", 3306),
 	{
 		name: "redis",
 		port: 6379,
 		async open(proxyPort) {
-			const prefix = `sess:fault:${randomSuffix()}:`;
-			const direct = new Bun.RedisClient("redis://127.0.0.1:6379");
-			const store = new RedisStore(`redis://127.0.0.1:${proxyPort}`, { table: { name: "sessions", columns: [USER_ID] }, prefix });
+			const prefix = scratchPrefix("faults");
+			const direct = new Bun.RedisClient(REDIS_URL);
+			const store = new RedisStore(viaPort(REDIS_URL, proxyPort), { table: { name: "sessions", columns: [USER_ID] }, prefix });
 			return {
 				store,
 				corrupt: async (id) => {

@@ -1,13 +1,14 @@
 // Two demo processes on one store behave as one app: sessions, rotation, compare-and-set and
 // revocation cross process boundaries. Run against every engine the demo can use.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { SQL } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { Browser, startDemo, type DemoProcess } from "../helpers/demo-process.ts";
-import { serverReachable } from "../helpers/servers.ts";
+import { createScratchDatabase, scratchPrefix, type ScratchDatabase } from "../helpers/scratch-database.ts";
+import { REDIS_URL, serverReachable } from "../helpers/servers.ts";
+import { requireUrl, serverUrl } from "../helpers/sql-servers.ts";
 
 const EVERY_MS = 1500;
 const GRACE_MS = 1000;
@@ -20,57 +21,48 @@ interface Engine {
 	drop(): Promise<void>;
 }
 
-const suffix = Math.random().toString(16).slice(2, 10);
 const tmp = mkdtempSync(join(tmpdir(), "sess-mp-"));
+const redisPrefix = scratchPrefix("multiprocess");
+
+/** An engine whose database this run creates on the server and drops afterwards. */
+function serverEngine(name: "postgres" | "mysql", port: number): Engine {
+	let scratch: ScratchDatabase | undefined;
+	return {
+		name,
+		port,
+		async create() {
+			scratch = await createScratchDatabase(name, requireUrl(name, await serverUrl(name)), "multiprocess");
+			return scratch.url;
+		},
+		drop: async () => scratch?.drop(),
+	};
+}
 
 const engines: Engine[] = [
 	{ name: "sqlite", port: null, create: async () => join(tmp, "mp.db"), drop: async () => rmSync(tmp, { recursive: true, force: true }) },
-	{
-		name: "postgres",
-		port: 5432,
-		async create() {
-			const admin = new SQL("postgres://postgres@127.0.0.1:5432/test");
-			await admin.unsafe(`CREATE DATABASE sess_mp_${suffix}`);
-			await admin.close();
-			return `postgres://postgres@127.0.0.1:5432/sess_mp_${suffix}`;
-		},
-		async drop() {
-			const admin = new SQL("postgres://postgres@127.0.0.1:5432/test");
-			await admin.unsafe(`DROP DATABASE IF EXISTS sess_mp_${suffix} WITH (FORCE)`);
-			await admin.close();
-		},
-	},
-	{
-		name: "mysql",
-		port: 3306,
-		async create() {
-			const admin = new SQL("mysql://root@127.0.0.1:3306/test");
-			await admin.unsafe(`CREATE DATABASE sess_mp_${suffix}`);
-			await admin.close();
-			return `mysql://root@127.0.0.1:3306/sess_mp_${suffix}`;
-		},
-		async drop() {
-			const admin = new SQL("mysql://root@127.0.0.1:3306/test");
-			await admin.unsafe(`DROP DATABASE IF EXISTS sess_mp_${suffix}`);
-			await admin.close();
-		},
-	},
+	serverEngine("postgres", 5432),
+	serverEngine("mysql", 3306),
 	{
 		name: "redis",
 		port: 6379,
-		// A logical database of its own, so the demo's default key prefix meets no other test.
-		create: async () => {
-			await flushRedisDb(9);
-			return "redis://127.0.0.1:6379/9";
-		},
-		drop: () => flushRedisDb(9),
+		// The demo runs under a key prefix of this run's own (SESS_REDIS_PREFIX); only those keys are removed.
+		create: async () => REDIS_URL,
+		drop: () => deleteUnder(redisPrefix),
 	},
 ];
 
-async function flushRedisDb(index: number): Promise<void> {
-	const client = new Bun.RedisClient(`redis://127.0.0.1:6379/${index}`);
-	await client.send("FLUSHDB", []);
-	client.close();
+async function deleteUnder(prefix: string): Promise<void> {
+	const client = new Bun.RedisClient(REDIS_URL);
+	try {
+		let cursor = "0";
+		do {
+			const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [string, string[]];
+			if (keys.length > 0) await client.send("DEL", keys);
+			cursor = next;
+		} while (cursor !== "0");
+	} finally {
+		client.close();
+	}
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -86,6 +78,7 @@ for (const engine of engines) {
 			const db = await engine.create();
 			const env = {
 				SESS_DB: db,
+				SESS_REDIS_PREFIX: redisPrefix,
 				SESS_KEYS: encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32))),
 				SESS_ROTATE_EVERY: `${EVERY_MS}ms`,
 				SESS_GRACE: `${GRACE_MS}ms`,

@@ -9,6 +9,7 @@ import type { ServerDialect } from "../../src/stores/sql-dialect.ts";
 import type { SQLServerStore } from "../../src/stores/sql-server.ts";
 import { CookieJar, MINUTE, makeSessions, visit } from "../helpers/harness.ts";
 import { rotateUnderLoad } from "./rotation-under-load.ts";
+import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
 import { requireUrl, skipWithout, throwawayTable, USER_ID, type ThrowawayTable } from "../helpers/sql-servers.ts";
 import { makeRow, storeId, testStore } from "./conformance.ts";
 
@@ -35,20 +36,19 @@ export function testServerStore(
 ): void {
 	describe.skipIf(skipWithout(url))(`${name} on ${dialect}`, () => {
 		let ctx: ServerContext | undefined;
+		let scratch: ScratchDatabase | undefined;
 		const get = (): ServerContext => {
 			if (ctx === undefined) throw new Error("the server context was not set up");
 			return ctx;
 		};
 		beforeAll(async () => {
-			const reachable = requireUrl(dialect, url);
-			const sql = new Bun.SQL(reachable);
-			ctx = { sql, url: reachable, main: await throwawayTable(sql, dialect), typed: await throwawayTable(sql, dialect, TYPED_COLUMNS) };
+			scratch = await createScratchDatabase(dialect, requireUrl(dialect, url), `store_${dialect}`);
+			const sql = new Bun.SQL(scratch.url);
+			ctx = { sql, url: scratch.url, main: await throwawayTable(sql, dialect), typed: await throwawayTable(sql, dialect, TYPED_COLUMNS) };
 		});
 		afterAll(async () => {
-			if (ctx === undefined) return;
-			await ctx.main.drop();
-			await ctx.typed.drop();
-			await ctx.sql.close();
+			await ctx?.sql.close();
+			await scratch?.drop();
 		});
 
 		testStore(name, async () => ({ store: make(get().sql, get().main.table), cleanup: () => get().main.clear() }));
@@ -225,7 +225,8 @@ function serverCases(dialect: ServerDialect, make: MakeStore, ctx: () => ServerC
 	});
 
 	test("the constructor refuses another scheme's URL and table names the schema would not produce", () => {
-		const other = dialect === "postgres" ? "mysql://root@127.0.0.1:3306/test" : "postgres://postgres@127.0.0.1:5432/test";
+		// Never connected to: the constructor refuses the scheme first.
+		const other = dialect === "postgres" ? "mysql://root@127.0.0.1:3306/never_opened" : "postgres://postgres@127.0.0.1:5432/never_opened";
 		expect(() => make(other, ctx().main.table)).toThrow(ConfigError);
 		expect(() => make(ctx().sql, { name: 'sessions"; DROP TABLE x; --', columns: [] })).toThrow(SchemaError);
 		expect(() => make(ctx().sql, { name: "sessions", columns: [{ name: "Bad-Name", field: "x", type: "text" }] })).toThrow(SchemaError);

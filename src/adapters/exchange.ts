@@ -1,0 +1,111 @@
+import { checkOrigin, forbiddenResponse, type OriginCheckOptions } from "../csrf.ts";
+import { InvalidDataError, StoreUnavailableError, WriteConflictError } from "../errors.ts";
+import type { SessionEvent } from "../events.ts";
+import type { CommitOptions } from "../manager-shared.ts";
+import type { RequestLike } from "../manager.ts";
+
+// The one request sequence every adapter runs: origin check → load → handler → commit, and the
+// answers for what can go wrong on the way (403, 400, 503). Adapters only translate their framework's
+// request and response shapes; a fix here reaches Bun.serve, fetch, Hono, Elysia and Deno.serve at once.
+
+/** The calls an adapter needs from a session manager. */
+export interface SessionLoader<S> {
+	load(request: RequestLike): Promise<S>;
+	commit(session: S, response: Response, options?: CommitOptions): Promise<Response>;
+	/** Passes an event to the manager's `onEvent` hook; adapters report the bad input they answer with 400. */
+	report?(event: SessionEvent): void;
+}
+
+/** Per-route choices of the adapters. */
+export interface WithSessionOptions extends CommitOptions {
+	/**
+	 * The cross-site check on unsafe methods (on by default): `false` turns it off for a route that
+	 * must accept cross-site posts (a payment provider's callback, say).
+	 */
+	csrf?: OriginCheckOptions | false;
+}
+
+/** A handler given the request, its session and whatever else the server passes (Deno's connection info). */
+export type ExchangeHandler<S, R, X> = (request: R, session: S, extra: X) => Response | Promise<Response>;
+
+/**
+ * Runs the whole sequence for one request: refuse cross-site unsafe requests (403, before any store
+ * access), load the session, run the handler, commit what changed. Bad input the handler let through
+ * answers 400; a failing store answers 503 without touching the client's cookie, so nobody is logged
+ * out by an outage. A handler that throws anything else commits nothing, and the error propagates.
+ */
+export async function exchange<S, R extends Request, X>(
+	sessions: SessionLoader<S>,
+	options: WithSessionOptions,
+	handler: ExchangeHandler<S, R, X>,
+	request: R,
+	extra: X,
+): Promise<Response> {
+	if (options.csrf !== false && checkOrigin(request, options.csrf) !== null) return forbiddenResponse();
+	try {
+		const session = await sessions.load(request);
+		// Most handlers answer synchronously: awaiting a plain Response would only cost a microtask.
+		const answered = handler(request, session, extra);
+		const response = answered instanceof Promise ? await answered : answered;
+		return await sessions.commit(session, response, options);
+	} catch (e) {
+		return failureResponse(sessions, e);
+	}
+}
+
+/** The request's session, or the response to send instead of running the handler. */
+export type Opened<S> = { ok: true; session: S } | { ok: false; response: Response };
+
+/** The first half of `exchange`, for middleware that runs the handler itself (Hono, Elysia). */
+export async function openSession<S>(sessions: SessionLoader<S>, request: Request, options: WithSessionOptions): Promise<Opened<S>> {
+	if (options.csrf !== false && checkOrigin(request, options.csrf) !== null) return { ok: false, response: forbiddenResponse() };
+	try {
+		return { ok: true, session: await sessions.load(request) };
+	} catch (e) {
+		return { ok: false, response: failureResponse(sessions, e) };
+	}
+}
+
+/** The second half of `exchange`: the committed response, or the 400/503 that replaces it. */
+export async function closeSession<S>(sessions: SessionLoader<S>, session: S, response: Response, options: WithSessionOptions): Promise<Response> {
+	try {
+		return await sessions.commit(session, response, options);
+	} catch (e) {
+		return failureResponse(sessions, e);
+	}
+}
+
+/**
+ * The answer to an error from load, the handler or commit: 400 (plus an `invalid_data` event) for a
+ * value the schema or the store refused, 503 for a store failure. Anything else is the app's bug and
+ * is rethrown.
+ */
+export function failureResponse(sessions: SessionLoader<unknown>, e: unknown): Response {
+	if (e instanceof InvalidDataError) {
+		sessions.report?.({ type: "invalid_data", path: e.path, reason: e.message });
+		return invalidDataResponse(e);
+	}
+	if (isStoreFailure(e)) return storeUnavailableResponse();
+	throw e;
+}
+
+/** Whether an error means "try again later" (the store failed or a write lost too many races), which adapters answer with 503. */
+export function isStoreFailure(e: unknown): boolean {
+	return e instanceof StoreUnavailableError || e instanceof WriteConflictError;
+}
+
+/** 503 with Retry-After, uncacheable: the store failed or a write lost too many races. */
+export function storeUnavailableResponse(): Response {
+	return new Response("Session store unavailable; try again shortly.", {
+		status: 503,
+		headers: { "retry-after": "5", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
+	});
+}
+
+/** 400, uncacheable, naming the field and what is wrong with it (never the value). */
+export function invalidDataResponse(e: InvalidDataError): Response {
+	return new Response(`Invalid input: ${e.message}. Send a value the session schema accepts.`, {
+		status: 400,
+		headers: { "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
+	});
+}

@@ -1,0 +1,200 @@
+import type { SessionModel } from "../schema/model.ts";
+import type { DecodedSession, SessionCodec } from "./codec.ts";
+import { readSessionCookie } from "./cookie.ts";
+import { DecodeError } from "./errors.ts";
+import { emit, type EventHook, type SessionEvent } from "./events.ts";
+import type { SessionPolicy } from "./expiry.ts";
+import { decorateResponse, type CommitOptions, type ManagerBase } from "./manager-shared.ts";
+import { createSessionState, Session, STATE, type SessionRuntime, type SessionState } from "./session.ts";
+import type { Awaitable, StoredSession } from "./store.ts";
+import { shortSessionId } from "./token.ts";
+
+/** What `load()` reads of a request: only its `Cookie` header, so a Web `Request` or anything with `headers.get` will do. */
+export interface RequestLike {
+	headers: { get(name: string): string | null };
+}
+
+/** A stored session as `list()` shows it: times, and whether it is the caller's own. */
+export interface SessionInfo {
+	/** A short label of the stored ID (safe to show and log; not usable as a cookie). */
+	id: string;
+	createdAt: Date;
+	lastSeenAt: Date;
+	expiresAt: Date;
+	current: boolean;
+}
+
+/** What generated code binds: the model, its codec and the typed session class. */
+export interface SessionSchema<D extends object, F extends object, S extends Session<D, F>> {
+	model: SessionModel;
+	codec: SessionCodec<D, F>;
+	Session: new (runtime: SessionRuntime, state: SessionState) => S;
+}
+
+/** Loads sessions from requests and commits them to responses. */
+export interface SessionManager<D extends object, S extends Session<D, object>, C extends keyof D & string> {
+	/** Reads the session cookie and the store; never throws on hostile input, throws `StoreUnavailableError` when the store fails. */
+	load(request: RequestLike): Promise<S>;
+	/** Writes what changed and returns the `Set-Cookie` value to send, or null when nothing must be sent. */
+	commitCookie(session: S): Promise<string | null>;
+	/**
+	 * Commits and appends the cookie to the response. A response that sets the cookie or was built from
+	 * a stored session also gets `Cache-Control: private, no-store` and `Vary: Cookie`, unless `cache: "allow"`.
+	 */
+	commit(session: S, response: Response, options?: CommitOptions): Promise<Response>;
+	/** Live sessions whose promoted field holds `value`; `current` marks the caller's. */
+	list<K extends C>(field: K, value: Exclude<D[K], undefined>, options?: { current?: S }): Promise<SessionInfo[]>;
+	/** Ends every session whose promoted field holds `value`, except `options.except`; returns how many. */
+	revoke<K extends C>(field: K, value: Exclude<D[K], undefined>, options?: { except?: S }): Promise<number>;
+	/** Deletes expired rows in batches; returns how many. */
+	prune(limit?: number): Promise<number>;
+	/** The policy in force, after overrides. */
+	readonly policy: SessionPolicy;
+	/** Passes an event to the `onEvent` hook (the adapters report the bad input they answer with 400). */
+	report(event: SessionEvent): void;
+}
+
+/** What a mode found behind a cookie: the session as a row (a sealed cookie's header is shown as one). */
+export interface Located {
+	row: StoredSession;
+	/** Reached through an ID that a rotation already superseded (still inside its grace). */
+	viaAlias: boolean;
+	/** The cookie was signed or sealed by an older key. */
+	staleKey: boolean;
+	/** Store mode: the token the cookie carried, to re-sign it. */
+	token: string | null;
+	/** Sealed mode: the cookie's header. */
+	header: unknown;
+}
+
+/**
+ * What differs between store mode and sealed mode. The core does everything both share: the cookie,
+ * expiry, decoding (and resetting what does not decode), events, and the order of commit's decisions.
+ * Each step returns the `Set-Cookie` value to send, or null.
+ */
+export interface SessionMode {
+	/** The session behind a cookie value, or null once the reason was reported as an event. */
+	locate(value: string, now: number): Awaitable<Located | null>;
+	/** Forgets a session that load found expired (store mode deletes its row). */
+	expired(row: StoredSession): Awaitable<void>;
+	/** Checks a decoded session against what the mode knows beyond the row (sealed: per-user revocations); false once reported. */
+	admit(located: Located, data: Record<string, unknown>): Awaitable<boolean>;
+	/** Stores a session that had none; returns its cookie. */
+	create(s: SessionState, now: number): Promise<string>;
+	/** Ends the session behind `row` for good, with every ID of its login; throws when that cannot be recorded. */
+	destroy(s: SessionState, row: StoredSession, now: number): Promise<void>;
+	/** A new ID at once, the old login's IDs dead (`s.authenticate` also restarts the lifetime). */
+	regenerate(s: SessionState, row: StoredSession, now: number): Promise<string | null>;
+	/** The periodic new ID, the old one alive for the grace. */
+	rotate(s: SessionState, row: StoredSession, now: number): Promise<string | null>;
+	/** Writes changes, slides the idle deadline, re-signs under the newest key, as each is due. */
+	save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null>;
+	/** The manager's `list`, `revoke` and `prune`. */
+	list(field: string, value: unknown, options?: { current?: Session<object> }): Promise<SessionInfo[]>;
+	revoke(field: string, value: unknown, options?: { except?: Session<object> }): Promise<number>;
+	prune(limit?: number): Promise<number>;
+}
+
+/** Decodes a session's bytes; on bytes that do not decode, reports `decode_reset` and returns null. */
+export function decodeOrReset<D, F>(codec: SessionCodec<D, F>, bytes: Uint8Array, id: string, hook: EventHook | undefined): DecodedSession<D, F> | null {
+	try {
+		return codec.decodeSession(bytes);
+	} catch (e) {
+		if (!(e instanceof DecodeError)) throw e;
+		emit(hook, { type: "decode_reset", id: shortSessionId(id), reason: e.message });
+		return null;
+	}
+}
+
+/** Builds the manager of one schema over one mode: the single load and commit path both modes run. */
+export function createCore<D extends object, F extends object, S extends Session<D, F>, C extends keyof D & string>(
+	schema: SessionSchema<D, F, S>,
+	base: ManagerBase,
+	mode: SessionMode,
+): SessionManager<D, S, C> {
+	const { codec } = schema;
+	const { clock, hook, runtime, cookieName, blankCookie, policy } = base;
+
+	function fresh(hadCookie: boolean, replaces: StoredSession | null = null): S {
+		const state = createSessionState(codec.initial() as Record<string, unknown>, hadCookie);
+		state.replaces = replaces;
+		return new schema.Session(runtime, state);
+	}
+
+	async function load(request: RequestLike): Promise<S> {
+		const cookie = readSessionCookie(request.headers.get("cookie"), cookieName);
+		if (cookie.value === null) {
+			if (cookie.rejected !== null) emit(hook, { type: "cookie_invalid", reason: cookie.rejected });
+			return fresh(cookie.rejected !== null);
+		}
+		const now = clock();
+		// Awaited only when the mode answers asynchronously: each needless await is a trip through the microtask queue.
+		const pending = mode.locate(cookie.value, now);
+		const located = pending instanceof Promise ? await pending : pending;
+		if (located === null) return fresh(true);
+		const row = located.row;
+		const expired = now >= row.absoluteExpiresAt ? "absolute_expired" : now >= row.idleExpiresAt ? "idle_expired" : null;
+		if (expired !== null) {
+			emit(hook, { type: expired, id: shortSessionId(row.id) });
+			const gone = mode.expired(row);
+			if (gone instanceof Promise) await gone;
+			return fresh(true);
+		}
+		// Leave an undecodable row alone: it is replaced only if the visitor's new session gets committed.
+		const decoded = decodeOrReset(codec, row.data, row.id, hook);
+		if (decoded === null) return fresh(true, row);
+		const data = decoded.data as Record<string, unknown>;
+		const admitted = mode.admit(located, data);
+		if (!(admitted instanceof Promise ? await admitted : admitted)) return fresh(true);
+		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
+		const state = createSessionState(data, true, decoded.flash as Record<string, unknown>, decoded.meta);
+		state.row = row;
+		state.viaAlias = located.viaAlias;
+		state.resign = located.staleKey && !located.viaAlias;
+		state.token = located.token;
+		state.header = located.header;
+		return new schema.Session(runtime, state);
+	}
+
+	/** Commits at most once per request: a second call has nothing left to send. */
+	async function commitCookie(session: S): Promise<string | null> {
+		const s = session[STATE];
+		if (s.committed) return null;
+		s.committed = true;
+		const now = clock();
+		const row = s.row;
+		if (s.destroyed) {
+			if (row !== null) {
+				await mode.destroy(s, row, now);
+				emit(hook, { type: "destroyed", id: shortSessionId(row.id) });
+			}
+			return s.hadCookie || row !== null ? blankCookie : null;
+		}
+		const changed = s.dirty.size > 0 || s.flashDirty || s.metaDirty;
+		if (row === null) {
+			// Lazy creation: a visitor who never writes costs nothing and gets no cookie.
+			if (!changed && !s.regenerate) return null;
+			const cookie = await mode.create(s, now);
+			emit(hook, { type: "created", id: shortSessionId((s.row as StoredSession | null)?.id ?? "") });
+			return cookie;
+		}
+		if (s.regenerate) return mode.regenerate(s, row, now);
+		// A superseded ID never starts a rotation of its own: that would fork the login.
+		if (!s.viaAlias && now - row.rotatedAt >= policy.rotation.everyMs) return mode.rotate(s, row, now);
+		return mode.save(s, row, now, changed);
+	}
+
+	return {
+		load,
+		commitCookie,
+		policy,
+		report: (event) => emit(hook, event),
+		async commit(session: S, response: Response, options?: CommitOptions): Promise<Response> {
+			const fromSession = session[STATE].row !== null;
+			return decorateResponse(response, await commitCookie(session), fromSession, options);
+		},
+		list: (field, value, options) => mode.list(field, value, options),
+		revoke: (field, value, options) => mode.revoke(field, value, options),
+		prune: (limit) => mode.prune(limit),
+	};
+}
