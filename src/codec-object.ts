@@ -2,7 +2,7 @@ import type { FieldModel, JSONValue, TypeModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
 import { containsDate, materialize } from "../schema/materialize.ts";
 import { compileCheck, type Check } from "../schema/validate.ts";
-import type { ValueCodec } from "./codec-value.ts";
+import type { ValueCodec } from "./value-codec.ts";
 import { DecodeError, SchemaError } from "./errors.ts";
 import { Reader, WIRE_NULL, Writer } from "./wire.ts";
 

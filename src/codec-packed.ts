@@ -1,7 +1,7 @@
 import type { StringPacking } from "../schema/model.ts";
 import { DecodeError } from "./errors.ts";
 import { Reader, WIRE_BYTES } from "./wire.ts";
-import type { ValueCodec } from "./codec-value.ts";
+import type { ValueCodec } from "./value-codec.ts";
 
 // Packed strings (codec format 2). Each is one length-delimited payload, so the field's wire type and
 // lock shape stay those of a string. Only a value whose packed form gives back the exact same string

@@ -4,14 +4,9 @@ import { compileCheck } from "../schema/validate.ts";
 import { compileObject, readObject, writeObject, type Row } from "./codec-object.ts";
 import { DecodeError, SchemaError } from "./errors.ts";
 import { packedString } from "./codec-packed.ts";
+import type { ValueCodec } from "./value-codec.ts";
 import { Reader, WIRE_BYTES, WIRE_FIXED64, WIRE_VARINT, Writer } from "./wire.ts";
 
-/** How one type is written and read in packed form (inside a tagged field, array, record or union). */
-export interface ValueCodec {
-	wire: number;
-	write(w: Writer, v: unknown): void;
-	read(r: Reader): unknown;
-}
 
 /**
  * Compiles the packed encoder and decoder of one type; enum values take their numbers from the lock.
