@@ -108,5 +108,5 @@ export function typeText(type: TypeModel, indent: string): string {
 
 function wrap(type: TypeModel, indent: string): string {
 	const text = typeText(type, indent);
-	return type.kind === "enum" && type.values.length > 1 || type.kind === "nullable" || type.kind === "optional" || type.kind === "union" ? `(${text})` : text;
+	return type.kind === "enum" && type.values.length > 1 || type.kind === "nullable" || type.kind === "optional" || type.kind === "union" || type.kind === "tuple" ? `(${text})` : text;
 }

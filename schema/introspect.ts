@@ -343,7 +343,7 @@ function refuseCheck(c: CheckDef, path: string): never {
 		throw new SchemaError("unsupported_schema", `${path}: .multipleOf()/.step() is not supported; store the quotient as an integer with bounds instead.`);
 	}
 	if (c.check === "overwrite") {
-		throw new SchemaError("unsupported_schema", `${path}: this normalising step (.slugify() or .overwrite()) cannot be repeated by the generated code; normalise in your handler, or use .trim(), .toLowerCase(), .toUpperCase() or .normalize().`);
+		throw new SchemaError("unsupported_schema", `${path}: this normalising step (.slugify() or a custom one) cannot be repeated by the generated code; normalise in your handler, or use .trim(), .toLowerCase(), .toUpperCase() or .normalize().`);
 	}
 	const what = c.check === "string_format" ? `the ${c.format ?? "custom"} format` : `the check ${describeCheck(c.check)}`;
 	throw new SchemaError("unsupported_schema", `${path}: ${what} is not supported here; use bounds, enums or a regex pattern (.regex(...)), and check the rest in your handler.`);

@@ -35,7 +35,8 @@ export function compileParse(type: TypeModel, wellFormed = false): Parse {
 				if (typeof v !== "number" || !(int ? Number.isSafeInteger(v) : Number.isFinite(v))) return what;
 				if (v < min) return low;
 				if (v > max) return high;
-				return v;
+				// An integer is stored as one: -0 comes back as 0 (the only value that does not round-trip as is).
+				return int && v === 0 ? 0 : v;
 			};
 		}
 		case "bigint": {
@@ -156,9 +157,11 @@ export function compileObjectParse(fields: FieldModel[], strict: boolean, wellFo
 		parse: compileParse(f.type, wellFormed),
 	}));
 	const known = new Set(fields.map((f) => f.name));
-	return (v) => {
-		if (!isPlainObject(v)) return new Problem("expected an object");
-		let out: Record<string, unknown> | undefined;
+	return (input) => {
+		// Zod takes any non-array object here (a class instance too) and outputs a plain one.
+		if (typeof input !== "object" || input === null || Array.isArray(input)) return new Problem("expected an object");
+		const v = input as Record<string, unknown>;
+		let out: Record<string, unknown> | undefined = isPlainObject(v) ? undefined : copyKnown(v, known);
 		for (const f of compiled) {
 			let x = v[f.name];
 			if (x === undefined) {
@@ -215,6 +218,9 @@ export function normalizes(type: TypeModel): boolean {
 		case "string":
 			return type.normalize !== undefined || type.before !== undefined;
 		case "object":
+			return true;
+		case "int":
+			// -0 becomes 0.
 			return true;
 		case "nullable":
 		case "optional":

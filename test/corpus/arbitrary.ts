@@ -80,7 +80,9 @@ export function objectOf(fields: FieldModel[], depth: number): fc.Arbitrary<Reco
 		const value = arbitraryOf(f.type, depth);
 		// Absent: fine for optional and defaulted fields, a refusal for the others.
 		const absent = f.optional || f.initial !== undefined ? 3 : 1;
-		return fc.oneof({ weight: absent, arbitrary: fc.constant(ABSENT) }, { weight: 10, arbitrary: value }).map((v) => [f.name, v] as const);
+		return fc
+			.oneof({ weight: absent, arbitrary: fc.constant(ABSENT) }, { weight: 1, arbitrary: fc.constant(undefined) }, { weight: 10, arbitrary: value })
+			.map((v) => [f.name, v] as const);
 	});
 	return fc
 		.tuple(fc.tuple(...entries), fc.option(fc.constantFrom("extra", "zzz"), { freq: 8 }))

@@ -425,7 +425,7 @@ describe("defineSession()", () => {
 			[".refine()", () => z.string().refine((s) => s.length > 2).optional(), "data.f: a .refine()/.superRefine() rule cannot be checked by the generated code"],
 			[".superRefine() on an object", () => z.object({ a: z.int() }).superRefine(() => undefined).optional(), "data.f: a .refine()/.superRefine() rule"],
 			[".refine() outside .optional()", () => z.object({ a: z.int() }).optional().refine(() => true), "data.f: a .refine()/.superRefine() rule"],
-			[".slugify()", () => z.string().slugify().optional(), "data.f: this normalising step (.slugify() or .overwrite())"],
+			[".slugify()", () => z.string().slugify().optional(), "data.f: this normalising step (.slugify() or a custom one)"],
 			[".multipleOf()", () => z.int().multipleOf(5).optional(), "data.f: .multipleOf()/.step() is not supported"],
 			["z.looseObject", () => z.looseObject({ a: z.int() }).optional(), "data.f: z.looseObject()/.catchall() would keep keys"],
 			["a default inside an array", () => z.array(z.string().default("x")).default([]), "data.f[]: .default() is only supported on object fields"],

@@ -5,7 +5,7 @@ import { defineSession } from "../../../schema/define.ts";
 export const data = z.object({
 	accessToken: z.jwt({ alg: "RS256" }).optional().meta({ sensitive: true }),
 	refreshToken: z.base64().max(512).optional().meta({ sensitive: true }),
-	expiresAt: z.iso.datetime().optional(),
+	tokenExpiresAt: z.iso.datetime().optional(),
 	scopes: z.array(z.enum(["read", "write", "admin"])).max(3).default([]),
 });
 export default defineSession({ data });
