@@ -1,5 +1,5 @@
-// The `sess` entry point: declaring a schema, and the runtime that generated code binds to it.
-export { defineSession, RESERVED_FIELD_NAMES } from "../schema/define.ts";
+// The `sess` entry point: the runtime that generated code binds to. It loads neither Zod nor drizzle;
+// schema files import `defineSession` from `sess/schema`.
 export { parseDuration } from "../schema/duration.ts";
 export { createCodec, CODEC_FORMAT, MAX_ENCODED_BYTES } from "./codec.ts";
 export { readCookieValues, serializeCookie } from "./cookie.ts";
@@ -10,9 +10,7 @@ export { createSessionManager } from "./manager.ts";
 export { Session } from "./session.ts";
 export { generateSessionToken, hashSessionToken, tokensEqual } from "./token.ts";
 
-export type { SessionDefinitionInput } from "../schema/define.ts";
 export type { Duration } from "../schema/duration.ts";
-export type { FieldMeta } from "../schema/meta.ts";
 export type { Lock } from "../schema/lock.ts";
 export type { SessionModel, FieldModel, TypeModel, TableModel, ColumnModel } from "../schema/model.ts";
 export type { SessionCodec, DecodedSession } from "./codec.ts";

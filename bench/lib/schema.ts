@@ -4,7 +4,8 @@
 // The table keeps the demo's shape ("sessions" with a promoted "user_id"), so the demo's SQLite migration creates it.
 import { join } from "node:path";
 import * as z from "zod";
-import { createCodec, createSessionManager, defineSession, Session } from "sess";
+import { createCodec, createSessionManager, Session } from "sess";
+import { defineSession } from "sess/schema";
 import type { SealedManagerOptions, SessionCodec, SessionManager, SessionManagerOptions } from "sess";
 import { createLock, updateLock } from "../../generator/lock.ts";
 

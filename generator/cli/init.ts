@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { out, paint, type Flags } from "./io.ts";
 
 const SCHEMA = `import * as z from "zod";
-import { defineSession } from "sess";
+import { defineSession } from "sess/schema";
 
 export default defineSession({
 	data: z.object({

@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as z from "zod";
-import { createCodec, defineSession, DecodeError, type Lock, type SessionCodec } from "sess";
+import { createCodec, DecodeError, type Lock, type SessionCodec } from "sess";
+import { defineSession } from "sess/schema";
 import { createLock, updateLock } from "../../generator/lock.ts";
 import { codec, type SessionData } from "../../examples/demo/src/generated/session.ts";
 

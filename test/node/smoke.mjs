@@ -3,7 +3,8 @@
 // Login → cookie → load → rotate → logout over Request/Response, a store outage, and sealed mode.
 import assert from "node:assert/strict";
 import * as z from "zod";
-import { createCodec, createSessionManager, defineSession, Session } from "sess";
+import { createCodec, createSessionManager, Session } from "sess";
+import { defineSession } from "sess/schema";
 import { withSession } from "sess/adapters/fetch";
 import { generate } from "sess/generator";
 import { MemoryStore } from "sess/stores/memory";

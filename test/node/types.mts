@@ -3,7 +3,8 @@
 import { Elysia } from "elysia";
 import { Hono } from "hono";
 import * as z from "zod";
-import { createCodec, createSessionManager, defineSession, Session, StoreUnavailableError, type Lock } from "sess";
+import { createCodec, createSessionManager, Session, StoreUnavailableError, type Lock } from "sess";
+import { defineSession } from "sess/schema";
 import { sessionHandler } from "sess/adapters/deno";
 import { sessionPlugin } from "sess/adapters/elysia";
 import { withSession } from "sess/adapters/fetch";

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { defineSession } from "sess";
+import { defineSession } from "sess/schema";
 
 export default defineSession({
 	data: z.object({

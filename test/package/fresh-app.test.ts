@@ -1,0 +1,156 @@
+// The package as a new user meets it: `npm pack` → an empty app outside the repository →
+// `npm install <tarball> zod` → the CLI on Node without Bun (init, keygen, generate, doctor) and
+// migrate → tsc under "bundler" and "nodenext" → one small server per runtime answering real HTTP
+// requests: Bun (SQLite, the table `sess migrate` created) and Deno.
+import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { freshApp, pathWithoutBun, root, startServer, type FreshApp } from "./fresh-app.ts";
+
+const tsc = join(root, "node_modules", ".bin", "tsc");
+const deno = join(root, "node_modules", ".bin", "deno");
+const COOKIE = /^__Host-sid=[^;]+/;
+
+let app: FreshApp;
+let noBun: Record<string, string>;
+let key = "";
+
+beforeAll(async () => {
+	app = await freshApp();
+	noBun = { PATH: pathWithoutBun() };
+}, 240_000);
+afterAll(() => app?.remove());
+
+/** The app's handler, shared by every runtime: log in, then read the session back. */
+const HANDLER = (generated: string) => `import { withSession } from "sess/adapters/fetch";
+import { MemoryStore } from "sess/stores/memory";
+import { createSessions, type Session } from "${generated}";
+
+export function createApp(keys: string[]): (request: Request) => Promise<Response> {
+	const sessions = createSessions({ store: new MemoryStore(), keys });
+	return withSession(sessions, async (request: Request, session: Session) => {
+		if (new URL(request.url).pathname === "/login") {
+			session.userId = ((await request.json()) as { userId: string }).userId;
+			session.role = "user";
+		}
+		return Response.json({ userId: session.userId ?? null, role: session.role });
+	});
+}
+`;
+
+/** Logs in as `ada`, then reads the session back with the cookie, as a non-browser client would. */
+async function loginAndReadBack(base: string): Promise<void> {
+	const login = await fetch(`${base}/login`, { method: "POST", body: JSON.stringify({ userId: "ada" }), headers: { "content-type": "application/json" } });
+	expect(login.status).toBe(200);
+	const cookie = COOKIE.exec(login.headers.get("set-cookie") ?? "")?.[0];
+	expect(cookie).toBeDefined();
+	const me = await fetch(`${base}/me`, { headers: { cookie: cookie as string } });
+	expect(await me.json()).toEqual({ userId: "ada", role: "user" });
+}
+
+function tsconfig(moduleResolution: "bundler" | "nodenext", files: string[]): string {
+	const module = moduleResolution === "bundler" ? "preserve" : "nodenext";
+	// The strict options the README recommends, DOM for Request/Response; no Node or Bun types.
+	return JSON.stringify({
+		compilerOptions: { target: "es2022", lib: ["es2022", "dom", "dom.iterable"], module, moduleResolution, strict: true, exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true, allowImportingTsExtensions: true, noEmit: true, types: [] },
+		files,
+	});
+}
+
+describe("a fresh app that installed the packed tarball", () => {
+	test("Node without Bun: `command -v bun` finds nothing on the PATH the CLI runs with", async () => {
+		const probe = await app.run(["bash", "-c", "command -v bun"], { env: noBun });
+		expect(probe.code).not.toBe(0);
+		expect((await app.ok(["bash", "-c", "command -v node"], { env: noBun })).stdout).not.toBe("");
+	});
+
+	test("sess init, keygen, generate and doctor run on Node without Bun", async () => {
+		expect((await app.ok(["npx", "sess", "init"], { env: noBun })).stdout).toContain("wrote schema/session.ts");
+		expect(readFileSync(join(app.dir, "schema", "session.ts"), "utf8")).toContain(`from "sess/schema"`);
+		key = (await app.ok(["npx", "sess", "keygen"], { env: noBun })).stdout.trim();
+		expect(key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+		const generated = await app.ok(["npx", "sess", "generate"], { env: noBun });
+		expect(generated.stdout).toContain("src/generated/session.ts");
+		expect(readFileSync(join(app.dir, "migrations", "sqlite", "0000_init.sql"), "utf8")).toContain("CREATE TABLE `sessions`");
+		expect((await app.ok(["npx", "sess", "generate", "--check"], { env: noBun })).stdout).toContain("up to date");
+		const doctor = await app.ok(["npx", "sess", "doctor", "--keys", key], { env: noBun });
+		expect(doctor.stdout).toContain("0 error(s)");
+	}, 120_000);
+
+	test("sess migrate creates the session table (handed to Bun, which is on this PATH)", async () => {
+		const migrated = await app.ok(["npx", "sess", "migrate", "--db", "app.db"]);
+		expect(migrated.stdout).toContain("applied 1 sqlite migration");
+		const db = new Database(join(app.dir, "app.db"), { readonly: true });
+		const table = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").get();
+		db.close();
+		expect(table).toEqual({ name: "sessions" });
+		expect((await app.ok(["npx", "sess", "migrate", "--db", "app.db"])).stdout).toContain("up to date");
+	}, 60_000);
+
+	test("tsc accepts the app under moduleResolution bundler and nodenext, and rejects a wrong value", async () => {
+		app.write("handler.ts", HANDLER("./src/generated/session.ts"));
+		for (const resolution of ["bundler", "nodenext"] as const) {
+			app.write(`tsconfig.${resolution}.json`, tsconfig(resolution, ["handler.ts", "sess.config.ts", "schema/session.ts"]));
+			const checked = await app.run([tsc, "-p", `tsconfig.${resolution}.json`]);
+			expect({ resolution, out: checked.stdout, code: checked.code }).toEqual({ resolution, out: "", code: 0 });
+		}
+		// The types are real, not `any`: a role outside the enum is a compile error.
+		app.write("wrong.ts", `import type { Session } from "./src/generated/session.ts";\nexport const promote = (s: Session) => { s.role = "root"; };\n`);
+		app.write("tsconfig.wrong.json", tsconfig("bundler", ["wrong.ts"]));
+		const wrong = await app.run([tsc, "-p", "tsconfig.wrong.json"]);
+		expect(wrong.code).not.toBe(0);
+		expect(wrong.stdout).toContain(`"root"`);
+	}, 120_000);
+
+	test("Bun: Bun.serve with sessionRoutes over the migrated SQLite table", async () => {
+		app.write(
+			"server-bun.ts",
+			`import { Database } from "bun:sqlite";
+import { sessionRoutes } from "sess/adapters/bun";
+import { SQLiteStore } from "sess/stores/sqlite";
+import { createSessions, model } from "./src/generated/session.ts";
+
+const sessions = createSessions({ store: new SQLiteStore(new Database("app.db"), { table: model.table }), keys: process.env.SESS_KEYS!.split(",") });
+Bun.serve({
+	port: Number(process.env.PORT),
+	routes: sessionRoutes(sessions, {
+		"/login": { POST: async (req, session) => {
+			session.userId = (await req.json()).userId;
+			session.role = "user";
+			return Response.json({ ok: true });
+		} },
+		"/me": (_req, session) => Response.json({ userId: session.userId ?? null, role: session.role }),
+	}),
+	fetch: () => new Response("not found", { status: 404 }),
+});
+`,
+		);
+		const server = await startServer(app, ["bun", "server-bun.ts"], { SESS_KEYS: key });
+		try {
+			await loginAndReadBack(server.base);
+		} finally {
+			await server.stop();
+		}
+		const db = new Database(join(app.dir, "app.db"), { readonly: true });
+		const rows = db.query("SELECT count(*) AS n FROM sessions WHERE user_id = 'ada'").get();
+		db.close();
+		expect(rows).toEqual({ n: 1 });
+	}, 60_000);
+
+	test("Deno: Deno.serve with sessionHandler, sess resolved from node_modules", async () => {
+		app.write("handler-deno.ts", HANDLER("./src/generated/session.ts"));
+		app.write(
+			"server-deno.ts",
+			`import { createApp } from "./handler-deno.ts";
+Deno.serve({ hostname: "127.0.0.1", port: Number(Deno.env.get("PORT")) }, createApp(Deno.env.get("SESS_KEYS")!.split(",")));
+`,
+		);
+		const server = await startServer(app, [deno, "run", "--quiet", "--allow-net=127.0.0.1", "--allow-env", "--allow-read", "server-deno.ts"], { SESS_KEYS: key, DENO_NO_UPDATE_CHECK: "1" });
+		try {
+			await loginAndReadBack(server.base);
+		} finally {
+			await server.stop();
+		}
+	}, 60_000);
+});
