@@ -209,6 +209,9 @@ function readType(node: ZodLike, walk: Walk): TypeModel {
 		}
 		case "record": {
 			refuseAll(checks, path);
+			if (def.mode === "loose") {
+				throw new SchemaError("unsupported_schema", `${path}: z.looseRecord() keeps keys its key schema refuses, which the codec cannot store; use z.record().`);
+			}
 			const keyDef = def.keyType?._zod.def;
 			if (keyDef?.type !== "string") {
 				throw new SchemaError("unsupported_schema", `${path}: only z.record(z.string(), ...) is supported (string keys, with bounds and formats); an enum key makes every key required in Zod, so use a z.object() for that.`);

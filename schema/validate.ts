@@ -102,8 +102,14 @@ export function compileParse(type: TypeModel, wellFormed = false): Parse {
 			const key = compileParse(type.key, wellFormed);
 			return (v) => {
 				if (!isPlainObject(v)) return new Problem("expected an object");
+				// Zod refuses symbol keys (its key schema is a string) and drops "__proto__" (pollution guard).
+				for (const sym of Object.getOwnPropertySymbols(v)) if (Object.prototype.propertyIsEnumerable.call(v, sym)) return new Problem("expected string keys");
 				let out: Record<string, unknown> | undefined;
 				for (const k of Object.keys(v)) {
+					if (k === "__proto__") {
+						out ??= withoutProto(v);
+						continue;
+					}
 					const kp = key(k);
 					if (kp instanceof Problem) return new Problem(`key ${JSON.stringify(k)}: ${kp.message}`);
 					const x = v[k];
@@ -182,6 +188,12 @@ export function compileObjectParse(fields: FieldModel[], strict: boolean, wellFo
 		}
 		return out ?? v;
 	};
+}
+
+function withoutProto(v: Record<string, unknown>): Record<string, unknown> {
+	const out: Record<string, unknown> = {};
+	for (const k of Object.keys(v)) if (k !== "__proto__") out[k] = v[k];
+	return out;
 }
 
 function copyKnown(v: Record<string, unknown>, known: Set<string>): Record<string, unknown> {
