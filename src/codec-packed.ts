@@ -19,8 +19,12 @@ const DAY_MS = 86_400_000;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-/** The codec of a string packed by its format. */
-export function packedString(packing: StringPacking): ValueCodec {
+/**
+ * The codec of a string packed by its format. `fixedLength`: every valid value has exactly this many
+ * characters (all ASCII for these formats), and a packed form is always shorter, so hex and base64
+ * payloads need no flag: a payload of exactly that length is the UTF-8 fallback.
+ */
+export function packedString(packing: StringPacking, fixedLength?: number): ValueCodec {
 	switch (packing) {
 		case "uuid":
 			return {
@@ -38,11 +42,11 @@ export function packedString(packing: StringPacking): ValueCodec {
 				},
 			};
 		case "hex":
-			return flagged((s) => (HEX.test(s) ? hexToBytes(s) : undefined), bytesToHex);
+			return flagged((s) => (HEX.test(s) ? hexToBytes(s) : undefined), bytesToHex, fixedLength);
 		case "base64":
-			return flagged((s) => canonical(s, fromBase64, toBase64), toBase64);
+			return flagged((s) => canonical(s, fromBase64, toBase64), toBase64, fixedLength);
 		case "base64url":
-			return flagged((s) => canonical(s, fromBase64Url, toBase64Url), toBase64Url);
+			return flagged((s) => canonical(s, fromBase64Url, toBase64Url), toBase64Url, fixedLength);
 		case "date":
 			return flaggedInt(
 				(s) => {
@@ -64,8 +68,23 @@ export function packedString(packing: StringPacking): ValueCodec {
 	}
 }
 
-/** Payload `[0, utf8…]` or `[1, bytes…]`. */
-function flagged(pack: (s: string) => Uint8Array | undefined, unpack: (b: Uint8Array) => string): ValueCodec {
+/** Payload `[0, utf8…]` or `[1, bytes…]`; with a fixed length n, `utf8` (n bytes) or `bytes` (fewer). */
+function flagged(pack: (s: string) => Uint8Array | undefined, unpack: (b: Uint8Array) => string, fixedLength?: number): ValueCodec {
+	if (fixedLength !== undefined && fixedLength > 0) {
+		return {
+			wire: WIRE_BYTES,
+			write: (w, v) => {
+				const s = v as string;
+				const bytes = s.length === fixedLength ? pack(s) : undefined;
+				if (bytes === undefined) w.string(s);
+				else w.bytes(bytes);
+			},
+			read: (r) => {
+				const b = r.bytes();
+				return b.length === fixedLength ? utf8(b) : unpack(b);
+			},
+		};
+	}
 	return {
 		wire: WIRE_BYTES,
 		write: (w, v) => {

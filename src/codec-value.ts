@@ -16,7 +16,7 @@ export function compileValue(type: TypeModel, path: string, lock: Lock, packed =
 	switch (type.kind) {
 		case "string": {
 			const packing: StringPacking | undefined = packed ? type.pack : undefined;
-			if (packing !== undefined) return packedString(packing);
+			if (packing !== undefined) return packedString(packing, type.minLength !== undefined && type.minLength === type.maxLength ? type.minLength : undefined);
 			return { wire: WIRE_BYTES, write: (w, v) => w.string(v as string), read: (r) => r.string() };
 		}
 		case "int":

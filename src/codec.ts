@@ -2,7 +2,7 @@ import type { SessionModel, TypeModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
 import { compileObject, readObject, writeObject, type ObjectCodec, type Row } from "./codec-object.ts";
 import { compileValue } from "./codec-value.ts";
-import { readSystem, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./codec-system.ts";
+import { readSystem, SYSTEM_AUTH_ONLY_TAG, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./codec-system.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
 import { compileObjectCheck } from "../schema/validate.ts";
@@ -63,7 +63,7 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 	function encodeTrusted(value: D, pending: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
 		const w = scratchWriter();
 		w.byte(format);
-		writeSystem(w, flash, pending as Row | undefined, meta);
+		writeSystem(w, flash, pending as Row | undefined, meta, format === CODEC_FORMAT);
 		writeObject(w, data, value as Row);
 		return w.finish();
 	}
@@ -85,6 +85,9 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 			} finally {
 				r.leave(outer);
 			}
+		} else if (bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
+			r.pos = 2;
+			system = { flash: {}, meta: { authenticatedAt: r.zigzag() } };
 		}
 		const out = readObject(r, codecs.data, "", resets, false, system === undefined ? -1 : SYSTEM_NUMBER);
 		system ??= { flash: {}, meta: {} };
