@@ -5,7 +5,7 @@ import type { Dialect } from "./migrations.ts";
 export type { SessConfig } from "../schema/config.ts";
 
 /** Every setting resolved to a value. */
-export type ResolvedConfig = Required<SessConfig>;
+export type ResolvedConfig = Required<Omit<SessConfig, "js">> & Pick<SessConfig, "js">;
 
 /** The defaults a missing config or flag falls back to. */
 export const DEFAULT_CONFIG: ResolvedConfig = {
@@ -15,6 +15,7 @@ export const DEFAULT_CONFIG: ResolvedConfig = {
 	migrations: "migrations",
 	lock: "sess.lock.json",
 	runtimeImport: "sess",
+	js: false,
 };
 
 export const DIALECTS: readonly Dialect[] = ["sqlite", "postgres", "mysql"];

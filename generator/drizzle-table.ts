@@ -159,7 +159,10 @@ async function mysqlTable(name: string, columns: ColumnPlan[]): Promise<unknown>
 			c.kind === "id"
 				? m.varchar(c.name, { length: 64 })
 				: c.kind === "text"
-					? m.varchar(c.name, { length: c.maxLength ?? MYSQL_MAX_INDEXED_VARCHAR })
+					? // VARBINARY, not VARCHAR: MySQL's and MariaDB's text collations (utf8mb4_bin included) fold
+						// case or accents or ignore trailing spaces, so `ann`, `ANN` and `ann ` would be one identity
+						// to list() and revoke(). Bytes compare exactly; 4 bytes per utf8mb4 character.
+						m.varbinary(c.name, { length: 4 * (c.maxLength ?? MYSQL_MAX_INDEXED_VARCHAR) })
 					: c.kind === "blob"
 						? mediumblob(c.name)
 						: c.kind === "boolean"

@@ -1,7 +1,13 @@
 import type { FieldModel, SessionModel, TypeModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
+import { objectCheckBody } from "./emit-check.ts";
+import { EmitContext, indent, Locals, str } from "./emit-context.ts";
+import { fieldsLoop, initialValue } from "./emit-decode.ts";
+import { numbered, writeObjectFunction } from "./emit-encode.ts";
+import { literal } from "./emit-literal.ts";
+import { interfaceFor } from "./emit-types.ts";
 
-/** Inputs of `session.ts`: the model, its lock, and what the header names. */
+/** Inputs of `session.ts`: the model, its lock (wire numbers, baked into the code), and what the header names. */
 export interface EmitSessionInput {
 	model: SessionModel;
 	lock: Lock;
@@ -10,103 +16,172 @@ export interface EmitSessionInput {
 	runtimeImport: string;
 }
 
-/** Renders `session.ts`: types, typed accessors, the embedded model and lock, codec and `createSessions`. */
-export function emitSession({ model, lock, header, runtimeImport }: EmitSessionInput): string {
-	const promoted = model.data.filter((f) => f.column !== undefined).map((f) => JSON.stringify(f.name));
-	const lines: string[] = [
+/** The generated module: `session.ts`, or for `--js` a `session.js` with its `session.d.ts`. */
+export type EmittedModule = { ts: string } | { js: string; dts: string };
+
+/** Renders `session.ts`: types, typed accessors, the model, the emitted codec and `createSessions`. */
+export function emitSession(input: EmitSessionInput): string {
+	return render(input, true).code;
+}
+
+/** Renders `session.js` (Node runs it as is) and `session.d.ts` beside it. */
+export function emitSessionJs(input: EmitSessionInput): { js: string; dts: string } {
+	const { code, types } = render(input, false);
+	return { js: code, dts: types };
+}
+
+function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: boolean): { code: string; types: string } {
+	const ctx = new EmitContext(lock, ts);
+	const flashFields: FieldModel[] = model.flash.map((f) => ({ ...f, optional: true }));
+	// Types first, so the top-level interfaces keep their names and every nested object gets one.
+	interfaceFor(model.data, "data", ctx, false, "/** Session data as stored and as handlers see it; nested values are read-only, so assign to change them. */");
+	interfaceFor(flashFields, "flash", ctx, false, "/** One-shot messages: `session.flash.set(key, value)`, then `session.flash.take(key)` once. */");
+	const promoted = model.data.filter((f) => f.column !== undefined).map((f) => str(f.name));
+
+	// Kinds and string rules the emitter does not write yet keep the interpreted codec (the reference).
+	const emitted = emittable(model);
+	const codecLines = emitted
+		? [
+				...topLevel(model.data, "data", ctx),
+				...topLevel(flashFields, "flash", ctx),
+				"/** A fresh session's data: every field at its initial value. */",
+				`function initial()${ctx.t("SessionData")} {`,
+				`\treturn ${initialObject(model.data, ctx)};`,
+				"}",
+			]
+		: ["/** Wire numbers from sess.lock.json, for the interpreted codec. */", `const lock${ctx.t("Lock")} = ${literal(lock)};`];
+	const runtime = ["createSessionManager", emitted ? "defineCodec" : "createCodec", "Session as BaseSession", ...ctx.runtime].sort((a, b) => a.localeCompare(b));
+	const runtimeTypes = [...(model.sealed ? ["SealedManagerOptions"] : []), ...(emitted ? [] : ["Lock"]), "SessionCodec", "SessionManager", "SessionManagerOptions", "SessionModel", ...ctx.runtimeTypes].sort();
+	const sealedOptions = model.sealed ? "SessionManagerOptions | SealedManagerOptions" : "SessionManagerOptions";
+	const createDoc = model.sealed
+		? "/** Creates the session manager for this schema: `{ store, keys }`, or `{ mode: \"sealed\", revocations, keys }` for stateless cookies. */"
+		: "/** Creates the session manager for this schema: `{ store, keys }`. Sealed mode needs `sealed: true` in the schema. */";
+	const accessors = model.data.flatMap((f) => {
+		const t = `SessionData[${str(f.name)}]`;
+		return [`get ${f.name}()${ctx.t(t)} {`, `\treturn this.read(${str(f.name)});`, "}", `set ${f.name}(value${ctx.t(t)}) {`, `\tthis.write(${str(f.name)}, value);`, "}"];
+	});
+
+	const code = [
 		header,
-		`import { Session as BaseSession, createCodec, createSessionManager } from ${JSON.stringify(runtimeImport)};`,
-		`import type { Lock, SealedManagerOptions, SessionCodec, SessionManager, SessionManagerOptions, SessionModel } from ${JSON.stringify(runtimeImport)};`,
+		`import { ${runtime.join(", ")} } from ${str(runtimeImport)};`,
+		...(ts ? [`import type { ${[...new Set(runtimeTypes)].join(", ")} } from ${str(runtimeImport)};`] : []),
 		"",
-		"/** Session data as stored and as handlers see it; nested values are read-only, so assign to change them. */",
-		`export interface SessionData ${objectBody(model.data, "")}`,
+		...(ts ? [...ctx.typeDeclarations.flatMap((d) => [d, ""]), "/** Fields promoted to their own SQL column, usable with `list()` and `revoke()`. */", `export type PromotedField = ${promoted.length === 0 ? "never" : promoted.join(" | ")};`, ""] : []),
+		"/** The schema as plain data: the manager reads its policy, table and per-field checks from it. */",
+		`export const model${ctx.t("SessionModel")} = ${literal(model)};`,
 		"",
-		"/** One-shot messages: `session.flash.set(key, value)`, then `session.flash.take(key)` once. */",
-		`export interface FlashData ${objectBody(model.flash.map((f) => ({ ...f, optional: true })), "")}`,
+		emitted
+			? "// The codec: straight-line code for this schema, the same bytes as the interpreted `createCodec(model, lock)`."
+			: "// The codec: the interpreted `createCodec(model, lock)` (the schema uses kinds the emitter does not write yet).",
 		"",
+		...ctx.declarations.flatMap((d) => [d, ""]),
+		...codecLines,
+		"",
+		"/** The compact, versioned binary form of `SessionData`. */",
+		emitted
+			? `export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = defineCodec${ts ? "<SessionData, FlashData>" : ""}({ writeData, readData, checkData, writeFlash, readFlash, checkFlash, initial });`
+			: `export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = createCodec${ts ? "<SessionData, FlashData>" : ""}(model, lock);`,
+		"",
+		"/** The session a handler reads and writes: one typed accessor per field. */",
+		`export class Session extends BaseSession${ts ? "<SessionData, FlashData>" : ""} {`,
+		...indent(accessors),
+		"}",
+		"",
+		...(ts ? ["/** The session manager bound to this schema. */", "export type Sessions = SessionManager<SessionData, Session, PromotedField>;", ""] : []),
+		createDoc,
+		`export function createSessions(options${ctx.t(sealedOptions)})${ctx.t("Sessions")} {`,
+		`\treturn createSessionManager${ts ? "<SessionData, FlashData, Session, PromotedField>" : ""}({ model, codec, Session }, options);`,
+		"}",
+		"",
+	].join("\n");
+
+	const types = ts ? "" : [
+		header,
+		`import type { Session as BaseSession, ${[...new Set(runtimeTypes)].join(", ")} } from ${str(runtimeImport)};`,
+		"",
+		...ctx.typeDeclarations.flatMap((d) => [d, ""]),
 		"/** Fields promoted to their own SQL column, usable with `list()` and `revoke()`. */",
 		`export type PromotedField = ${promoted.length === 0 ? "never" : promoted.join(" | ")};`,
 		"",
-		"/** The schema as plain data, read by the codec, the stores and the manager. */",
-		`export const model: SessionModel = ${JSON.stringify(model, null, "\t")};`,
-		"",
-		"/** Wire numbers from sess.lock.json, so old bytes keep decoding after the schema changes. */",
-		`export const lock: Lock = ${JSON.stringify(lock, null, "\t")};`,
-		"",
+		"/** The schema as plain data. */",
+		"export declare const model: SessionModel;",
 		"/** The compact, versioned binary form of `SessionData`. */",
-		"export const codec: SessionCodec<SessionData, FlashData> = createCodec<SessionData, FlashData>(model, lock);",
-		"",
+		"export declare const codec: SessionCodec<SessionData, FlashData>;",
 		"/** The session a handler reads and writes: one typed accessor per field. */",
-		"export class Session extends BaseSession<SessionData, FlashData> {",
-	];
-	for (const field of model.data) {
-		const t = `SessionData[${JSON.stringify(field.name)}]`;
-		const key = JSON.stringify(field.name);
-		lines.push(
-			`\tget ${field.name}(): ${t} {`,
-			`\t\treturn this.read(${key});`,
-			"\t}",
-			`\tset ${field.name}(value: ${t}) {`,
-			`\t\tthis.write(${key}, value);`,
-			"\t}",
-		);
-	}
-	lines.push(
+		"export declare class Session extends BaseSession<SessionData, FlashData> {",
+		...indent(model.data.flatMap((f) => [`get ${f.name}(): SessionData[${str(f.name)}];`, `set ${f.name}(value: SessionData[${str(f.name)}]);`])),
 		"}",
-		"",
 		"/** The session manager bound to this schema. */",
 		"export type Sessions = SessionManager<SessionData, Session, PromotedField>;",
+		createDoc,
+		`export declare function createSessions(options: ${sealedOptions}): Sessions;`,
 		"",
-		"/** Creates the session manager for this schema: `{ store, keys }`, or `{ mode: \"sealed\", revocations, keys }` for stateless cookies. */",
-		"export function createSessions(options: SessionManagerOptions | SealedManagerOptions): Sessions {",
-		"\treturn createSessionManager<SessionData, FlashData, Session, PromotedField>({ model, codec, Session }, options);",
+	].join("\n");
+	return { code, types };
+}
+
+/** `writeData` / `readData` / `checkData` (or the flash ones) for a top-level scope. */
+function topLevel(fields: FieldModel[], scope: "data" | "flash", ctx: EmitContext): string[] {
+	const type = scope === "data" ? "SessionData" : "FlashData";
+	const Name = scope === "data" ? "Data" : "Flash";
+	writeObjectFunction(fields, scope, ctx, type);
+	const checkLocals = new Locals();
+	const check = [
+		`/** \`null\` when the value is a valid ${type}, else why not. */`,
+		`function check${Name}(v${ctx.t("unknown")})${ctx.t("string | null")} {`,
+		...indent(objectCheckBody(fields, scope, ctx, checkLocals, { wellFormed: false, decoded: false })),
 		"}",
-		"",
-	);
-	return lines.join("\n");
+	];
+	const readLocals = new Locals();
+	const params = scope === "data" ? `r${ctx.t(ctx.useType("Reader"))}, resets${ctx.t("string[]")}, after${ctx.t("number")}` : `r${ctx.t(ctx.useType("Reader"))}, resets${ctx.t("string[]")}`;
+	const loop = fieldsLoop(fields, scope, "top", ctx, readLocals, scope === "data" ? "" : "flash.", scope === "data" ? "after" : "-1", scope === "data");
+	const read = [
+		`/** Reads the ${scope} fields; a field whose stored value no longer fits is reset (named in \`resets\`). */`,
+		`function read${Name}(${params})${ctx.t("Record<string, unknown>")} {`,
+		...indent([...loop, "return out;"]),
+		"}",
+	];
+	return [...check, "", ...read, ""];
 }
 
-function objectBody(fields: FieldModel[], indent: string, readonly = false): string {
-	if (fields.length === 0) return "{}";
-	const inner = `${indent}\t`;
-	const rows = fields.map((f) => `${inner}${readonly ? "readonly " : ""}${f.name}${f.optional ? "?" : ""}: ${typeText(f.type, inner)};`);
-	return `{\n${rows.join("\n")}\n${indent}}`;
+/** The object `initial()` returns: fields with an initial value, in field-number order (as `createCodec`'s). */
+function initialObject(fields: FieldModel[], ctx: EmitContext): string {
+	const entries = numbered(fields, "data", ctx)
+		.filter(({ field }) => field.initial !== undefined)
+		.map(({ field }) => `${field.name}: ${initialValue(field, `data.${field.name}`, ctx)}`);
+	return entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`;
 }
 
-/** TypeScript text for a type model; nested containers are read-only because stored values are frozen. */
-export function typeText(type: TypeModel, indent: string): string {
-	switch (type.kind) {
-		case "string":
-			return "string";
-		case "int":
-		case "float":
-			return "number";
-		case "bigint":
-			return "bigint";
-		case "boolean":
-			return "boolean";
-		case "date":
-			return "Date";
-		case "enum":
-			return type.values.map((v) => JSON.stringify(v)).join(" | ");
-		case "nullable":
-			return `${wrap(type.inner, indent)} | null`;
-		case "optional":
-			return `${wrap(type.inner, indent)} | undefined`;
-		case "tuple":
-			return `readonly [${[...type.items.map((t) => typeText(t, indent)), ...(type.rest === undefined ? [] : [`...${wrap(type.rest, indent)}[]`])].join(", ")}]`;
-		case "array":
-			return `readonly ${wrap(type.element, indent)}[]`;
-		case "record":
-			return `Readonly<Record<string, ${typeText(type.value, indent)}>>`;
-		case "object":
-			return objectBody(type.fields, indent, true);
-		case "union":
-			return type.options.map((o) => wrap(o, indent)).join(" | ");
-	}
-}
-
-function wrap(type: TypeModel, indent: string): string {
-	const text = typeText(type, indent);
-	return type.kind === "enum" && type.values.length > 1 || type.kind === "nullable" || type.kind === "optional" || type.kind === "union" || type.kind === "tuple" ? `(${text})` : text;
+/**
+ * Whether the emitter writes this schema's codec: not yet for bigint, tuple and non-field optional
+ * kinds, packed strings (codec format 2), string normalisers and code checks, non-string literals, date bounds.
+ */
+export function emittable(model: SessionModel): boolean {
+	const ok = (t: TypeModel): boolean => {
+		switch (t.kind) {
+			case "bigint":
+			case "tuple":
+			case "optional":
+				return false;
+			case "string":
+				return t.pack === undefined && t.normalize === undefined && t.before === undefined && t.checks === undefined;
+			case "enum":
+				return t.values.every((v) => typeof v === "string");
+			case "date":
+				return t.min === undefined && t.max === undefined;
+			case "nullable":
+				return ok(t.inner);
+			case "array":
+				return ok(t.element);
+			case "record":
+				return ok(t.key) && ok(t.value);
+			case "object":
+				return t.fields.every((f) => ok(f.type));
+			case "union":
+				return t.options.every(ok);
+			default:
+				return true;
+		}
+	};
+	return [...model.data, ...model.flash].every((f) => ok(f.type));
 }

@@ -3,7 +3,7 @@ import { sha256 } from "@oslojs/crypto/sha2";
 import type { SessionModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
 import type { ResolvedConfig } from "./config.ts";
-import { emitSession } from "./emit-session.ts";
+import { emitSession, emitSessionJs } from "./emit-session.ts";
 import { createLock, updateLock } from "./lock.ts";
 import { generateMigrations, type Dialect, type MigrationFolder } from "./migrations.ts";
 import { SESS_VERSION } from "./version.ts";
@@ -36,10 +36,13 @@ export async function generate(input: GenerateInput): Promise<OutputFile[]> {
 		`// Schema hash: ${hash}. Do not edit: change the schema and run \`sess generate\`.`,
 		"",
 	].join("\n");
-	const files: OutputFile[] = [
-		{ path: join(config.out, "session.ts"), contents: emitSession({ model, lock, header, runtimeImport: config.runtimeImport }) },
-		{ path: config.lock, contents: `${JSON.stringify(lock, null, "\t")}\n` },
-	];
+	const emitInput = { model, lock, header, runtimeImport: config.runtimeImport };
+	const files: OutputFile[] = [];
+	if (config.js === true) {
+		const { js, dts } = emitSessionJs(emitInput);
+		files.push({ path: join(config.out, "session.js"), contents: js }, { path: join(config.out, "session.d.ts"), contents: dts });
+	} else files.push({ path: join(config.out, "session.ts"), contents: emitSession(emitInput) });
+	files.push({ path: config.lock, contents: `${JSON.stringify(lock, null, "\t")}\n` });
 	for (const dialect of config.dialects) {
 		const folder = input.migrations[dialect] ?? { files: new Map() };
 		for (const file of await generateMigrations(model.table, dialect, folder)) {

@@ -111,10 +111,11 @@ async function diffTable(kit: Kit, prev: Snapshot, cur: Snapshot, table: TableMo
 	return statements;
 }
 
-// The SQL type without its length, so widening a VARCHAR stays an ALTER.
+// The SQL type without its length, so widening a VARCHAR stays an ALTER. MySQL's VARCHAR → VARBINARY
+// (promoted text compared byte-exactly) is an ALTER too: the server keeps each value's utf8mb4 bytes.
 function baseType(column: unknown): string | undefined {
 	const type = (column as { type?: unknown } | undefined)?.type;
-	return typeof type === "string" ? type.replace(/\(.*\)$/, "") : undefined;
+	return typeof type === "string" ? type.replace(/\(.*\)$/, "").replace(/^varbinary$/, "varchar") : undefined;
 }
 
 function readSnapshot(folder: MigrationFolder, idx: number): Snapshot {

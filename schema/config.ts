@@ -15,4 +15,6 @@ export interface SessConfig {
 	lock?: string;
 	/** Module the generated code imports the runtime from; default `sess`. */
 	runtimeImport?: string;
+	/** Emit `session.js` + `session.d.ts` instead of `session.ts` (also `sess generate --js`); default false. */
+	js?: boolean;
 }

@@ -165,8 +165,8 @@ export function compileObjectParse(fields: FieldModel[], strict: boolean, wellFo
 	const known = new Set(fields.map((f) => f.name));
 	return (input) => {
 		// Zod takes any non-array object here (a class instance too) and outputs a plain one.
-		if (typeof input !== "object" || input === null || Array.isArray(input)) return new Problem("expected an object");
-		const v = input as Record<string, unknown>;
+		if (!isObjectLike(input)) return new Problem("expected an object");
+		const v = input;
 		let out: Record<string, unknown> | undefined = isPlainObject(v) ? undefined : copyKnown(v, known);
 		for (const f of compiled) {
 			let x = v[f.name];
@@ -447,6 +447,11 @@ function isValidJWT(token: string, algorithm: string | undefined): boolean {
 	} catch {
 		return false;
 	}
+}
+
+/** What Zod takes for a z.object: any non-array object (a class instance too). */
+export function isObjectLike(v: unknown): v is Record<string, unknown> {
+	return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /** A plain object literal (not an array, Date, Map or class instance). */

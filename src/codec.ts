@@ -85,7 +85,7 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 			} finally {
 				r.leave(outer);
 			}
-		} else if (bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
+		} else if (bytes[0] === CODEC_FORMAT && bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
 			r.pos = 2;
 			system = { flash: {}, meta: { authenticatedAt: r.zigzag() } };
 		}

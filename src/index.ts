@@ -2,6 +2,10 @@
 // schema files import `defineSession` from `sess/schema`.
 export { parseDuration } from "../schema/duration.ts";
 export { createCodec, CODEC_FORMAT, MAX_ENCODED_BYTES } from "./codec.ts";
+// What the code `sess generate` emits calls: the codec framing and the wire primitives.
+export { defineCodec, LONE_SURROGATE, nestedChanged, readBoolean, readDate, readEnum, skipDamaged, wireMismatch } from "./codec-emitted.ts";
+export { Reader, Writer } from "./wire.ts";
+export { codePointLength, isObjectLike, isPlainObject } from "../schema/validate.ts";
 export { readCookieValues, serializeCookie } from "./cookie.ts";
 export { checkOrigin, forbiddenResponse } from "./csrf.ts";
 export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError } from "./errors.ts";
@@ -14,6 +18,7 @@ export type { Duration } from "../schema/duration.ts";
 export type { Lock } from "../schema/lock.ts";
 export type { SessionModel, FieldModel, TypeModel, TableModel, ColumnModel } from "../schema/model.ts";
 export type { SessionCodec, DecodedSession } from "./codec.ts";
+export type { EmittedCodecParts } from "./codec-emitted.ts";
 export type { SessErrorCode } from "./errors.ts";
 export type { SessionEvent, EventHook } from "./events.ts";
 export type { SessionPolicy } from "./expiry.ts";

@@ -7,6 +7,7 @@ import { Keyring, type KeyInput } from "./keyring.ts";
 import type { SessionRuntime } from "./session.ts";
 import { createStoreCall, type StoreCall } from "./store-call.ts";
 import { secureRandom, type RandomSource } from "./token.ts";
+import { promotedTextCheck, promotedTextFields } from "./promoted-text.ts";
 import { compileCheck, compileNormalize } from "../schema/validate.ts";
 import type { FieldModel } from "../schema/model.ts";
 
@@ -60,6 +61,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 	const hook = options.onEvent;
 	const attributes: CookieAttributes = { path: "/", secure: !model.cookie.insecure, httpOnly: true, sameSite: model.cookie.sameSite };
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
+	const textColumns = promotedTextFields(model);
 	return {
 		keyring,
 		policy: resolvePolicy(model, options),
@@ -68,7 +70,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 		hook,
 		call: createStoreCall(parseDuration(options.storeTimeout ?? "5s", "storeTimeout"), hook),
 		runtime: {
-			checks: new Map(model.data.map((f) => [f.name, compileCheck(f.type)])),
+			checks: new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)])),
 			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
 			normalizers: normalizersOf(model.data),
 			flashNormalizers: normalizersOf(model.flash),

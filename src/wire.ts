@@ -7,7 +7,9 @@ export const WIRE_BYTES = 2;
 export const WIRE_NULL = 3;
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: by default a TextDecoder drops a leading U+FEFF, so a string starting with it ("\ufeffann")
+// would decode as another string than was stored (found by test/stores/input-property.test.ts).
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** A growable byte buffer with varint, zigzag, float64 and UTF-8 writers. */
 export class Writer {
@@ -128,9 +130,19 @@ export class Writer {
 
 	/** Writes `body` into a nested length-delimited frame, in place: one byte is reserved for the length, and the body moves only if it needs more. */
 	frame(body: (w: Writer) => void): void {
-		this.reserve(1);
-		const at = this.length++;
+		const at = this.begin();
 		body(this);
+		this.end(at);
+	}
+
+	/** Opens a frame without a callback (what generated code writes inline); hand the result to `end()`. */
+	begin(): number {
+		this.reserve(1);
+		return this.length++;
+	}
+
+	/** Closes the frame `begin()` opened, writing its length prefix. */
+	end(at: number): void {
 		const len = this.length - at - 1;
 		if (len < 0x80) {
 			this.buf[at] = len;

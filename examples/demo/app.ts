@@ -4,9 +4,14 @@ import { sessionRoutes } from "sess/adapters/bun";
 import type { Session, Sessions } from "./src/generated/session.ts";
 import { renderPage } from "./page.ts";
 
-const Login = z.object({ userId: z.string().min(1).max(64) });
+// The same rules as the session schema and sess's own checks, so the demo answers every bad input
+// itself (a JSON 400) instead of leaving it to the adapter: a string must be well-formed Unicode (JSON
+// can carry a lone surrogate such as "\ud800"), and userId, a promoted SQL column, must hold no NUL.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const text = (max: number) => z.string().min(1).max(max).refine((s) => !LONE_SURROGATE.test(s), "must be valid Unicode (no lone surrogates)");
+const Login = z.object({ userId: text(64).refine((s) => !s.includes("\0"), "must not contain NUL") });
 const CartItem = z.object({ item: z.int().min(0) });
-const FlashBody = z.object({ message: z.string().min(1).max(500) });
+const FlashBody = z.object({ message: text(500) });
 
 function json(body: unknown, status = 200): Response {
 	return Response.json(body, { status });

@@ -25,7 +25,8 @@ Options:
   --migrations <dir>   Migrations root, one folder per dialect (default: migrations)
   --lock <file>        Lock file (default: sess.lock.json)
   --check              Write nothing; exit 1 and name the files that are stale
-  --watch              Regenerate whenever the schema's folder changes`,
+  --watch              Regenerate whenever the schema's folder changes
+  --js                 Emit session.js + session.d.ts (Node runs it without a TypeScript build step)`,
 	init: `Usage: sess init [--force]
 
 Writes schema/session.ts (a starter schema) and sess.config.ts, and adds .sess-dev-key to

@@ -9,7 +9,7 @@ import type { Dialect } from "../migrations.ts";
 /** Parsed `--name value` / `--name=value` / boolean flags. */
 export type Flags = Record<string, string | true>;
 
-const BOOLEAN_FLAGS = new Set(["check", "help", "watch", "force"]);
+const BOOLEAN_FLAGS = new Set(["check", "help", "watch", "force", "js"]);
 
 /** Prints one line to standard output. */
 export function out(text: string): void {
@@ -66,6 +66,7 @@ export async function loadConfig(flags: Flags): Promise<{ root: string; config: 
 	const dialects = str(flags, "dialect");
 	if (dialects !== undefined) config.dialects = dialects.split(",").map((d) => d.trim()) as Dialect[];
 	for (const d of config.dialects) if (!DIALECTS.includes(d)) fail(`unknown dialect "${d}"; use ${DIALECTS.join(", ")}.`, 2);
+	if (flags.js === true) config.js = true;
 	for (const key of ["schema", "out", "migrations", "lock"] as const) {
 		const v = str(flags, key);
 		if (v !== undefined) config[key] = relative(root, resolve(v));

@@ -74,9 +74,14 @@ function columnValue(column: ColumnModel, value: unknown): ColumnValue {
 	}
 }
 
+// Fatal: bytes that are not UTF-8 were not written by sess, and must not read back as another identity.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
 function text(value: unknown, column: string): string {
-	if (typeof value !== "string") throw new TypeError(`Column "${column}" is not text.`);
-	return value;
+	if (typeof value === "string") return value;
+	// MySQL's promoted text columns are VARBINARY (exact comparison), which Bun.SQL hands over as bytes.
+	if (value instanceof Uint8Array) return utf8.decode(value);
+	throw new TypeError(`Column "${column}" is not text.`);
 }
 
 /** Bun.SQL hands bytea and BLOB columns over as Buffers; a plain view keeps stores alike (no Buffer-only methods or JSON shape). */

@@ -1,6 +1,6 @@
 import type { SQL } from "bun";
 import type { TableModel } from "../../schema/model.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, InvalidDataError } from "../errors.ts";
 import { FULL_UPDATE, type ColumnValue, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 import { buildStatements, PRUNE_BATCH, type ColumnStatements, type ServerDialect, type SessionStatements } from "./sql-dialect.ts";
 import { SqlRowMapper, type SqlParam } from "./sql-row.ts";
@@ -127,7 +127,15 @@ export class SQLServerStore implements Store {
 	}
 
 	private async run(client: SQL, text: string, params: SqlParam[]): Promise<Rows> {
-		return (await client.unsafe(text, params)) as Rows;
+		try {
+			return (await client.unsafe(text, params)) as Rows;
+		} catch (error) {
+			const code = dataErrorCode(error);
+			if (code === null) throw error;
+			// The client's value, not the server, is at fault: a 400, never a 503 anyone could provoke at will.
+			// The driver's message is left out: it may quote the refused bytes.
+			throw new InvalidDataError("store", `the ${this.dialect} server refused a value as invalid data (${code}); send text the session schema and the database accept`);
+		}
 	}
 
 	private async transaction<T>(fn: (tx: SQL) => Promise<T>): Promise<T> {
@@ -139,6 +147,19 @@ export class SQLServerStore implements Store {
 			}
 		}
 	}
+}
+
+// MySQL's "incorrect string value", "invalid character string" and "data too long", whatever SQLSTATE a server version gives them.
+const MYSQL_DATA_ERRORS = new Set([1366, 1300, 1406]);
+
+/** The server's code when it refused a value as invalid data (SQLSTATE class 22: PostgreSQL's 22021 for NUL, 22P05…), else null. */
+function dataErrorCode(error: unknown): string | null {
+	if (!(error instanceof Error)) return null;
+	const { errno, sqlState } = error as { errno?: unknown; sqlState?: unknown };
+	if (typeof errno === "string" && errno.startsWith("22")) return errno;
+	if (typeof sqlState === "string" && sqlState.startsWith("22")) return `${String(errno)}/${sqlState}`;
+	if (typeof errno === "number" && MYSQL_DATA_ERRORS.has(errno)) return String(errno);
+	return null;
 }
 
 /** Whether the server aborted the transaction to resolve a deadlock or serialization failure (SQLSTATE class 40). */

@@ -29,6 +29,26 @@ export function makeRow(n: number | string, overrides: Partial<StoredSession> = 
 	};
 }
 
+/**
+ * Identities that a collation, padding or normalisation could merge with "ann" (or with each other):
+ * case, accents in NFC and NFD, leading and trailing spaces, a tab, zero-width and no-break spaces,
+ * a BOM, Cyrillic and fullwidth look-alikes, and ß against ss. The schema does not normalise, so each
+ * is its own identity and a store must keep them apart.
+ */
+export const IDENTITIES: readonly string[] = [
+	"ann", "ANN", "Ann", "aNn", "ann ", "ann  ", " ann", "ann\t",
+	"\u00e1nn", "a\u0301nn", "\u00c1NN", "ann\u200b", "ann\u00a0", "\ufeffann",
+	"\u0430nn", "\uff41nn", "stra\u00dfe", "strasse", "STRASSE",
+];
+
+// A thousand rows through a shared, loaded database server can take longer than the default 5 s.
+const BULK_TIMEOUT = 60_000;
+
+/** Creates `n` rows, 100 at a time: sequential inserts to a server cost a round trip each. */
+async function createMany(store: Store, n: number, row: (i: number) => StoredSession): Promise<void> {
+	for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: Math.min(100, n - i) }, (_, k) => store.create(row(i + k))));
+}
+
 /** Rows compared as plain data (bytes as number arrays), so stores returning Buffer or Uint8Array compare alike. */
 function plain(row: StoredSession | null): unknown {
 	return row === null ? null : { ...row, data: Array.from(row.data) };
@@ -242,6 +262,29 @@ export function testStore(name: string, make: () => Promise<{ store: Store; clea
 			expect(await store.get(storeId(2))).not.toBeNull();
 		});
 
+		// Issue 11 §1, as the attack: on MariaDB's default collation, `ann` listed and revoked the sessions
+		// of ANN, Ann, "ann " and ánn. Every one of these is a different identity on every store.
+		test("identities compare exactly: list() and revoke() as ann touch only ann, not case, accent, space, NFD or look-alike variants", async () => {
+			const store = await open();
+			const ids = IDENTITIES.map((user, i) => {
+				const row = makeRow(`ident-${i}`, { columns: { user_id: user } });
+				return { user, row };
+			});
+			for (const { row } of ids) await store.create(row);
+			// Each identity lists exactly its own session, and reads back byte-identical.
+			for (const { user, row } of ids) {
+				const listed = await store.list("user_id", user);
+				expect({ user, ids: listed.map((r) => r.id) }).toEqual({ user, ids: [row.id] });
+				expect(listed[0]?.columns["user_id"]).toBe(user);
+			}
+			// Revoking "ann" ends one session; every look-alike survives.
+			expect(await store.revoke("user_id", "ann")).toBe(1);
+			for (const { user, row } of ids) expect({ user, alive: (await store.get(row.id)) !== null }).toEqual({ user, alive: user !== "ann" });
+			// Revoke-others as "ANN" (keeping none of the others' sessions) ends only ANN's.
+			expect(await store.revoke("user_id", "ANN", storeId("elsewhere"))).toBe(1);
+			expect((await store.list("user_id", "Ann")).length).toBe(1);
+		});
+
 		test("prune() deletes rows whose idle or absolute deadline has passed, and only those", async () => {
 			const store = await open();
 			const now = T0 + 60_000;
@@ -268,18 +311,18 @@ export function testStore(name: string, make: () => Promise<{ store: Store; clea
 
 		test("prune() gets through more than one batch: 1200 expired rows, 1200 deleted", async () => {
 			const store = await open();
-			for (let i = 0; i < 1200; i++) await store.create(makeRow(i, { idleExpiresAt: T0 }));
+			await createMany(store, 1200, (i) => makeRow(i, { idleExpiresAt: T0 }));
 			for (let i = 0; i < 3; i++) await store.create(makeRow(`live-${i}`));
 			expect(await store.prune(T0)).toBe(1200);
 			expect(await store.prune(T0)).toBe(0);
 			expect((await store.list("user_id", "u1")).length).toBe(3);
-		});
+		}, BULK_TIMEOUT);
 
 		test("prune() with a limit above one batch stops at the limit: 1200 expired, limit 700", async () => {
 			const store = await open();
-			for (let i = 0; i < 1200; i++) await store.create(makeRow(i, { idleExpiresAt: T0 }));
+			await createMany(store, 1200, (i) => makeRow(i, { idleExpiresAt: T0 }));
 			expect(await store.prune(T0, 700)).toBe(700);
 			expect(await store.prune(T0)).toBe(500);
-		});
+		}, BULK_TIMEOUT);
 	});
 }

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { SQL } from "bun";
 import type { ColumnModel, TableModel } from "../../schema/model.ts";
-import { ConfigError, SchemaError } from "../../src/errors.ts";
+import { ConfigError, InvalidDataError, SchemaError } from "../../src/errors.ts";
 import type { StoredSession } from "../../src/store.ts";
 import type { ServerDialect } from "../../src/stores/sql-dialect.ts";
 import type { SQLServerStore } from "../../src/stores/sql-server.ts";
@@ -87,7 +87,8 @@ function serverCases(dialect: ServerDialect, make: MakeStore, ctx: () => ServerC
 		expect(row["data"]).toBeInstanceOf(Uint8Array);
 		expect((row["data"] as Uint8Array).length).toBeGreaterThan(0);
 		expect(String(row["created_at"])).toBe(String(h.clock.now()));
-		expect(row["user_id"]).toBe("u1");
+		// MySQL keeps promoted text as VARBINARY (exact comparison): the column holds the UTF-8 bytes.
+		expect(dialect === "mysql" ? new TextDecoder().decode(row["user_id"] as Uint8Array) : row["user_id"]).toBe("u1");
 		expect(row["successor_id"]).toBeNull();
 		const types = await raw(
 			dialect === "postgres"
@@ -175,7 +176,7 @@ function serverCases(dialect: ServerDialect, make: MakeStore, ctx: () => ServerC
 		const left = (await raw(`SELECT ${q("id")} FROM ${t()}`)).map((r) => r["id"]).sort();
 		expect(left).toEqual(live.map((r) => r.id).sort());
 		expect(await store.prune(now)).toBe(0);
-	});
+	}, 60_000);
 
 	test("bigint values above 2^32 (up to 2^53 - 1) round-trip exactly, in fixed and promoted columns", async () => {
 		const store = make(ctx().sql, ctx().typed.table);
@@ -237,5 +238,29 @@ function serverCases(dialect: ServerDialect, make: MakeStore, ctx: () => ServerC
 		const store = open();
 		await expect(store.list("data", "x")).rejects.toThrow(TypeError);
 		await expect(store.revoke("nope", "x")).rejects.toThrow(TypeError);
+	});
+
+	// Issue 11 §4: on PostgreSQL a userId with NUL gave 503 + store_unavailable, an outage anyone could fake.
+	test("a value the server refuses as invalid data is InvalidDataError (a 400), never an outage", async () => {
+		const store = open();
+		const refused = async (promise: Promise<unknown>): Promise<void> => {
+			const error = await promise.then(() => null, (e: unknown) => e);
+			expect(error).toBeInstanceOf(InvalidDataError);
+			// The message names the server's code, never the refused bytes.
+			expect((error as InvalidDataError).message).toMatch(new RegExp(`^store: the ${dialect} server refused a value as invalid data \\((22|1406)`));
+		};
+		// Longer than the column (64 characters): SQLSTATE 22001 / MySQL 1406.
+		await refused(store.create(makeRow(1, { columns: { user_id: "x".repeat(300) } })));
+		if (dialect === "postgres") {
+			await refused(store.create(makeRow(2, { columns: { user_id: "a\u0000b" } })));
+			await refused(store.list("user_id", "a\u0000b"));
+			await refused(store.revoke("user_id", "a\u0000b"));
+		}
+		expect(await count()).toBe(0);
+		// Through the manager: the error reaches the caller as is, and no store_unavailable event claims an outage.
+		const h = makeSessions({ store });
+		if (dialect === "postgres") await expect(h.sessions.list("userId", "a\u0000b")).rejects.toBeInstanceOf(InvalidDataError);
+		else expect(await h.sessions.list("userId", "x".repeat(300))).toEqual([]);
+		expect(h.eventsOf("store_unavailable")).toEqual([]);
 	});
 }

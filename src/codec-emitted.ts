@@ -1,0 +1,181 @@
+import type { SessionMeta } from "./codec-system.ts";
+import { CODEC_FORMAT, CODEC_FORMAT_PLAIN, MAX_ENCODED_BYTES, type DecodedSession, type SessionCodec } from "./codec.ts";
+import { DecodeError, InvalidDataError } from "./errors.ts";
+import { deepFreeze } from "./freeze.ts";
+import { Reader, scratchWriter, WIRE_BYTES, WIRE_VARINT, type Writer } from "./wire.ts";
+
+/**
+ * The per-schema functions `sess generate` emits. Each is straight-line code for one schema; this module
+ * only adds the framing every codec shares (format byte, system frame, size limit), so emitted and
+ * interpreted codecs write the same bytes.
+ */
+export interface EmittedCodecParts<D, F> {
+	/** Writes the tagged data fields, in field-number order. */
+	writeData(w: Writer, data: D): void;
+	/** Reads the data fields after `after` (the system frame's number, or -1); pushes reset field names. */
+	readData(r: Reader, resets: string[], after: number): Record<string, unknown>;
+	/** `null` when the data satisfies the schema, else the reason (validation on encode). */
+	checkData(data: unknown): string | null;
+	writeFlash(w: Writer, flash: Partial<F>): void;
+	/** Reads pending flash values (no initial values filled in); pushes `flash.<name>` for reset ones. */
+	readFlash(r: Reader, resets: string[]): Record<string, unknown>;
+	checkFlash(flash: unknown): string | null;
+	/** A fresh session's data. */
+	initial(): D;
+}
+
+// The system frame's layout; the same numbers as src/codec-system.ts (the differential test holds them equal).
+const SYSTEM_NUMBER = 0;
+const FLASH = 1;
+const CSRF_SECRET = 2;
+const AUTHENTICATED_AT = 3;
+const CSRF_SECRET_BYTES = 32;
+const SYSTEM_TAG = (SYSTEM_NUMBER << 3) | WIRE_BYTES;
+
+/** Wraps emitted functions into a `SessionCodec` the session manager takes in place of `createCodec`'s. */
+export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<D, F> {
+	const { writeData, readData, checkData, writeFlash, readFlash, checkFlash } = parts;
+
+	function encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
+		const w = scratchWriter();
+		// Emitted codecs are for schemas without packed strings, which write format 1 (see emittable()).
+		w.byte(CODEC_FORMAT_PLAIN);
+		const hasFlash = flash !== undefined && hasAny(flash);
+		if (hasFlash || meta?.csrfSecret !== undefined || meta?.authenticatedAt !== undefined) {
+			w.byte(SYSTEM_TAG);
+			const system = w.begin();
+			if (hasFlash) {
+				w.byte((FLASH << 3) | WIRE_BYTES);
+				const at = w.begin();
+				writeFlash(w, flash);
+				w.end(at);
+			}
+			if (meta?.csrfSecret !== undefined) {
+				w.byte((CSRF_SECRET << 3) | WIRE_BYTES);
+				w.bytes(meta.csrfSecret);
+			}
+			if (meta?.authenticatedAt !== undefined) {
+				w.byte((AUTHENTICATED_AT << 3) | WIRE_VARINT);
+				w.zigzag(meta.authenticatedAt);
+			}
+			w.end(system);
+		}
+		writeData(w, data);
+		return w.finish();
+	}
+
+	function decodeSession(bytes: Uint8Array): DecodedSession<D, F> {
+		if (!(bytes instanceof Uint8Array)) throw new DecodeError("expected bytes");
+		if (bytes.length > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
+		if (bytes.length === 0 || (bytes[0] !== CODEC_FORMAT_PLAIN && bytes[0] !== CODEC_FORMAT)) throw new DecodeError("unknown codec format");
+		const r = new Reader(bytes, 1);
+		const resets: string[] = [];
+		let flash: Partial<F> = {};
+		const meta: SessionMeta = {};
+		// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
+		const hasSystem = bytes[1] === SYSTEM_TAG;
+		if (hasSystem) {
+			r.pos = 2;
+			const outer = r.enter();
+			try {
+				flash = (readSystem(r, meta, resets) as Partial<F> | undefined) ?? flash;
+			} finally {
+				r.leave(outer);
+			}
+		}
+		const data = readData(r, resets, hasSystem ? SYSTEM_NUMBER : -1) as D;
+		return { data, flash, meta, resets };
+	}
+
+	/** Fills `meta`, returns the flash if the frame holds one; unknown system fields are skipped. */
+	function readSystem(r: Reader, meta: SessionMeta, resets: string[]): Record<string, unknown> | undefined {
+		let flash: Record<string, unknown> | undefined;
+		let last = -1;
+		while (!r.done) {
+			const tag = r.varint();
+			const number = Math.floor(tag / 8);
+			const wire = tag % 8;
+			if (number <= last) throw new DecodeError("system fields out of order");
+			last = number;
+			if (number === FLASH && wire === WIRE_BYTES) {
+				const outer = r.enter();
+				try {
+					flash = readFlash(r, resets);
+				} finally {
+					r.leave(outer);
+				}
+			} else if (number === CSRF_SECRET && wire === WIRE_BYTES) {
+				const secret = r.bytes();
+				// A secret of the wrong size is dropped: the next csrfToken() call makes a new one.
+				if (secret.length === CSRF_SECRET_BYTES) meta.csrfSecret = secret;
+			} else if (number === AUTHENTICATED_AT && wire === WIRE_VARINT) meta.authenticatedAt = r.zigzag();
+			else r.skip(wire);
+		}
+		return flash;
+	}
+
+	return {
+		encode(data, flash) {
+			const problem = checkData(data);
+			if (problem !== null) throw new InvalidDataError("data", problem);
+			if (flash !== undefined) {
+				const p = checkFlash(flash);
+				if (p !== null) throw new InvalidDataError("flash", p);
+			}
+			return encodeTrusted(data, flash);
+		},
+		decode: (bytes) => deepFreeze(decodeSession(bytes).data),
+		decodeSession,
+		encodeTrusted,
+		initial: parts.initial,
+	};
+}
+
+function hasAny(row: object): boolean {
+	for (const k in row) if ((row as Record<string, unknown>)[k] !== undefined) return true;
+	return false;
+}
+
+/** Reads a value whose wire type does not match the field's: the field changed type since it was written. */
+export function wireMismatch(): never {
+	throw new DecodeError("wire type changed");
+}
+
+/**
+ * After a field failed to read: a `DecodeError` rewinds to the field's start and skips it by its wire
+ * type (so the caller can reset that one field); any other error is a bug and propagates.
+ */
+export function skipDamaged(r: Reader, at: number, wire: number, e: unknown): void {
+	if (!(e instanceof DecodeError)) throw e;
+	r.pos = at;
+	r.skip(wire);
+}
+
+/** Thrown inside a nested value whose field no longer fits: the enclosing top-level field is reset. */
+export function nestedChanged(): never {
+	throw new DecodeError("nested field changed");
+}
+
+/** A boolean in packed form: 0 or 1, anything else is damage. */
+export function readBoolean(r: Reader): boolean {
+	const b = r.varint();
+	if (b > 1) throw new DecodeError("boolean out of range");
+	return b === 1;
+}
+
+/** A `Date` from zigzag milliseconds since the epoch. */
+export function readDate(r: Reader): Date {
+	const d = new Date(r.zigzag());
+	if (Number.isNaN(d.getTime())) throw new DecodeError("date out of range");
+	return d;
+}
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** An enum value from its wire number; numbers of values dropped from the schema are holes (`undefined`). */
+export function readEnum<T extends string>(r: Reader, values: readonly (T | undefined)[]): T {
+	const v = values[r.varint()];
+	if (v === undefined) throw new DecodeError("enum value out of range");
+	return v;
+}
