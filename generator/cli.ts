@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { realpathSync } from "node:fs";
 import { register } from "node:module";
+import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { HELP } from "./cli/help.ts";
@@ -48,8 +49,19 @@ export async function main(argv: string[]): Promise<void> {
 		await spec.run(flags);
 	} catch (e) {
 		if (isSessError(e)) fail(`${e.message} [${e.code}]`);
+		const missing = missingPackage(e);
+		if (missing !== null) {
+			fail(`${relative(process.cwd(), missing.from) || missing.from} imports "${missing.name}", which is not installed in this folder. Run \`npm install sess zod\` (or \`bun add sess zod\`) here first. [missing_package]`);
+		}
 		throw e;
 	}
+}
+
+/** The package an import of the app's own files could not find (Node's and Bun's wording), or null. */
+function missingPackage(e: unknown): { name: string; from: string } | null {
+	const m = /Cannot find (?:package|module) ['"]([^'"]+)['"] (?:imported )?from ['"]?([^'"\s]+)/.exec(e instanceof Error ? e.message : String(e));
+	if (m === null || (m[1] as string).startsWith(".") || (m[2] as string).includes("/node_modules/")) return null;
+	return { name: m[1] as string, from: (m[2] as string).replace(/^file:\/\//, "") };
 }
 
 /**

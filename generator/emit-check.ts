@@ -106,6 +106,8 @@ export function checkStatements(type: TypeModel, x: string, fail: Failure, optio
 			const p = locals.name("problem");
 			return [`const ${p} = ${fn}(${x});`, `if (${p} !== null) ${end([{ expr: p }])}`];
 		}
+		default:
+			throw new Error(`the emitter has no check for ${(type as TypeModel).kind} (see emit-support.ts)`);
 	}
 }
 

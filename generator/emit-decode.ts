@@ -1,6 +1,5 @@
 import { shapeOf } from "../schema/lock.ts";
-import type { FieldModel, TypeModel } from "../schema/model.ts";
-import { materialize } from "../schema/materialize.ts";
+import type { FieldModel, JSONValue, TypeModel } from "../schema/model.ts";
 import { checkFunction, checkStatements, constName } from "./emit-check.ts";
 import { EmitContext, indent, Locals, pascalName, str } from "./emit-context.ts";
 import { enumValues, numbered, wireOf } from "./emit-encode.ts";
@@ -200,10 +199,20 @@ export function fieldsLoop(fields: FieldModel[], path: string, kind: "top" | "ne
  */
 export function initialValue(field: FieldModel, path: string, ctx: EmitContext): string {
 	if (field.initial === undefined) return "undefined";
-	const value = materialize(field.initial);
+	const value = revive(field.initial);
 	const text = literal(value, 1);
 	if (!isContainer(value) || JSON.stringify(field.type).includes('"kind":"date"')) return text;
 	return ctx.hoist(`initial:${path}`, `${constName(path)}_INITIAL`, (name) => `const ${name} = ${text};`);
+}
+
+/** The runtime value of a model's JSON `initial` (`{ "$date": ms }` and `{ "$bigint": "…" }` revived), frozen as the codec shares it. */
+function revive(value: JSONValue): unknown {
+	if (Array.isArray(value)) return Object.freeze(value.map(revive));
+	if (value === null || typeof value !== "object") return value;
+	const keys = Object.keys(value);
+	if (keys.length === 1 && keys[0] === "$date") return new Date(value.$date as number);
+	if (keys.length === 1 && keys[0] === "$bigint") return BigInt(value.$bigint as string);
+	return Object.freeze(Object.fromEntries(keys.map((k) => [k, revive(value[k] as JSONValue)])));
 }
 
 function isContainer(value: unknown): boolean {

@@ -106,6 +106,8 @@ export function writeStatements(type: TypeModel, x: string, ctx: EmitContext, lo
 			});
 			return [`${fn}(w, ${x});`];
 		}
+		default:
+			throw new Error(`the emitter has no writer for ${(type as TypeModel).kind} (see emit-support.ts)`);
 	}
 }
 

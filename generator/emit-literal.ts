@@ -22,6 +22,7 @@ function oneLine(value: unknown): string {
 	if (value === null) return "null";
 	if (value instanceof Date) return `new Date(${value.getTime()})`;
 	if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
+	if (typeof value === "bigint") return `${value}n`;
 	if (typeof value === "string" || typeof value === "boolean") return JSON.stringify(value);
 	if (value === undefined) return "undefined";
 	let text: string;

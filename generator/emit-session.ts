@@ -1,10 +1,11 @@
-import type { FieldModel, SessionModel, TypeModel } from "../schema/model.ts";
+import type { FieldModel, SessionModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
 import { objectCheckBody } from "./emit-check.ts";
 import { EmitContext, indent, Locals, str } from "./emit-context.ts";
 import { fieldsLoop, initialValue } from "./emit-decode.ts";
 import { numbered, writeObjectFunction } from "./emit-encode.ts";
 import { literal } from "./emit-literal.ts";
+import { unsupportedPart } from "./emit-support.ts";
 import { interfaceFor } from "./emit-types.ts";
 
 /** Inputs of `session.ts`: the model, its lock (wire numbers, baked into the code), and what the header names. */
@@ -38,20 +39,29 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 	interfaceFor(flashFields, "flash", ctx, false, "/** One-shot messages: `session.flash.set(key, value)`, then `session.flash.take(key)` once. */");
 	const promoted = model.data.filter((f) => f.column !== undefined).map((f) => str(f.name));
 
-	// Kinds and string rules the emitter does not write yet keep the interpreted codec (the reference).
-	const emitted = emittable(model);
-	const codecLines = emitted
+	// A schema using a kind or option the emitter does not compile yet runs on the interpreted codec.
+	const unsupported = unsupportedPart(model);
+	const codecLines = unsupported === null
 		? [
-				...topLevel(model.data, "data", ctx),
-				...topLevel(flashFields, "flash", ctx),
-				"/** A fresh session's data: every field at its initial value. */",
-				`function initial()${ctx.t("SessionData")} {`,
-				`\treturn ${initialObject(model.data, ctx)};`,
-				"}",
-			]
-		: ["/** Wire numbers from sess.lock.json, for the interpreted codec. */", `const lock${ctx.t("Lock")} = ${literal(lock)};`];
-	const runtime = ["createSessionManager", emitted ? "defineCodec" : "createCodec", "Session as BaseSession", ...ctx.runtime].sort((a, b) => a.localeCompare(b));
-	const runtimeTypes = [...(model.sealed ? ["SealedManagerOptions"] : []), ...(emitted ? [] : ["Lock"]), "SessionCodec", "SessionManager", "SessionManagerOptions", "SessionModel", ...ctx.runtimeTypes].sort();
+			...topLevel(model.data, "data", ctx),
+			...topLevel(flashFields, "flash", ctx),
+			"/** A fresh session's data: every field at its initial value. */",
+			`function initial()${ctx.t("SessionData")} {`,
+			`\treturn ${initialObject(model.data, ctx)};`,
+			"}",
+			"",
+			"/** The compact, versioned binary form of `SessionData`. */",
+			`export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = defineCodec${ts ? "<SessionData, FlashData>" : ""}({ writeData, readData, checkData, writeFlash, readFlash, checkFlash, initial });`,
+		]
+		: [
+			"/** Wire numbers from sess.lock.json, which the interpreted codec reads at start-up. */",
+			`const lock${ctx.t(ctx.useType("Lock"))} = ${literal(lock)};`,
+			"",
+			"/** The compact, versioned binary form of `SessionData`. */",
+			`export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = ${ctx.use("createCodec")}${ts ? "<SessionData, FlashData>" : ""}(model, lock);`,
+		];
+	const runtime = ["createSessionManager", ...(unsupported === null ? ["defineCodec"] : []), "Session as BaseSession", ...ctx.runtime].sort((a, b) => a.localeCompare(b));
+	const runtimeTypes = [...(model.sealed ? ["SealedManagerOptions"] : []), "SessionCodec", "SessionManager", "SessionManagerOptions", "SessionModel", ...ctx.runtimeTypes].sort();
 	const sealedOptions = model.sealed ? "SessionManagerOptions | SealedManagerOptions" : "SessionManagerOptions";
 	const createDoc = model.sealed
 		? "/** Creates the session manager for this schema: `{ store, keys }`, or `{ mode: \"sealed\", revocations, keys }` for stateless cookies. */"
@@ -70,17 +80,12 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 		"/** The schema as plain data: the manager reads its policy, table and per-field checks from it. */",
 		`export const model${ctx.t("SessionModel")} = ${literal(model)};`,
 		"",
-		emitted
+		unsupported === null
 			? "// The codec: straight-line code for this schema, the same bytes as the interpreted `createCodec(model, lock)`."
-			: "// The codec: the interpreted `createCodec(model, lock)` (the schema uses kinds the emitter does not write yet).",
+			: `// The codec: interpreted from the model, because ${unsupported} is not compiled to straight-line code yet.`,
 		"",
 		...ctx.declarations.flatMap((d) => [d, ""]),
 		...codecLines,
-		"",
-		"/** The compact, versioned binary form of `SessionData`. */",
-		emitted
-			? `export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = defineCodec${ts ? "<SessionData, FlashData>" : ""}({ writeData, readData, checkData, writeFlash, readFlash, checkFlash, initial });`
-			: `export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = createCodec${ts ? "<SessionData, FlashData>" : ""}(model, lock);`,
 		"",
 		"/** The session a handler reads and writes: one typed accessor per field. */",
 		`export class Session extends BaseSession${ts ? "<SessionData, FlashData>" : ""} {`,
@@ -150,38 +155,4 @@ function initialObject(fields: FieldModel[], ctx: EmitContext): string {
 		.filter(({ field }) => field.initial !== undefined)
 		.map(({ field }) => `${field.name}: ${initialValue(field, `data.${field.name}`, ctx)}`);
 	return entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`;
-}
-
-/**
- * Whether the emitter writes this schema's codec: not yet for bigint, tuple and non-field optional
- * kinds, packed strings (codec format 2), string normalisers and code checks, non-string literals, date bounds.
- */
-export function emittable(model: SessionModel): boolean {
-	const ok = (t: TypeModel): boolean => {
-		switch (t.kind) {
-			case "bigint":
-			case "tuple":
-			case "optional":
-				return false;
-			case "string":
-				return t.pack === undefined && t.normalize === undefined && t.before === undefined && t.checks === undefined;
-			case "enum":
-				return t.values.every((v) => typeof v === "string");
-			case "date":
-				return t.min === undefined && t.max === undefined;
-			case "nullable":
-				return ok(t.inner);
-			case "array":
-				return ok(t.element);
-			case "record":
-				return ok(t.key) && ok(t.value);
-			case "object":
-				return t.fields.every((f) => ok(f.type));
-			case "union":
-				return t.options.every(ok);
-			default:
-				return true;
-		}
-	};
-	return [...model.data, ...model.flash].every((f) => ok(f.type));
 }

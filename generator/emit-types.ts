@@ -1,5 +1,5 @@
 import type { FieldModel, TypeModel } from "../schema/model.ts";
-import { EmitContext, indent, pascalName } from "./emit-context.ts";
+import { EmitContext, indent, pascalName, str } from "./emit-context.ts";
 
 /** The names of the two top-level interfaces. */
 const TOP_LEVEL: Record<string, string> = { data: "SessionData", flash: "FlashData" };
@@ -19,14 +19,8 @@ export function typeText(type: TypeModel, path: string, ctx: EmitContext): strin
 			return "boolean";
 		case "date":
 			return "Date";
-		case "bigint":
-			return "bigint";
 		case "enum":
-			return type.values.length === 0 ? "never" : type.values.map((v) => JSON.stringify(v)).join(" | ");
-		case "optional":
-			return `${wrap(type.inner, path, ctx)} | undefined`;
-		case "tuple":
-			return `readonly [${[...type.items.map((t, i) => typeText(t, `${path}[${i}]`, ctx)), ...(type.rest === undefined ? [] : [`...${wrap(type.rest, `${path}[]`, ctx)}[]`])].join(", ")}]`;
+			return type.values.length === 0 ? "never" : type.values.map((v) => (typeof v === "string" ? str(v) : String(v))).join(" | ");
 		case "nullable":
 			return `${wrap(type.inner, path, ctx)} | null`;
 		case "array":
@@ -37,6 +31,32 @@ export function typeText(type: TypeModel, path: string, ctx: EmitContext): strin
 			return interfaceFor(type.fields, path, ctx, true);
 		case "union":
 			return type.options.map((o, i) => wrap(o, `${path}|${i}`, ctx)).join(" | ");
+		default:
+			return laterKind(type as unknown as LaterType, path, ctx);
+	}
+}
+
+/** Kinds the model may hold beyond the ones above (their code falls back to the interpreted codec). */
+interface LaterType {
+	kind: string;
+	inner?: TypeModel;
+	items?: TypeModel[];
+	rest?: TypeModel;
+}
+
+function laterKind(type: LaterType, path: string, ctx: EmitContext): string {
+	switch (type.kind) {
+		case "bigint":
+			return "bigint";
+		case "optional":
+			return type.inner === undefined ? "undefined" : `${wrap(type.inner, path, ctx)} | undefined`;
+		case "tuple": {
+			const items = (type.items ?? []).map((t, i) => typeText(t, `${path}|${i}`, ctx));
+			if (type.rest !== undefined) items.push(`...${wrap(type.rest, `${path}[]`, ctx)}[]`);
+			return `readonly [${items.join(", ")}]`;
+		}
+		default:
+			return "unknown";
 	}
 }
 
@@ -52,5 +72,6 @@ export function interfaceFor(fields: FieldModel[], path: string, ctx: EmitContex
 
 function wrap(type: TypeModel, path: string, ctx: EmitContext): string {
 	const text = typeText(type, path, ctx);
-	return (type.kind === "enum" && type.values.length > 1) || type.kind === "nullable" || type.kind === "optional" || type.kind === "union" || type.kind === "array" || type.kind === "tuple" ? `(${text})` : text;
+	const kind: string = type.kind;
+	return (type.kind === "enum" && type.values.length > 1) || ["nullable", "union", "array", "optional", "tuple"].includes(kind) ? `(${text})` : text;
 }

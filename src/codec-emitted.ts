@@ -1,5 +1,5 @@
-import type { SessionMeta } from "./codec-system.ts";
-import { CODEC_FORMAT, CODEC_FORMAT_PLAIN, MAX_ENCODED_BYTES, type DecodedSession, type SessionCodec } from "./codec.ts";
+import { DBSC_NUMBER, readDbsc, writeDbsc, type SessionMeta } from "./codec-system.ts";
+import { CODEC_FORMAT, MAX_ENCODED_BYTES, type DecodedSession, type SessionCodec } from "./codec.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
 import { Reader, scratchWriter, WIRE_BYTES, WIRE_VARINT, type Writer } from "./wire.ts";
@@ -31,6 +31,11 @@ const CSRF_SECRET = 2;
 const AUTHENTICATED_AT = 3;
 const CSRF_SECRET_BYTES = 32;
 const SYSTEM_TAG = (SYSTEM_NUMBER << 3) | WIRE_BYTES;
+/**
+ * The format byte emitted codecs write: the plain layout (strings as UTF-8). A later format that only
+ * adds packed string forms reads the same for schemas without them, so both are accepted on decode.
+ */
+const PLAIN_FORMAT = 1;
 
 /** Wraps emitted functions into a `SessionCodec` the session manager takes in place of `createCodec`'s. */
 export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<D, F> {
@@ -38,10 +43,9 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 
 	function encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
 		const w = scratchWriter();
-		// Emitted codecs are for schemas without packed strings, which write format 1 (see emittable()).
-		w.byte(CODEC_FORMAT_PLAIN);
+		w.byte(PLAIN_FORMAT);
 		const hasFlash = flash !== undefined && hasAny(flash);
-		if (hasFlash || meta?.csrfSecret !== undefined || meta?.authenticatedAt !== undefined) {
+		if (hasFlash || meta?.csrfSecret !== undefined || meta?.authenticatedAt !== undefined || meta?.dbsc !== undefined) {
 			w.byte(SYSTEM_TAG);
 			const system = w.begin();
 			if (hasFlash) {
@@ -58,6 +62,12 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 				w.byte((AUTHENTICATED_AT << 3) | WIRE_VARINT);
 				w.zigzag(meta.authenticatedAt);
 			}
+			if (meta?.dbsc !== undefined) {
+				w.byte((DBSC_NUMBER << 3) | WIRE_BYTES);
+				const at = w.begin();
+				writeDbsc(w, meta.dbsc);
+				w.end(at);
+			}
 			w.end(system);
 		}
 		writeData(w, data);
@@ -67,7 +77,7 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 	function decodeSession(bytes: Uint8Array): DecodedSession<D, F> {
 		if (!(bytes instanceof Uint8Array)) throw new DecodeError("expected bytes");
 		if (bytes.length > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
-		if (bytes.length === 0 || (bytes[0] !== CODEC_FORMAT_PLAIN && bytes[0] !== CODEC_FORMAT)) throw new DecodeError("unknown codec format");
+		if (bytes.length === 0 || (bytes[0] !== PLAIN_FORMAT && bytes[0] !== CODEC_FORMAT)) throw new DecodeError("unknown codec format");
 		const r = new Reader(bytes, 1);
 		const resets: string[] = [];
 		let flash: Partial<F> = {};
@@ -109,7 +119,15 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 				// A secret of the wrong size is dropped: the next csrfToken() call makes a new one.
 				if (secret.length === CSRF_SECRET_BYTES) meta.csrfSecret = secret;
 			} else if (number === AUTHENTICATED_AT && wire === WIRE_VARINT) meta.authenticatedAt = r.zigzag();
-			else r.skip(wire);
+			else if (number === DBSC_NUMBER && wire === WIRE_BYTES) {
+				const outer = r.enter();
+				try {
+					const dbsc = readDbsc(r);
+					if (dbsc !== null) meta.dbsc = dbsc;
+				} finally {
+					r.leave(outer);
+				}
+			} else r.skip(wire);
 		}
 		return flash;
 	}
@@ -178,4 +196,11 @@ export function readEnum<T extends string>(r: Reader, values: readonly (T | unde
 	const v = values[r.varint()];
 	if (v === undefined) throw new DecodeError("enum value out of range");
 	return v;
+}
+
+/** A plain object literal (not an array, Date, Map or class instance), as the interpreted validator tests it. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+	if (typeof v !== "object" || v === null) return false;
+	const proto = Object.getPrototypeOf(v);
+	return proto === Object.prototype || proto === null;
 }

@@ -8,6 +8,19 @@ export interface SessionMeta {
 	csrfSecret?: Uint8Array;
 	/** When the user last authenticated (the last regeneration), for re-authentication checks. */
 	authenticatedAt?: number;
+	/** Device Bound Session Credentials: the session identifier given to the browser and, once registered, its public key. */
+	dbsc?: DbscBinding;
+}
+
+/** A session's DBSC state: pending (identifier only, registration header sent) or bound (key registered). */
+export interface DbscBinding {
+	/** The DBSC session identifier (random; never the session token). */
+	id: string;
+	alg?: "ES256" | "RS256";
+	/** The registered public key, SubjectPublicKeyInfo DER. */
+	key?: Uint8Array;
+	/** When the key was registered (milliseconds since the epoch). */
+	since?: number;
 }
 
 /** Field number 0 of the top-level message: the system frame, so app fields keep every number from 1 up. */
@@ -15,6 +28,16 @@ export const SYSTEM_NUMBER = 0;
 const FLASH = 1;
 const CSRF_SECRET = 2;
 const AUTHENTICATED_AT = 3;
+/** The system field holding the DBSC binding (a nested frame). */
+export const DBSC_NUMBER = 4;
+const DBSC = DBSC_NUMBER;
+const DBSC_ID = 1;
+const DBSC_ALG = 2;
+const DBSC_KEY = 3;
+const DBSC_SINCE = 4;
+const DBSC_ALGS = ["ES256", "RS256"] as const;
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
 /** Length of a CSRF secret. */
 export const CSRF_SECRET_BYTES = 32;
 
@@ -27,8 +50,8 @@ export const SYSTEM_AUTH_ONLY_TAG = (SYSTEM_NUMBER << 3) | WIRE_VARINT;
  */
 export function writeSystem(w: Writer, flash: ObjectCodec, pending: Row | undefined, meta: SessionMeta | undefined, short = false): void {
 	const hasFlash = pending !== undefined && hasAny(pending);
-	if (!hasFlash && meta?.csrfSecret === undefined && meta?.authenticatedAt === undefined) return;
-	if (short && !hasFlash && meta?.csrfSecret === undefined && meta?.authenticatedAt !== undefined) {
+	if (!hasFlash && meta?.csrfSecret === undefined && meta?.authenticatedAt === undefined && meta?.dbsc === undefined) return;
+	if (short && !hasFlash && meta?.csrfSecret === undefined && meta?.dbsc === undefined && meta?.authenticatedAt !== undefined) {
 		w.varint(SYSTEM_AUTH_ONLY_TAG);
 		w.zigzag(meta.authenticatedAt);
 		return;
@@ -46,6 +69,11 @@ export function writeSystem(w: Writer, flash: ObjectCodec, pending: Row | undefi
 		if (meta?.authenticatedAt !== undefined) {
 			f.varint((AUTHENTICATED_AT << 3) | WIRE_VARINT);
 			f.zigzag(meta.authenticatedAt);
+		}
+		const dbsc = meta?.dbsc;
+		if (dbsc !== undefined) {
+			f.varint((DBSC << 3) | WIRE_BYTES);
+			f.frame((inner) => writeDbsc(inner, dbsc));
 		}
 	});
 }
@@ -72,9 +100,59 @@ export function readSystem(r: Reader, flash: ObjectCodec, resets: string[]): { f
 			// A secret of the wrong size is dropped: the next csrfToken() call makes a new one.
 			if (secret.length === CSRF_SECRET_BYTES) out.meta.csrfSecret = secret;
 		} else if (number === AUTHENTICATED_AT && wire === WIRE_VARINT) out.meta.authenticatedAt = r.zigzag();
-		else r.skip(wire);
+		else if (number === DBSC && wire === WIRE_BYTES) {
+			const outer = r.enter();
+			try {
+				const dbsc = readDbsc(r);
+				if (dbsc !== null) out.meta.dbsc = dbsc;
+			} finally {
+				r.leave(outer);
+			}
+		} else r.skip(wire);
 	}
 	return out;
+}
+
+/** Writes a binding's fields (the caller opens the frame); shared with emitted codecs. */
+export function writeDbsc(w: Writer, dbsc: DbscBinding): void {
+	w.varint((DBSC_ID << 3) | WIRE_BYTES);
+	w.bytes(utf8.encode(dbsc.id));
+	if (dbsc.alg !== undefined) {
+		w.varint((DBSC_ALG << 3) | WIRE_VARINT);
+		w.varint(DBSC_ALGS.indexOf(dbsc.alg) + 1);
+	}
+	if (dbsc.key !== undefined) {
+		w.varint((DBSC_KEY << 3) | WIRE_BYTES);
+		w.bytes(dbsc.key);
+	}
+	if (dbsc.since !== undefined) {
+		w.varint((DBSC_SINCE << 3) | WIRE_VARINT);
+		w.zigzag(dbsc.since);
+	}
+}
+
+/** A binding without an identifier is dropped; a key under an algorithm this version does not know stays bound (and fails refresh) rather than fall back to unbound. */
+export function readDbsc(r: Reader): DbscBinding | null {
+	let id: string | undefined;
+	let alg: DbscBinding["alg"];
+	let key: Uint8Array | undefined;
+	let since: number | undefined;
+	while (!r.done) {
+		const tag = r.varint();
+		const number = Math.floor(tag / 8);
+		const wire = tag % 8;
+		if (number === DBSC_ID && wire === WIRE_BYTES) id = text.decode(r.bytes());
+		else if (number === DBSC_ALG && wire === WIRE_VARINT) alg = DBSC_ALGS[r.varint() - 1];
+		else if (number === DBSC_KEY && wire === WIRE_BYTES) key = r.bytes();
+		else if (number === DBSC_SINCE && wire === WIRE_VARINT) since = r.zigzag();
+		else r.skip(wire);
+	}
+	if (id === undefined || id.length === 0) return null;
+	const binding: DbscBinding = { id };
+	if (alg !== undefined) binding.alg = alg;
+	if (key !== undefined) binding.key = key;
+	if (since !== undefined) binding.since = since;
+	return binding;
 }
 
 function hasAny(row: Row): boolean {

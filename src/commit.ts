@@ -39,6 +39,9 @@ const SCOPES: readonly UpdateScope[] = [
 	{ times: true, columns: true },
 ].map((scope) => Object.freeze(scope));
 
+/** How many grace aliases a commit follows to reach the live row. */
+const MAX_ALIAS_HOPS = 4;
+
 /** Each failed compare-and-set means another writer landed, so this bounds only pathological contention. */
 const MAX_ATTEMPTS = 100;
 
@@ -70,12 +73,16 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 
 	/** The live row behind `rowId` (following a grace alias); synchronous for a synchronous store. */
 	function fetchLatest(rowId: string): Awaitable<StoredSession | null> {
-		const follow = (row: StoredSession | null): Awaitable<StoredSession | null> => {
+		// A request slower than the rotation period finds its row rotated twice (an alias of an alias):
+		// its write belongs to the end of the chain, not nowhere. Bounded, as a chain is rarely longer.
+		const follow = (row: StoredSession | null, hops: number): Awaitable<StoredSession | null> => {
 			const successorId = row?.successorId ?? null;
-			return successorId === null ? row : call("commit", () => store.get(successorId));
+			if (successorId === null || hops === MAX_ALIAS_HOPS) return row;
+			const next = call("commit", () => store.get(successorId));
+			return next instanceof Promise ? next.then((r) => follow(r, hops + 1)) : follow(next, hops + 1);
 		};
 		const first = call("commit", () => store.get(rowId));
-		return first instanceof Promise ? first.then(follow) : follow(first);
+		return first instanceof Promise ? first.then((r) => follow(r, 0)) : follow(first, 0);
 	}
 
 	/** Lays our changed fields over the latest row's data; null when the session is gone (no resurrection). */
@@ -114,6 +121,8 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		s.merged = true;
 		if (!s.flashDirty) s.flash = { ...theirs.flash };
 		if (!s.metaDirty) s.meta = theirs.meta;
+		// A device binding registered meanwhile survives our other meta changes (a new CSRF secret, say); only regeneration ends it.
+		else if (!s.regenerate && theirs.meta.dbsc !== undefined && s.meta.dbsc?.key === undefined) s.meta = { ...s.meta, dbsc: theirs.meta.dbsc };
 		return latest;
 	}
 
@@ -187,6 +196,12 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 				return null;
 			}
 			row = await rebase(s, current.id, now);
+			if (row !== null && row.id !== current.id && graceUntil !== null) {
+				// The re-read followed a grace alias: another request rotated in between and issued the one new
+				// ID. Rotating its successor again would chain two aliases, and writes through the first are lost.
+				if (s.dirty.size > 0 || s.flashDirty || s.metaDirty) await writeData(s, row, now);
+				return null;
+			}
 		}
 		if (row === null) return null;
 		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");

@@ -51,6 +51,26 @@ export function hmacSHA256Base64url(key: Uint8Array, bytes: number): (message: s
 	};
 }
 
+const DRAIN_KEY = new Uint8Array(32);
+
+/**
+ * Bun 1.4 leaves BoringSSL's error queue filled after a failed WebCrypto key import, and its next keyed
+ * hash then throws that stale error: a malformed key sent in one request would break the cookie check
+ * of the next. A throwaway keyed hash clears the queue (throwing as it does), so a failure stays with
+ * the request that caused it. Elsewhere this does nothing.
+ */
+export function drainCryptoErrors(): void {
+	if (bun === undefined) return;
+	for (let i = 0; i < 4; i++) {
+		try {
+			new bun.CryptoHasher("sha256", DRAIN_KEY).update("").digest("base64url");
+			return;
+		} catch {
+			// The stale error, now gone; loop in case more were queued.
+		}
+	}
+}
+
 /** Constant-time equality of two byte strings (false on different lengths). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 	return constantTimeEqual(a, b);

@@ -21,6 +21,12 @@ export type SessionEvent =
 	| { type: "update_rejected"; id: string; field: string }
 	| { type: "sealed_revoked"; id: string; reason: "denied" | "not_before" }
 	| { type: "store_unavailable"; operation: string; reason: string }
+	| { type: "dbsc_registered"; id: string; alg: "ES256" | "RS256" }
+	| { type: "dbsc_refreshed"; id: string }
+	| { type: "dbsc_proof_failed"; id: string | null; step: "registration" | "refresh"; reason: string }
+	| { type: "dbsc_skipped"; id: string | null; reason: string }
+	| { type: "dbsc_refused"; id: string; reason: "missing" | "forged" | "foreign" | "expired" | "unbound" }
+	| { type: "dbsc_ended"; id: string | null }
 	/** A value the schema or the store refused reached an adapter, which answered 400; `reason` names the field, never the value. */
 	| { type: "invalid_data"; path: string; reason: string };
 

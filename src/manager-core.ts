@@ -1,6 +1,7 @@
 import type { SessionModel } from "../schema/model.ts";
 import type { DecodedSession, SessionCodec } from "./codec.ts";
 import { readSessionCookie } from "./cookie.ts";
+import { createDbsc, type Dbsc, type DbscRuntime } from "./dbsc.ts";
 import { DecodeError } from "./errors.ts";
 import { emit, type EventHook, type SessionEvent } from "./events.ts";
 import type { SessionPolicy } from "./expiry.ts";
@@ -52,6 +53,8 @@ export interface SessionManager<D extends object, S extends Session<D, object>, 
 	readonly policy: SessionPolicy;
 	/** Passes an event to the `onEvent` hook (the adapters report the bad input they answer with 400). */
 	report(event: SessionEvent): void;
+	/** Device Bound Session Credentials, or null without the `dbsc` option. */
+	readonly dbsc: Dbsc<S> | null;
 }
 
 /** What a mode found behind a cookie: the session as a row (a sealed cookie's header is shown as one). */
@@ -111,6 +114,7 @@ export function createCore<D extends object, F extends object, S extends Session
 	schema: SessionSchema<D, F, S>,
 	base: ManagerBase,
 	mode: SessionMode,
+	dbsc: DbscRuntime | null = null,
 ): SessionManager<D, S, C> {
 	const { codec } = schema;
 	const { clock, hook, runtime, cookieName, blankCookie, policy } = base;
@@ -146,6 +150,8 @@ export function createCore<D extends object, F extends object, S extends Session
 		const data = decoded.data as Record<string, unknown>;
 		const admitted = mode.admit(located, data);
 		if (!(admitted instanceof Promise ? await admitted : admitted)) return fresh(true);
+		// A device-bound session loads only with a fresh bound cookie of its own.
+		if (dbsc !== null && !dbsc.admits(request, decoded.meta, row.id)) return fresh(true);
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
 		const state = createSessionState(data, true, decoded.flash as Record<string, unknown>, decoded.meta);
 		state.row = row;
@@ -153,6 +159,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		state.resign = located.staleKey && !located.viaAlias;
 		state.token = located.token;
 		state.header = located.header;
+		dbsc?.track(state);
 		return new schema.Session(runtime, state);
 	}
 
@@ -184,17 +191,21 @@ export function createCore<D extends object, F extends object, S extends Session
 		return mode.save(s, row, now, changed);
 	}
 
-	return {
+	const manager: SessionManager<D, S, C> = {
 		load,
 		commitCookie,
 		policy,
 		report: (event) => emit(hook, event),
 		async commit(session: S, response: Response, options?: CommitOptions): Promise<Response> {
 			const fromSession = session[STATE].row !== null;
-			return decorateResponse(response, await commitCookie(session), fromSession, options);
+			const committed = decorateResponse(response, await commitCookie(session), fromSession, options);
+			return dbsc === null ? committed : dbsc.finish(session[STATE], committed);
 		},
 		list: (field, value, options) => mode.list(field, value, options),
 		revoke: (field, value, options) => mode.revoke(field, value, options),
 		prune: (limit) => mode.prune(limit),
+		dbsc: null,
 	};
+	if (dbsc !== null) (manager as { dbsc: Dbsc<S> | null }).dbsc = createDbsc(dbsc, manager);
+	return manager;
 }

@@ -1,6 +1,8 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
+import type { DbscOptions } from "./dbsc.ts";
+import { InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
 import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
 import { Keyring, type KeyInput } from "./keyring.ts";
@@ -27,6 +29,8 @@ export interface CommonOptions {
 	random?: RandomSource;
 	/** Receives security and lifecycle events. */
 	onEvent?: EventHook;
+	/** Device Bound Session Credentials: a stolen cookie stops working once the short-lived bound cookie expires. */
+	dbsc?: DbscOptions;
 }
 
 /** Per-response choices at commit. */
@@ -49,8 +53,12 @@ export interface ManagerBase {
 	blankCookie: string;
 	/** Field name → promoted column name. */
 	columnOf: ReadonlyMap<string, string>;
-	/** The column of a promoted field, or a TypeError for any other name. */
-	columnName(field: string): string;
+	/**
+	 * The column of a promoted field, or a TypeError for any other name. With `value` (list, revoke), an
+	 * `InvalidDataError` when no session could hold it, so every engine and mode answers a bad value alike
+	 * (PostgreSQL would refuse NUL; the others would silently match nothing).
+	 */
+	columnName(field: string, value?: unknown): string;
 }
 
 /** Resolves options and model into the pieces both managers use. */
@@ -62,6 +70,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 	const attributes: CookieAttributes = { path: "/", secure: !model.cookie.insecure, httpOnly: true, sameSite: model.cookie.sameSite };
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
 	const textColumns = promotedTextFields(model);
+	const checks = new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)]));
 	return {
 		keyring,
 		policy: resolvePolicy(model, options),
@@ -70,7 +79,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 		hook,
 		call: createStoreCall(parseDuration(options.storeTimeout ?? "5s", "storeTimeout"), hook),
 		runtime: {
-			checks: new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)])),
+			checks,
 			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
 			normalizers: normalizersOf(model.data),
 			flashNormalizers: normalizersOf(model.flash),
@@ -83,9 +92,11 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 		attributes,
 		blankCookie: serializeCookie(model.cookie.name, "", { ...attributes, maxAge: 0 }),
 		columnOf,
-		columnName(field) {
+		columnName(field, ...value) {
 			const column = columnOf.get(field);
 			if (column === undefined) throw new TypeError(`"${field}" is not a promoted column.`);
+			const problem = value.length === 0 ? null : (checks.get(field)?.(value[0]) ?? null);
+			if (problem !== null) throw new InvalidDataError(`data.${field}`, problem);
 			return column;
 		},
 	};

@@ -1,5 +1,6 @@
 import type { SessionCodec } from "./codec.ts";
 import { createCommit } from "./commit.ts";
+import { createDbscRuntime } from "./dbsc.ts";
 import { serializeCookie } from "./cookie.ts";
 import { emit } from "./events.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
@@ -73,6 +74,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		return { row, viaAlias: true, staleKey, token, header: null };
 	}
 
+	const dbsc = createDbscRuntime(options.dbsc, { ...base, sessionCookieName: cookieName, store });
 	return createCore<D, F, S, C>(schema, base, {
 		...writes,
 		locate,
@@ -80,7 +82,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		admit: () => true,
 		async list(field, value, opts) {
 			const now = clock();
-			const column = columnName(field);
+			const column = columnName(field, value);
 			const rows = await call("list", () => store.list(column, value as ColumnValue));
 			const current = opts?.current?.[STATE].row?.id;
 			return rows
@@ -92,7 +94,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 				}));
 		},
 		async revoke(field, value, opts) {
-			const column = columnName(field);
+			const column = columnName(field, value);
 			const except = opts?.except?.[STATE].row?.id;
 			const count = await call("revoke", () => store.revoke(column, value as ColumnValue, except));
 			emit(hook, { type: "revoked", column, count });
@@ -101,5 +103,5 @@ export function createSessionManager<D extends object, F extends object, S exten
 		async prune(limit) {
 			return call("prune", () => store.prune(clock(), limit));
 		},
-	});
+	}, dbsc);
 }

@@ -37,8 +37,8 @@ export class Revocations {
 				if (await this.tryCreate(key, at, until, now)) return;
 				continue;
 			}
-			if (row.rotatedAt >= at) return;
-			const next = { ...row, version: row.version + 1, rotatedAt: at, idleExpiresAt: Math.max(row.idleExpiresAt, until), absoluteExpiresAt: Math.max(row.absoluteExpiresAt, until) };
+			if (timeOfRow(row) >= at) return;
+			const next = { ...row, version: row.version + 1, lastSeenAt: at, idleExpiresAt: Math.max(row.idleExpiresAt, until), absoluteExpiresAt: Math.max(row.absoluteExpiresAt, until) };
 			if (await this.call("revoke", () => this.store.update(next, row.version))) return;
 		}
 	}
@@ -56,14 +56,14 @@ export class Revocations {
 				if (await this.tryCreate(key, from, until, now)) return;
 				continue;
 			}
-			if (row.rotatedAt <= from) return;
-			if (await this.call("commit", () => this.store.update({ ...row, version: row.version + 1, rotatedAt: from }, row.version))) return;
+			if (timeOfRow(row) <= from) return;
+			if (await this.call("commit", () => this.store.update({ ...row, version: row.version + 1, lastSeenAt: from }, row.version))) return;
 		}
 	}
 
 	private async tryCreate(id: string, at: number, until: number, now: number): Promise<boolean> {
 		const row: StoredSession = {
-			id, successorId: null, version: 1, data: new Uint8Array(0), createdAt: now, rotatedAt: at, lastSeenAt: now,
+			id, successorId: null, version: 1, data: new Uint8Array(0), createdAt: now, rotatedAt: at, lastSeenAt: at,
 			idleExpiresAt: until, absoluteExpiresAt: until, columns: {},
 		};
 		try {
@@ -76,10 +76,18 @@ export class Revocations {
 	}
 }
 
+/**
+ * The row's time lives in `lastSeenAt`: `Store.update` writes it (with the idle deadline), while the
+ * creation and rotation times never change after insert, so a later revoke kept there would be lost.
+ */
+function timeOfRow(row: StoredSession): number {
+	return row.lastSeenAt;
+}
+
 /** Every load reads two rows: over an in-process store, skipping two awaits per request is measurable. */
 function timeOf(row: Awaitable<StoredSession | null>): Awaitable<number | null> {
-	if (row instanceof Promise) return row.then((r) => (r === null ? null : r.rotatedAt));
-	return row === null ? null : row.rotatedAt;
+	if (row instanceof Promise) return row.then((r) => (r === null ? null : timeOfRow(r)));
+	return row === null ? null : timeOfRow(row);
 }
 
 /** Rows are keyed by a hash, so neither sealed IDs nor user values appear in the table. */

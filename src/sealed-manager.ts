@@ -1,5 +1,6 @@
 import { serializeCookie } from "./cookie.ts";
 import { encodeHex } from "./crypto.ts";
+import { createDbscRuntime } from "./dbsc.ts";
 import { ConfigError } from "./errors.ts";
 import { emit } from "./events.ts";
 import { idleDeadline } from "./expiry.ts";
@@ -118,6 +119,8 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return s.header as SealedHeader;
 	}
 
+	// Used challenges are recorded beside the revocations: the only server state of this mode.
+	const dbsc = createDbscRuntime(options.dbsc, { ...base, sessionCookieName: base.cookieName, store: options.revocations });
 	return createCore<D, F, S, C>(schema, base, {
 		locate,
 		expired: () => undefined,
@@ -151,7 +154,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		},
 		async list(field, value, opts) {
 			// Sealed sessions live in browsers; the server knows only the caller's own.
-			const column = columnName(field);
+			const column = columnName(field, value);
 			const own = opts?.current?.[STATE].row;
 			if (own === undefined || own === null || own.columns[column] !== value) return [];
 			return [{
@@ -160,7 +163,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 			}];
 		},
 		async revoke(field, value, opts) {
-			const column = columnName(field);
+			const column = columnName(field, value);
 			const now = clock();
 			await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
 			const keep = opts?.except?.[STATE];
@@ -173,5 +176,5 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async prune(limit) {
 			return revocations.prune(clock(), limit);
 		},
-	});
+	}, dbsc);
 }

@@ -179,8 +179,8 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 	regenerate(): void {
 		const state = this[STATE];
 		state.regenerate = true;
-		// A new authentication: record when, and retire CSRF tokens handed out before it.
-		const { csrfSecret: _retired, ...rest } = state.meta;
+		// A new authentication: record when, and retire CSRF tokens handed out before it and any device binding.
+		const { csrfSecret: _retired, dbsc: _unbound, ...rest } = state.meta;
 		state.meta = { ...rest, authenticatedAt: this.#runtime.now() };
 		state.metaDirty = true;
 	}

@@ -2,11 +2,13 @@
 // contender (sess and its peers) reads, increments and writes back. Built the way generated code is
 // (defineSession → lock → codec → a Session subclass with typed accessors), without running the generator.
 // The table keeps the demo's shape ("sessions" with a promoted "user_id"), so the demo's SQLite migration creates it.
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "zod";
 import { createCodec, createSessionManager, Session } from "sess";
 import { defineSession } from "sess/schema";
 import type { SealedManagerOptions, SessionCodec, SessionManager, SessionManagerOptions } from "sess";
+import { emitSession } from "../../generator/emit-session.ts";
 import { createLock, updateLock } from "../../generator/lock.ts";
 
 export interface BenchData {
@@ -29,7 +31,26 @@ export const model = defineSession({
 });
 
 export const lock = updateLock(model, createLock());
-export const codec: SessionCodec<BenchData, Record<never, never>> = createCodec<BenchData, Record<never, never>>(model, lock);
+
+/**
+ * The codec `sess generate` would emit for this schema (emitted into node_modules/.cache and imported),
+ * or with SESS_BENCH_CODEC=interpreted the interpreted one (createCodec over the model): the same bytes,
+ * so the two give before/after rows in the same harness.
+ */
+async function benchCodec(): Promise<SessionCodec<BenchData, Record<never, never>>> {
+	if (process.env.SESS_BENCH_CODEC === "interpreted") return createCodec<BenchData, Record<never, never>>(model, lock);
+	const dir = join(import.meta.dir, "..", "..", "node_modules", ".cache", "sess-bench");
+	mkdirSync(dir, { recursive: true });
+	const file = join(dir, `session-${process.pid}.ts`);
+	writeFileSync(file, emitSession({ model, lock, header: "// bench\n", runtimeImport: "sess" }));
+	try {
+		return ((await import(file)) as { codec: SessionCodec<BenchData, Record<never, never>> }).codec;
+	} finally {
+		rmSync(file, { force: true });
+	}
+}
+
+export const codec: SessionCodec<BenchData, Record<never, never>> = await benchCodec();
 
 /** What a typed generated class looks like for this schema (only the accessors the benchmark uses). */
 export class BenchSession extends Session<BenchData> {

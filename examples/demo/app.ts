@@ -39,13 +39,15 @@ async function readBody<T>(request: Request, schema: z.ZodType<T>): Promise<{ ok
 }
 
 /** What `GET /api/session` shows; reading it consumes the flash message. */
-function view(session: Session): Record<string, unknown> {
+function view(session: Session, sessions: Sessions): Record<string, unknown> {
 	return {
 		userId: session.userId ?? null,
 		role: session.role,
 		cart: session.cart,
 		theme: session.theme ?? null,
 		flash: session.flash.take("message") ?? null,
+		// Whether the session is bound to a key this browser holds (always false without SESS_DBSC=1).
+		bound: sessions.dbsc?.isBound(session) ?? false,
 	};
 }
 
@@ -66,7 +68,7 @@ export function createDemoRoutes(sessions: Sessions) {
 			},
 		},
 		"/api/session": {
-			GET: (_request, session) => json(view(session)),
+			GET: (_request, session) => json(view(session, sessions)),
 		},
 		"/api/login": {
 			POST: async (request, session) => {
@@ -75,7 +77,11 @@ export function createDemoRoutes(sessions: Sessions) {
 				// userId and role are `rotate` fields: commit issues a new session ID and kills the old one.
 				session.userId = body.value.userId;
 				session.role = "user";
-				return json({ userId: session.userId, role: session.role });
+				const response = json({ userId: session.userId, role: session.role });
+				// With SESS_DBSC=1: ask the browser to bind the new session to a key it keeps (after the writes above).
+				const registration = sessions.dbsc?.register(session) ?? null;
+				if (registration !== null) response.headers.set("secure-session-registration", registration);
+				return response;
 			},
 		},
 		"/api/promote": {

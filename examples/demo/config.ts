@@ -14,6 +14,10 @@ export interface DemoConfig {
 	rotation: { every?: Duration; grace?: Duration };
 	/** `SESS_REDIS_PREFIX`: the key prefix on a Redis store (default `sess:<table>:`). */
 	redisPrefix?: string;
+	/** Device Bound Session Credentials (`SESS_DBSC=1`), with the bound cookie's lifetime (`SESS_DBSC_LIFETIME`); null when off. */
+	dbsc: { cookieLifetime: Duration } | null;
+	/** HTTPS (`SESS_TLS_CERT` and `SESS_TLS_KEY`, PEM file paths); DBSC needs it, Chromium registers nothing over plain HTTP. */
+	tls: { cert: string; key: string } | null;
 }
 
 /** Reads `SESS_DB`, `SESS_KEYS`, `PORT` and the duration overrides; throws `WeakKeyError` / `ConfigError` on bad values. */
@@ -45,6 +49,12 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 	if (absolute !== undefined) expiry.absolute = absolute;
 	if (every !== undefined) rotation.every = every;
 	if (grace !== undefined) rotation.grace = grace;
+	const dbscFlag = env.SESS_DBSC ?? "";
+	if (!["", "0", "1"].includes(dbscFlag)) throw new RangeError(`SESS_DBSC must be 1 (on) or 0 (off), not "${dbscFlag}".`);
+	const dbsc = dbscFlag === "1" ? { cookieLifetime: duration("SESS_DBSC_LIFETIME") ?? "10m" } : null;
+	const cert = env.SESS_TLS_CERT ?? "";
+	const tlsKey = env.SESS_TLS_KEY ?? "";
+	if ((cert === "") !== (tlsKey === "")) throw new RangeError("Set both SESS_TLS_CERT and SESS_TLS_KEY (PEM file paths), or neither.");
 	const mode = env.SESS_MODE === undefined || env.SESS_MODE === "" ? "store" : env.SESS_MODE;
 	if (mode !== "store" && mode !== "sealed") throw new RangeError(`SESS_MODE must be "store" or "sealed", not "${mode}".`);
 	const redisPrefix = env.SESS_REDIS_PREFIX === undefined || env.SESS_REDIS_PREFIX === "" ? {} : { redisPrefix: env.SESS_REDIS_PREFIX };
@@ -57,5 +67,7 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 		devKeyFile: usedDevKey,
 		expiry,
 		rotation,
+		dbsc,
+		tls: cert === "" ? null : { cert, key: tlsKey },
 	};
 }

@@ -51,6 +51,7 @@ input { padding: .3rem; }
 
 const PAGE_TAIL = `
 <h2>Session</h2>
+<p id="bound"></p>
 <pre id="session">loading…</pre>
 <h2>Sessions of this user</h2>
 <pre id="list">–</pre>
@@ -66,6 +67,7 @@ async function call(method, path, body, report = true) {
 async function refresh() {
   const { data } = await call("GET", "/api/session", undefined, false);
   $("session").textContent = JSON.stringify(data, null, 2);
+  $("bound").textContent = data && data.bound ? "Device-bound: this session only works in the browser that holds its key (DBSC)." : "Not device-bound.";
 }
 async function act(method, path, body) { await call(method, path, body); await refresh(); }
 $("login").onclick = () => act("POST", "/api/login", { userId: $("userId").value });

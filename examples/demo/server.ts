@@ -24,7 +24,7 @@ if (opened.applied.length > 0) say(`demo: applied migrations ${opened.applied.jo
 
 let sessions;
 try {
-	const common = { keys: config.keyring, expiry: config.expiry, rotation: config.rotation };
+	const common = { keys: config.keyring, expiry: config.expiry, rotation: config.rotation, ...(config.dbsc === null ? {} : { dbsc: config.dbsc }) };
 	// Sealed mode keeps the session in the cookie; SESS_DB then holds only revocations.
 	sessions = config.mode === "sealed" ? createSessions({ ...common, mode: "sealed", revocations: opened.store }) : createSessions({ ...common, store: opened.store });
 } catch (e) {
@@ -36,13 +36,14 @@ try {
 const server = Bun.serve({
 	hostname: "127.0.0.1",
 	port: config.port,
+	...(config.tls === null ? {} : { tls: { cert: Bun.file(config.tls.cert), key: Bun.file(config.tls.key) } }),
 	routes: createDemoRoutes(sessions),
 	fetch: notFound,
 	// Bun's development error page would show source and stack traces to any visitor.
 	development: false,
 	error: () => Response.json({ error: "Internal error." }, { status: 500 }),
 });
-say(`demo: serving on http://127.0.0.1:${server.port}/ (${config.mode === "sealed" ? "sealed cookies, revocations" : "sessions"} in ${redact(config.db)})`);
+say(`demo: serving on ${config.tls === null ? "http" : "https"}://127.0.0.1:${server.port}/ (${config.dbsc === null ? "" : `device-bound, ${config.dbsc.cookieLifetime} bound cookie; `}${config.mode === "sealed" ? "sealed cookies, revocations" : "sessions"} in ${redact(config.db)})`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
 	process.on(signal, () => {

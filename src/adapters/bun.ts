@@ -1,5 +1,6 @@
 import type { BunRequest } from "bun";
 import type { Session } from "../session.ts";
+import { dbscEndpoint } from "./exchange.ts";
 import { withSession, type SessionHandler, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
@@ -27,6 +28,12 @@ export function sessionRoutes<S extends Session<object, object>, P extends strin
 			for (const [method, handler] of Object.entries(route)) if (handler !== undefined) methods[method] = withSession(sessions, handler, options);
 			out[path] = methods;
 		}
+	}
+	// The DBSC endpoints, when the manager has them: Bun matches routes before any fallback handler.
+	const dbsc = sessions.dbsc;
+	if (dbsc !== undefined && dbsc !== null) {
+		const post = { POST: (request: Request) => dbscEndpoint(sessions, request) ?? Promise.resolve(new Response(null, { status: 404 })) };
+		for (const path of [dbsc.registrationPath, dbsc.refreshPath]) out[path] = post;
 	}
 	return out as BunRoutes<P>;
 }

@@ -2,7 +2,7 @@ import { Elysia, status } from "elysia";
 import type { Context, ElysiaCustomStatusResponse } from "elysia";
 import { InvalidDataError } from "../errors.ts";
 import type { Session } from "../session.ts";
-import { closeSession, failureResponse, openSession, type SessionLoader, type WithSessionOptions } from "./exchange.ts";
+import { closeSession, dbscEndpoint, failureResponse, openSession, type SessionLoader, type WithSessionOptions } from "./exchange.ts";
 
 type ElysiaSet = Context["set"];
 type JarCookie = NonNullable<ElysiaSet["cookie"]>[string];
@@ -31,6 +31,11 @@ function createPlugin<S extends Session<object, object>>(sessions: SessionLoader
 	// Name and seed let Elysia install the plugin once per app however many modules `.use()` it:
 	// running it twice would load twice and send two cookies.
 	return new Elysia({ name: "sess", seed: { id, options } })
+		// The DBSC endpoints (a manager with the `dbsc` option) are no route of the app: answered before routing.
+		.onRequest(async function answerDbsc({ request }): Promise<Response | undefined> {
+			const endpoint = dbscEndpoint(sessions, request);
+			return endpoint === null ? undefined : await endpoint;
+		})
 		.derive({ as: "scoped" }, async function loadSession({ request, set }) {
 			const opened = await openSession(sessions, request, options);
 			if (!opened.ok) return answerEarly(opened.response.status as 403 | 503, opened.response, set);

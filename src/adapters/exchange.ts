@@ -14,6 +14,8 @@ export interface SessionLoader<S> {
 	commit(session: S, response: Response, options?: CommitOptions): Promise<Response>;
 	/** Passes an event to the manager's `onEvent` hook; adapters report the bad input they answer with 400. */
 	report?(event: SessionEvent): void;
+	/** The DBSC endpoints of a manager made with the `dbsc` option; every adapter answers them before anything else. */
+	readonly dbsc?: { readonly registrationPath: string; readonly refreshPath: string; handle(request: Request): Promise<Response> | null } | null;
 }
 
 /** Per-route choices of the adapters. */
@@ -41,6 +43,8 @@ export async function exchange<S, R extends Request, X>(
 	request: R,
 	extra: X,
 ): Promise<Response> {
+	const endpoint = dbscEndpoint(sessions, request);
+	if (endpoint !== null) return endpoint;
 	if (options.csrf !== false && checkOrigin(request, options.csrf) !== null) return forbiddenResponse();
 	try {
 		const session = await sessions.load(request);
@@ -58,12 +62,23 @@ export type Opened<S> = { ok: true; session: S } | { ok: false; response: Respon
 
 /** The first half of `exchange`, for middleware that runs the handler itself (Hono, Elysia). */
 export async function openSession<S>(sessions: SessionLoader<S>, request: Request, options: WithSessionOptions): Promise<Opened<S>> {
+	const endpoint = dbscEndpoint(sessions, request);
+	if (endpoint !== null) return { ok: false, response: await endpoint };
 	if (options.csrf !== false && checkOrigin(request, options.csrf) !== null) return { ok: false, response: forbiddenResponse() };
 	try {
 		return { ok: true, session: await sessions.load(request) };
 	} catch (e) {
 		return { ok: false, response: failureResponse(sessions, e) };
 	}
+}
+
+/**
+ * The answer of a DBSC endpoint (registration or refresh), or null for any other request. The
+ * endpoints do their own origin check; their store failures answer 503 like any other.
+ */
+export function dbscEndpoint<S>(sessions: SessionLoader<S>, request: Request): Promise<Response> | null {
+	const answer = sessions.dbsc?.handle(request) ?? null;
+	return answer === null ? null : answer.catch((e: unknown) => failureResponse(sessions, e));
 }
 
 /** The second half of `exchange`: the committed response, or the 400/503 that replaces it. */

@@ -38,6 +38,7 @@ interface SessionView {
 	cart: number[];
 	theme: string | null;
 	flash: string | null;
+	bound: boolean;
 }
 
 /** Waits until `#session` shows a session whose listed fields equal `expected`, and returns all of it. */
@@ -230,7 +231,7 @@ describe.skipIf(skip)("the demo page in Chromium", () => {
 
 			test("an anonymous visit shows the defaults, sets no cookie and shows no logout form", async () => {
 				await freshVisit();
-				expect(await sessionShows(page, {})).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null });
+				expect(await sessionShows(page, {})).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false });
 				expect(await context.cookies()).toEqual([]);
 				expect(await page.locator("#logout-form").count()).toBe(0);
 				const sessions = await clickToList(page, "#sessions", "GET", "/api/sessions");
@@ -281,7 +282,7 @@ describe.skipIf(skip)("the demo page in Chromium", () => {
 				expect((await clickToAct(page, "#flash", "POST", "/api/flash")).view).toMatchObject({ role: "admin", flash: "Saved at step 4" });
 				expect(await reloadSession(page)).toMatchObject({ role: "admin", flash: null });
 				await page.reload();
-				expect(await sessionShows(page, { userId: "alice" })).toEqual({ userId: "alice", role: "admin", cart: twoItems, theme: null, flash: null });
+				expect(await sessionShows(page, { userId: "alice" })).toEqual({ userId: "alice", role: "admin", cart: twoItems, theme: null, flash: null, bound: false });
 
 				// Another device of the same user, logged in without a browser.
 				const phone = new Jar();
@@ -298,7 +299,7 @@ describe.skipIf(skip)("the demo page in Chromium", () => {
 				const beforeLogout = await sessionCookie(context);
 				const logout = await clickToAct(page, "#logout", "POST", "/api/logout");
 				expect(logout.body).toEqual({ ok: true });
-				expect(logout.view).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null });
+				expect(logout.view).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false });
 				expect(await page.textContent("#error")).toBe("");
 				expect(await sessionCookies(context)).toEqual([]);
 				expect((await viewWithCookie(base, beforeLogout ?? "")).userId).toBeNull();

@@ -53,7 +53,7 @@ for (const mode of ["store", "sealed"] as const) {
 			const b = new Browser(demo.base);
 			const res = await b.send("GET", "/api/session");
 			expect(res.status).toBe(200);
-			expect(res.json).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null });
+			expect(res.json).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false });
 			expect(b.setCookies).toEqual([]);
 			const rows = new Database(modeDb, { readonly: true }).query("SELECT COUNT(*) AS n FROM sessions").get() as { n: number };
 			expect(rows.n).toBe(0);
@@ -75,7 +75,7 @@ for (const mode of ["store", "sealed"] as const) {
 			expect(b.setCookies).toHaveLength(sealed ? 1 : 0);
 
 			expect((await b.send("POST", "/api/flash", { message: "Saved" })).status).toBe(200);
-			expect((await b.send("GET", "/api/session")).json).toEqual({ userId: "alice", role: "user", cart: [7, 9], theme: null, flash: "Saved" });
+			expect((await b.send("GET", "/api/session")).json).toEqual({ userId: "alice", role: "user", cart: [7, 9], theme: null, flash: "Saved", bound: false });
 			expect(((await b.send("GET", "/api/session")).json as { flash: unknown }).flash).toBeNull();
 
 			const promote = await b.send("POST", "/api/promote");
@@ -167,7 +167,7 @@ for (const mode of ["store", "sealed"] as const) {
 				expect(typeof (res.json as { error: unknown }).error).toBe("string");
 				expect(b.setCookies).toEqual([]);
 			}
-			expect((await b.send("GET", "/api/session")).json).toEqual({ userId: "bob", role: "user", cart: [], theme: null, flash: null });
+			expect((await b.send("GET", "/api/session")).json).toEqual({ userId: "bob", role: "user", cart: [], theme: null, flash: null, bound: false });
 		});
 
 		test("a full cart answers 400 and keeps its 50 items", async () => {

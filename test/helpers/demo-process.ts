@@ -20,7 +20,7 @@ export async function startDemo(env: Record<string, string>): Promise<DemoProces
 	const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
 	const decoder = new TextDecoder();
 	let text = "";
-	const serving = /serving on (http:\/\/\S+)\//;
+	const serving = /serving on (https?:\/\/\S+)\//;
 	while (!serving.test(text)) {
 		const { value, done } = await reader.read();
 		if (done) throw new Error(`demo exited before serving: ${text} ${await new Response(proc.stderr as ReadableStream).text()}`);

@@ -1,12 +1,13 @@
 // The package as a new user meets it: `npm pack` → an empty app outside the repository →
 // `npm install <tarball> zod` → the CLI on Node without Bun (init, keygen, generate, doctor) and
 // migrate → tsc under "bundler" and "nodenext" → one small server per runtime answering real HTTP
-// requests: Bun (SQLite, the table `sess migrate` created) and Deno.
+// requests: Bun (SQLite, the table `sess migrate` created), Node 20 with `generate --js` and no Bun
+// anywhere on the PATH, and Deno.
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { freshApp, pathWithoutBun, root, startServer, type FreshApp } from "./fresh-app.ts";
+import { emptyApp, freshApp, pathWithoutBun, root, startServer, type FreshApp } from "./fresh-app.ts";
 
 const tsc = join(root, "node_modules", ".bin", "tsc");
 const deno = join(root, "node_modules", ".bin", "deno");
@@ -18,7 +19,7 @@ let key = "";
 
 beforeAll(async () => {
 	app = await freshApp();
-	noBun = { PATH: pathWithoutBun() };
+	noBun = { PATH: pathWithoutBun(app.dir) };
 }, 240_000);
 afterAll(() => app?.remove());
 
@@ -77,6 +78,18 @@ describe("a fresh app that installed the packed tarball", () => {
 		const doctor = await app.ok(["npx", "sess", "doctor", "--keys", key], { env: noBun });
 		expect(doctor.stdout).toContain("0 error(s)");
 	}, 120_000);
+
+	test("a folder where sess and zod are not installed: one line saying what to install, no stack trace", async () => {
+		const bare = emptyApp();
+		try {
+			bare.write("schema/session.ts", readFileSync(join(app.dir, "schema", "session.ts"), "utf8"));
+			const ran = await bare.run(["node", join(app.dir, "node_modules", "sess", "dist", "generator", "cli.js"), "generate"], { env: noBun });
+			expect(ran.code).toBe(1);
+			expect(ran.stderr).toBe('sess: schema/session.ts imports "zod", which is not installed in this folder. Run `npm install sess zod` (or `bun add sess zod`) here first. [missing_package]\n');
+		} finally {
+			bare.remove();
+		}
+	}, 60_000);
 
 	test("sess migrate creates the session table (handed to Bun, which is on this PATH)", async () => {
 		const migrated = await app.ok(["npx", "sess", "migrate", "--db", "app.db"]);
@@ -153,4 +166,47 @@ Deno.serve({ hostname: "127.0.0.1", port: Number(Deno.env.get("PORT")) }, create
 			await server.stop();
 		}
 	}, 60_000);
+
+	test("Node 20 without Bun: `sess generate --js`, tsc (nodenext) on the .d.ts, node:http serving the .js", async () => {
+		await app.ok(["npx", "sess", "generate", "--js"], { env: noBun });
+		expect(existsSync(join(app.dir, "src", "generated", "session.js"))).toBe(true);
+		expect(existsSync(join(app.dir, "src", "generated", "session.d.ts"))).toBe(true);
+		app.write("handler-node.ts", HANDLER("./src/generated/session.js"));
+		app.write("tsconfig.node.json", tsconfig("nodenext", ["handler-node.ts"]));
+		const checked = await app.run([tsc, "-p", "tsconfig.node.json"]);
+		expect({ out: checked.stdout, code: checked.code }).toEqual({ out: "", code: 0 });
+		// What a Node user without a build step writes: the handler in JavaScript, node:http in front.
+		app.write(
+			"server-node.mjs",
+			`import { createServer } from "node:http";
+import { withSession } from "sess/adapters/fetch";
+import { MemoryStore } from "sess/stores/memory";
+import { createSessions } from "./src/generated/session.js";
+
+const sessions = createSessions({ store: new MemoryStore(), keys: process.env.SESS_KEYS.split(",") });
+const handle = withSession(sessions, async (request, session) => {
+	if (new URL(request.url).pathname === "/login") {
+		session.userId = (await request.json()).userId;
+		session.role = "user";
+	}
+	return Response.json({ userId: session.userId ?? null, role: session.role });
+});
+
+createServer(async (req, res) => {
+	const chunks = [];
+	for await (const chunk of req) chunks.push(chunk);
+	const body = req.method === "GET" || req.method === "HEAD" ? undefined : Buffer.concat(chunks);
+	const response = await handle(new Request(\`http://\${req.headers.host}\${req.url}\`, { method: req.method, headers: req.headers, body }));
+	res.writeHead(response.status, [...response.headers].flat());
+	res.end(Buffer.from(await response.arrayBuffer()));
+}).listen(Number(process.env.PORT), "127.0.0.1");
+`,
+		);
+		const server = await startServer(app, ["node", "server-node.mjs"], { ...noBun, SESS_KEYS: key });
+		try {
+			await loginAndReadBack(server.base);
+		} finally {
+			await server.stop();
+		}
+	}, 120_000);
 });

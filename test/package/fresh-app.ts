@@ -14,18 +14,23 @@ export interface Ran {
 }
 
 let tarball: Promise<string> | undefined;
+let packFolder: string | undefined;
 
 /** `npm pack` of this checkout (its "prepack" builds dist/), once per test run. */
 export function packTarball(): Promise<string> {
 	tarball ??= (async () => {
-		const dest = mkdtempSync(join(tmpdir(), "sess-pack-"));
+		const dest = (packFolder = mkdtempSync(join(tmpdir(), "sess-pack-")));
 		const ran = await run(["npm", "pack", "--json", "--pack-destination", dest], { cwd: root });
 		if (ran.code !== 0) throw new Error(`npm pack failed:\n${ran.stderr}`);
 		const [info] = JSON.parse(ran.stdout.slice(ran.stdout.indexOf("["))) as { filename: string }[];
-		process.on("exit", () => rmSync(dest, { recursive: true, force: true }));
 		return join(dest, (info as { filename: string }).filename);
 	})();
 	return tarball;
+}
+
+/** Deletes the tarball's folder; test/setup.ts calls it once, after the last test file. */
+export function removePackedTarball(): void {
+	if (packFolder !== undefined) rmSync(packFolder, { recursive: true, force: true });
 }
 
 /** An app folder with its own package.json; `remove()` deletes it. */
@@ -41,6 +46,18 @@ export interface FreshApp {
 
 /** `npm install <tarball> zod …extra` into a new folder under the system's temporary directory. */
 export async function freshApp(extra: string[] = []): Promise<FreshApp> {
+	const app = emptyApp();
+	try {
+		await app.ok(["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", await packTarball(), "zod", ...extra]);
+	} catch (e) {
+		app.remove();
+		throw e;
+	}
+	return app;
+}
+
+/** A new folder under the system's temporary directory with only a package.json (`"type": "module"`). */
+export function emptyApp(): FreshApp {
 	const dir = mkdtempSync(join(tmpdir(), "sess-app-"));
 	const app: FreshApp = {
 		dir,
@@ -57,12 +74,6 @@ export async function freshApp(extra: string[] = []): Promise<FreshApp> {
 		remove: () => rmSync(dir, { recursive: true, force: true }),
 	};
 	app.write("package.json", `${JSON.stringify({ name: "app", private: true, type: "module" }, null, 2)}\n`);
-	try {
-		await app.ok(["npm", "install", "--no-audit", "--no-fund", "--prefer-offline", await packTarball(), "zod", ...extra]);
-	} catch (e) {
-		app.remove();
-		throw e;
-	}
 	return app;
 }
 
@@ -76,12 +87,12 @@ export async function run(cmd: string[], options: { cwd: string; env?: Record<st
 /**
  * This machine's PATH with every folder holding a `bun` removed (node_modules/.bin among them), so a
  * command run with it finds Node and npm but no Bun. Node is linked into a folder of its own when it
- * shares one with Bun.
+ * shares one with Bun (in a folder made inside `within`, which the caller removes).
  */
-export function pathWithoutBun(): string {
+export function pathWithoutBun(within: string): string {
 	const kept: string[] = [];
-	const own = mkdtempSync(join(tmpdir(), "sess-node-bin-"));
-	process.on("exit", () => rmSync(own, { recursive: true, force: true }));
+	const own = join(within, ".node-only-bin");
+	mkdirSync(own, { recursive: true });
 	for (const folder of (process.env.PATH ?? "").split(delimiter)) {
 		if (folder === "") continue;
 		if (!executable(join(folder, "bun"))) {

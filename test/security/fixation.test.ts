@@ -215,7 +215,7 @@ describe("fixation: against the running demo over HTTP", () => {
 		const victimValue = cookieValue(victim.cookie ?? "");
 		expect(victimValue.split(".")[0]).not.toBe(plantedValue.split(".")[0]);
 		const seen = await attacker.send(app.base, "GET", "/api/session");
-		expect(seen.json).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null });
+		expect(seen.json).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false });
 		expect(attacker.setCookies).toEqual([]);
 		expect(app.rows(`id = '${rowIdOf(plantedValue)}'`)).toBe(0);
 		expect(app.rows("user_id = 'victim'")).toBe(1);
@@ -248,7 +248,7 @@ describe("fixation: against the running demo over HTTP", () => {
 		expect((await b.send(app.base, "POST", "/api/promote")).json).toEqual({ userId: "mallory", role: "admin" });
 		expect(b.setCookies).toHaveLength(1);
 		const seen = await userLevel.send(app.base, "GET", "/api/session");
-		expect(seen.json).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null });
+		expect(seen.json).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false });
 		expect(((await b.send(app.base, "GET", "/api/session")).json as { role: unknown }).role).toBe("admin");
 	});
 });

@@ -181,7 +181,7 @@ describe("forgery: against the running demo over HTTP", () => {
 			expect({ forged: f, status: res.status, json: res.json, setCookies: b.setCookies }).toEqual({
 				forged: f,
 				status: 200,
-				json: { userId: null, role: "guest", cart: [], theme: null, flash: null },
+				json: { userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false },
 				setCookies: [],
 			});
 		}

@@ -179,7 +179,7 @@ describe("replay against the running demo over HTTP", () => {
 		await app.stop();
 	});
 
-	const anonymousView = { userId: null, role: "guest", cart: [], theme: null, flash: null };
+	const anonymousView = { userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false };
 
 	test("after logout over HTTP, a copied cookie gets the anonymous view, and SQLite holds no row for it, even after a write", async () => {
 		const victim = new Browser();

@@ -48,6 +48,18 @@ for (const engine of ENGINES) {
 			await opened.close();
 		});
 
+		test("list() and revoke() of a value no session can hold (NUL, too long) refuse it alike, in both modes, before any store call", async () => {
+			for (const mode of ["store", "sealed"] as const) {
+				const store = new SpyStore(opened.store);
+				const sessions = mode === "sealed" ? createSessions({ keys: [newKey()], mode: "sealed", revocations: store }) : createSessions({ keys: [newKey()], store });
+				for (const value of ["a\u0000b", "x".repeat(65)]) {
+					await expect(sessions.list("userId", value)).rejects.toBeInstanceOf(InvalidDataError);
+					await expect(sessions.revoke("userId", value)).rejects.toBeInstanceOf(InvalidDataError);
+				}
+				expect({ mode, calls: store.calls }).toEqual({ mode, calls: [] });
+			}
+		});
+
 		test('a login as "a\\u0000b" answers 400 with an invalid_data event, stores nothing and reports no outage', async () => {
 			const events: SessionEvent[] = [];
 			const store = new SpyStore(opened.store);

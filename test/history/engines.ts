@@ -1,0 +1,66 @@
+// The stores a history run can use, each made for the run and removed after it (a scratch database,
+// a temporary SQLite file, or a Redis key prefix of its own): nothing else on the servers is touched.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createScratchDatabase, scratchPrefix } from "../helpers/scratch-database.ts";
+import { REDIS_URL, redisReachable, serverReachable } from "../helpers/servers.ts";
+import { requireUrl, serverUrl } from "../helpers/sql-servers.ts";
+
+/** A store a run made for itself: the demo's environment for it, and how to remove it. */
+export interface RunStore {
+	env: Record<string, string>;
+	drop(): Promise<void>;
+}
+
+export interface Engine {
+	name: string;
+	reachable(): Promise<boolean>;
+	create(): Promise<RunStore>;
+}
+
+function serverEngine(name: "postgres" | "mysql", port: number): Engine {
+	return {
+		name,
+		reachable: () => serverReachable(port),
+		async create() {
+			const scratch = await createScratchDatabase(name, requireUrl(name, await serverUrl(name)), "history");
+			return { env: { SESS_DB: scratch.url }, drop: () => scratch.drop() };
+		},
+	};
+}
+
+/** Deletes every key under `prefix` (SCAN, never FLUSHDB: the database is shared). */
+async function deleteUnder(prefix: string): Promise<void> {
+	const client = new Bun.RedisClient(REDIS_URL);
+	try {
+		let cursor = "0";
+		do {
+			const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [string, string[]];
+			if (keys.length > 0) await client.send("DEL", keys);
+			cursor = next;
+		} while (cursor !== "0");
+	} finally {
+		client.close();
+	}
+}
+
+const redis: Engine = {
+	name: "redis",
+	reachable: () => redisReachable(),
+	async create() {
+		const prefix = scratchPrefix("history");
+		return { env: { SESS_DB: REDIS_URL, SESS_REDIS_PREFIX: prefix }, drop: () => deleteUnder(prefix) };
+	},
+};
+
+const sqlite: Engine = {
+	name: "sqlite",
+	reachable: async () => true,
+	async create() {
+		const dir = mkdtempSync(join(tmpdir(), "sess-history-"));
+		return { env: { SESS_DB: join(dir, "history.db") }, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+	},
+};
+
+export const ENGINES: Engine[] = [sqlite, serverEngine("postgres", 5432), serverEngine("mysql", 3306), redis];

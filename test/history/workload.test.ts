@@ -1,0 +1,92 @@
+// The history checker on every engine: several demo processes, many clients, periodic rotation, for a
+// bounded time; then every recorded request is checked. Any violation fails the run and prints its
+// history excerpt. HISTORY_MS sets the run length (default 6 s per set-up).
+import { describe, expect, test } from "bun:test";
+import { encodeBase64urlNoPadding } from "@oslojs/encoding";
+import { Keyring } from "../../src/keyring.ts";
+import { generateSessionToken } from "../../src/token.ts";
+import { model } from "../../examples/demo/src/generated/session.ts";
+import { startDemo, type DemoProcess } from "../helpers/demo-process.ts";
+import { checkHistory, formatViolation, VIOLATION_CLASSES, type ViolationClass } from "./checker.ts";
+import { ENGINES, type Engine } from "./engines.ts";
+import { runWorkload } from "./driver.ts";
+
+const DURATION_MS = Number(process.env.HISTORY_MS ?? 6000);
+// Short, so that sessions rotate many times in a run; the grace is long next to a request's latency.
+const EVERY_MS = 400;
+const GRACE_MS = 300;
+const PROCESSES = 3;
+/** HISTORY_STRICT=1 also runs the races the library is known to lose today (they then show as violations). */
+const strict = process.env.HISTORY_STRICT === "1";
+
+interface SetUp {
+	engine: Engine;
+	mode: "store" | "sealed";
+}
+
+const setUps: SetUp[] = [...ENGINES.map((engine) => ({ engine, mode: "store" as const })), { engine: ENGINES.find((e) => e.name === "postgres") as Engine, mode: "sealed" }];
+
+/** A cookie the servers never issued: a tampered issued one, or (store mode) a random token signed with the real key. */
+function forger(keys: string, mode: SetUp["mode"]): (issued: string | null) => string {
+	const keyring = Keyring.fromString(keys);
+	const name = model.cookie.name;
+	let n = 0;
+	return (issued) => {
+		n++;
+		if (issued !== null && (mode === "sealed" || n % 2 === 0)) {
+			const at = Math.floor(issued.length * 0.6);
+			const flipped = issued[at] === "A" ? "B" : "A";
+			return issued.slice(0, at) + flipped + issued.slice(at + 1);
+		}
+		if (mode === "store") return `${name}=${keyring.sign(generateSessionToken(), name)}`;
+		return `${name}=${encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(96)))}`;
+	};
+}
+
+function say(line: string): void {
+	process.stdout.write(`${line}\n`);
+}
+
+for (const setUp of setUps) {
+	const label = `${setUp.engine.name}${setUp.mode === "sealed" ? " (sealed)" : ""}`;
+	const reachable = await setUp.engine.reachable();
+	describe.skipIf(!reachable && process.env.CI !== "true")(`history on ${label}`, () => {
+		test(`${PROCESSES} demo processes, random operations across rotations: no violation of (a)–(e)`, async () => {
+			const store = await setUp.engine.create();
+			const keys = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
+			const demos: DemoProcess[] = [];
+			try {
+				const env = { ...store.env, SESS_KEYS: keys, SESS_MODE: setUp.mode, SESS_ROTATE_EVERY: `${EVERY_MS}ms`, SESS_GRACE: `${GRACE_MS}ms` };
+				// Sequential starts: the first applies the migrations, the others find them applied.
+				for (let i = 0; i < PROCESSES; i++) demos.push(await startDemo(env));
+				const seed = Math.floor(Math.random() * 2 ** 31);
+				const started = performance.now();
+				const history = await runWorkload({
+					bases: demos.map((d) => d.base), users: 4, devicesPerUser: 2, tabs: setUp.mode === "sealed" ? 1 : 3,
+					durationMs: DURATION_MS, graceMs: GRACE_MS, forge: forger(keys, setUp.mode), seed, mode: setUp.mode,
+					// The known gaps (see the README's history section) are stepped around unless HISTORY_STRICT=1.
+					...(strict ? {} : setUp.mode === "sealed" ? { revokeAlone: true, revokeOwnQuiet: true, replayAfterLogout: "last" as const } : { revokeOwnQuiet: true }),
+				});
+				const seconds = (performance.now() - started) / 1000;
+				const report = checkHistory(history);
+				const counts = Object.fromEntries((Object.keys(VIOLATION_CLASSES) as ViolationClass[]).map((c) => [c, report.violations.filter((v) => v.class === c).length]));
+				say(
+					`history ${label}: ${report.operations} operations checked in ${seconds.toFixed(1)} s (${(report.operations / seconds).toFixed(0)} ops/s), ` +
+						`violations a=${counts.a} b=${counts.b} c=${counts.c} d=${counts.d} e=${counts.e}, ` +
+						`excused logouts: ${report.excused.revokedByDevice} by a revoke, ${report.excused.lateForGrace} late for the grace; ${report.errors} errors; seed ${seed}`,
+				);
+				const c = report.coverage;
+				say(`  exercised: ${c.appends} acknowledged appends, ${c.rotations} rotations, ${c.overlappedRotation} served while their cookie was rotating, ${c.endings} sessions ended then probed ${c.probesAfterEnd} times, ${c.neverIssued} never-issued cookies`);
+				const t0 = history.ops[0]?.inv ?? 0;
+				// HISTORY_DUMP=dir keeps each run's history as JSON, to study a violation or replay the checker.
+				if (process.env.HISTORY_DUMP) await Bun.write(`${process.env.HISTORY_DUMP}/${label.replace(/\W+/g, "-")}-${seed}.json`, JSON.stringify(history));
+				for (const v of report.violations.slice(0, 10)) say(formatViolation(v, t0));
+				expect(report.operations).toBeGreaterThan(100);
+				expect(report.violations.map((v) => `(${v.class}) ${v.message}`)).toEqual([]);
+			} finally {
+				for (const d of demos) await d.stop();
+				await store.drop();
+			}
+		}, DURATION_MS + 60_000);
+	});
+}
