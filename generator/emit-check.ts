@@ -136,9 +136,10 @@ export function checkFunction(type: TypeModel, path: string, ctx: EmitContext, w
  * `strict` (the top level, z.strictObject), else ignored, as Zod strips them (the writer drops them).
  */
 export function objectCheckBody(fields: FieldModel[], path: string, ctx: EmitContext, locals: Locals, options: CheckOptions, strict = true, fillsDefaults = false): string[] {
-	const lines = strict
-		? [`if (!${ctx.use("isPlainObject")}(v)) return "expected an object";`]
-		: [`if (!${ctx.use("isObjectLike")}(v)) return "expected an object";`];
+	// Nested, Zod takes any non-array object (a class instance too); the top level takes plain objects.
+	const lines = fillsDefaults || !strict
+		? [`if (!${ctx.use("isObjectLike")}(v)) return "expected an object";`]
+		: [`if (!${ctx.use("isPlainObject")}(v)) return "expected an object";`];
 	for (const f of fields) {
 		const x = locals.name(f.name);
 		const inner = checkStatements(f.type, x, { mode: "return", prefix: [`.${f.name}: `] }, options, ctx, locals, `${path}.${f.name}`);
