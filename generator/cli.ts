@@ -10,7 +10,7 @@ import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { HELP } from "./cli/help.ts";
-import { fail, out, parseFlags, type Flags } from "./cli/io.ts";
+import { fail, isSessError, missingPackage, out, parseFlags, usage, type Flags } from "./cli/io.ts";
 import { SESS_VERSION } from "./version.ts";
 
 type Command = {
@@ -40,44 +40,30 @@ export async function main(argv: string[]): Promise<void> {
 	if (command === undefined || command === "--help" || command === "-h" || command === "help") return out(HELP.main as string);
 	if (command === "--version") return out(SESS_VERSION);
 	const spec = COMMANDS[command];
-	if (spec === undefined) fail(`unknown command "${command}".\n\n${HELP.main}`, 2);
-	const flags = parseFlags(rest, spec.flags);
+	if (spec === undefined) usage(`unknown command "${command}". Run \`sess --help\` to see the commands.`);
+	const flags = parseFlags(rest, spec.flags, command);
 	if (flags.help === true) return out(HELP[command] as string);
 	if (onNode && spec.needsBun === true) handToBun(command, argv);
 	if (onNode && spec.readsTypeScript === true) registerTypeScriptLoader();
 	try {
 		await spec.run(flags);
 	} catch (e) {
-		if (isSessError(e)) fail(`${e.message} [${e.code}]`);
+		if (isSessError(e)) fail(e.message, e.code);
 		const missing = missingPackage(e);
 		if (missing !== null) {
-			fail(`${relative(process.cwd(), missing.from) || missing.from} imports "${missing.name}", which is not installed in this folder. Run \`npm install sess zod\` (or \`bun add sess zod\`) here first. [missing_package]`);
+			fail(`${relative(process.cwd(), missing.from) || missing.from} imports "${missing.name}", which is not installed in this folder. Run \`npm install sess zod\` (or \`bun add sess zod\`) here first.`, "missing_package");
 		}
-		throw e;
+		// Not a failure sess foresaw: still one line, with the stack only on request.
+		if (process.env.SESS_DEBUG === "1") throw e;
+		const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0]?.replace(/\.$/, "");
+		fail(`${command} failed unexpectedly: ${reason}. Rerun with SESS_DEBUG=1 for the stack trace, and report it if sess is at fault.`, "unexpected");
 	}
-}
-
-/** The package an import of the app's own files could not find (Node's and Bun's wording), or null. */
-function missingPackage(e: unknown): { name: string; from: string } | null {
-	const m = /Cannot find (?:package|module) ['"]([^'"]+)['"] (?:imported )?from ['"]?([^'"\s]+)/.exec(e instanceof Error ? e.message : String(e));
-	if (m === null || (m[1] as string).startsWith(".") || (m[2] as string).includes("/node_modules/")) return null;
-	return { name: m[1] as string, from: (m[2] as string).replace(/^file:\/\//, "") };
-}
-
-/**
- * A SessError from any copy of sess: the app's schema imports `sess/schema` from its own
- * node_modules, a different module instance from the CLI's bundle, so `instanceof` cannot tell.
- */
-function isSessError(e: unknown): e is Error & { code: string } {
-	if (!(e instanceof Error) || e.constructor === Error) return false;
-	const code: unknown = (e as { code?: unknown }).code;
-	return typeof code === "string" && /^[a-z_]+$/.test(code) && /Error$/.test(e.name);
 }
 
 /** Node cannot import `.ts`; from 20.6 on, module hooks can (see typescript-loader.ts). */
 function registerTypeScriptLoader(): void {
 	if (typeof register !== "function") {
-		fail(`Node ${process.versions.node} cannot load TypeScript schema files. Use Node 20.6 or newer, or run \`bunx sess …\` with Bun.`);
+		fail(`Node ${process.versions.node} cannot load TypeScript schema files. Use Node 20.6 or newer, or run \`bunx sess …\` with Bun.`, "needs_newer_node");
 	}
 	const here = import.meta.url;
 	register(new URL(here.endsWith(".ts") ? "./typescript-loader.ts" : "./typescript-loader.js", here));
@@ -87,7 +73,11 @@ function registerTypeScriptLoader(): void {
 function handToBun(command: string, argv: string[]): void {
 	const bun = spawnSync("bun", [fileURLToPath(import.meta.url), ...argv], { stdio: "inherit" });
 	if (bun.error === undefined) process.exit(bun.status ?? 1);
-	fail(`${command} needs Bun (it talks to databases through Bun's built-in clients). Install Bun (https://bun.sh) and run \`bunx sess ${command} …\`, or apply the SQL in your migrations folder with \`drizzle-kit migrate\`.`);
+	const instead =
+		command === "migrate"
+			? "Install Bun (https://bun.sh) and run `bunx sess migrate …`, or apply the same migrations with drizzle-kit: `SESS_DB=<db> npx drizzle-kit migrate --config drizzle.sess.config.ts` (`sess init` writes that config)"
+			: `Install Bun (https://bun.sh) and run \`bunx sess ${command} …\``;
+	fail(`${command} needs Bun (it talks to databases through Bun's built-in clients), and Bun is not on the PATH. ${instead}.`, "needs_bun");
 }
 
 /** True when this module is the program (`sess …` or `bun generator/cli.ts …`), not an import. */

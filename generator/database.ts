@@ -5,11 +5,23 @@ import { applyMigrations, bunSQLTarget, readMigrationFolder, sqliteTarget, type 
 import type { Dialect } from "./migrations.ts";
 import { ConfigError } from "../src/errors.ts";
 import { engineOf, sqlitePath } from "../src/stores/location.ts";
+import { explainDatabaseError } from "./database-failure.ts";
 
 export { sqlitePath };
 
-/** Which SQL dialect a `--db` / `SESS_DB` value names (Redis has no migrations). */
+/** The URL schemes a `--db` / `SESS_DB` value may use; a bare path is a SQLite file. */
+export const KNOWN_SCHEMES = ["postgres://", "postgresql://", "mysql://", "mariadb://", "redis://", "rediss://", "sqlite://", "file:"];
+
+/** The scheme of a location that has one sess does not know (`mongodb:`), else undefined; never read as a file name. */
+export function unknownScheme(db: string): string | undefined {
+	const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(db)?.[1];
+	return scheme !== undefined && !KNOWN_SCHEMES.some((k) => k.toLowerCase().startsWith(scheme.toLowerCase())) ? scheme : undefined;
+}
+
+/** Which SQL dialect a `--db` / `SESS_DB` value names (Redis has no migrations; an unknown scheme is refused). */
 export function dialectOf(db: string): Dialect {
+	const scheme = unknownScheme(db);
+	if (scheme !== undefined) throw new ConfigError("invalid_config", `sess does not know the database scheme "${scheme}". Use a SQLite path (or sqlite://), postgres://, mysql:// (mariadb://) or redis://.`);
 	const engine = engineOf(db);
 	if (engine === "redis") throw new ConfigError("invalid_config", "Redis needs no migrations; `sess migrate` applies to SQLite, PostgreSQL and MySQL.");
 	return engine;
@@ -36,6 +48,10 @@ export async function migrateDatabase(db: string, migrationsRoot: string): Promi
 	}
 	const sql = new SQL(db.replace(/^mariadb:/i, "mysql:"));
 	try {
+		// Connect before migrating, so an unreachable server is named as such (not as a failed migration).
+		await sql`SELECT 1`.catch((error: unknown) => {
+			throw explainDatabaseError(db, error);
+		});
 		return { dialect, ...(await applyMigrations(bunSQLTarget(sql, dialect), folder, SESS_MIGRATIONS)) };
 	} finally {
 		await sql.close();

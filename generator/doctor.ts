@@ -17,7 +17,7 @@ const HOUR = 60 * MINUTE;
  * after 1 h idle and 24 h overall) and the OWASP Session Management Cheat Sheet (15–30 min idle for
  * low-risk apps, rotation, short grace). Pure: the CLI prints, tests assert.
  */
-export function auditSession(model: SessionModel, keys: string | undefined): Finding[] {
+export function auditSession(model: SessionModel, keys: string | undefined, env: { SESS_INSECURE?: string | undefined; NODE_ENV?: string | undefined } = {}): Finding[] {
 	const findings: Finding[] = [];
 	const add = (level: Finding["level"], topic: Finding["topic"], message: string): void => {
 		findings.push({ level, topic, message });
@@ -39,6 +39,10 @@ export function auditSession(model: SessionModel, keys: string | undefined): Fin
 	const { cookie, expiry, rotation } = model;
 	if (cookie.insecure) add("error", "cookie", "cookie.insecure drops Secure and the __Host- prefix: fine on http://localhost, never in production. Remove it before deploying.");
 	else add("ok", "cookie", `${cookie.name}: Secure, HttpOnly, Path=/, no Domain, SameSite=${cookie.sameSite[0]?.toUpperCase()}${cookie.sameSite.slice(1)}.`);
+	if (env.SESS_INSECURE === "1") {
+		if (env.NODE_ENV === "production") add("error", "cookie", "SESS_INSECURE=1 with NODE_ENV=production: the app refuses to start (insecureDevelopmentCookies). Unset SESS_INSECURE and serve over HTTPS.");
+		else add("warn", "cookie", "SESS_INSECURE=1 is set here: cookies lose Secure and __Host- (insecureDevelopmentCookies), for curl or Python over plain HTTP. Never set it in production (refused when NODE_ENV=production).");
+	}
 	if (cookie.sameSite === "none") add("warn", "cookie", "SameSite=None sends the cookie on cross-site requests: keep the origin check on and use CSRF tokens on forms, or choose lax.");
 
 	if (expiry.idleMs > HOUR) add("error", "expiry", `idle timeout ${fmt(expiry.idleMs)} exceeds NIST SP 800-63B-4 AAL2 (1 h); set expiry.idle to 30m or less.`);

@@ -1,4 +1,5 @@
-import type { FieldModel, SessionModel, TypeModel } from "../schema/model.ts";
+import { createHash } from "node:crypto";
+import type { FieldModel, SessionModel, TableModel, TypeModel } from "../schema/model.ts";
 import { childPath, shapeOf, type Lock, type ScopeLock } from "../schema/lock.ts";
 
 /** An empty lock, for a schema generated for the first time. */
@@ -66,6 +67,16 @@ function updateType(lock: Lock, path: string, type: TypeModel): void {
 	}
 }
 
+/**
+ * The lock with the time the table took its current shape: kept while the shape stays, `now()` when it
+ * changes. Every dialect's new migration is stamped with it (a real timestamp, as drizzle-kit writes).
+ */
+export function stampTable(lock: Lock, table: TableModel, now: () => number): Lock {
+	const hash = createHash("sha256").update(JSON.stringify(table)).digest("hex").slice(0, 16);
+	if (lock.migrations?.table === hash) return lock;
+	return { ...lock, migrations: { table: hash, when: Math.floor(now()) } };
+}
+
 /** Sorted keys, so the file is byte-stable whatever order fields were added in. */
 function sortLock(lock: Lock): Lock {
 	const scopes: Lock["scopes"] = {};
@@ -79,5 +90,5 @@ function sortLock(lock: Lock): Lock {
 	}
 	const enums: Lock["enums"] = {};
 	for (const key of Object.keys(lock.enums).sort()) enums[key] = lock.enums[key] as Lock["enums"][string];
-	return { lockVersion: 1, scopes, enums };
+	return lock.migrations === undefined ? { lockVersion: 1, scopes, enums } : { lockVersion: 1, scopes, enums, migrations: lock.migrations };
 }

@@ -58,6 +58,8 @@ export async function applyMigrations(
 	const insert = `INSERT INTO ${table} (${quote(db.dialect, "hash")}, ${quote(db.dialect, "created_at")}) VALUES (${placeholder(1)}, ${placeholder(2)})`;
 	const lockName = `sess:${options.migrationsTable ?? "__drizzle_migrations"}`;
 	let current: string | undefined;
+	// Statements that ran before a failure: MySQL keeps those (DDL commits), so the user must look.
+	let ran = 0;
 	try {
 		return await db.transaction(async (tx) => {
 			// Serialise concurrent migrators (several app instances starting at once) before anything else,
@@ -73,13 +75,29 @@ export async function applyMigrations(
 					await tx.exec(`CREATE SCHEMA IF NOT EXISTS ${quote(db.dialect, options.migrationsSchema ?? "drizzle")}`);
 				}
 				await tx.exec(createTable(db.dialect, table));
-				const [last] = await tx.query(`SELECT id, hash, created_at FROM ${table} ORDER BY created_at DESC LIMIT 1`);
-				const lastWhen = last === undefined ? undefined : Number(last["created_at"]);
+				const rows = await tx.query(`SELECT hash, created_at FROM ${table}`);
+				const lastWhen = rows.length === 0 ? undefined : Math.max(...rows.map((r) => Number(r["created_at"])));
+				// A migration whose file is already recorded (one recorded per row: two files may hold the same
+				// SQL) was applied under another stamp, e.g. before journals held real timestamps; re-stamp it so
+				// drizzle's migrators, which compare stamps only, see the folder as applied too.
+				const recorded = new Map<string, number>();
+				for (const r of rows) recorded.set(String(r["hash"]), (recorded.get(String(r["hash"])) ?? 0) + 1);
 				const applied: string[] = [];
 				for (const m of migrations) {
+					const copies = recorded.get(m.hash) ?? 0;
+					if (copies > 0) {
+						recorded.set(m.hash, copies - 1);
+						if (lastWhen !== undefined && lastWhen < m.when) {
+							await tx.query(`UPDATE ${table} SET ${quote(db.dialect, "created_at")} = ${placeholder(1)} WHERE ${quote(db.dialect, "hash")} = ${placeholder(2)}`, [m.when, m.hash]);
+						}
+						continue;
+					}
 					if (lastWhen !== undefined && !(lastWhen < m.when)) continue;
 					current = m.tag;
-					for (const statement of m.statements) await tx.exec(statement);
+					for (const statement of m.statements) {
+						await tx.exec(statement);
+						ran++;
+					}
 					await tx.query(insert, [m.hash, m.when]);
 					applied.push(m.tag);
 				}
@@ -92,10 +110,10 @@ export async function applyMigrations(
 	} catch (cause) {
 		if (cause instanceof SessError) throw cause;
 		const where = current === undefined ? "" : ` in ${current}.sql`;
-		const partial = db.dialect === "mysql" ? " MySQL cannot roll back DDL, so check which statements already ran." : "";
+		const partial = db.dialect === "mysql" && ran > 0 ? ` MySQL cannot roll back DDL, and ${ran} statement(s) had already run: check the table before retrying.` : "";
 		throw new SessError(
 			"migration_failed",
-			`Applying ${db.dialect} migrations failed${where}: ${cause instanceof Error ? cause.message : String(cause)}.${partial} Fix the database or the migration, then run the migrator again.`,
+			`Applying ${db.dialect} migrations failed${where}: ${(cause instanceof Error ? cause.message : String(cause)).split("\n")[0]?.replace(/\.$/, "")}.${partial} Fix the database or the migration, then run the migrator again.`,
 			{ cause },
 		);
 	}

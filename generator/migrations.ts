@@ -39,11 +39,15 @@ const ORIGIN_ID = "00000000-0000-0000-0000-000000000000";
 /**
  * The files that bring `existing` up to `table`, in drizzle-kit's migrations format: a new SQL file,
  * its snapshot and the updated journal; `[]` when the schema is unchanged. Same input, same bytes.
+ * `when` (ms since the epoch; the lock keeps it) is the new journal entry's timestamp, raised if need be
+ * so entries stay strictly increasing: drizzle's migrators apply a migration only while its `when`
+ * exceeds the newest one recorded, so a real timestamp is what lets it follow an app's own migrations.
  */
 export async function generateMigrations(
 	table: TableModel,
 	dialect: Dialect,
 	existing: MigrationFolder,
+	when: number,
 ): Promise<GeneratedFile[]> {
 	const kit = await loadKit(dialect);
 	const journal = readJournal(existing, dialect) ?? emptyJournal(dialect);
@@ -68,7 +72,7 @@ export async function generateMigrations(
 	const snapshot: Snapshot = { ...cur, id: hashId(prevId + sql), prevId };
 	const next: Journal = {
 		...journal,
-		entries: [...journal.entries, { idx, version: cur.version, when: (last?.when ?? 0) + 1, tag, breakpoints: true }],
+		entries: [...journal.entries, { idx, version: cur.version, when: Math.max(when, (last?.when ?? 0) + 1), tag, breakpoints: true }],
 	};
 	return [
 		{ path: `${tag}.sql`, contents: sql },

@@ -7,7 +7,8 @@ export type SessErrorCode =
 	| "decode_failed"
 	| "store_unavailable"
 	| "write_conflict"
-	| "migration_failed";
+	| "migration_failed"
+	| "not_migrated";
 
 /** Base class of all errors sess throws; `code` is stable, `message` says what to do. */
 export class SessError extends Error {

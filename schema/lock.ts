@@ -10,6 +10,11 @@ export interface Lock {
 	scopes: Record<string, ScopeLock>;
 	/** Enum values by path, in wire order; append-only. */
 	enums: Record<string, LiteralValue[]>;
+	/**
+	 * When the session table took its current shape (hash of the table model): the `when` of the migration
+	 * that produced it, in every dialect's journal. Kept here so regenerating gives the same bytes.
+	 */
+	migrations?: { table: string; when: number };
 }
 
 export interface ScopeLock {

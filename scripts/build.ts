@@ -37,6 +37,8 @@ await bundle(toolSources, {
 	// Resolved from the app at run time: zod must be the app's own copy (it holds the `.meta()` registry the
 	// schema was declared with); Bun's clients exist only under Bun, and drizzle-kit's drivers are never used.
 	external: ["zod", "@oslojs/*", "bun", "bun:*", ...DRIZZLE_DRIVERS()],
+	// Whitespace and syntax only: names stay readable in a stack trace, the install is ~1.5 MB smaller.
+	minify: { whitespace: true, syntax: true, identifiers: false },
 });
 for (const bin of Object.values(manifest.bin)) {
 	const path = join(root, bin);
@@ -63,7 +65,7 @@ for (const [name, c] of entries) {
 }
 
 /** One Bun.build into dist/, keeping each entry's path (src/index.ts → dist/src/index.js). */
-async function bundle(sources: string[], options: { packages?: "external"; external?: string[] }): Promise<void> {
+async function bundle(sources: string[], options: { packages?: "external"; external?: string[]; minify?: { whitespace: boolean; syntax: boolean; identifiers: boolean } }): Promise<void> {
 	const result = await Bun.build({
 		entrypoints: sources.map((s) => join(root, s)),
 		root,

@@ -21,6 +21,8 @@ export type { SessionCodec, DecodedSession } from "./codec.ts";
 export type { EmittedCodecParts } from "./codec-emitted.ts";
 export type { SessErrorCode } from "./errors.ts";
 export type { SessionEvent, EventHook } from "./events.ts";
+export type { Dbsc, DbscOptions } from "./dbsc.ts";
+export type { DbscAlgorithm } from "./dbsc-headers.ts";
 export type { SessionPolicy } from "./expiry.ts";
 export type { KeyInput, VerifiedValue } from "./keyring.ts";
 export type { RequestLike, SessionManager, SessionManagerOptions, SessionInfo, SessionSchema } from "./manager.ts";

@@ -1,7 +1,8 @@
 import type { SessionModel } from "../schema/model.ts";
 import type { DecodedSession, SessionCodec } from "./codec.ts";
 import { readSessionCookie } from "./cookie.ts";
-import { createDbsc, type Dbsc, type DbscRuntime } from "./dbsc.ts";
+import { createDbsc, type Dbsc } from "./dbsc.ts";
+import type { DbscRuntime } from "./dbsc-runtime.ts";
 import { DecodeError } from "./errors.ts";
 import { emit, type EventHook, type SessionEvent } from "./events.ts";
 import type { SessionPolicy } from "./expiry.ts";

@@ -1,8 +1,8 @@
 import type { SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
-import type { DbscOptions } from "./dbsc.ts";
-import { InvalidDataError } from "./errors.ts";
+import type { DbscOptions } from "./dbsc-runtime.ts";
+import { ConfigError, InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
 import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
 import { Keyring, type KeyInput } from "./keyring.ts";
@@ -29,6 +29,12 @@ export interface CommonOptions {
 	random?: RandomSource;
 	/** Receives security and lifecycle events. */
 	onEvent?: EventHook;
+	/**
+	 * Local plain-HTTP development with non-browser clients (curl, Python): drops `Secure` and the `__Host-`
+	 * prefix (`__Host-sid` becomes `sid`), as the schema's `cookie.insecure` does, but chosen at run time
+	 * (the demo's `SESS_INSECURE=1`). Refused with `ConfigError` when `NODE_ENV` is `production`.
+	 */
+	insecureDevelopmentCookies?: boolean;
 	/** Device Bound Session Credentials: a stolen cookie stops working once the short-lived bound cookie expires. */
 	dbsc?: DbscOptions;
 }
@@ -67,7 +73,11 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 	const clock = options.now ?? Date.now;
 	const random = options.random ?? secureRandom;
 	const hook = options.onEvent;
-	const attributes: CookieAttributes = { path: "/", secure: !model.cookie.insecure, httpOnly: true, sameSite: model.cookie.sameSite };
+	const devCookies = options.insecureDevelopmentCookies === true && !model.cookie.insecure;
+	if (devCookies) refuseInProduction(model.cookie.sameSite);
+	const attributes: CookieAttributes = { path: "/", secure: !model.cookie.insecure && !devCookies, httpOnly: true, sameSite: model.cookie.sameSite };
+	// The __Host-/__Secure- prefixes require Secure: browsers drop such a cookie without it.
+	const cookieName = devCookies ? model.cookie.name.replace(/^__(Host|Secure)-/i, "") : model.cookie.name;
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
 	const textColumns = promotedTextFields(model);
 	const checks = new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)]));
@@ -88,9 +98,9 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 			now: clock,
 			random,
 		},
-		cookieName: model.cookie.name,
+		cookieName,
 		attributes,
-		blankCookie: serializeCookie(model.cookie.name, "", { ...attributes, maxAge: 0 }),
+		blankCookie: serializeCookie(cookieName, "", { ...attributes, maxAge: 0 }),
 		columnOf,
 		columnName(field, ...value) {
 			const column = columnOf.get(field);
@@ -100,6 +110,20 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 			return column;
 		},
 	};
+}
+
+/** `insecureDevelopmentCookies` is for development only: never with NODE_ENV=production, nor with SameSite=None. */
+function refuseInProduction(sameSite: string): void {
+	let env: string | undefined;
+	try {
+		env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["NODE_ENV"];
+	} catch {
+		// A runtime that forbids reading the environment (Deno without --allow-env) is not known to be production.
+	}
+	if (env === "production") {
+		throw new ConfigError("invalid_config", "insecureDevelopmentCookies (SESS_INSECURE=1) is refused when NODE_ENV=production: it drops Secure and __Host- from the session cookie. Remove it and serve over HTTPS.");
+	}
+	if (sameSite === "none") throw new ConfigError("invalid_config", "insecureDevelopmentCookies cannot be used with cookie.sameSite \"none\", which requires Secure; use lax in development.");
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { SessionCodec } from "./codec.ts";
 import { createCommit } from "./commit.ts";
-import { createDbscRuntime } from "./dbsc.ts";
+import { createDbscRuntime } from "./dbsc-runtime.ts";
 import { serializeCookie } from "./cookie.ts";
 import { emit } from "./events.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";

@@ -1,6 +1,6 @@
 import { serializeCookie } from "./cookie.ts";
 import { encodeHex } from "./crypto.ts";
-import { createDbscRuntime } from "./dbsc.ts";
+import { createDbscRuntime } from "./dbsc-runtime.ts";
 import { ConfigError } from "./errors.ts";
 import { emit } from "./events.ts";
 import { idleDeadline } from "./expiry.ts";

@@ -12,6 +12,8 @@ export interface DemoConfig {
 	devKeyFile: string | null;
 	expiry: { idle?: Duration; absolute?: Duration };
 	rotation: { every?: Duration; grace?: Duration };
+	/** `SESS_INSECURE=1`: cookies without Secure and __Host- for plain-HTTP development (refused in production). */
+	insecure: boolean;
 	/** `SESS_REDIS_PREFIX`: the key prefix on a Redis store (default `sess:<table>:`). */
 	redisPrefix?: string;
 	/** Device Bound Session Credentials (`SESS_DBSC=1`), with the bound cookie's lifetime (`SESS_DBSC_LIFETIME`); null when off. */
@@ -57,11 +59,14 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 	if ((cert === "") !== (tlsKey === "")) throw new RangeError("Set both SESS_TLS_CERT and SESS_TLS_KEY (PEM file paths), or neither.");
 	const mode = env.SESS_MODE === undefined || env.SESS_MODE === "" ? "store" : env.SESS_MODE;
 	if (mode !== "store" && mode !== "sealed") throw new RangeError(`SESS_MODE must be "store" or "sealed", not "${mode}".`);
+	const insecureFlag = env.SESS_INSECURE ?? "";
+	if (!["", "0", "1"].includes(insecureFlag)) throw new RangeError(`SESS_INSECURE must be 1 (on) or 0 (off), not "${insecureFlag}".`);
 	const redisPrefix = env.SESS_REDIS_PREFIX === undefined || env.SESS_REDIS_PREFIX === "" ? {} : { redisPrefix: env.SESS_REDIS_PREFIX };
 	return {
 		...redisPrefix,
 		db: env.SESS_DB === undefined || env.SESS_DB === "" ? defaultDb : env.SESS_DB,
 		mode,
+		insecure: insecureFlag === "1",
 		port,
 		keyring: Keyring.fromString(keys),
 		devKeyFile: usedDevKey,

@@ -11,38 +11,57 @@ function say(line: string): void {
 	process.stdout.write(`${line}\n`);
 }
 
+/** Ends start-up with one line, `demo: <what happened>. <what to do>. [code]`, never a stack trace. */
+function stop(message: string, code: string): never {
+	process.stderr.write(`demo: ${message.replace(/\s*$/, "")} [${code}]\n`);
+	process.exit(1);
+}
+
+/** Any start-up failure as one line: sess errors carry their code; anything else is reported by its message. */
+function stopOn(error: unknown): never {
+	if (error instanceof SessError) stop(error.message, error.code);
+	if (error instanceof RangeError) stop(error.message, "invalid_config");
+	stop(`${error instanceof Error ? error.message : String(error)}. Check SESS_DB and the other settings in the README's "Demo configuration".`, "start_failed");
+}
+
 let config;
 try {
 	config = readDemoConfig(process.env, join(here, ".sess-dev-key"), join(here, "demo.db"));
 } catch (e) {
-	process.stderr.write(`demo: ${e instanceof Error ? e.message : String(e)}\n`);
-	process.exit(1);
+	stopOn(e);
 }
 if (config.devKeyFile !== null) say(`demo: SESS_KEYS is not set; using the development key in ${config.devKeyFile} (never do this in production).`);
-const opened = await openDemoStore(config.db, join(here, "migrations"), config.redisPrefix);
+const opened = await openDemoStore(config.db, join(here, "migrations"), config.redisPrefix).catch(stopOn);
 if (opened.applied.length > 0) say(`demo: applied migrations ${opened.applied.join(", ")}`);
 
 let sessions;
 try {
-	const common = { keys: config.keyring, expiry: config.expiry, rotation: config.rotation, ...(config.dbsc === null ? {} : { dbsc: config.dbsc }) };
+	const common = { keys: config.keyring, expiry: config.expiry, rotation: config.rotation, insecureDevelopmentCookies: config.insecure, ...(config.dbsc === null ? {} : { dbsc: config.dbsc }) };
 	// Sealed mode keeps the session in the cookie; SESS_DB then holds only revocations.
 	sessions = config.mode === "sealed" ? createSessions({ ...common, mode: "sealed", revocations: opened.store }) : createSessions({ ...common, store: opened.store });
 } catch (e) {
-	if (!(e instanceof SessError)) throw e;
-	process.stderr.write(`demo: ${e.message}\n`);
-	process.exit(1);
+	stopOn(e);
 }
+if (config.insecure) say("demo: SESS_INSECURE=1: the session cookie is `sid`, without Secure or __Host- (plain-HTTP development with curl or Python only).");
 
-const server = Bun.serve({
-	hostname: "127.0.0.1",
-	port: config.port,
-	...(config.tls === null ? {} : { tls: { cert: Bun.file(config.tls.cert), key: Bun.file(config.tls.key) } }),
-	routes: createDemoRoutes(sessions),
-	fetch: notFound,
-	// Bun's development error page would show source and stack traces to any visitor.
-	development: false,
-	error: () => Response.json({ error: "Internal error." }, { status: 500 }),
-});
+let server;
+try {
+	server = Bun.serve({
+		hostname: "127.0.0.1",
+		port: config.port,
+		...(config.tls === null ? {} : { tls: { cert: Bun.file(config.tls.cert), key: Bun.file(config.tls.key) } }),
+		routes: createDemoRoutes(sessions),
+		fetch: notFound,
+		// Bun's development error page would show source and stack traces to any visitor.
+		development: false,
+		error: () => Response.json({ error: "Internal error." }, { status: 500 }),
+	});
+} catch (e) {
+	if ((e as { code?: unknown }).code === "EADDRINUSE") {
+		stop(`port ${config.port} on 127.0.0.1 is already in use. Stop the other server, or start the demo on another port (PORT=3001 npm run demo).`, "port_in_use");
+	}
+	stopOn(e);
+}
 say(`demo: serving on ${config.tls === null ? "http" : "https"}://127.0.0.1:${server.port}/ (${config.dbsc === null ? "" : `device-bound, ${config.dbsc.cookieLifetime} bound cookie; `}${config.mode === "sealed" ? "sealed cookies, revocations" : "sessions"} in ${redact(config.db)})`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -29,7 +29,7 @@ export async function runGenerate(flags: Flags): Promise<void> {
 		}
 	}
 	if (flags.check === true) {
-		if (stale.length > 0) fail(`generated files are stale (run \`sess generate\`):\n${stale.map((p) => `  ${p}`).join("\n")}`);
+		if (stale.length > 0) fail(`generated files are stale: ${stale.join(", ")}. Run \`sess generate\` and commit the result.`, "stale");
 		out("sess: generated files are up to date.");
 	} else {
 		out(stale.length === 0 ? "sess: nothing to generate; everything is up to date." : `sess: wrote\n${stale.map((p) => `  ${paint(p, "green")}`).join("\n")}`);

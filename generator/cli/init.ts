@@ -28,12 +28,30 @@ export default {
 } satisfies SessConfig;
 `;
 
+// drizzle-kit reads sess's folder and records into sess's table (the one `sess migrate` uses), so the two
+// tools agree on what is applied; the app's own drizzle migrations keep their table and are never mixed in.
+const DRIZZLE_CONFIG = `// drizzle-kit settings for sess's migrations (written by \`sess init\`): the same folders and the same
+// table as \`sess migrate\`, so either tool can apply them and each sees what the other applied.
+//   SESS_DB=app.db npx drizzle-kit migrate --config drizzle.sess.config.ts
+// (No import from drizzle-kit: an app that only serves sessions need not install it to typecheck.)
+
+const db = process.env.SESS_DB ?? "app.db";
+const dialect = /^postgres(ql)?:\\/\\//i.test(db) ? "postgresql" : /^(mysql|mariadb):\\/\\//i.test(db) ? "mysql" : "sqlite";
+
+export default {
+	dialect,
+	out: \`migrations/\${dialect === "postgresql" ? "postgres" : dialect}\`,
+	dbCredentials: { url: dialect === "sqlite" ? db.replace(/^sqlite:\\/\\//i, "") : db.replace(/^mariadb:/i, "mysql:") },
+	migrations: { table: "__sess_migrations", schema: "drizzle" },
+};
+`;
+
 const IGNORE = ".sess-dev-key";
 
-/** `sess init`: a starter schema, a config and a `.gitignore` line; existing files are kept unless `--force`. */
+/** `sess init`: a starter schema, a config, drizzle-kit's config for sess's migrations and a `.gitignore` line; existing files are kept unless `--force`. */
 export async function runInit(flags: Flags): Promise<void> {
 	const force = flags.force === true;
-	for (const [path, contents] of [["schema/session.ts", SCHEMA], ["sess.config.ts", CONFIG]] as const) {
+	for (const [path, contents] of [["schema/session.ts", SCHEMA], ["sess.config.ts", CONFIG], ["drizzle.sess.config.ts", DRIZZLE_CONFIG]] as const) {
 		if (existsSync(path) && !force) {
 			out(`${paint("kept ", "yellow")} ${path} (exists; --force overwrites)`);
 			continue;

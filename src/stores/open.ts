@@ -1,5 +1,6 @@
 import { Database } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
+import { SessError } from "../errors.ts";
 import type { Store } from "../store.ts";
 import { engineOf, sqlitePath, type Engine } from "./location.ts";
 import { MySQLStore } from "./mysql.ts";
@@ -24,8 +25,21 @@ export function openStore(location: string, table: TableModel): OpenedStore {
 		const store = engine === "redis" ? new RedisStore(location, { table }) : engine === "postgres" ? new PostgresStore(location, { table }) : new MySQLStore(location, { table });
 		return { store, engine, close: () => store.close() };
 	}
-	const database = new Database(sqlitePath(location));
-	const store = new SQLiteStore(database, { table });
+	const path = sqlitePath(location);
+	let database: Database;
+	try {
+		// Never create the file: an app pointed at the wrong path should fail at start, not write an empty database.
+		database = new Database(path, { readwrite: true, create: false });
+	} catch (cause) {
+		throw new SessError("not_migrated", `${path} does not exist. Run \`sess migrate --db ${path}\` to create it with the session table.`, { cause });
+	}
+	let store: SQLiteStore;
+	try {
+		store = new SQLiteStore(database, { table });
+	} catch (error) {
+		database.close();
+		throw error;
+	}
 	return {
 		store,
 		engine: "sqlite",

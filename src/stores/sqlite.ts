@@ -1,3 +1,4 @@
+import { SessError } from "../errors.ts";
 import type { Database, Statement } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
 import { FULL_UPDATE, updatedColumns, type ColumnValue, type Store, type StoredSession, type UpdateScope } from "../store.ts";
@@ -39,6 +40,11 @@ export class SQLiteStore implements Store {
 	constructor(db: Database, options: SQLiteStoreOptions) {
 		this.db = db;
 		this.table = options.table;
+		// Fail at start, in words, rather than at the first request with "no such table".
+		if (db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(this.table.name) === null) {
+			const file = db.filename === "" || db.filename === ":memory:" ? "this database" : db.filename;
+			throw new SessError("not_migrated", `the session table "${this.table.name}" does not exist in ${file}. Run \`sess migrate --db ${file}\` first.`);
+		}
 		db.run("PRAGMA journal_mode = WAL");
 		db.run("PRAGMA synchronous = NORMAL");
 		db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);

@@ -90,9 +90,9 @@ describe("evolution over the corpus", () => {
 		const before = defineSession({ data });
 		const after = defineSession({ data: data.extend({ tenant: z.string().max(40).optional().meta({ column: true }) }) });
 		for (const dialect of ["sqlite", "postgres", "mysql"] as const) {
-			const first = await generateMigrations(before.table, dialect, { files: new Map() });
+			const first = await generateMigrations(before.table, dialect, { files: new Map() }, 1_700_000_000_000);
 			const folder: MigrationFolder = { files: new Map(first.map((f) => [f.path, f.contents])) };
-			const second = await generateMigrations(after.table, dialect, folder);
+			const second = await generateMigrations(after.table, dialect, folder, 1_700_000_100_000);
 			const sql = second.find((f) => f.path.endsWith(".sql"))?.contents ?? "";
 			const statements = sql.split("--> statement-breakpoint").map((s) => s.trim()).filter((s) => s !== "");
 			expect(statements).toHaveLength(2);

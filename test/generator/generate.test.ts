@@ -102,6 +102,13 @@ describe("sess generate (CLI)", () => {
 		const next = readFileSync(join(dir, "migrations", "sqlite", sqlFiles[1] as string), "utf8");
 		expect(next).toBe("ALTER TABLE `sessions` ADD `tenant` text;\n--> statement-breakpoint\nCREATE INDEX `sessions_tenant_idx` ON `sessions` (`tenant`);\n");
 		expect(readFileSync(join(dir, "src", "generated", "session.ts"), "utf8")).toContain("tenant?: string;");
+		// The new migration is stamped with a real timestamp, the same in every dialect and kept in the lock.
+		const stamp = (JSON.parse(readFileSync(join(dir, "sess.lock.json"), "utf8")) as { migrations: { when: number } }).migrations.when;
+		expect(stamp).toBeGreaterThan(JSON.parse(readFileSync(join(demo, "sess.lock.json"), "utf8")).migrations.when);
+		for (const dialect of ["sqlite", "postgres", "mysql"]) {
+			const journal = JSON.parse(readFileSync(join(dir, "migrations", dialect, "meta", "_journal.json"), "utf8")) as { entries: { when: number }[] };
+			expect(journal.entries.at(-1)?.when).toBe(stamp);
+		}
 
 		const migrate = await cli(["migrate", "--db", file, "--config", join(dir, "sess.config.ts")]);
 		expect(migrate.code).toBe(0);

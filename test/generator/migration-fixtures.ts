@@ -27,12 +27,15 @@ export function withFiles(folder: MigrationFolder, files: GeneratedFile[]): Migr
 	return { files: next };
 }
 
-/** Generates the models one after another, as successive `sess generate` runs would. */
+/** The stamp of the first generated migration in these tests (2025-11-24); later ones are a minute apart. */
+export const T0 = 1_764_000_000_000;
+
+/** Generates the models one after another, as successive `sess generate` runs a minute apart would. */
 export async function evolve(dialect: Dialect, ...models: TableModel[]): Promise<MigrationFolder[]> {
 	const folders: MigrationFolder[] = [];
 	let folder = empty();
-	for (const model of models) {
-		folder = withFiles(folder, await generateMigrations(model, dialect, folder));
+	for (const [i, model] of models.entries()) {
+		folder = withFiles(folder, await generateMigrations(model, dialect, folder, T0 + i * 60_000));
 		folders.push(folder);
 	}
 	return folders;

@@ -10,7 +10,7 @@ import { applyMigrations, bunSQLTarget, readMigrationFolder, sqliteTarget } from
 import { generateMigrations } from "../../generator/migrations.ts";
 import { createScratchDatabase } from "../helpers/scratch-database.ts";
 import { requireUrl, serverUrl, skipWithout } from "../helpers/sql-servers.ts";
-import { CORE_COLUMNS, empty, evolve, sqlFile, sqliteShape, writeFolder } from "./migration-fixtures.ts";
+import { CORE_COLUMNS, empty, evolve, sqlFile, sqliteShape, T0, withFiles, writeFolder } from "./migration-fixtures.ts";
 
 const v1: TableModel = { name: "sessions", columns: [{ name: "user_id", field: "userId", type: "text", maxLength: 64 }] };
 const v2: TableModel = { name: "sessions", columns: [...v1.columns, { name: "role", field: "role", type: "text", maxLength: 5 }] };
@@ -47,14 +47,14 @@ async function tempDir(): Promise<string> {
 
 describe("generateMigrations (sqlite)", () => {
 	test("first generation creates the table, its indexes and drizzle-kit's metadata", async () => {
-		const files = await generateMigrations(v1, "sqlite", empty());
+		const files = await generateMigrations(v1, "sqlite", empty(), T0);
 		expect(files.map((f) => f.path)).toEqual(["0000_init.sql", "meta/0000_snapshot.json", "meta/_journal.json"]);
 		expect(files[0]?.contents).toBe(INIT_SQLITE);
 		const journal = JSON.parse(files[2]?.contents ?? "");
 		expect(journal).toEqual({
 			version: "7",
 			dialect: "sqlite",
-			entries: [{ idx: 0, version: "6", when: 1, tag: "0000_init", breakpoints: true }],
+			entries: [{ idx: 0, version: "6", when: T0, tag: "0000_init", breakpoints: true }],
 		});
 		const snapshot = JSON.parse(files[1]?.contents ?? "");
 		expect(snapshot.prevId).toBe("00000000-0000-0000-0000-000000000000");
@@ -71,7 +71,7 @@ describe("generateMigrations (sqlite)", () => {
 
 	test("an unchanged table generates nothing", async () => {
 		const [folder] = await evolve("sqlite", v1);
-		expect(await generateMigrations(v1, "sqlite", folder ?? empty())).toEqual([]);
+		expect(await generateMigrations(v1, "sqlite", folder ?? empty(), T0 + 1)).toEqual([]);
 	});
 
 	test("adding a promoted column adds the column and its index only", async () => {
@@ -83,7 +83,7 @@ describe("generateMigrations (sqlite)", () => {
 			"ALTER TABLE `sessions` ADD `role` text;\n--> statement-breakpoint\nCREATE INDEX `sessions_role_idx` ON `sessions` (`role`);\n",
 		);
 		const journal = JSON.parse(folder.files.get("meta/_journal.json") ?? "");
-		expect(journal.entries.map((e: { when: number }) => e.when)).toEqual([1, 2]);
+		expect(journal.entries.map((e: { when: number }) => e.when)).toEqual([T0, T0 + 60_000]);
 		const first = JSON.parse(folder.files.get("meta/0000_snapshot.json") ?? "");
 		const second = JSON.parse(folder.files.get("meta/0001_snapshot.json") ?? "");
 		expect(second.prevId).toBe(first.id);
@@ -124,6 +124,34 @@ describe("applyMigrations (sqlite)", () => {
 			expect(sqliteShape(db).columns).toEqual([...CORE_COLUMNS, "user_id", "role"]);
 			expect(sqliteShape(db).indexes).toContain("sessions_role_idx");
 			expect(db.query("SELECT id, user_id, role FROM sessions").all()).toEqual([{ id: "a", user_id: "u1", role: null }]);
+		} finally {
+			db.close();
+		}
+	});
+
+	test("a database migrated when journals held 1, 2, … is seen as up to date and re-stamped, so drizzle's migrators agree", async () => {
+		const [f1] = await evolve("sqlite", v1);
+		const legacy = withFiles(f1 ?? empty(), [{ path: "meta/_journal.json", contents: (f1?.files.get("meta/_journal.json") ?? "").replace(`"when": ${T0}`, '"when": 1') }]);
+		const db = new Database(":memory:");
+		try {
+			expect(await applyMigrations(sqliteTarget(db), legacy)).toEqual({ applied: ["0000_init"] });
+			expect(db.query("SELECT created_at FROM __drizzle_migrations").all()).toEqual([{ created_at: 1 }]);
+			expect(await applyMigrations(sqliteTarget(db), f1 ?? empty())).toEqual({ applied: [] });
+			expect(db.query("SELECT created_at FROM __drizzle_migrations").all()).toEqual([{ created_at: T0 }]);
+		} finally {
+			db.close();
+		}
+	});
+
+	test("a migration with the same SQL as an earlier one (a column added, dropped, added again) is still applied", async () => {
+		const [, , f3, f4] = await evolve("sqlite", v1, v2, v1, v2);
+		expect(sqlFile(f4 ?? empty(), "0003_")).toBe(sqlFile(f4 ?? empty(), "0001_"));
+		const db = new Database(":memory:");
+		try {
+			expect((await applyMigrations(sqliteTarget(db), f3 ?? empty())).applied).toHaveLength(3);
+			expect(sqliteShape(db).columns).not.toContain("role");
+			expect((await applyMigrations(sqliteTarget(db), f4 ?? empty())).applied).toEqual([expect.stringMatching(/^0003_/)]);
+			expect(sqliteShape(db).columns).toContain("role");
 		} finally {
 			db.close();
 		}
@@ -217,7 +245,7 @@ describe("postgres and mysql", () => {
 
 	test("mysql needs a bounded text column to index it", async () => {
 		const unbounded: TableModel = { name: "sessions", columns: [{ name: "note", field: "note", type: "text" }] };
-		await expect(generateMigrations(unbounded, "mysql", empty())).rejects.toMatchObject({ code: "unsupported_schema" });
+		await expect(generateMigrations(unbounded, "mysql", empty(), T0)).rejects.toMatchObject({ code: "unsupported_schema" });
 	});
 });
 

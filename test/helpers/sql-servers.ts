@@ -53,7 +53,7 @@ export async function throwawayTable(sql: SQL, dialect: ServerDialect, columns: 
 	const suffix = randomSuffix();
 	const table: TableModel = { name: `sess_conf_${suffix}`, columns };
 	const options = { migrationsTable: `__sess_test_${suffix}`, migrationsSchema: `sess_test_${suffix}` };
-	const files = await generateMigrations(table, dialect, { files: new Map() });
+	const files = await generateMigrations(table, dialect, { files: new Map() }, Date.now());
 	await applyMigrations(bunSQLTarget(sql, dialect), { files: new Map(files.map((f) => [f.path, f.contents])) }, options);
 	const q = (name: string): string => (dialect === "mysql" ? `\`${name}\`` : `"${name}"`);
 	return {

@@ -30,7 +30,7 @@ export interface CheckReport {
 	operations: number;
 	violations: Violation[];
 	/** Logged-out answers the checker accepted, and why (so an excuse that hides too much is visible). */
-	excused: { revokedByDevice: number; lateForGrace: number };
+	excused: { revokedByDevice: number; lateForGrace: number; lostLate: number };
 	/** Requests answered 5xx or lost on the network: not acknowledged, so not held to any guarantee. */
 	errors: number;
 	/** How much of each guarantee the history exercised (a run that never rotated proves little about (c)). */
@@ -145,7 +145,7 @@ export function checkHistory(history: History): CheckReport {
 	const views = new Map<Op, Seen>(ops.map((op) => [op, seen(op)]));
 	const view = (op: Op): Seen => views.get(op) as Seen;
 	const violations: Violation[] = [];
-	const excused = { revokedByDevice: 0, lateForGrace: 0 };
+	const excused = { revokedByDevice: 0, lateForGrace: 0, lostLate: 0 };
 	const errors = ops.filter((op) => op.status === 0 || op.status >= 500).length;
 
 	// Facts gathered once.
@@ -185,19 +185,34 @@ export function checkHistory(history: History): CheckReport {
 		if (op.role === "client" && r !== undefined && r !== op && r.inv < op.comp && view(op).loggedIn === true) coverage.overlappedRotation++;
 	}
 
-	checkAppends(ops, view, byLineage, violations, history.mode === "sealed");
+	// A request may reach the server after the grace of the cookie it sent has run out (the cookie's
+	// rotation began at least a grace before it completed). Its write then has no row to land on.
+	const rotationsOf = new Map<string, Op[]>();
+	for (const op of ops) {
+		if (op.role !== "client" || op.sent === null || !op.set.some((c) => c !== null && c !== op.sent)) continue;
+		add(rotationsOf, `${op.client} ${op.sent}`, op);
+	}
+	const late = (op: Op): boolean =>
+		op.sent !== null && (rotationsOf.get(`${op.client} ${op.sent}`) ?? []).some((r) => r !== op && r.inv + history.graceMs <= op.comp + CLOCK_SLACK_MS);
+
+	checkAppends(ops, view, byLineage, violations, history.mode === "sealed", late, excused);
 	checkEnded(ops, view, byLineage, cookieLineage, violations, coverage);
 	checkRotation(ops, view, history.graceMs, violations, excused);
-	checkMonotonic(ops, view, violations);
+	checkMonotonic(ops, view, violations, late);
 	checkIssued(ops, view, issued, appendOf, violations);
 
 	return { operations: ops.length, violations, excused, errors, coverage };
 }
 
 /** (a) Every acknowledged append is in its own answer and in every later answer of that session. */
-function checkAppends(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, Op[]>, out: Violation[], clientsOnly: boolean): void {
+function checkAppends(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, Op[]>, out: Violation[], clientsOnly: boolean, late: (op: Op) => boolean, excused: CheckReport["excused"]): void {
 	for (const a of ops) {
 		if (a.kind !== "append" || a.status !== 200 || a.item === undefined) continue;
+		// Known gap (docs/guarantees.md): an append slower than its cookie's grace may be acknowledged and dropped.
+		if (late(a)) {
+			if (!laterHas(a, byLineage, view, clientsOnly)) excused.lostLate++;
+			continue;
+		}
 		const cart = view(a).cart;
 		if (cart === undefined || !cart.includes(a.item)) {
 			out.push({ class: "a", message: `append of ${a.item} was acknowledged without the item in its answer`, ops: [a] });
@@ -212,6 +227,13 @@ function checkAppends(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, 
 			}
 		}
 	}
+}
+
+/** Whether every later answer of the append's session shows its item. */
+function laterHas(a: Op, byLineage: Map<number, Op[]>, view: (op: Op) => Seen, clientsOnly: boolean): boolean {
+	const m = view(a).cart?.[0];
+	if (m === undefined || a.item === undefined) return true;
+	return (byLineage.get(m) ?? []).every((later) => !precedes(a, later) || (clientsOnly && later.role !== "client") || (view(later).cart ?? []).includes(a.item as number));
 }
 
 /** The earliest acknowledged end of a session: a logout or a revoke. */
@@ -270,6 +292,30 @@ function checkEnded(ops: Op[], view: (op: Op) => Seen, byLineage: Map<number, Op
 	for (const e of endings.values()) {
 		for (const later of byLineage.get(e.lineage) ?? []) if (precedes(e.by, later)) flag(e, later, "was served");
 	}
+	// Login and promotion regenerate: the cookie they were sent with dies when they are acknowledged
+	// (session fixation), while the session lives on under the new cookie. Promoting an admin changes
+	// nothing, so its new cookie (if any) is a periodic rotation, and the old one keeps its grace.
+	const regeneratedBy = new Map<string, Op>();
+	const roleBefore = (g: Op): unknown => {
+		let latest: Op | undefined;
+		for (const op of byClient.get(g.client) ?? []) if (op.kind === "read" && op.status === 200 && precedes(op, g) && (latest === undefined || op.comp > latest.comp)) latest = op;
+		return latest === undefined ? undefined : (latest.body as Record<string, unknown>).role;
+	};
+	for (const op of ops) {
+		if ((op.kind !== "login" && op.kind !== "promote") || op.status !== 200 || op.role !== "client" || op.sent === null) continue;
+		if (!op.set.some((c) => c !== null && c !== op.sent)) continue;
+		if (op.kind === "promote" && roleBefore(op) !== "user") continue;
+		const known = regeneratedBy.get(op.sent);
+		if (known === undefined || op.comp < known.comp) regeneratedBy.set(op.sent, op);
+	}
+	for (const later of ops) {
+		const g = later.sent === null ? undefined : regeneratedBy.get(later.sent);
+		if (g === undefined || !precedes(g, later)) continue;
+		coverage.probesAfterEnd++;
+		if (servedFresh(later, view(later)) === false) {
+			out.push({ class: "b", message: `the cookie ${g.kind} #${g.id} was sent with was served after the ${g.kind} was acknowledged (it must die at once)`, ops: [g, later] });
+		}
+	}
 	// Answers without a cart (promote, revoke, list) are matched by the cookie they sent.
 	for (const later of ops) {
 		if (later.sent === null || lineageOf(later) !== undefined || view(later).loggedIn !== true) continue;
@@ -325,7 +371,7 @@ function checkRotation(ops: Op[], view: (op: Op) => Seen, graceMs: number, out: 
 }
 
 /** (d) Per client: a later answer of a session shows at least what an earlier answer of it showed. */
-function checkMonotonic(ops: Op[], view: (op: Op) => Seen, out: Violation[]): void {
+function checkMonotonic(ops: Op[], view: (op: Op) => Seen, out: Violation[], late: (op: Op) => boolean): void {
 	const groups = new Map<string, Op[]>();
 	for (const op of ops) {
 		const m = lineageOf(op);
@@ -339,7 +385,8 @@ function checkMonotonic(ops: Op[], view: (op: Op) => Seen, out: Violation[]): vo
 			const cart = now.cart as readonly number[];
 			const has = new Set(cart);
 			for (const earlier of list) {
-				if (!precedes(earlier, later)) continue;
+				// An append late for its grace may have been dropped after its answer (counted under (a)).
+				if (!precedes(earlier, later) || (earlier.kind === "append" && late(earlier))) continue;
 				const then = view(earlier);
 				const thenCart = then.cart as readonly number[];
 				const missing = thenCart.filter((i) => !has.has(i));

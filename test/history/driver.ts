@@ -188,6 +188,12 @@ export async function runWorkload(options: WorkloadOptions): Promise<History> {
 		client.belief = login.id;
 		client.held = client.cookie === null ? [] : [client.cookie];
 		await send(client, "read");
+		replayRegenerated(client, login);
+	}
+
+	/** A login or promotion kills the cookie it was sent with (fixation): an attacker holding it tries it. */
+	function replayRegenerated(client: Client, op: Op): void {
+		if (op.status === 200 && op.sent !== null && op.set.some((c) => c !== null && c !== op.sent)) void send(client, "read", "replay", op.sent);
 	}
 
 	async function logOut(client: Client): Promise<void> {
@@ -239,8 +245,9 @@ export async function runWorkload(options: WorkloadOptions): Promise<History> {
 			if (r < 0.01) await logOut(client);
 			else if (r < 0.025) {
 				await drain(client);
-				await send(client, "promote");
+				const promote = await send(client, "promote");
 				await send(client, "read");
+				replayRegenerated(client, promote);
 			} else if (r < 0.029) {
 				if (options.revokeOwnQuiet === true) await drain(client);
 				// In flight as a whole, so a one-tab client sends nothing while it waits for quiet.

@@ -73,7 +73,7 @@ for (const setUp of setUps) {
 				say(
 					`history ${label}: ${report.operations} operations checked in ${seconds.toFixed(1)} s (${(report.operations / seconds).toFixed(0)} ops/s), ` +
 						`violations a=${counts.a} b=${counts.b} c=${counts.c} d=${counts.d} e=${counts.e}, ` +
-						`excused logouts: ${report.excused.revokedByDevice} by a revoke, ${report.excused.lateForGrace} late for the grace; ${report.errors} errors; seed ${seed}`,
+						`excused logouts: ${report.excused.revokedByDevice} by a revoke, ${report.excused.lateForGrace} late for the grace; ${report.excused.lostLate} appends lost after outliving the grace; ${report.errors} errors; seed ${seed}`,
 				);
 				const c = report.coverage;
 				say(`  exercised: ${c.appends} acknowledged appends, ${c.rotations} rotations, ${c.overlappedRotation} served while their cookie was rotating, ${c.endings} sessions ended then probed ${c.probesAfterEnd} times, ${c.neverIssued} never-issued cookies`);
@@ -81,6 +81,10 @@ for (const setUp of setUps) {
 				// HISTORY_DUMP=dir keeps each run's history as JSON, to study a violation or replay the checker.
 				if (process.env.HISTORY_DUMP) await Bun.write(`${process.env.HISTORY_DUMP}/${label.replace(/\W+/g, "-")}-${seed}.json`, JSON.stringify(history));
 				for (const v of report.violations.slice(0, 10)) say(formatViolation(v, t0));
+				// Not acknowledged, so no guarantee covers them; shown so an outage or a 500 is not silent.
+				for (const op of history.ops.filter((o) => o.status === 0 || o.status >= 500).slice(0, 3)) {
+					say(`  error: #${op.id} ${op.kind} on process ${op.process} -> ${op.status} ${JSON.stringify(op.body).slice(0, 160)}`);
+				}
 				expect(report.operations).toBeGreaterThan(100);
 				expect(report.violations.map((v) => `(${v.class}) ${v.message}`)).toEqual([]);
 			} finally {

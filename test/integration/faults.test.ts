@@ -125,14 +125,15 @@ for (const engine of engines) {
 			});
 			server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: handler });
 			base = `http://127.0.0.1:${server.port}`;
-		});
+			// The engine creates (and later drops) a database of its own: seconds on a busy server.
+		}, 30_000);
 
 		afterAll(async () => {
 			await server?.stop(true);
 			proxy.mode = { kind: "pass" };
 			await opened?.close();
 			proxy?.stop();
-		});
+		}, 30_000);
 
 		/** Retries a request until the app answers 200 again: recovery must come without a restart. */
 		async function untilHealthy(browser: Browser): Promise<{ userId: unknown; cart: number[] }> {

@@ -86,13 +86,14 @@ for (const engine of engines) {
 			// Sequential starts: the second finds the migrations applied and applies nothing.
 			a = await startDemo(env);
 			b = await startDemo(env);
-		});
+			// Creating a database and starting two processes takes seconds on a loaded machine.
+		}, 30_000);
 
 		afterAll(async () => {
 			await a?.stop();
 			await b?.stop();
 			await engine.drop();
-		});
+		}, 30_000);
 
 		test("a login in A is the same session in B; parallel writes to different fields both land", async () => {
 			const x = new Browser();

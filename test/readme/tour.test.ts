@@ -85,10 +85,11 @@ function sessionCookie(response: Response): string {
 
 const app = emptyApp();
 const scratch = mkdtempSync(join(tmpdir(), "sess-doctest-"));
+// Removing a fresh app's node_modules takes seconds on a loaded machine.
 afterAll(() => {
 	app.remove();
 	rmSync(scratch, { recursive: true, force: true });
-});
+}, 30_000);
 
 test("every code block of the README's tour runs as written, in a fresh app", async () => {
 	const tarball = await packTarball();

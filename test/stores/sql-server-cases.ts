@@ -45,11 +45,12 @@ export function testServerStore(
 			scratch = await createScratchDatabase(dialect, requireUrl(dialect, url), `store_${dialect}`);
 			const sql = new Bun.SQL(scratch.url);
 			ctx = { sql, url: scratch.url, main: await throwawayTable(sql, dialect), typed: await throwawayTable(sql, dialect, TYPED_COLUMNS) };
-		});
+			// CREATE/DROP DATABASE take seconds on a server other runs keep busy.
+		}, 30_000);
 		afterAll(async () => {
 			await ctx?.sql.close();
 			await scratch?.drop();
-		});
+		}, 30_000);
 
 		testStore(name, async () => ({ store: make(get().sql, get().main.table), cleanup: () => get().main.clear() }));
 
