@@ -41,7 +41,7 @@ const config = (name: string) => ({
 });
 
 async function generateFiles(name: string, model: SessionModel): Promise<{ path: string; contents: string }[]> {
-	return generate({ model, schemaPath: `test/corpus/schemas/${name}.ts`, lock: null, migrations: {}, config: config(name) });
+	return generate({ model, schemaPath: `test/corpus/schemas/${name}.ts`, lock: null, migrations: {}, config: config(name), now: () => 1_700_000_000_000 });
 }
 
 beforeAll(() => mkdirSync(OUT, { recursive: true }));
