@@ -162,27 +162,28 @@ try {
 		if (opened === null) throw new Error("not opened");
 		const plain = decodeSealedPlaintext(opened.bytes);
 		if (plain === null) throw new Error("no plaintext");
-		const revocations = new Revocations(revStore, createStoreCall(5000, undefined));
-		const sid = encodeHex(plain.header.sid);
+		const revocations = new Revocations(revStore, createStoreCall(5000, undefined), createStoreCall(5000, undefined));
+		const sid = encodeHex(plain.header.lineage);
 		const decoded = codec.decodeSession(plain.codecBytes);
 		const codecBytes = codec.encodeTrusted(decoded.data, undefined, decoded.meta);
 		const plaintext = encodeSealedPlaintext(plain.header, codecBytes);
 		let parts = 0;
 		parts += await phase(g, "readSessionCookie", () => readSessionCookie(header, name));
 		parts += await phase(g, `keyring.open (2 shape regexes + ${B64_DECODE} + canonical re-encode check + AES-256-GCM open over copied slices)`, () => keyring.open(value, name));
-		parts += await phase(g, "decodeSealedPlaintext (16-byte sid + 4 ms timestamps as plain varints, no BigInt; codec bytes sliced out)", () => decodeSealedPlaintext(opened.bytes));
-		// encodeHex runs at load (the row id) and again in seal's asRow; decodeHex turns row.id back into the header's sid at commit.
-		parts += await phase(g, `encodeHex(sid) ×2 (load, seal) + decodeHex(row.id) at commit (src/crypto.ts: lookup table, ${HEX_DECODE})`, () => {
-			encodeHex(plain.header.sid);
-			return decodeHex(encodeHex(plain.header.sid));
+		parts += await phase(g, "decodeSealedPlaintext (16-byte lineage + generation + 5 ms timestamps as plain varints, no BigInt; codec bytes sliced out)", () => decodeSealedPlaintext(opened.bytes));
+		// encodeHex of the lineage runs at load (row id, lineage key) and again in seal's asRow.
+		parts += await phase(g, "encodeHex(lineage) ×3 (row id at load and seal, lineage key at load; src/crypto.ts: lookup table)", () => {
+			encodeHex(plain.header.lineage);
+			encodeHex(plain.header.lineage);
+			return encodeHex(plain.header.lineage);
 		});
-		parts += await phase(g, "revocation checks: deniedFrom(sid) + notBefore(user_id) (1 Bun.SHA256 hex + 1 cached key + 2 MemoryStore gets, no await)", () => {
-			revocations.deniedFrom(sid);
+		parts += await phase(g, "revocation checks: lineage(lineage) + notBefore(user_id) (1 Bun.SHA256 hex + 1 cached key + 2 MemoryStore gets, no await)", () => {
+			revocations.lineage(sid);
 			return revocations.notBefore("user_id", SAMPLE.userId ?? null);
 		});
 		parts += await phase(g, "codec.decodeSession (nothing frozen; short ASCII read byte by byte)", () => codec.decodeSession(plain.codecBytes));
 		parts += await phase(g, "codec.encodeTrusted (shared scratch writer, frames in place, one copy out)", () => codec.encodeTrusted(decoded.data, undefined, decoded.meta));
-		parts += await phase(g, "encodeSealedPlaintext (shared scratch writer, 4 zigzag timestamps, one copy out)", () => encodeSealedPlaintext(plain.header, codecBytes));
+		parts += await phase(g, "encodeSealedPlaintext (shared scratch writer, generation + 5 zigzag timestamps, one copy out)", () => encodeSealedPlaintext(plain.header, codecBytes));
 		parts += await phase(g, `keyring.seal (random IV + AES-256-GCM + ${B64_ENCODE})`, () => keyring.seal(plaintext, name, (b) => randomFillSync(b)));
 		rows.push([g, "sum of the phases above", sig(parts), `the rest of the whole request (${sig(whole - parts)} µs) is the async frames of load and commit, Session and state objects, columnsOf and asRow (×2 each), serializeCookie`]);
 	}

@@ -85,7 +85,7 @@ const lines = [
 	"| the issue's payload, sealed cookie value | bytes | ÷ iron-session |",
 	"|---|---|---|",
 	`| iron-session 8 | ${iron} | 1.00 |`,
-	`| sess sealed, codec format 1 (strings as UTF-8; sealed header already format 2) | ${before} | ${(before / iron).toFixed(2)} |`,
+	`| sess sealed, codec format 1 (strings as UTF-8) | ${before} | ${(before / iron).toFixed(2)} |`,
 	`| sess sealed, codec format 2 (uuid, base64url packed) | ${after} | ${(after / iron).toFixed(2)} |`,
 	"",
 	"| corpus schema | codec ÷ JSON, before (format 1) | after (format 2) |",

@@ -20,8 +20,9 @@ const KNOWN: Record<string, readonly string[]> = {
 	nullable: ["kind", "inner"],
 	union: ["kind", "options"],
 };
-// `synthesised`: emit-check requires the field even though it has an initial value (Zod has no default for it).
-const FIELD_KEYS = ["name", "type", "optional", "initial", "synthesised", "column", "rotate", "sensitive"];
+// `synthesised`: emit-check requires the field even though it has an initial value (Zod has no default for it);
+// identity and keepOnUserSwitch steer the manager only: the codec is the same with or without them.
+const FIELD_KEYS = ["name", "type", "optional", "initial", "synthesised", "column", "rotate", "sensitive", "identity", "keepOnUserSwitch"];
 
 /** The first thing in the model the emitter does not compile (as a path), or null when it compiles all of it. */
 export function unsupportedPart(model: SessionModel): string | null {

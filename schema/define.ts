@@ -25,7 +25,7 @@ export interface SessionDefinitionInput {
 export const RESERVED_FIELD_NAMES: readonly string[] = [
 	"flash", "destroy", "regenerate", "isNew", "isDestroyed", "createdAt", "lastSeenAt", "expiresAt",
 	"authenticatedAt", "changed", "toJSON", "constructor", "prototype", "__proto__", "state", "read", "write",
-	"csrfToken", "verifyCsrfToken", "update",
+	"csrfToken", "verifyCsrfToken", "update", "markAuthenticated",
 ];
 
 /** SQL columns the session table always has; promoted columns must not collide with them. */
@@ -40,6 +40,8 @@ export function defineSession(input: SessionDefinitionInput): SessionModel {
 	const data = introspectObject(input.data, "data");
 	const flash = input.flash === undefined ? [] : introspectObject(input.flash, "flash", { allOptional: true });
 	for (const f of data) checkTopLevelField(f);
+	const identities = data.filter((f) => f.identity === true).map((f) => f.name);
+	if (identities.length > 1) throw new SchemaError("unsupported_schema", `data: one field names the user, but ${identities.join(", ")} are all marked identity; keep one.`);
 	for (const f of data) checkInitial(f, `data.${f.name}`);
 	const expiry = {
 		idleMs: parseDuration(input.expiry?.idle ?? "30m", "expiry.idle"),
@@ -94,6 +96,9 @@ function rejectNestedFlags(type: TypeModel, path: string): void {
 		case "object":
 			for (const child of type.fields) {
 				const childPath = `${path}.${child.name}`;
+				if (child.identity === true || child.keepOnUserSwitch === true) {
+					throw new SchemaError("unsupported_schema", `${childPath}: identity and keepOnUserSwitch apply to top-level fields only.`);
+				}
 				if (child.column !== undefined || child.rotate === true) {
 					throw new SchemaError("unsupported_schema", `${childPath}: column and rotate apply to top-level fields only.`);
 				}

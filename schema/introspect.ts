@@ -139,8 +139,10 @@ function readField(name: string, schema: ZodLike, walk: Walk, allOptional: boole
 		field.synthesised = true;
 	}
 	if (meta.column !== undefined && meta.column !== false) field.column = meta.column === true ? snakeCase(name) : meta.column;
-	if (meta.rotate === true) field.rotate = true;
+	if (meta.rotate === true || meta.identity === true) field.rotate = true;
 	if (meta.sensitive === true) field.sensitive = true;
+	if (meta.identity === true) field.identity = true;
+	if (meta.keepOnUserSwitch === true) field.keepOnUserSwitch = true;
 	return field;
 }
 

@@ -185,6 +185,10 @@ export interface FieldModel {
 	rotate?: boolean;
 	/** Must never be placed in a client-side cookie. */
 	sensitive?: boolean;
+	/** Names who is logged in: changing it is an authentication (and implies `rotate`). */
+	identity?: boolean;
+	/** Kept when the identity changes from one user to another. */
+	keepOnUserSwitch?: boolean;
 }
 
 /** JSON-compatible value; in `initial`, dates are `{ "$date": ms }` and bigints `{ "$bigint": "decimal" }`. */

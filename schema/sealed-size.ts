@@ -8,7 +8,7 @@ const TAG = 3; // a field tag varint, with room for numbers the lock hands out o
 const LENGTH = 3; // a frame length varint up to 2 MiB
 const INT = 8; // a zigzag safe integer
 const ENUM = 3; // an enum's wire index, with room for retired values
-const SEALED_HEADER = 1 + 16 + 4 * INT; // version, sid, created, issued, last seen, absolute deadline
+const SEALED_HEADER = 1 + 16 + 5 * INT + 5; // version, lineage, created, since, issued, last seen, absolute deadline, generation
 const AEAD = 12 + 16; // GCM nonce and tag
 const KEY_ID = 16 + 1; // key id and its dot
 const ATTRIBUTES = "; Path=/; Max-Age=34560000; Secure; HttpOnly; SameSite=Strict".length;

@@ -177,7 +177,7 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		let row: StoredSession | null = start;
 		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
 			const token = generateSessionToken(random);
-			const next = buildRow(s, row, hashSessionToken(token), now, row.version + 1, graceUntil === null);
+			const next = buildRow(s, row, hashSessionToken(token), now, row.version + 1, graceUntil === null && s.authenticate);
 			const current: StoredSession = row;
 			if (await call("commit", () => store.rotate(current.id, current.version, next, graceUntil))) {
 				emit(hook, { type: graceUntil === null ? "regenerated" : "rotated", id: shortSessionId(current.id), next: shortSessionId(next.id) });

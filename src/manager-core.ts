@@ -183,7 +183,7 @@ export function createCore<D extends object, F extends object, S extends Session
 			// Lazy creation: a visitor who never writes costs nothing and gets no cookie.
 			if (!changed && !s.regenerate) return null;
 			const cookie = await mode.create(s, now);
-			emit(hook, { type: "created", id: shortSessionId((s.row as StoredSession | null)?.id ?? "") });
+			emit(hook, { type: "created", id: shortSessionId((s.row as StoredSession).id) });
 			return cookie;
 		}
 		if (s.regenerate) return mode.regenerate(s, row, now);

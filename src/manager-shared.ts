@@ -53,6 +53,8 @@ export interface ManagerBase {
 	random: RandomSource;
 	hook: EventHook | undefined;
 	call: StoreCall;
+	/** The same bounds as `call`, without events: for a write that may lose a benign race. */
+	quietCall: StoreCall;
 	runtime: SessionRuntime;
 	cookieName: string;
 	attributes: CookieAttributes;
@@ -67,8 +69,8 @@ export interface ManagerBase {
 	columnName(field: string, value?: unknown): string;
 }
 
-/** Resolves options and model into the pieces both managers use. */
-export function createManagerBase(model: SessionModel, options: CommonOptions): ManagerBase {
+/** Resolves options and model into the pieces both managers use; `initial` makes a fresh session's data. */
+export function createManagerBase(model: SessionModel, options: CommonOptions, initial: () => Record<string, unknown>): ManagerBase {
 	const keyring = options.keys instanceof Keyring ? options.keys : new Keyring(options.keys);
 	const clock = options.now ?? Date.now;
 	const random = options.random ?? secureRandom;
@@ -79,6 +81,7 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 	// The __Host-/__Secure- prefixes require Secure: browsers drop such a cookie without it.
 	const cookieName = devCookies ? model.cookie.name.replace(/^__(Host|Secure)-/i, "") : model.cookie.name;
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
+	const timeoutMs = parseDuration(options.storeTimeout ?? "5s", "storeTimeout");
 	const textColumns = promotedTextFields(model);
 	const checks = new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)]));
 	return {
@@ -87,7 +90,8 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 		clock,
 		random,
 		hook,
-		call: createStoreCall(parseDuration(options.storeTimeout ?? "5s", "storeTimeout"), hook),
+		call: createStoreCall(timeoutMs, hook),
+		quietCall: createStoreCall(timeoutMs, undefined),
 		runtime: {
 			checks,
 			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
@@ -95,6 +99,9 @@ export function createManagerBase(model: SessionModel, options: CommonOptions): 
 			flashNormalizers: normalizersOf(model.flash),
 			rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
 			optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
+			identityField: model.data.find((f) => f.identity === true)?.name ?? null,
+			keepOnUserSwitch: new Set(model.data.filter((f) => f.keepOnUserSwitch === true).map((f) => f.name)),
+			initial,
 			now: clock,
 			random,
 		},

@@ -1,46 +1,86 @@
 import { sha256Hex } from "./crypto.ts";
+import { DecodeError, StoreUnavailableError } from "./errors.ts";
 import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
+import { Reader, Writer } from "./wire.ts";
+
+/** What the server knows of one login (lineage): every sealed cookie descending from it shares this. */
+export interface LineageRecord {
+	/** Logged out, regenerated or revoked: no cookie of the lineage loads again. */
+	denied: boolean;
+	/** The newest generation a rotation issued; older ones load only until `graceUntil`. */
+	head: number;
+	graceUntil: number;
+	/** The row's compare-and-set counter. */
+	version: number;
+}
+
+/** Each failed compare-and-set means another writer landed; past this many, the write is reported as failed. */
+const MAX_ATTEMPTS = 32;
 
 /**
- * Sealed mode's only server state, kept as ordinary rows of any `Store`: a denylist of sealed
- * session IDs (logout, regeneration) and a per-user "not before" time (revoke-all, revoke-others).
- * Each row expires with the last cookie it could concern, so the table stays small.
+ * Sealed mode's only server state, kept as ordinary rows of any `Store`: one row per login that was
+ * rotated or ended (its newest generation, and whether it is denied), and a per-user "not before" mark
+ * (revoke-all, revoke-others). State lives in the row's data, which every store's `update()` writes.
+ * Every write either lands or throws `StoreUnavailableError`: a logout that was not recorded is not
+ * reported as done. Each row expires with the last cookie it could concern, so the table stays small.
  */
 export class Revocations {
 	constructor(
 		private readonly store: Store,
 		private readonly call: StoreCall,
+		/** The same bounds without events, for a create that may lose a benign race. */
+		private readonly quietCall: StoreCall,
 	) {}
 
-	/** When a sealed ID stops being accepted, or null if it was never denied (synchronous over a synchronous store). */
-	deniedFrom(sid: string): Awaitable<number | null> {
-		return timeOf(this.call("load", () => this.store.get(denyKey(sid))));
+	/** The lineage's record, or null if it was never rotated nor ended (synchronous over a synchronous store). */
+	lineage(lineage: string): Awaitable<LineageRecord | null> {
+		const row = this.call("load", () => this.store.get(lineageKey(lineage)));
+		return row instanceof Promise ? row.then(readLineage) : readLineage(row);
 	}
 
-	/** Cookies of this user issued before the returned time are revoked; null if never set. */
+	/** The user's "not before" mark: cookies whose login is at or before it are revoked; null if never set. */
 	notBefore(column: string, value: ColumnValue): Awaitable<number | null> {
-		return timeOf(this.call("load", () => this.store.get(notBeforeKey(column, value))));
+		const row = this.call("load", () => this.store.get(notBeforeKey(column, value)));
+		return row instanceof Promise ? row.then(readMark) : readMark(row);
 	}
 
-	/** Denies a sealed ID from `from` (now for logout, after the grace for rotation) until its absolute deadline. */
-	async deny(sid: string, from: number, until: number, now: number): Promise<void> {
-		await this.lower(denyKey(sid), from, until, now);
+	/**
+	 * Moves the lineage's head from `generation` to the next, the old one alive until `graceUntil`.
+	 * False when another request rotated (or ended) the lineage first: exactly one successor per generation.
+	 */
+	async advance(lineage: string, generation: number, graceUntil: number, until: number, now: number): Promise<boolean> {
+		let advanced = false;
+		await this.change("commit", lineageKey(lineage), until, now, (data) => {
+			// No record yet: this generation is the head (the first rotation of a login).
+			const current = data === null ? { denied: false, head: generation, graceUntil: 0 } : decodeLineage(data);
+			advanced = !current.denied && current.head === generation;
+			return advanced ? encodeLineage(false, generation + 1, graceUntil) : null;
+		});
+		return advanced;
 	}
 
-	/** Revokes every cookie of this user issued before `at`. */
-	async revokeBefore(column: string, value: ColumnValue, at: number, until: number, now: number): Promise<void> {
-		const key = notBeforeKey(column, value);
-		for (let attempt = 0; attempt < 8; attempt++) {
-			const row = await this.call("revoke", () => this.store.get(key));
-			if (row === null) {
-				if (await this.tryCreate(key, at, until, now)) return;
-				continue;
+	/** Denies every cookie of the lineage from now on (logout, regeneration). */
+	async deny(lineage: string, until: number, now: number, operation = "destroy"): Promise<void> {
+		await this.change(operation, lineageKey(lineage), until, now, (data) => {
+			const current = data === null ? { denied: false, head: 0, graceUntil: 0 } : decodeLineage(data);
+			return current.denied ? null : encodeLineage(true, current.head, current.graceUntil);
+		});
+	}
+
+	/** Revokes every cookie of this user whose login is at or before `at`; returns the mark in force (never lowered). */
+	async revokeBefore(column: string, value: ColumnValue, at: number, until: number, now: number): Promise<number> {
+		let mark = at;
+		await this.change("revoke", notBeforeKey(column, value), until, now, (data) => {
+			const current = data === null ? null : decodeMark(data);
+			if (current !== null && current >= at) {
+				mark = current;
+				return null;
 			}
-			if (timeOfRow(row) >= at) return;
-			const next = { ...row, version: row.version + 1, lastSeenAt: at, idleExpiresAt: Math.max(row.idleExpiresAt, until), absoluteExpiresAt: Math.max(row.absoluteExpiresAt, until) };
-			if (await this.call("revoke", () => this.store.update(next, row.version))) return;
-		}
+			mark = at;
+			return encodeMark(at);
+		}, true);
+		return mark;
 	}
 
 	/** Deletes rows whose last concerned cookie has expired. */
@@ -48,51 +88,88 @@ export class Revocations {
 		return this.call("prune", () => this.store.prune(now, limit));
 	}
 
-	/** Sets the row's time to `from` unless it is already earlier (an earlier denial wins). */
-	private async lower(key: string, from: number, until: number, now: number): Promise<void> {
-		for (let attempt = 0; attempt < 8; attempt++) {
-			const row = await this.call("commit", () => this.store.get(key));
+	/**
+	 * Read, change, compare-and-set, until it lands. `next` returns the new data, or null when the row
+	 * already says as much. `extend` lets `until` move the row's deadline later on an existing row.
+	 */
+	private async change(operation: string, key: string, until: number, now: number, next: (data: Uint8Array | null) => Uint8Array | null, extend = false): Promise<void> {
+		for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+			const row = await this.call(operation, () => this.store.get(key));
+			const data = next(row === null ? null : row.data);
+			if (data === null) return;
 			if (row === null) {
-				if (await this.tryCreate(key, from, until, now)) return;
-				continue;
+				// The idle deadline carries the row's life, so a later write can extend it; absolute never binds.
+				const created: StoredSession = {
+					id: key, successorId: null, version: 1, data, createdAt: now, rotatedAt: now, lastSeenAt: now,
+					idleExpiresAt: until, absoluteExpiresAt: Number.MAX_SAFE_INTEGER, columns: {},
+				};
+				try {
+					await this.quietCall(operation, () => this.store.create(created));
+					return;
+				} catch (cause) {
+					// Another request created the row first, or the store failed: a second read tells which.
+					const again = await this.call(operation, () => this.store.get(key));
+					if (again === null) await this.call(operation, () => Promise.reject(cause instanceof StoreUnavailableError ? (cause.cause ?? cause) : cause));
+					continue;
+				}
 			}
-			if (timeOfRow(row) <= from) return;
-			if (await this.call("commit", () => this.store.update({ ...row, version: row.version + 1, lastSeenAt: from }, row.version))) return;
+			const idle = extend ? Math.max(row.idleExpiresAt, until) : row.idleExpiresAt;
+			const updated: StoredSession = { ...row, version: row.version + 1, data, lastSeenAt: now, idleExpiresAt: idle };
+			if (await this.call(operation, () => this.store.update(updated, row.version, { times: true, columns: false }))) return;
 		}
-	}
-
-	private async tryCreate(id: string, at: number, until: number, now: number): Promise<boolean> {
-		const row: StoredSession = {
-			id, successorId: null, version: 1, data: new Uint8Array(0), createdAt: now, rotatedAt: at, lastSeenAt: at,
-			idleExpiresAt: until, absoluteExpiresAt: until, columns: {},
-		};
-		try {
-			await this.call("commit", () => this.store.create(row));
-			return true;
-		} catch {
-			// Another request created it first, or the store failed: the retry's read tells which.
-			return false;
-		}
+		throw new StoreUnavailableError(`The revocation store kept refusing the write during ${operation} (${MAX_ATTEMPTS} conflicting attempts); answer 503 and retry later.`);
 	}
 }
 
-/**
- * The row's time lives in `lastSeenAt`: `Store.update` writes it (with the idle deadline), while the
- * creation and rotation times never change after insert, so a later revoke kept there would be lost.
- */
-function timeOfRow(row: StoredSession): number {
-	return row.lastSeenAt;
+function readLineage(row: StoredSession | null): LineageRecord | null {
+	if (row === null) return null;
+	return { ...decodeLineage(row.data), version: row.version };
 }
 
-/** Every load reads two rows: over an in-process store, skipping two awaits per request is measurable. */
-function timeOf(row: Awaitable<StoredSession | null>): Awaitable<number | null> {
-	if (row instanceof Promise) return row.then((r) => (r === null ? null : timeOfRow(r)));
-	return row === null ? null : timeOfRow(row);
+function readMark(row: StoredSession | null): number | null {
+	if (row === null) return null;
+	// Rows written before the mark moved into the data kept it in rotatedAt, or (later) in lastSeenAt.
+	return row.data.length === 0 ? Math.max(row.rotatedAt, row.lastSeenAt) : decodeMark(row.data);
 }
 
-/** Rows are keyed by a hash, so neither sealed IDs nor user values appear in the table. */
-function denyKey(sid: string): string {
-	return sha256Hex(`sess/deny/${sid}`);
+/** `denied ‖ head ‖ grace end`; a record the server cannot read counts as denied (fail closed). */
+function decodeLineage(data: Uint8Array): { denied: boolean; head: number; graceUntil: number } {
+	try {
+		const r = new Reader(data);
+		return { denied: r.byte() !== 0, head: r.varint(), graceUntil: r.zigzag() };
+	} catch (e) {
+		if (e instanceof DecodeError) return { denied: true, head: 0, graceUntil: 0 };
+		throw e;
+	}
+}
+
+function encodeLineage(denied: boolean, head: number, graceUntil: number): Uint8Array {
+	const w = new Writer();
+	w.byte(denied ? 1 : 0);
+	w.varint(head);
+	w.zigzag(graceUntil);
+	return w.finish();
+}
+
+/** A mark the server cannot read revokes everything (fail closed). */
+function decodeMark(data: Uint8Array): number {
+	try {
+		return new Reader(data).zigzag();
+	} catch (e) {
+		if (e instanceof DecodeError) return Number.MAX_SAFE_INTEGER;
+		throw e;
+	}
+}
+
+function encodeMark(at: number): Uint8Array {
+	const w = new Writer();
+	w.zigzag(at);
+	return w.finish();
+}
+
+/** Rows are keyed by a hash, so neither lineages nor user values appear in the table. */
+function lineageKey(lineage: string): string {
+	return sha256Hex(`sess/lineage/${lineage}`);
 }
 
 /** Recent users' keys: every sealed load of a signed-in user looks one up, and the same users come back. */

@@ -6,20 +6,21 @@ import { emit } from "./events.ts";
 import { idleDeadline } from "./expiry.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
 import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
-import { Revocations } from "./revocation.ts";
-import { decodeSealedPlaintext, encodeSealedPlaintext, SEALED_ID_BYTES, type SealedHeader } from "./sealed.ts";
+import { Revocations, type LineageRecord } from "./revocation.ts";
+import { decodeSealedPlaintext, encodeSealedPlaintext, LINEAGE_BYTES, type SealedHeader } from "./sealed.ts";
 import { Session, STATE, type SessionState } from "./session.ts";
 import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import { shortSessionId } from "./token.ts";
 
 /**
  * Sealed mode: the session's bytes travel in the cookie, encrypted and authenticated (AES-256-GCM)
- * with issued-at, last-seen and absolute deadline inside. A small store holds only revocations, so
- * logout, revoke-others and revoke-all still work (OWASP ASVS 7.4.1).
+ * with its login (lineage), generation, issued-at, last-seen and absolute deadline inside. A small store
+ * holds only what ends cookies early: per login, its newest generation and whether it was ended; per
+ * user, a "not before" mark. So logout, revoke-others and revoke-all still work (OWASP ASVS 7.4.1).
  */
 export interface SealedManagerOptions extends CommonOptions {
 	mode: "sealed";
-	/** Where denied sealed IDs and per-user "not before" times live (any `Store`; rows are tiny and expire). */
+	/** Where ended or rotated logins and per-user "not before" marks live (any `Store`; rows are tiny and expire). */
 	revocations: Store;
 }
 
@@ -32,9 +33,9 @@ export function createSealedManager<D extends object, F extends object, S extend
 	if (!model.sealed) {
 		throw new ConfigError("invalid_config", "This schema does not allow sealed mode: add `sealed: true` to defineSession (it checks the cookie fits and no field is sensitive), then run `sess generate`.");
 	}
-	const base = createManagerBase(model, options);
+	const base = createManagerBase(model, options, () => codec.initial() as Record<string, unknown>);
 	const { keyring, policy, clock, random, hook, call, cookieName, attributes, columnOf, columnName } = base;
-	const revocations = new Revocations(options.revocations, call);
+	const revocations = new Revocations(options.revocations, call, base.quietCall);
 
 	function columnsOf(data: Record<string, unknown>): Record<string, ColumnValue> {
 		const columns: Record<string, ColumnValue> = {};
@@ -43,9 +44,9 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	/** The sealed header as a row, so the core, `Session` and the lifecycle getters work unchanged. */
-	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>, id = encodeHex(header.sid)): StoredSession {
+	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>): StoredSession {
 		return {
-			id, successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
+			id: sealedId(header), successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
 			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt),
 			absoluteExpiresAt: header.absoluteExpiresAt, columns,
 		};
@@ -60,25 +61,32 @@ export function createSealedManager<D extends object, F extends object, S extend
 		}
 		if (opened.staleKey) emit(hook, { type: "old_key_used", keyId: opened.keyId });
 		const { header, codecBytes } = plain;
-		const sid = encodeHex(header.sid);
 		// Columns are filled in by admit(), once the data is decoded.
-		const located: Located = { row: asRow(header, codecBytes, {}, sid), viaAlias: false, staleKey: opened.staleKey, token: null, header };
+		const located: Located = { row: asRow(header, codecBytes, {}), viaAlias: false, staleKey: opened.staleKey, token: null, header };
 		// An expired cookie is the core's to report; it costs no revocation lookup.
 		if (now >= located.row.absoluteExpiresAt || now >= located.row.idleExpiresAt) return located;
-		const denied = revocations.deniedFrom(sid);
-		const check = (deniedFrom: number | null): Located | null => {
-			if (deniedFrom !== null && now >= deniedFrom) {
-				emit(hook, { type: "sealed_revoked", id: shortSessionId(sid), reason: "denied" });
+		const pending = revocations.lineage(encodeHex(header.lineage));
+		const check = (record: LineageRecord | null): Located | null => {
+			if (record === null || (!record.denied && header.generation >= record.head)) return located;
+			if (record.denied) {
+				emit(hook, { type: "sealed_revoked", id: shortSessionId(located.row.id), reason: "denied" });
 				return null;
 			}
-			return located;
+			// Superseded by a rotation: the previous generation loads for the grace, as an alias that never rotates.
+			if (header.generation === record.head - 1 && now < record.graceUntil) {
+				located.viaAlias = true;
+				return located;
+			}
+			emit(hook, { type: "grace_expired", id: shortSessionId(located.row.id) });
+			return null;
 		};
-		return denied instanceof Promise ? denied.then(check) : check(denied);
+		return pending instanceof Promise ? pending.then(check) : check(pending);
 	}
 
 	/** Per-user revocations (revoke-all, revoke-others); synchronous over a synchronous store. */
 	function admit(located: Located, data: Record<string, unknown>): Awaitable<boolean> {
 		const row = located.row;
+		const since = (located.header as SealedHeader).since;
 		row.columns = columnsOf(data);
 		const checks = Object.entries(row.columns);
 		const next = (i: number): Awaitable<boolean> => {
@@ -86,16 +94,17 @@ export function createSealedManager<D extends object, F extends object, S extend
 				const [column, value] = checks[i] as [string, ColumnValue];
 				if (value === null) continue;
 				const pending = revocations.notBefore(column, value);
-				if (pending instanceof Promise) return pending.then((at) => passes(row, at) && next(i + 1));
-				if (!passes(row, pending)) return false;
+				if (pending instanceof Promise) return pending.then((mark) => passes(row, since, mark) && next(i + 1));
+				if (!passes(row, since, pending)) return false;
 			}
 			return true;
 		};
 		return next(0);
 	}
 
-	function passes(row: StoredSession, notBefore: number | null): boolean {
-		if (notBefore === null || row.rotatedAt >= notBefore) return true;
+	/** A login at or before the mark is revoked: ties go against the cookie, so a revoke wins within its millisecond. */
+	function passes(row: StoredSession, since: number, mark: number | null): boolean {
+		if (mark === null || since > mark) return true;
 		emit(hook, { type: "sealed_revoked", id: shortSessionId(row.id), reason: "not_before" });
 		return false;
 	}
@@ -109,14 +118,22 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return serializeCookie(cookieName, value, { ...attributes, maxAge: (header.absoluteExpiresAt - now) / 1000 });
 	}
 
-	function newId(): Uint8Array {
-		const sid = new Uint8Array(SEALED_ID_BYTES);
-		random(sid);
-		return sid;
+	function newLineage(): Uint8Array {
+		const lineage = new Uint8Array(LINEAGE_BYTES);
+		random(lineage);
+		return lineage;
 	}
 
-	function headerOf(s: SessionState): SealedHeader {
-		return s.header as SealedHeader;
+	const headerOf = (s: SessionState): SealedHeader => s.header as SealedHeader;
+
+	/** Writes changes, slides last-seen, re-seals under the newest key; a superseded generation only carries its changes until its grace ends. */
+	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
+		const current = headerOf(s);
+		if (s.viaAlias) return changed ? seal(s, current, now) : null;
+		// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
+		const touch = now - row.lastSeenAt >= policy.touchAfterMs;
+		if (!changed && !touch && !s.resign && !s.reissue) return null;
+		return seal(s, { ...current, lastSeenAt: now }, now);
 	}
 
 	// Used challenges are recorded beside the revocations: the only server state of this mode.
@@ -126,32 +143,38 @@ export function createSealedManager<D extends object, F extends object, S extend
 		expired: () => undefined,
 		admit,
 		async create(s, now) {
-			return seal(s, { sid: newId(), createdAt: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs }, now);
+			const header = { lineage: newLineage(), generation: 0, createdAt: now, since: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
+			return seal(s, header, now);
 		},
-		async destroy(_s, row, now) {
-			await revocations.deny(row.id, now, row.absoluteExpiresAt, now);
+		async destroy(s, row, now) {
+			// Denies the login, not one cookie: every rotation, grace re-issue and copy of it dies together.
+			await revocations.deny(encodeHex(headerOf(s).lineage), row.absoluteExpiresAt, now);
 		},
 		async regenerate(s, row, now) {
-			// A new authentication is a new session: the old sealed ID is denied at once (fixation).
-			await revocations.deny(row.id, now, row.absoluteExpiresAt, now);
-			const header = { sid: newId(), createdAt: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
-			emit(hook, { type: "regenerated", id: shortSessionId(row.id), next: shortSessionId(encodeHex(header.sid)) });
+			const old = headerOf(s);
+			// Fixation and privilege change: the old login is denied before the new cookie exists.
+			await revocations.deny(encodeHex(old.lineage), row.absoluteExpiresAt, now, "regenerate");
+			// Only an authentication restarts the lifetime; a privilege change keeps it, and the login's time (ASVS 7.3.2).
+			const restart = s.authenticate;
+			const header: SealedHeader = {
+				lineage: newLineage(), generation: 0, createdAt: restart ? now : old.createdAt, since: restart ? now : old.since, issuedAt: now,
+				lastSeenAt: now, absoluteExpiresAt: restart ? now + policy.absoluteMs : old.absoluteExpiresAt,
+			};
+			emit(hook, { type: "regenerated", id: shortSessionId(row.id), next: shortSessionId(sealedId(header)) });
 			return seal(s, header, now);
 		},
 		async rotate(s, row, now) {
-			// Racing requests may each rotate (the cookie is the state); every new ID is valid, the old one dies after the grace.
-			await revocations.deny(row.id, now + policy.rotation.graceMs, row.absoluteExpiresAt, now);
-			const header = { ...headerOf(s), sid: newId(), issuedAt: now, lastSeenAt: now };
-			emit(hook, { type: "rotated", id: shortSessionId(row.id), next: shortSessionId(encodeHex(header.sid)) });
+			const old = headerOf(s);
+			// One successor per generation: a request that loses the race carries its changes under the old generation.
+			if (!(await revocations.advance(encodeHex(old.lineage), old.generation, now + policy.rotation.graceMs, old.absoluteExpiresAt, now))) {
+				s.viaAlias = true;
+				return save(s, row, now, s.dirty.size > 0 || s.flashDirty || s.metaDirty);
+			}
+			const header = { ...old, generation: old.generation + 1, issuedAt: now, lastSeenAt: now };
+			emit(hook, { type: "rotated", id: shortSessionId(row.id), next: shortSessionId(sealedId(header)) });
 			return seal(s, header, now);
 		},
-		async save(s, row, now, changed) {
-			// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
-			const touch = now - row.lastSeenAt >= policy.touchAfterMs;
-			if (!changed && !touch && !s.resign && !s.reissue) return null;
-			const current = headerOf(s);
-			return seal(s, { ...current, lastSeenAt: now, issuedAt: s.reissue ? now : current.issuedAt }, now);
-		},
+		save,
 		async list(field, value, opts) {
 			// Sealed sessions live in browsers; the server knows only the caller's own.
 			const column = columnName(field, value);
@@ -165,10 +188,14 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async revoke(field, value, opts) {
 			const column = columnName(field, value);
 			const now = clock();
-			await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
+			const mark = await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
 			const keep = opts?.except?.[STATE];
-			// The kept device gets a cookie issued now, which the new "not before" accepts.
-			if (keep !== undefined) keep.reissue = true;
+			// The kept device gets a cookie whose login counts from just after the mark, so the mark spares it
+			// and nothing issued at or before it, whatever the clock's resolution.
+			if (keep !== undefined && keep.header !== null) {
+				keep.header = { ...headerOf(keep), since: mark + 1 };
+				keep.reissue = true;
+			}
 			// How many cookies that cut off is unknowable without server state; report what the server knows.
 			emit(hook, { type: "revoked", column, count: 0 });
 			return 0;
@@ -177,4 +204,9 @@ export function createSealedManager<D extends object, F extends object, S extend
 			return revocations.prune(clock(), limit);
 		},
 	}, dbsc);
+}
+
+/** `generation.lineage` in hex: what events and `list()` show (their short form keeps the generation and part of the lineage). */
+function sealedId(header: SealedHeader): string {
+	return `${header.generation.toString(36)}.${encodeHex(header.lineage)}`;
 }

@@ -16,6 +16,12 @@ export interface SessionRuntime {
 	flashNormalizers?: ReadonlyMap<string, (value: unknown) => unknown>;
 	rotateFields: ReadonlySet<string>;
 	optionalFields: ReadonlySet<string>;
+	/** The field that names who is logged in (`.meta({ identity: true })`), or null. */
+	identityField: string | null;
+	/** Fields carried over when the identity changes from one user to another. */
+	keepOnUserSwitch: ReadonlySet<string>;
+	/** A fresh session's data (the schema's defaults), a new object each call. */
+	initial: () => Record<string, unknown>;
 	now: () => number;
 	random: RandomSource;
 }
@@ -41,6 +47,8 @@ export interface SessionState {
 	resign: boolean;
 	token: string | null;
 	regenerate: boolean;
+	/** The regeneration is an authentication: the lifetime restarts (a privilege change keeps it). */
+	authenticate: boolean;
 	destroyed: boolean;
 	committed: boolean;
 	/** A stored row that failed to decode: the first commit replaces it instead of leaving it behind. */
@@ -61,7 +69,7 @@ export interface SessionState {
 export function createSessionState(data: Record<string, unknown>, hadCookie: boolean, flash: Record<string, unknown> = {}, meta: SessionMeta = {}): SessionState {
 	return {
 		data, base: data, dirty: new Set(), flash, flashDirty: false, meta, metaDirty: false, row: null,
-		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, destroyed: false, committed: false,
+		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, authenticate: false, destroyed: false, committed: false,
 		replaces: null, overwritten: null, merged: false, reissue: false, header: null, updaters: null,
 	};
 }
@@ -117,7 +125,7 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		return row === null ? null : new Date(Math.min(row.idleExpiresAt, row.absoluteExpiresAt));
 	}
 
-	/** When the user last authenticated (the last `regenerate()` or `rotate`-field change), for re-authentication checks. */
+	/** When the user last authenticated (the identity field set, or `markAuthenticated()`), for re-authentication checks. */
 	get authenticatedAt(): Date | null {
 		const at = this[STATE].meta.authenticatedAt;
 		return at === undefined ? null : new Date(at);
@@ -175,13 +183,30 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		return verifyCsrfToken(this[STATE].meta.csrfSecret, token);
 	}
 
-	/** Issues a new ID on commit and kills the old one at once (call on login and privilege change). */
+	/**
+	 * Issues a new ID on commit and ends every ID of the old one at once (privilege change). The absolute
+	 * deadline and `authenticatedAt` are kept: a promotion is not a login (ASVS 7.3.2); see `markAuthenticated()`.
+	 */
 	regenerate(): void {
 		const state = this[STATE];
 		state.regenerate = true;
-		// A new authentication: record when, and retire CSRF tokens handed out before it and any device binding.
-		const { csrfSecret: _retired, dbsc: _unbound, ...rest } = state.meta;
-		state.meta = { ...rest, authenticatedAt: this.#runtime.now() };
+		// Retire CSRF tokens handed out before the change, and any device binding (DBSC).
+		if (state.meta.csrfSecret !== undefined || state.meta.dbsc !== undefined) {
+			const { csrfSecret: _retired, dbsc: _unbound, ...rest } = state.meta;
+			state.meta = rest;
+			state.metaDirty = true;
+		}
+	}
+
+	/**
+	 * The user just proved who they are (login, password re-entry): a new ID as `regenerate()`, and the
+	 * absolute lifetime and `authenticatedAt` restart. Assigning the identity field does this itself.
+	 */
+	markAuthenticated(): void {
+		this.regenerate();
+		const state = this[STATE];
+		state.authenticate = true;
+		state.meta = { ...state.meta, authenticatedAt: this.#runtime.now() };
 		state.metaDirty = true;
 	}
 
@@ -234,11 +259,42 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		if (problem !== null) throw new InvalidDataError(`data.${key}`, problem);
 		// A plain assignment replaces whatever update() recorded: the app meant this exact value.
 		state.updaters?.delete(key);
-		if (Object.is(state.data[key], value)) return;
+		const previous = state.data[key];
+		if (Object.is(previous, value)) return;
 		if (state.data === state.base) state.data = { ...state.base };
 		if (value === undefined) delete state.data[key];
 		else state.data[key] = deepFreeze(value);
 		state.dirty.add(key);
-		if (this.#runtime.rotateFields.has(key)) this.regenerate();
+		if (key === this.#runtime.identityField) this.#identityChanged(key, previous, value);
+		else if (this.#runtime.rotateFields.has(key)) this.regenerate();
+	}
+
+	/**
+	 * From nobody to a user is a login: the visitor's data stays (the guest cart). From one user to another,
+	 * or back to nobody, nothing of the previous user carries over but the fields marked `keepOnUserSwitch`.
+	 */
+	#identityChanged(key: string, previous: unknown, next: unknown): void {
+		const runtime = this.#runtime;
+		const state = this[STATE];
+		const initial = runtime.initial();
+		const nobody = (value: unknown): boolean => value === undefined || value === null || Object.is(value, initial[key]);
+		if (!nobody(previous)) {
+			for (const field of runtime.keepOnUserSwitch) {
+				if (state.data[field] === undefined) delete initial[field];
+				else initial[field] = state.data[field];
+			}
+			if (next === undefined) delete initial[key];
+			else initial[key] = state.data[key];
+			for (const field of Object.keys(state.data)) state.dirty.add(field);
+			for (const field of Object.keys(initial)) state.dirty.add(field);
+			state.data = initial;
+			state.updaters = null;
+			state.flash = {};
+			state.flashDirty = true;
+			state.meta = {};
+			state.metaDirty = true;
+		}
+		if (nobody(next)) this.regenerate();
+		else this.markAuthenticated();
 	}
 }

@@ -6,6 +6,8 @@ import { createSessions, model, type Sessions } from "../examples/demo/src/gener
 import { defineSession } from "../schema/define.ts";
 import { sealedCookieSize } from "../schema/sealed-size.ts";
 import { decodeBase64url } from "../src/crypto.ts";
+import { Keyring } from "../src/keyring.ts";
+import { Writer } from "../src/wire.ts";
 import { ConfigError, StoreUnavailableError } from "../src/errors.ts";
 import type { SessionEvent } from "../src/events.ts";
 import { createSessionManager } from "../src/manager.ts";
@@ -104,6 +106,37 @@ describe("sealed mode", () => {
 		attacker.cookies.set("__Host-sid", { value: `${kid}.${variant}`, maxAge: null });
 		expect((await visit(h, attacker)).session.isNew).toBe(true);
 		expect(decodeBase64url(body)).not.toBeNull();
+	});
+
+	test("a cookie of the format before lineages (1) is refused: it may be a fork of a login that was logged out", async () => {
+		const h = sealed();
+		const keyring = new Keyring(h.keys);
+		// format 1 ‖ 16-byte sid ‖ created ‖ issued ‖ last seen ‖ absolute, then the demo's codec bytes for a fresh session.
+		const w = new Writer();
+		w.byte(1);
+		w.raw(new Uint8Array(16).fill(7));
+		const now = h.clock.now();
+		for (const t of [now, now, now, now + 60 * MINUTE]) w.zigzag(t);
+		const legacy = keyring.seal(w.finish(), "__Host-sid", (b) => crypto.getRandomValues(b));
+		const jar = new CookieJar();
+		jar.cookies.set("__Host-sid", { value: legacy, maxAge: null });
+		const { session } = await visit(h, jar);
+		expect(session.isNew).toBe(true);
+		expect(h.events).toContainEqual({ type: "cookie_invalid", reason: "malformed" });
+	});
+
+	test("a login keeps at most one revocation row however often it rotates, and logout adds none", async () => {
+		const h = sealed();
+		const jar = new CookieJar();
+		await visit(h, jar, (s) => (s.userId = "kim"));
+		for (let i = 0; i < 20; i++) {
+			h.clock.advance(16 * MINUTE);
+			await visit(h, jar, (s) => (s.cart = [i]));
+		}
+		expect(h.events.filter((e) => e.type === "rotated")).toHaveLength(20);
+		expect(h.revocations.size).toBe(1);
+		await visit(h, jar, (s) => s.destroy());
+		expect(h.revocations.size).toBe(1);
 	});
 
 	test("a cookie sealed by the previous key still opens and is resealed with the newest", async () => {

@@ -74,7 +74,8 @@ export function createDemoRoutes(sessions: Sessions) {
 			POST: async (request, session) => {
 				const body = await readBody(request, Login);
 				if (!body.ok) return body.response;
-				// userId and role are `rotate` fields: commit issues a new session ID and kills the old one.
+				// userId is the identity field: commit issues a new session ID and kills the old one, the lifetime
+				// restarts, and a different user on this browser starts from the defaults (the theme stays).
 				session.userId = body.value.userId;
 				session.role = "user";
 				const response = json({ userId: session.userId, role: session.role });

@@ -5,7 +5,6 @@ import * as z from "zod";
 import { defineSession } from "../../schema/define.ts";
 import { createLock, updateLock } from "../../generator/lock.ts";
 import { createCodec } from "../../src/codec.ts";
-import { decodeSealedPlaintext, encodeSealedPlaintext } from "../../src/sealed.ts";
 import type { SessionModel, TypeModel } from "../../schema/model.ts";
 
 type Row = Record<string, unknown>;
@@ -104,25 +103,4 @@ describe("old bytes still decode", () => {
 		expect(codec.decodeSession(framed).meta).toEqual(meta);
 	});
 
-	test("sealed plaintext: format 2 writes deltas; a format 1 plaintext (absolute times) still opens", () => {
-		const header = { sid: new Uint8Array(16).fill(7), createdAt: 1_700_000_000_000, issuedAt: 1_700_000_000_000, lastSeenAt: 1_700_000_060_000, absoluteExpiresAt: 1_700_043_200_000 };
-		const body = Uint8Array.from([1, 2, 3]);
-		const now = encodeSealedPlaintext(header, body);
-		expect(now[0]).toBe(2);
-		expect(decodeSealedPlaintext(now)).toEqual({ header, codecBytes: body });
-		// Format 1, as the previous release wrote it: the four times as absolute zigzag varints.
-		const zig = (n: number): number[] => {
-			const out: number[] = [];
-			let z = n * 2;
-			while (z >= 0x80) {
-				out.push((z % 0x80) | 0x80);
-				z = Math.floor(z / 0x80);
-			}
-			out.push(z);
-			return out;
-		};
-		const v1 = Uint8Array.from([1, ...header.sid, ...zig(header.createdAt), ...zig(header.issuedAt), ...zig(header.lastSeenAt), ...zig(header.absoluteExpiresAt), ...body]);
-		expect(decodeSealedPlaintext(v1)).toEqual({ header, codecBytes: body });
-		expect(now.length).toBeLessThan(v1.length - 8);
-	});
 });

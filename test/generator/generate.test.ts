@@ -78,8 +78,8 @@ describe("sess generate (CLI)", () => {
 		const dir = copyDemo("evolve");
 		const schema = join(dir, "schema", "session.ts");
 		writeFileSync(schema, readFileSync(schema, "utf8").replace(
-			`theme: z.enum(["light", "dark"]).optional(),`,
-			`theme: z.enum(["light", "dark"]).optional(),\n\t\ttenant: z.string().max(40).optional().meta({ column: true }),`,
+			`theme: z.enum(["light", "dark"]).optional().meta({ keepOnUserSwitch: true }),`,
+			`theme: z.enum(["light", "dark"]).optional().meta({ keepOnUserSwitch: true }),\n\t\ttenant: z.string().max(40).optional().meta({ column: true }),`,
 		));
 		const check = await cli(["generate", "--check", "--config", join(dir, "sess.config.ts")]);
 		expect(check.code).toBe(1);
@@ -130,7 +130,7 @@ describe("sess generate (CLI)", () => {
 		const dir = copyDemo("retire");
 		const schema = join(dir, "schema", "session.ts");
 		const original = readFileSync(schema, "utf8");
-		writeFileSync(schema, original.replace(`theme: z.enum(["light", "dark"]).optional(),`, ""));
+		writeFileSync(schema, original.replace(`theme: z.enum(["light", "dark"]).optional().meta({ keepOnUserSwitch: true }),`, ""));
 		expect((await cli(["generate", "--config", join(dir, "sess.config.ts")])).code).toBe(0);
 		const lock1 = JSON.parse(readFileSync(join(dir, "sess.lock.json"), "utf8")) as Lock;
 		expect(lock1.scopes.data?.fields.theme).toBeUndefined();
@@ -144,7 +144,7 @@ describe("sess generate (CLI)", () => {
 	test("an unsupported construct fails with the field's path", async () => {
 		const dir = copyDemo("bad");
 		const schema = join(dir, "schema", "session.ts");
-		writeFileSync(schema, readFileSync(schema, "utf8").replace(`theme: z.enum(["light", "dark"]).optional(),`, `theme: z.string().transform((s) => s.length),`));
+		writeFileSync(schema, readFileSync(schema, "utf8").replace(`theme: z.enum(["light", "dark"]).optional().meta({ keepOnUserSwitch: true }),`, `theme: z.string().transform((s) => s.length),`));
 		const { code, stderr } = await cli(["generate", "--config", join(dir, "sess.config.ts")]);
 		expect(code).not.toBe(0);
 		expect(stderr).toContain("data.theme");
@@ -158,7 +158,7 @@ describe("sess generate (CLI)", () => {
 			const session = join(dir, "src", "generated", "session.ts");
 			await new Promise((r) => setTimeout(r, 800));
 			const schema = join(dir, "schema", "session.ts");
-			writeFileSync(schema, readFileSync(schema, "utf8").replace(`theme: z.enum(["light", "dark"]).optional(),`, `theme: z.enum(["light", "dark"]).optional(),\n\t\tlocale: z.string().max(10).optional(),`));
+			writeFileSync(schema, readFileSync(schema, "utf8").replace(`theme: z.enum(["light", "dark"]).optional().meta({ keepOnUserSwitch: true }),`, `theme: z.enum(["light", "dark"]).optional().meta({ keepOnUserSwitch: true }),\n\t\tlocale: z.string().max(10).optional(),`));
 			const deadline = Date.now() + 15_000;
 			while (!readFileSync(session, "utf8").includes("locale?: string;")) {
 				if (Date.now() > deadline) throw new Error("session.ts was not regenerated");

@@ -198,8 +198,12 @@ export class SpyStore implements Store {
 	readonly calls: StoreMethod[] = [];
 	/** The scope of every update() call, in order. */
 	readonly scopes: (UpdateScope | undefined)[] = [];
-	/** "ok" delegates; "throw" throws; "hang" returns a promise that never settles. */
-	mode: "ok" | "throw" | "hang" = "ok";
+	/**
+	 * "ok" delegates; "throw" throws; "hang" returns a promise that never settles; "lost-reply" does the
+	 * call, then throws as if the answer was lost; "refuse" answers a write false (update, rotate) or
+	 * throws a duplicate-key error (create) without writing, as a store that half-fails.
+	 */
+	mode: "ok" | "throw" | "hang" | "lost-reply" | "refuse" = "ok";
 	/** Which methods `mode` applies to (all when empty). */
 	failing = new Set<StoreMethod>();
 
@@ -217,7 +221,16 @@ export class SpyStore implements Store {
 		this.calls.push(method);
 		if (this.mode !== "ok" && (this.failing.size === 0 || this.failing.has(method))) {
 			if (this.mode === "throw") throw new Error(`store ${method} failed: connection refused`);
-			return new Promise<T>(() => undefined);
+			if (this.mode === "hang") return new Promise<T>(() => undefined);
+			if (this.mode === "lost-reply") {
+				const done = fn();
+				const lost = (): never => {
+					throw new Error(`store ${method}: connection reset before the reply`);
+				};
+				return done instanceof Promise ? done.then(lost) : lost();
+			}
+			if (method === "update" || method === "rotate") return false as T;
+			if (method === "create") throw new Error("duplicate key value violates unique constraint");
 		}
 		return fn();
 	}

@@ -73,10 +73,11 @@ for (const engine of engines) {
 	describe.skipIf(!reachable && process.env.CI !== "true")(`two demo processes on one ${engine.name} store`, () => {
 		let a: DemoProcess;
 		let b: DemoProcess;
+		let env: Record<string, string> = {};
 
 		beforeAll(async () => {
 			const db = await engine.create();
-			const env = {
+			env = {
 				SESS_DB: db,
 				SESS_REDIS_PREFIX: redisPrefix,
 				SESS_KEYS: encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32))),
@@ -140,6 +141,37 @@ for (const engine of engines) {
 			expect(((await newTab.send(a.base, "GET", "/api/session")).json as { userId: unknown }).userId).toBe("dave");
 			await sleep(GRACE_MS + 100);
 			expect(((await oldTab.send(a.base, "GET", "/api/session")).json as { userId: unknown }).userId).toBeNull();
+		});
+
+		test("sealed mode (issue 11 §2): logout in one process with the rotated cookie ends the copy taken before the rotation, in both processes, inside and after the grace", async () => {
+			// Two more processes in sealed mode, their revocations in the same database (rows keyed apart by hash).
+			const c = await startDemo({ ...env, SESS_MODE: "sealed" });
+			const d = await startDemo({ ...env, SESS_MODE: "sealed" });
+			const userOf = (r: { json: unknown }): unknown => (r.json as { userId: unknown }).userId;
+			try {
+				const x = new Browser();
+				await x.send(c.base, "POST", "/api/login", { userId: "fay" });
+				const copy = x.clone();
+				await sleep(EVERY_MS + 100);
+				expect(userOf(await x.send(d.base, "GET", "/api/session"))).toBe("fay");
+				expect(x.setCookies).toHaveLength(1);
+				expect(x.cookie).not.toBe(copy.cookie);
+				// The copy, replayed inside the grace before the logout, loads but is issued no rotation of its own.
+				const early = copy.clone();
+				expect((await early.send(c.base, "POST", "/api/cart", { item: 1 })).status).toBe(200);
+				expect(userOf(await early.send(c.base, "GET", "/api/session"))).toBe("fay");
+				expect((await x.send(c.base, "POST", "/api/logout")).status).toBe(200);
+				for (const replay of [copy.clone(), early.clone()]) {
+					await replay.send(d.base, "POST", "/api/cart", { item: 2 });
+					expect(userOf(await replay.send(d.base, "GET", "/api/session"))).toBeNull();
+				}
+				await sleep(GRACE_MS + 100);
+				expect(userOf(await copy.clone().send(c.base, "GET", "/api/session"))).toBeNull();
+				expect(userOf(await early.clone().send(d.base, "GET", "/api/session"))).toBeNull();
+			} finally {
+				await c.stop();
+				await d.stop();
+			}
 		});
 
 		test("revoke-others in A logs out the other device on its next request to B; logout in B ends it in A", async () => {
