@@ -43,7 +43,7 @@ function typeBytes(type: TypeModel, path: string, unbounded: string[]): number {
 				return 0;
 			}
 			// Up to 4 UTF-8 bytes per code point (Zod counts code points), plus a packed form's flag.
-			return LENGTH + 1 + max * 4;
+			return LENGTH + (type.pack === undefined ? 0 : 1) + max * 4;
 		}
 		case "bigint": {
 			if (type.min === undefined || type.max === undefined) {
