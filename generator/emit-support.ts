@@ -6,20 +6,23 @@ import type { FieldModel, SessionModel, TypeModel } from "../schema/model.ts";
  * so every schema the model can describe still generates and runs; the emitter then grows to cover it.
  */
 const KNOWN: Record<string, readonly string[]> = {
-	string: ["kind", "minLength", "maxLength", "patterns"],
+	// `formats` only names what the patterns check.
+	string: ["kind", "minLength", "maxLength", "patterns", "formats"],
 	int: ["kind", "min", "max"],
 	float: ["kind", "min", "max"],
 	boolean: ["kind"],
 	enum: ["kind", "values"],
 	date: ["kind"],
 	array: ["kind", "element", "minItems", "maxItems"],
-	object: ["kind", "fields"],
+	// `strict`: emit-check refuses unknown keys of such an object, and ignores them (Zod strips) otherwise.
+	object: ["kind", "fields", "strict"],
 	record: ["kind", "key", "value"],
 	nullable: ["kind", "inner"],
 	union: ["kind", "options"],
 };
+// `synthesised`: emit-check requires the field even though it has an initial value (Zod has no default for it);
 // identity and keepOnUserSwitch steer the manager only: the codec is the same with or without them.
-const FIELD_KEYS = ["name", "type", "optional", "initial", "column", "rotate", "sensitive", "identity", "keepOnUserSwitch"];
+const FIELD_KEYS = ["name", "type", "optional", "initial", "synthesised", "column", "rotate", "sensitive", "identity", "keepOnUserSwitch"];
 
 /** The first thing in the model the emitter does not compile (as a path), or null when it compiles all of it. */
 export function unsupportedPart(model: SessionModel): string | null {

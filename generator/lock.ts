@@ -48,10 +48,15 @@ function updateType(lock: Lock, path: string, type: TypeModel): void {
 		case "array":
 			updateType(lock, childPath(path, "element"), type.element);
 			return;
+		case "tuple":
+			type.items.forEach((t, i) => updateType(lock, childPath(path, { item: i }), t));
+			if (type.rest !== undefined) updateType(lock, childPath(path, "element"), type.rest);
+			return;
 		case "record":
 			updateType(lock, childPath(path, "value"), type.value);
 			return;
 		case "nullable":
+		case "optional":
 			updateType(lock, path, type.inner);
 			return;
 		case "union":
@@ -84,6 +89,6 @@ function sortLock(lock: Lock): Lock {
 		};
 	}
 	const enums: Lock["enums"] = {};
-	for (const key of Object.keys(lock.enums).sort()) enums[key] = lock.enums[key] as string[];
+	for (const key of Object.keys(lock.enums).sort()) enums[key] = lock.enums[key] as Lock["enums"][string];
 	return lock.migrations === undefined ? { lockVersion: 1, scopes, enums } : { lockVersion: 1, scopes, enums, migrations: lock.migrations };
 }

@@ -1,9 +1,9 @@
-import type { CookiePolicy, FieldModel, SameSite, SessionModel, TableModel, TypeModel } from "./model.ts";
+import type { CookiePolicy, FieldModel, SameSite, SessionModel, StringType, TableModel, TypeModel } from "./model.ts";
 import { introspectObject } from "./introspect.ts";
 import { parseDuration, type Duration } from "./duration.ts";
-import { ConfigError, SchemaError } from "../src/errors.ts";
-import { compileCheck } from "../src/validate.ts";
-import { materialize } from "../src/codec-value.ts";
+import { ConfigError, SchemaError } from "./errors.ts";
+import { compileCheck } from "./validate.ts";
+import { materialize } from "./materialize.ts";
 import { COOKIE_LIMIT, sealedCookieSize } from "./sealed-size.ts";
 
 /** What `defineSession` accepts. Zod schemas are read once; only plain data is kept. */
@@ -107,13 +107,17 @@ function rejectNestedFlags(type: TypeModel, path: string): void {
 			}
 			return;
 		case "nullable":
+		case "optional":
 			return rejectNestedFlags(type.inner, path);
 		case "array":
 			return rejectNestedFlags(type.element, `${path}[]`);
+		case "tuple":
+			type.items.forEach((t, i) => rejectNestedFlags(t, `${path}[${i}]`));
+			return type.rest === undefined ? undefined : rejectNestedFlags(type.rest, `${path}[]`);
 		case "record":
-			return rejectNestedFlags(type.value, `${path}{}`);
+			return rejectNestedFlags(type.value, `${path}[key]`);
 		case "union":
-			return type.options.forEach((o, i) => rejectNestedFlags(o, `${path}|${i}`));
+			return type.options.forEach((o, i) => rejectNestedFlags(o, `${path} (option ${i + 1})`));
 		default:
 			return;
 	}
@@ -121,7 +125,7 @@ function rejectNestedFlags(type: TypeModel, path: string): void {
 
 function checkInitial(f: FieldModel, path: string): void {
 	if (f.initial === undefined) return;
-	const problem = compileCheck(f.type)(materialize(f.initial, f.type));
+	const problem = compileCheck(f.type)(materialize(f.initial));
 	if (problem !== null) throw new SchemaError("unsupported_schema", `${path}: the default does not satisfy the field's own schema (${problem}).`);
 }
 
@@ -159,19 +163,53 @@ function tableModel(name: string, data: FieldModel[]): TableModel {
 		}
 		const type = f.type.kind === "nullable" ? f.type.inner : f.type;
 		if (type.kind === "string") {
-			if (type.maxLength === undefined || type.maxLength > 255) {
-				throw new SchemaError("unsupported_schema", `${path}: a promoted string needs .max(n) with n ≤ 255 so every dialect can index it.`);
+			const bound = stringBound(type);
+			if (bound === undefined || bound > 255) {
+				throw new SchemaError(
+					"unsupported_schema",
+					`${path}: a promoted string needs a known maximum length so every dialect can index it; add .max(n) with n ≤ 255${bound === undefined ? "" : ` (this one allows ${bound})`}, or use a format with a fixed length such as z.uuid(), z.ulid() or z.email().`,
+				);
 			}
-			columns.push({ name: f.column, field: f.name, type: "text", maxLength: type.maxLength });
+			// An email has no length in its pattern: the column's bound becomes the field's, so a longer one is refused on assignment, not by the database.
+			if (type.maxLength === undefined || type.maxLength > bound) type.maxLength = bound;
+			columns.push({ name: f.column, field: f.name, type: "text", maxLength: bound });
 		} else if (type.kind === "enum") {
-			columns.push({ name: f.column, field: f.name, type: "text", maxLength: Math.max(...type.values.map((v) => v.length)) });
+			const values = type.values;
+			if (values.every((v) => typeof v === "string")) {
+				columns.push({ name: f.column, field: f.name, type: "text", maxLength: Math.max(1, ...values.map((v) => (v as string).length)) });
+			} else if (values.every((v) => typeof v === "number" && Number.isSafeInteger(v))) {
+				columns.push({ name: f.column, field: f.name, type: "integer" });
+			} else if (values.every((v) => typeof v === "boolean")) {
+				columns.push({ name: f.column, field: f.name, type: "boolean" });
+			} else {
+				throw new SchemaError("unsupported_schema", `${path}: a promoted literal union must be all strings, all integers or all booleans, so it maps to one SQL type; split the field.`);
+			}
 		} else if (type.kind === "int") {
 			columns.push({ name: f.column, field: f.name, type: "integer" });
 		} else if (type.kind === "boolean") {
 			columns.push({ name: f.column, field: f.name, type: "boolean" });
 		} else {
-			throw new SchemaError("unsupported_schema", `${path}: only strings, enums, integers and booleans can be promoted to columns.`);
+			throw new SchemaError("unsupported_schema", `${path}: only strings, enums and literal unions, integers and booleans can be promoted to columns; keep this field in the data blob.`);
 		}
 	}
 	return { name, columns };
+}
+
+/** Lengths formats fix, in characters; email's is RFC 5321's limit on a deliverable address. */
+const FORMAT_BOUNDS: Record<string, number> = { uuid: 36, guid: 36, ulid: 26, xid: 20, ksuid: 27, email: 254 };
+
+/** The longest value a promoted string can hold: its `.max()`, or the length its format fixes. */
+function stringBound(type: StringType): number | undefined {
+	let bound = type.maxLength;
+	for (const f of type.formats ?? []) {
+		const b = FORMAT_BOUNDS[f];
+		if (b !== undefined) bound = Math.min(bound ?? Infinity, b);
+	}
+	// z.email().trim().toLowerCase(): the format sits before the normalisers; the bound applies to the
+	// stored value either way, since it becomes the field's own maximum.
+	if (type.before !== undefined) {
+		const inner = stringBound(type.before);
+		if (inner !== undefined) bound = Math.min(bound ?? Infinity, inner);
+	}
+	return bound;
 }

@@ -1,4 +1,4 @@
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError } from "./errors.ts";
 
 /** A duration: milliseconds, or a string such as `"1500ms"`, `"30s"`, `"30m"`, `"12h"`, `"7d"`. */
 export type Duration = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;

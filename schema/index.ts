@@ -7,4 +7,4 @@ export type { SessionDefinitionInput } from "./define.ts";
 export type { Duration } from "./duration.ts";
 export type { FieldMeta } from "./meta.ts";
 export type { SessionModel } from "./model.ts";
-export type { SessConfig } from "../generator/config.ts";
+export type { SessConfig } from "./config.ts";

@@ -1,4 +1,4 @@
-import type { TypeModel } from "./model.ts";
+import type { LiteralValue, TypeModel } from "./model.ts";
 
 /**
  * `sess.lock.json`: the stable wire numbers of every field ever declared, and of every enum value.
@@ -9,7 +9,7 @@ export interface Lock {
 	/** Object scopes by path: `data`, `flash`, `data.device`, `data.items[]`, `data.x|0`, `data.m{}`. */
 	scopes: Record<string, ScopeLock>;
 	/** Enum values by path, in wire order; append-only. */
-	enums: Record<string, string[]>;
+	enums: Record<string, LiteralValue[]>;
 	/**
 	 * When the session table took its current shape (hash of the table model): the `when` of the migration
 	 * that produced it, in every dialect's journal. Kept here so regenerating gives the same bytes.
@@ -36,8 +36,12 @@ export function shapeOf(type: TypeModel, atField = false): string {
 		case "nullable":
 			// A tagged field marks null with its own wire type, so only packed values carry a null flag.
 			return atField ? shapeOf(type.inner, true) : `nullable<${shapeOf(type.inner)}>`;
+		case "optional":
+			return `optional<${shapeOf(type.inner)}>`;
 		case "array":
 			return `array<${shapeOf(type.element)}>`;
+		case "tuple":
+			return `tuple<${type.items.map((t) => shapeOf(t)).join(",")}${type.rest === undefined ? "" : `,...${shapeOf(type.rest)}`}>`;
 		case "record":
 			return `record<${shapeOf(type.value)}>`;
 		case "union":
@@ -47,7 +51,11 @@ export function shapeOf(type: TypeModel, atField = false): string {
 	}
 }
 
-/** Path of the scope or enum nested in `type` at `path`, following the lock's naming. */
-export function childPath(path: string, step: "element" | "value" | number): string {
+/**
+ * Path of the scope or enum nested in `type` at `path`, following the lock's naming: `[]` array
+ * element or tuple rest, `{}` record value, `|i` union option, `[i]` tuple item.
+ */
+export function childPath(path: string, step: "element" | "value" | number | { item: number }): string {
+	if (typeof step === "object") return `${path}[${step.item}]`;
 	return step === "element" ? `${path}[]` : step === "value" ? `${path}{}` : `${path}|${step}`;
 }

@@ -36,13 +36,23 @@ function fieldBytes(field: FieldModel, path: string, unbounded: string[]): numbe
 
 function typeBytes(type: TypeModel, path: string, unbounded: string[]): number {
 	switch (type.kind) {
-		case "string":
-			if (type.maxLength === undefined) {
+		case "string": {
+			const max = type.maxLength ?? type.before?.maxLength;
+			if (max === undefined) {
 				unbounded.push(`${path} (string without .max())`);
 				return 0;
 			}
-			// Up to 3 UTF-8 bytes per UTF-16 unit.
-			return LENGTH + type.maxLength * 3;
+			// Up to 4 UTF-8 bytes per code point (Zod counts code points), plus a packed form's flag.
+			return LENGTH + (type.pack === undefined ? 0 : 1) + max * 4;
+		}
+		case "bigint": {
+			if (type.min === undefined || type.max === undefined) {
+				unbounded.push(`${path} (bigint without .min() and .max())`);
+				return 0;
+			}
+			const magnitude = [BigInt(type.min), BigInt(type.max)].map((v) => (v < 0n ? -v : v)).reduce((a, b) => (a > b ? a : b));
+			return LENGTH + Math.ceil((magnitude.toString(2).length + 1) / 7);
+		}
 		case "int":
 		case "date":
 		case "float":
@@ -52,7 +62,15 @@ function typeBytes(type: TypeModel, path: string, unbounded: string[]): number {
 		case "enum":
 			return ENUM;
 		case "nullable":
-			return 1 + typeBytes(type.inner, path, unbounded);
+		case "optional":
+			return LENGTH + 1 + typeBytes(type.inner, path, unbounded);
+		case "tuple": {
+			if (type.rest !== undefined) {
+				unbounded.push(`${path} (tuple with a rest element)`);
+				return 0;
+			}
+			return LENGTH + type.items.reduce((sum, t, i) => sum + typeBytes(t, `${path}[${i}]`, unbounded), 0);
+		}
 		case "array":
 			if (type.maxItems === undefined) {
 				unbounded.push(`${path} (array without .max())`);
@@ -65,6 +83,6 @@ function typeBytes(type: TypeModel, path: string, unbounded: string[]): number {
 		case "object":
 			return LENGTH + type.fields.reduce((sum, f) => sum + fieldBytes(f, `${path}.${f.name}`, unbounded), 0);
 		case "union":
-			return LENGTH + TAG + Math.max(0, ...type.options.map((o, i) => typeBytes(o, `${path}|${i}`, unbounded)));
+			return LENGTH + TAG + Math.max(0, ...type.options.map((o, i) => typeBytes(o, `${path} (option ${i + 1})`, unbounded)));
 	}
 }

@@ -1,8 +1,9 @@
 import type { FieldModel, JSONValue, TypeModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
-import { compileValue, materialize, type ValueCodec } from "./codec-value.ts";
+import { containsDate, materialize } from "../schema/materialize.ts";
+import { compileCheck, type Check } from "../schema/validate.ts";
+import type { ValueCodec } from "./value-codec.ts";
 import { DecodeError, SchemaError } from "./errors.ts";
-import { compileCheck, type Check } from "./validate.ts";
 import { Reader, WIRE_NULL, Writer } from "./wire.ts";
 
 /** A decoded or to-be-encoded object: field name → value. */
@@ -27,8 +28,11 @@ export interface ObjectCodec {
 	retyped: Map<number, string>;
 }
 
+/** Compiles the packed codec of a field's type (passed in, so this module does not import codec-value back). */
+export type CompileValue = (type: TypeModel, path: string) => ValueCodec;
+
 /** Resolves every field's number, check, codec and initial value once. */
-export function compileObject(fields: FieldModel[], path: string, lock: Lock): ObjectCodec {
+export function compileObject(fields: FieldModel[], path: string, lock: Lock, compileValue: CompileValue): ObjectCodec {
 	const scope = lock.scopes[path];
 	if (scope === undefined && fields.length > 0) {
 		throw new SchemaError("unsupported_schema", `sess.lock.json has no numbers for "${path}": run \`sess generate\`.`);
@@ -46,7 +50,7 @@ export function compileObject(fields: FieldModel[], path: string, lock: Lock): O
 			// Decoded strings passed the UTF-8 decoder, so they cannot hold lone surrogates.
 			check: compileCheck(f.type, true),
 			// A tagged field marks null with its own wire type, so its codec is the inner type's.
-			codec: compileValue(f.type.kind === "nullable" ? f.type.inner : f.type, `${path}.${f.name}`, lock),
+			codec: compileValue(f.type.kind === "nullable" ? f.type.inner : f.type, `${path}.${f.name}`),
 		};
 	});
 	compiled.sort((a, b) => a.number - b.number);
@@ -125,7 +129,7 @@ export function readObject(
 
 function initialFactory(initial: JSONValue | undefined, type: TypeModel): (() => unknown) | undefined {
 	if (initial === undefined) return undefined;
-	if (JSON.stringify(type).includes('"kind":"date"')) return () => materialize(initial, type);
-	const shared = materialize(initial, type);
+	if (containsDate(type)) return () => materialize(initial);
+	const shared = materialize(initial);
 	return () => shared;
 }

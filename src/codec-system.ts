@@ -41,10 +41,21 @@ const text = new TextDecoder();
 /** Length of a CSRF secret. */
 export const CSRF_SECRET_BYTES = 32;
 
-/** Writes the system frame (flash and meta) if there is anything to write. */
-export function writeSystem(w: Writer, flash: ObjectCodec, pending: Row | undefined, meta: SessionMeta | undefined): void {
+/** Tag of the short system field: the authentication time alone, as a zigzag varint (codec format 2). */
+export const SYSTEM_AUTH_ONLY_TAG = (SYSTEM_NUMBER << 3) | WIRE_VARINT;
+
+/**
+ * Writes the system frame (flash and meta) if there is anything to write. `short`: when the
+ * authentication time is all there is, write it as field 0 with wire type varint, without a frame.
+ */
+export function writeSystem(w: Writer, flash: ObjectCodec, pending: Row | undefined, meta: SessionMeta | undefined, short = false): void {
 	const hasFlash = pending !== undefined && hasAny(pending);
 	if (!hasFlash && meta?.csrfSecret === undefined && meta?.authenticatedAt === undefined && meta?.dbsc === undefined) return;
+	if (short && !hasFlash && meta?.csrfSecret === undefined && meta?.dbsc === undefined && meta?.authenticatedAt !== undefined) {
+		w.varint(SYSTEM_AUTH_ONLY_TAG);
+		w.zigzag(meta.authenticatedAt);
+		return;
+	}
 	w.varint((SYSTEM_NUMBER << 3) | WIRE_BYTES);
 	w.frame((f) => {
 		if (hasFlash) {

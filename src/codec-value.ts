@@ -1,24 +1,39 @@
-import type { JSONValue, TypeModel } from "../schema/model.ts";
+import type { StringPacking, TypeModel } from "../schema/model.ts";
 import { childPath, type Lock } from "../schema/lock.ts";
+import { compileCheck } from "../schema/validate.ts";
 import { compileObject, readObject, writeObject, type Row } from "./codec-object.ts";
 import { DecodeError, SchemaError } from "./errors.ts";
-import { compileCheck } from "./validate.ts";
+import { packedString } from "./codec-packed.ts";
+import type { ValueCodec } from "./value-codec.ts";
 import { Reader, WIRE_BYTES, WIRE_FIXED64, WIRE_VARINT, Writer } from "./wire.ts";
 
-/** How one type is written and read in packed form (inside a tagged field, array, record or union). */
-export interface ValueCodec {
-	wire: number;
-	write(w: Writer, v: unknown): void;
-	read(r: Reader): unknown;
-}
 
-/** Compiles the packed encoder and decoder of one type; enum values take their numbers from the lock. */
-export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCodec {
+/**
+ * Compiles the packed encoder and decoder of one type; enum values take their numbers from the lock.
+ * `packed`: codec format 2, where strings with a known format are written in their binary form.
+ */
+export function compileValue(type: TypeModel, path: string, lock: Lock, packed = true): ValueCodec {
 	switch (type.kind) {
-		case "string":
+		case "string": {
+			const packing: StringPacking | undefined = packed ? type.pack : undefined;
+			if (packing !== undefined) return packedString(packing, type.minLength !== undefined && type.minLength === type.maxLength ? type.minLength : undefined);
 			return { wire: WIRE_BYTES, write: (w, v) => w.string(v as string), read: (r) => r.string() };
+		}
 		case "int":
 			return { wire: WIRE_VARINT, write: (w, v) => w.zigzag(v as number), read: (r) => r.zigzag() };
+		case "bigint":
+			return {
+				wire: WIRE_BYTES,
+				write: (w, v) => w.frame((f) => writeBigZigzag(f, v as bigint)),
+				read: (r) => {
+					const outer = r.enter();
+					try {
+						return readBigZigzag(r);
+					} finally {
+						r.leave(outer);
+					}
+				},
+			};
 		case "date":
 			return {
 				wire: WIRE_VARINT,
@@ -44,25 +59,28 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 		case "enum": {
 			const wireValues = lock.enums[path];
 			if (wireValues === undefined) throw new SchemaError("unsupported_schema", `sess.lock.json has no values for enum "${path}": run \`sess generate\`.`);
-			const toWire = new Map(wireValues.map((v, i) => [v, i]));
-			const allowed = new Set(type.values);
+			const toWire = new Map<unknown, number>(wireValues.map((v, i) => [v, i]));
+			const allowed = new Set<unknown>(type.values);
 			return {
 				wire: WIRE_VARINT,
-				write: (w, v) => w.varint(toWire.get(v as string) as number),
+				write: (w, v) => w.varint(toWire.get(v) as number),
 				read: (r) => {
-					const v = wireValues[r.varint()];
+					const i = r.varint();
+					const v = wireValues[i];
 					// A value dropped from the enum since the bytes were written is not valid any more.
-					if (v === undefined || !allowed.has(v)) throw new DecodeError("enum value out of range");
+					if (i >= wireValues.length || !allowed.has(v)) throw new DecodeError("enum value out of range");
 					return v;
 				},
 			};
 		}
-		case "nullable": {
-			const inner = compileValue(type.inner, path, lock);
+		case "nullable":
+		case "optional": {
+			const inner = compileValue(type.inner, path, lock, packed);
+			const empty = type.kind === "nullable" ? null : undefined;
 			return {
 				wire: WIRE_BYTES,
 				write: (w, v) => w.frame((f) => {
-					if (v === null) f.byte(0);
+					if (v === empty) f.byte(0);
 					else {
 						f.byte(1);
 						inner.write(f, v);
@@ -73,7 +91,7 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 					try {
 						const flag = r.byte();
 						if (flag > 1) throw new DecodeError("bad null flag");
-						const v = flag === 0 ? null : inner.read(r);
+						const v = flag === 0 ? empty : inner.read(r);
 						if (!r.done) throw new DecodeError("trailing bytes");
 						return v;
 					} finally {
@@ -83,7 +101,7 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 			};
 		}
 		case "array": {
-			const element = compileValue(type.element, childPath(path, "element"), lock);
+			const element = compileValue(type.element, childPath(path, "element"), lock, packed);
 			return {
 				wire: WIRE_BYTES,
 				write: (w, v) => w.frame((f) => {
@@ -101,8 +119,31 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 				},
 			};
 		}
+		case "tuple": {
+			const items = type.items.map((t, i) => compileValue(t, childPath(path, { item: i }), lock, packed));
+			const rest = type.rest === undefined ? undefined : compileValue(type.rest, childPath(path, "element"), lock, packed);
+			return {
+				wire: WIRE_BYTES,
+				write: (w, v) => w.frame((f) => {
+					const a = v as unknown[];
+					for (let i = 0; i < a.length; i++) ((items[i] ?? rest) as ValueCodec).write(f, a[i]);
+				}),
+				read: (r) => {
+					const outer = r.enter();
+					try {
+						const out: unknown[] = [];
+						for (const item of items) out.push(item.read(r));
+						if (rest !== undefined) while (!r.done) out.push(rest.read(r));
+						if (!r.done) throw new DecodeError("trailing bytes");
+						return out;
+					} finally {
+						r.leave(outer);
+					}
+				},
+			};
+		}
 		case "record": {
-			const value = compileValue(type.value, childPath(path, "value"), lock);
+			const value = compileValue(type.value, childPath(path, "value"), lock, packed);
 			return {
 				wire: WIRE_BYTES,
 				write: (w, v) => w.frame((f) => {
@@ -130,7 +171,7 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 			};
 		}
 		case "object": {
-			const obj = compileObject(type.fields, path, lock);
+			const obj = compileObject(type.fields, path, lock, (t, p) => compileValue(t, p, lock, packed));
 			return {
 				wire: WIRE_BYTES,
 				write: (w, v) => w.frame((f) => writeObject(f, obj, v as Row)),
@@ -150,7 +191,7 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 			};
 		}
 		case "union": {
-			const options = type.options.map((o, i) => ({ codec: compileValue(o, childPath(path, i), lock), check: compileCheck(o) }));
+			const options = type.options.map((o, i) => ({ codec: compileValue(o, childPath(path, i), lock, packed), check: compileCheck(o, true) }));
 			return {
 				wire: WIRE_BYTES,
 				write: (w, v) => w.frame((f) => {
@@ -175,31 +216,28 @@ export function compileValue(type: TypeModel, path: string, lock: Lock): ValueCo
 	}
 }
 
-/** Turns a model's JSON `initial` into the runtime value (dates revived), deeply frozen and shared. */
-export function materialize(value: JSONValue, type: TypeModel): unknown {
-	if (value === null) return null;
-	switch (type.kind) {
-		case "date":
-			return new Date((value as { $date: number }).$date);
-		case "nullable":
-			return materialize(value, type.inner);
-		case "array":
-			return Object.freeze((value as JSONValue[]).map((v) => materialize(v, type.element)));
-		case "record":
-			return Object.freeze(Object.fromEntries(Object.entries(value as Record<string, JSONValue>).map(([k, v]) => [k, materialize(v, type.value)])));
-		case "object": {
-			const out: Row = {};
-			for (const f of type.fields) {
-				const v = (value as Record<string, JSONValue>)[f.name];
-				if (v !== undefined) out[f.name] = materialize(v, f.type);
-			}
-			return Object.freeze(out);
-		}
-		case "union": {
-			const option = type.options.find((o) => compileCheck(o)(value) === null) ?? type.options[0];
-			return option === undefined ? value : materialize(value, option);
-		}
-		default:
-			return value;
+/** A bigint of any size as a zigzag LEB128 varint (the bytes of a frame). */
+function writeBigZigzag(w: Writer, v: bigint): void {
+	let z = v >= 0n ? v << 1n : (-v << 1n) - 1n;
+	while (z >= 0x80n) {
+		w.byte(Number(z & 0x7fn) | 0x80);
+		z >>= 7n;
 	}
+	w.byte(Number(z));
+}
+
+function readBigZigzag(r: Reader): bigint {
+	let z = 0n;
+	let shift = 0n;
+	for (;;) {
+		const b = r.byte();
+		z |= BigInt(b & 0x7f) << shift;
+		shift += 7n;
+		if ((b & 0x80) === 0) {
+			if (b === 0 && shift > 7n) throw new DecodeError("non-canonical varint");
+			break;
+		}
+	}
+	if (!r.done) throw new DecodeError("trailing bytes");
+	return z & 1n ? -((z + 1n) >> 1n) : z >> 1n;
 }

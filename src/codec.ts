@@ -1,14 +1,20 @@
-import type { SessionModel } from "../schema/model.ts";
+import type { SessionModel, TypeModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
-import { compileObject, readObject, writeObject, type Row } from "./codec-object.ts";
-import { readSystem, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./codec-system.ts";
+import { compileObject, readObject, writeObject, type ObjectCodec, type Row } from "./codec-object.ts";
+import { compileValue } from "./codec-value.ts";
+import { readSystem, SYSTEM_AUTH_ONLY_TAG, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./codec-system.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
-import { compileObjectCheck } from "./validate.ts";
+import { compileObjectCheck } from "../schema/validate.ts";
 import { Reader, scratchWriter, WIRE_BYTES } from "./wire.ts";
 
-/** First byte of every encoded session; bumped only if the framing itself ever changes. */
-export const CODEC_FORMAT = 1;
+/**
+ * First byte of every encoded session. Format 2 packs strings by their format (uuid, hex, base64,
+ * ISO dates); format 1 (written before) is still read, with the plain string forms.
+ */
+export const CODEC_FORMAT = 2;
+/** The earlier format, still decoded. */
+export const CODEC_FORMAT_PLAIN = 1;
 /** Encoded sessions larger than this are refused on decode (a store never holds one we wrote). */
 export const MAX_ENCODED_BYTES = 1 << 20;
 
@@ -42,15 +48,22 @@ const SYSTEM_TAG = (SYSTEM_NUMBER << 3) | WIRE_BYTES;
 
 /** Compiles a codec for a model and its lock; everything per-field is resolved here, once. */
 export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec<D, F> {
-	const data = compileObject(model.data, "data", lock);
-	const flash = compileObject(model.flash, "flash", lock);
+	const compile = (packed: boolean): { data: ObjectCodec; flash: ObjectCodec } => {
+		const value = (t: TypeModel, p: string) => compileValue(t, p, lock, packed);
+		return { data: compileObject(model.data, "data", lock, value), flash: compileObject(model.flash, "flash", lock, value) };
+	};
+	const { data, flash } = compile(true);
+	// A schema with no packable string writes the same bytes in both formats: it keeps writing format 1.
+	const format = JSON.stringify(model.data).includes('"pack":') || JSON.stringify(model.flash).includes('"pack":') ? CODEC_FORMAT : CODEC_FORMAT_PLAIN;
+	// Bytes of the earlier format are rare after a deploy: compile their codec only when one shows up.
+	let plain: { data: ObjectCodec; flash: ObjectCodec } | undefined;
 	const checkData = compileObjectCheck(model.data);
 	const checkFlash = compileObjectCheck(model.flash.map((f) => ({ ...f, optional: true })));
 
 	function encodeTrusted(value: D, pending: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
 		const w = scratchWriter();
-		w.byte(CODEC_FORMAT);
-		writeSystem(w, flash, pending as Row | undefined, meta);
+		w.byte(format);
+		writeSystem(w, flash, pending as Row | undefined, meta, format === CODEC_FORMAT);
 		writeObject(w, data, value as Row);
 		return w.finish();
 	}
@@ -58,7 +71,8 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 	function decodeSession(bytes: Uint8Array): DecodedSession<D, F> {
 		if (!(bytes instanceof Uint8Array)) throw new DecodeError("expected bytes");
 		if (bytes.length > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
-		if (bytes.length === 0 || bytes[0] !== CODEC_FORMAT) throw new DecodeError("unknown codec format");
+		if (bytes.length === 0 || (bytes[0] !== CODEC_FORMAT && bytes[0] !== CODEC_FORMAT_PLAIN)) throw new DecodeError("unknown codec format");
+		const codecs = bytes[0] === CODEC_FORMAT || format === CODEC_FORMAT_PLAIN ? { data, flash } : (plain ??= compile(false));
 		const r = new Reader(bytes, 1);
 		const resets: string[] = [];
 		let system: { flash: Row; meta: SessionMeta } | undefined;
@@ -67,12 +81,15 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 			r.pos = 2;
 			const outer = r.enter();
 			try {
-				system = readSystem(r, flash, resets);
+				system = readSystem(r, codecs.flash, resets);
 			} finally {
 				r.leave(outer);
 			}
+		} else if (bytes[0] === CODEC_FORMAT && bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
+			r.pos = 2;
+			system = { flash: {}, meta: { authenticatedAt: r.zigzag() } };
 		}
-		const out = readObject(r, data, "", resets, false, system === undefined ? -1 : SYSTEM_NUMBER);
+		const out = readObject(r, codecs.data, "", resets, false, system === undefined ? -1 : SYSTEM_NUMBER);
 		system ??= { flash: {}, meta: {} };
 		return { data: out as D, flash: system.flash as Partial<F>, meta: system.meta, resets };
 	}

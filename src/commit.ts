@@ -8,7 +8,7 @@ import { emit, type EventHook } from "./events.ts";
 import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
 import { deepFreeze } from "./freeze.ts";
 import type { SessionState } from "./session.ts";
-import type { Check } from "./validate.ts";
+import type { Check } from "../schema/validate.ts";
 import type { AdmitResult, Awaitable, ColumnValue, SessionLimit, Store, StoredSession, UpdateScope } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
 import { generateSessionToken, hashSessionToken, shortSessionId, type RandomSource } from "./token.ts";

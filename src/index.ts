@@ -5,6 +5,7 @@ export { createCodec, CODEC_FORMAT, MAX_ENCODED_BYTES } from "./codec.ts";
 // What the code `sess generate` emits calls: the codec framing and the wire primitives.
 export { defineCodec, isPlainObject, LONE_SURROGATE, nestedChanged, readBoolean, readDate, readEnum, skipDamaged, wireMismatch } from "./codec-emitted.ts";
 export { Reader, Writer } from "./wire.ts";
+export { codePointLength, isObjectLike } from "../schema/validate.ts";
 export { readCookieValues, serializeCookie } from "./cookie.ts";
 export { checkOrigin, forbiddenResponse } from "./csrf.ts";
 export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError, SessionLimitError } from "./errors.ts";

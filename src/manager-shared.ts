@@ -11,7 +11,8 @@ import type { SessionRuntime } from "./session.ts";
 import { createStoreCall, type StoreCall } from "./store-call.ts";
 import { secureRandom, type RandomSource } from "./token.ts";
 import { promotedTextCheck, promotedTextFields } from "./promoted-text.ts";
-import { compileCheck } from "./validate.ts";
+import { compileCheck, compileNormalize } from "../schema/validate.ts";
+import type { FieldModel } from "../schema/model.ts";
 
 /** Settings both modes share; the schema's policy is the default for each. */
 export interface CommonOptions {
@@ -108,6 +109,8 @@ export function createManagerBase(model: SessionModel, options: CommonOptions, i
 		runtime: {
 			checks,
 			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
+			normalizers: normalizersOf(model.data),
+			flashNormalizers: normalizersOf(model.flash),
 			rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
 			optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
 			identityField: model.data.find((f) => f.identity === true)?.name ?? null,
@@ -169,4 +172,14 @@ function addSessionHeaders(headers: Headers, cookie: string | null, isPrivate: b
 	const vary = headers.get("vary");
 	if (vary === null) headers.set("vary", "Cookie");
 	else if (!/(^|,)\s*cookie\s*(,|$)/i.test(vary)) headers.append("vary", "Cookie");
+}
+
+/** The fields whose assigned values Zod would rewrite, with the rewrite. */
+function normalizersOf(fields: FieldModel[]): Map<string, (value: unknown) => unknown> {
+	const out = new Map<string, (value: unknown) => unknown>();
+	for (const f of fields) {
+		const normalize = compileNormalize(f.type);
+		if (normalize !== undefined) out.set(f.name, normalize);
+	}
+	return out;
 }

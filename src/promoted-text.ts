@@ -1,5 +1,5 @@
 import type { SessionModel } from "../schema/model.ts";
-import type { Check } from "./validate.ts";
+import type { Check } from "../schema/validate.ts";
 
 /**
  * The rule every promoted text column adds to its field's schema check: no NUL (U+0000). PostgreSQL

@@ -3,7 +3,7 @@ import { CSRF_SECRET_BYTES } from "./codec-system.ts";
 import { createCsrfToken, verifyCsrfToken } from "./csrf.ts";
 import type { StoredSession } from "./store.ts";
 import type { RandomSource } from "./token.ts";
-import type { Check } from "./validate.ts";
+import type { Check } from "../schema/validate.ts";
 import { InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
 
@@ -11,6 +11,9 @@ import { deepFreeze } from "./freeze.ts";
 export interface SessionRuntime {
 	checks: ReadonlyMap<string, Check>;
 	flashChecks: ReadonlyMap<string, Check>;
+	/** Fields whose assigned value Zod would normalise (trim, case, strip unknown keys, fill defaults): the stored value is the normalised one. */
+	normalizers?: ReadonlyMap<string, (value: unknown) => unknown>;
+	flashNormalizers?: ReadonlyMap<string, (value: unknown) => unknown>;
 	rotateFields: ReadonlySet<string>;
 	optionalFields: ReadonlySet<string>;
 	/** The field that names who is logged in (`.meta({ identity: true })`), or null. */
@@ -138,6 +141,8 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		const state = this[STATE];
 		this.#flash = {
 			set: (key, value) => {
+				const normalize = runtime.flashNormalizers?.get(key);
+				if (normalize !== undefined && value !== undefined) value = normalize(value) as typeof value;
 				const check = runtime.flashChecks.get(key);
 				const problem = check === undefined ? "is not a flash field" : check(value);
 				if (problem !== null) throw new InvalidDataError(`flash.${key}`, problem);
@@ -250,6 +255,8 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		if (state.destroyed) throw new InvalidDataError(`data.${key}`, "the session was destroyed in this request");
 		const check = this.#runtime.checks.get(key);
 		if (check === undefined) throw new InvalidDataError(`data.${key}`, "is not a field of the schema");
+		const normalize = this.#runtime.normalizers?.get(key);
+		if (normalize !== undefined && value !== undefined) value = normalize(value) as D[K];
 		const problem = value !== undefined ? check(value) : this.#runtime.optionalFields.has(key) ? null : "is required";
 		if (problem !== null) throw new InvalidDataError(`data.${key}`, problem);
 		// A plain assignment replaces whatever update() recorded: the app meant this exact value.

@@ -13,6 +13,7 @@ import { DecodeError, InvalidDataError } from "../../src/errors.ts";
 import demo from "../../examples/demo/schema/session.ts";
 import { mutated, objectOf } from "./emit-arbitrary.ts";
 import { loadEmitted } from "./emit-load.ts";
+import { unsupportedPart } from "../../generator/emit-support.ts";
 import { TEST_SCHEMAS, type TestSchema } from "./emit-schemas.ts";
 
 type Row = Record<string, unknown>;
@@ -35,7 +36,8 @@ async function corpus(): Promise<TestSchema[]> {
 	return out;
 }
 
-const SCHEMAS: TestSchema[] = [{ name: "demo", model: demo }, ...TEST_SCHEMAS, ...(await corpus())];
+// A schema the emitter leaves to the interpreted codec (unsupportedPart() names why) has nothing to compare.
+const SCHEMAS: TestSchema[] = [{ name: "demo", model: demo }, ...TEST_SCHEMAS, ...(await corpus())].filter((s) => unsupportedPart(s.model) === null);
 
 function run(fn: () => unknown): Outcome {
 	try {

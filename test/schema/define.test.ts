@@ -51,7 +51,7 @@ describe("defineSession()", () => {
 		});
 
 		test("rejects data that is not a Zod schema at all", () => {
-			expectError(() => defineSession({ data: { userId: "string" } }), "unsupported_schema", "data must be a Zod 4 schema.");
+			expectError(() => defineSession({ data: { userId: "string" } }), "unsupported_schema", "data must be a Zod 4 schema");
 		});
 	});
 
@@ -377,7 +377,7 @@ describe("defineSession()", () => {
 			expectError(
 				() => defineSession({ data: z.object({ email: z.string().optional().meta({ column: true }) }) }),
 				"unsupported_schema",
-				"data.email: a promoted string needs .max(n) with n ≤ 255",
+				"data.email: a promoted string needs a known maximum length so every dialect can index it; add .max(n) with n ≤ 255",
 			);
 		});
 
@@ -390,7 +390,7 @@ describe("defineSession()", () => {
 			expectError(
 				() => defineSession({ data: z.object({ email: z.string().max(256).optional().meta({ column: true }) }) }),
 				"unsupported_schema",
-				"data.email: a promoted string needs .max(n) with n ≤ 255",
+				"data.email: a promoted string needs a known maximum length so every dialect can index it; add .max(n) with n ≤ 255",
 			);
 		});
 
@@ -398,7 +398,7 @@ describe("defineSession()", () => {
 			expectError(
 				() => defineSession({ data: z.object({ gear: z.object({ os: z.string().default("") }).meta({ column: true }) }) }),
 				"unsupported_schema",
-				"data.gear: only strings, enums, integers and booleans can be promoted to columns.",
+				"data.gear: only strings, enums and literal unions, integers and booleans can be promoted to columns",
 			);
 		});
 
@@ -406,32 +406,30 @@ describe("defineSession()", () => {
 			expectError(
 				() => defineSession({ data: z.object({ score: z.number().optional().meta({ column: true }) }) }),
 				"unsupported_schema",
-				"data.score: only strings, enums, integers and booleans can be promoted to columns.",
+				"data.score: only strings, enums and literal unions, integers and booleans can be promoted to columns",
 			);
 		});
 	});
 
 	describe("unsupported constructs", () => {
 		test.each([
-			["z.promise", () => z.promise(z.string()).optional(), "data.f: z.promise() is not supported in session data."],
-			["z.map", () => z.map(z.string(), z.string()).optional(), "data.f: z.map() is not supported in session data."],
-			["z.set", () => z.set(z.string()).optional(), "data.f: z.set() is not supported in session data."],
-			["z.bigint", () => z.bigint().optional(), "data.f: z.bigint() is not supported in session data."],
-			["z.symbol", () => z.symbol().optional(), "data.f: z.symbol() is not supported in session data."],
-			["z.any", () => z.any(), "data.f: z.any() is not supported in session data."],
-			["z.unknown", () => z.unknown(), "data.f: z.unknown() is not supported in session data."],
-			["z.tuple", () => z.tuple([z.string()]).optional(), "data.f: z.tuple() is not supported in session data."],
-			["numeric z.literal", () => z.literal(3).optional(), "data.f: only string literals are supported"],
-			["numeric z.enum", () => z.enum({ a: 1, b: 2 }).optional(), "data.f: only string enums are supported."],
+			["z.promise", () => z.promise(z.string()).optional(), "data.f: promises cannot be stored in a session; await the value and store it."],
+			["z.map", () => z.map(z.string(), z.string()).optional(), "data.f: z.map() is not supported; use z.record(z.string(), ...)"],
+			["z.set", () => z.set(z.string()).optional(), "data.f: z.set() is not supported; use z.array(...) instead."],
+			["z.symbol", () => z.symbol().optional(), "data.f: z.symbol() is not supported in session data;"],
+			["z.any", () => z.any(), "data.f: z.any() has no shape to validate or encode"],
+			["z.unknown", () => z.unknown(), "data.f: z.unknown() has no shape to validate or encode"],
 			["z.record with enum keys", () => z.record(z.enum(["a"]), z.int()), "data.f: only z.record(z.string(), ...) is supported"],
-			[".transform()", () => z.string().transform((s) => s.length).optional(), "data.f: transforms and pipes cannot be reversed for storage"],
-			[".pipe()", () => z.string().pipe(z.string().max(3)).optional(), "data.f: transforms and pipes cannot be reversed for storage"],
-			[".refine()", () => z.string().refine((s) => s.length > 2).optional(), 'data.f: the check "custom" cannot be verified by the generated codec'],
-			["z.url() (no pattern to check)", () => z.url().optional(), 'data.f: the check "string_format:url" cannot be verified'],
-			[".trim() (overwrites)", () => z.string().trim().optional(), "data.f: the check"],
-			[".multipleOf()", () => z.int().multipleOf(5).optional(), 'data.f: the check "multiple_of" cannot be verified'],
-			["z.date().min()", () => z.date().min(new Date(0)).optional(), 'data.f: the check "greater_than" cannot be verified'],
-			["an optional array element", () => z.array(z.string().optional()).default([]), "data.f[]: .optional()/.default() are only allowed on object fields"],
+			[".transform()", () => z.string().transform((s) => s.length).optional(), "data.f: .transform()/.pipe() cannot be reversed for storage"],
+			[".pipe()", () => z.string().pipe(z.string().max(3)).optional(), "data.f: .transform()/.pipe() cannot be reversed for storage"],
+			[".refine()", () => z.string().refine((s) => s.length > 2).optional(), "data.f: a .refine()/.superRefine() rule cannot be checked by the generated code"],
+			[".superRefine() on an object", () => z.object({ a: z.int() }).superRefine(() => undefined).optional(), "data.f: a .refine()/.superRefine() rule"],
+			[".refine() outside .optional()", () => z.object({ a: z.int() }).optional().refine(() => true), "data.f: a .refine()/.superRefine() rule"],
+			[".slugify()", () => z.string().slugify().optional(), "data.f: this normalising step (.slugify() or a custom one)"],
+			[".multipleOf()", () => z.int().multipleOf(5).optional(), "data.f: .multipleOf()/.step() is not supported"],
+			["z.looseObject", () => z.looseObject({ a: z.int() }).optional(), "data.f: z.looseObject()/.catchall() would keep keys"],
+			["a default inside an array", () => z.array(z.string().default("x")).default([]), "data.f[]: .default() is only supported on object fields"],
+			["an optional tuple item", () => z.tuple([z.string(), z.int().optional()]).optional(), "data.f[1]: optional tuple items are not supported"],
 			["a required string without a default", () => z.string(), "data.f needs a .default(...) or .optional()"],
 			["a required int without a default", () => z.int(), "data.f needs a .default(...) or .optional()"],
 			["a required array with min 1 and no default", () => z.array(z.int()).min(1), "data.f needs a .default(...) or .optional()"],
@@ -441,14 +439,42 @@ describe("defineSession()", () => {
 
 		test("rejects a function schema", () => {
 			const fn = (z as unknown as { function(): { optional(): z.ZodType } }).function();
-			expectError(() => defineSession({ data: z.object({ f: fn.optional() }) }), "unsupported_schema", "data.f: z.function() is not supported in session data.");
+			expectError(() => defineSession({ data: z.object({ f: fn.optional() }) }), "unsupported_schema", "data.f: functions cannot be stored in a session");
 		});
 
 		test("names the full path of a construct nested in objects and arrays", () => {
 			expectError(
-				() => defineSession({ data: z.object({ prefs: z.object({ list: z.array(z.bigint()).default([]) }) }) }),
+				() => defineSession({ data: z.object({ prefs: z.object({ list: z.array(z.symbol()).default([]) }) }) }),
 				"unsupported_schema",
-				"data.prefs.list[]: z.bigint() is not supported in session data.",
+				"data.prefs.list[]: z.symbol() is not supported in session data",
+			);
+		});
+
+		test("names a discriminated union's variant by its literal, never by an index", () => {
+			const e = expectError(
+				() =>
+					defineSession({
+						data: z.object({
+							payment: z
+								.discriminatedUnion("kind", [
+									z.object({ kind: z.literal("card"), last4: z.string().length(4).refine((s) => /^\d+$/.test(s)) }),
+									z.object({ kind: z.literal("invoice"), po: z.string().max(20) }),
+								])
+								.optional(),
+						}),
+					}),
+				"unsupported_schema",
+				'data.payment (variant "card").last4: a .refine()/.superRefine() rule',
+			);
+			expect(e.message).not.toContain("|");
+			expect(e.message).not.toContain("custom");
+		});
+
+		test("names a plain union's option by its position", () => {
+			expectError(
+				() => defineSession({ data: z.object({ v: z.union([z.string(), z.object({ a: z.symbol() })]).optional() }) }),
+				"unsupported_schema",
+				"data.v (option 2).a: z.symbol() is not supported",
 			);
 		});
 
@@ -456,7 +482,7 @@ describe("defineSession()", () => {
 			expectError(
 				() => defineSession({ data: empty, flash: z.object({ m: z.map(z.string(), z.string()) }) }),
 				"unsupported_schema",
-				"flash.m: z.map() is not supported in session data.",
+				"flash.m: z.map() is not supported",
 			);
 		});
 
@@ -465,7 +491,7 @@ describe("defineSession()", () => {
 			expectError(
 				() => defineSession({ data: z.object({ tree: Node.optional() }) }),
 				"unsupported_schema",
-				"data.tree.children[]: z.lazy() (recursion) is not supported",
+				"data.tree.children[]: z.lazy() (recursion) cannot be stored",
 			);
 		});
 
@@ -476,7 +502,7 @@ describe("defineSession()", () => {
 					return Node.optional();
 				},
 			});
-			expectError(() => defineSession({ data: z.object({ tree: Node.optional() }) }), "unsupported_schema", "data.tree.next: recursive schemas are not supported.");
+			expectError(() => defineSession({ data: z.object({ tree: Node.optional() }) }), "unsupported_schema", "data.tree.next: a recursive schema cannot be stored");
 		});
 
 		test("rejects nesting deeper than 8 levels", () => {
@@ -544,7 +570,7 @@ describe("defineSession()", () => {
 		});
 
 		test("rejects a default that is not plain data", () => {
-			expectError(() => defineSession({ data: z.object({ n: z.number().default(Number.NaN) }) }), "unsupported_schema", "data.n: the default value must be plain data (JSON or Date).");
+			expectError(() => defineSession({ data: z.object({ n: z.number().default(Number.NaN) }) }), "unsupported_schema", "data.n: the default value must be plain data (JSON, Date or bigint).");
 		});
 
 		test("stores a Date default as {$date}", () => {
@@ -552,7 +578,7 @@ describe("defineSession()", () => {
 		});
 
 		test("a required nullable starts as null", () => {
-			expect(only({ n: z.string().nullable() })).toEqual({ name: "n", type: { kind: "nullable", inner: { kind: "string" } }, optional: false, initial: null });
+			expect(only({ n: z.string().nullable() })).toEqual({ name: "n", type: { kind: "nullable", inner: { kind: "string" } }, optional: false, initial: null, synthesised: true });
 		});
 
 		test("a required object starts with its fields' initials", () => {
@@ -563,11 +589,12 @@ describe("defineSession()", () => {
 					fields: [
 						{ name: "a", type: { kind: "int" }, optional: false, initial: 2 },
 						{ name: "b", type: { kind: "string" }, optional: true },
-						{ name: "c", type: { kind: "array", element: { kind: "int" } }, optional: false, initial: [] },
+						{ name: "c", type: { kind: "array", element: { kind: "int" } }, optional: false, initial: [], synthesised: true },
 					],
 				},
 				optional: false,
 				initial: { a: 2, c: [] },
+				synthesised: true,
 			});
 		});
 
@@ -721,7 +748,7 @@ describe("defineSession()", () => {
 		});
 
 		test("rejects a record key check the codec cannot verify", () => {
-			expectError(() => defineSession({ data: z.object({ r: z.record(z.string().trim(), z.int()).optional() }) }), "unsupported_schema", "data.r{key}: the check");
+			expectError(() => defineSession({ data: z.object({ r: z.record(z.string().trim(), z.int()).optional() }) }), "unsupported_schema", "data.r (key): a record key cannot be normalised");
 		});
 
 		test("nullable, outside and inside an array", () => {

@@ -1,0 +1,86 @@
+/** Every code a sess error can carry; stable across releases, safe to branch on. */
+export type SessErrorCode =
+	| "invalid_config"
+	| "weak_key"
+	| "unsupported_schema"
+	| "invalid_data"
+	| "decode_failed"
+	| "store_unavailable"
+	| "write_conflict"
+	| "session_limit"
+	| "migration_failed"
+	| "not_migrated";
+
+/** Base class of all errors sess throws; `code` is stable, `message` says what to do. */
+export class SessError extends Error {
+	override name = "SessError";
+	readonly code: SessErrorCode;
+
+	constructor(code: SessErrorCode, message: string, options?: { cause?: unknown }) {
+		super(message, options);
+		this.code = code;
+	}
+}
+
+/** A setting is missing, malformed, or weakens a secure default without `insecure`. */
+export class ConfigError extends SessError {
+	override name = "ConfigError";
+}
+
+/** A signing key is too short, too regular, or a well-known placeholder. */
+export class WeakKeyError extends SessError {
+	override name = "WeakKeyError";
+	constructor(message: string) {
+		super("weak_key", `${message} Generate one with \`bunx sess keygen\` (32 random bytes, base64url).`);
+	}
+}
+
+/** A Zod schema uses a construct the codec cannot store faithfully. */
+export class SchemaError extends SessError {
+	override name = "SchemaError";
+}
+
+/** A value assigned to a session field does not satisfy the schema. */
+export class InvalidDataError extends SessError {
+	override name = "InvalidDataError";
+	readonly path: string;
+	constructor(path: string, message: string) {
+		super("invalid_data", `${path}: ${message}`);
+		this.path = path;
+	}
+}
+
+/** Stored or transmitted bytes are not a valid encoding of the schema. */
+export class DecodeError extends SessError {
+	override name = "DecodeError";
+	constructor(message: string) {
+		super("decode_failed", message);
+	}
+}
+
+/** The session store failed or timed out; adapters answer 503 and leave the cookie alone. */
+export class StoreUnavailableError extends SessError {
+	override name = "StoreUnavailableError";
+	constructor(message: string, options?: { cause?: unknown }) {
+		super("store_unavailable", message, options);
+	}
+}
+
+/** A write lost the compare-and-set race too many times in a row; adapters answer 503 and the client may retry. */
+export class WriteConflictError extends SessError {
+	override name = "WriteConflictError";
+	constructor(message: string) {
+		super("write_conflict", message);
+	}
+}
+
+/** A login was refused because the user already holds `maxSessionsPerUser.max` live sessions (policy `refuse`). */
+export class SessionLimitError extends SessError {
+	override name = "SessionLimitError";
+	/** The limit in force. */
+	readonly max: number;
+	constructor(max: number) {
+		super("session_limit", `This account is already signed in on ${max} device${max === 1 ? "" : "s"}, the most allowed; sign out of one of them first.`);
+		this.max = max;
+	}
+}
