@@ -95,7 +95,8 @@ export function checkStatements(type: TypeModel, x: string, fail: Failure, optio
 			const key = checkStatements(type.key, k, nested(["key ", { expr: `JSON.stringify(${k})` }, ": "]), { ...options, decoded: true }, ctx, locals, `${path}{}`);
 			const value = checkStatements(type.value, e, nested(["[", { expr: `JSON.stringify(${k})` }, "]: "]), options, ctx, locals, `${path}{}`);
 			if (key.length + value.length > 0) {
-				lines.push(`for (const [${k}, ${e}] of Object.entries(${x})) {`, ...indent(key), ...indent(value), "}");
+				// Zod drops a "__proto__" key (its pollution guard) instead of checking it; the writer skips it too.
+				lines.push(`for (const [${k}, ${e}] of Object.entries(${x})) {`, `\tif (${k} === "__proto__") continue;`, ...indent(key), ...indent(value), "}");
 			}
 			return lines;
 		}

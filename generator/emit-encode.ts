@@ -72,6 +72,7 @@ export function writeStatements(type: TypeModel, x: string, ctx: EmitContext, lo
 			return [
 				`const ${at} = w.begin();`,
 				`for (const ${k} of Object.keys(${x}).sort()) {`,
+				`\tif (${k} === "__proto__") continue;`,
 				`\tconst ${e} = ${x}[${k}]${ctx.bang};`,
 				`\tw.string(${k});`,
 				...indent(value),

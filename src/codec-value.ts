@@ -148,6 +148,8 @@ export function compileValue(type: TypeModel, path: string, lock: Lock, packed =
 				wire: WIRE_BYTES,
 				write: (w, v) => w.frame((f) => {
 					for (const k of Object.keys(v as Row).sort()) {
+						// Validation drops a "__proto__" key as Zod does; a value that skipped it must not write it.
+						if (k === "__proto__") continue;
 						f.string(k);
 						value.write(f, (v as Row)[k]);
 					}
