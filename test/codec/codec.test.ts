@@ -417,7 +417,7 @@ describe("codec round trip", () => {
 		fc.assert(
 			fc.property(richData, richFlash, (data, flash) => {
 				const decoded = rich.codec.decodeSession(rich.codec.encode(data, flash));
-				expect(decoded.data).toEqual(withoutProtoKeys(data));
+				expect(decoded.data).toEqual(withoutProtoKeys(data) as Row);
 				expect(decoded.flash).toEqual(flash);
 				expect(decoded.resets).toEqual([]);
 			}),
