@@ -1,4 +1,4 @@
-import { DBSC_NUMBER, readDbsc, writeDbsc, type SessionMeta } from "./codec-system.ts";
+import { DBSC_NUMBER, readSystem, writeDbsc, type SessionMeta } from "./codec-system.ts";
 import { CODEC_FORMAT, MAX_ENCODED_BYTES, type DecodedSession, type SessionCodec } from "./codec.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
@@ -29,7 +29,6 @@ const SYSTEM_NUMBER = 0;
 const FLASH = 1;
 const CSRF_SECRET = 2;
 const AUTHENTICATED_AT = 3;
-const CSRF_SECRET_BYTES = 32;
 const SYSTEM_TAG = (SYSTEM_NUMBER << 3) | WIRE_BYTES;
 /**
  * The format byte emitted codecs write: the plain layout (strings as UTF-8). A later format that only
@@ -81,55 +80,22 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 		const r = new Reader(bytes, 1);
 		const resets: string[] = [];
 		let flash: Partial<F> = {};
-		const meta: SessionMeta = {};
+		let meta: SessionMeta = {};
 		// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
 		const hasSystem = bytes[1] === SYSTEM_TAG;
 		if (hasSystem) {
 			r.pos = 2;
 			const outer = r.enter();
 			try {
-				flash = (readSystem(r, meta, resets) as Partial<F> | undefined) ?? flash;
+				const system = readSystem(r, readFlash, resets);
+				flash = system.flash as Partial<F>;
+				meta = system.meta;
 			} finally {
 				r.leave(outer);
 			}
 		}
 		const data = readData(r, resets, hasSystem ? SYSTEM_NUMBER : -1) as D;
 		return { data, flash, meta, resets };
-	}
-
-	/** Fills `meta`, returns the flash if the frame holds one; unknown system fields are skipped. */
-	function readSystem(r: Reader, meta: SessionMeta, resets: string[]): Record<string, unknown> | undefined {
-		let flash: Record<string, unknown> | undefined;
-		let last = -1;
-		while (!r.done) {
-			const tag = r.varint();
-			const number = Math.floor(tag / 8);
-			const wire = tag % 8;
-			if (number <= last) throw new DecodeError("system fields out of order");
-			last = number;
-			if (number === FLASH && wire === WIRE_BYTES) {
-				const outer = r.enter();
-				try {
-					flash = readFlash(r, resets);
-				} finally {
-					r.leave(outer);
-				}
-			} else if (number === CSRF_SECRET && wire === WIRE_BYTES) {
-				const secret = r.bytes();
-				// A secret of the wrong size is dropped: the next csrfToken() call makes a new one.
-				if (secret.length === CSRF_SECRET_BYTES) meta.csrfSecret = secret;
-			} else if (number === AUTHENTICATED_AT && wire === WIRE_VARINT) meta.authenticatedAt = r.zigzag();
-			else if (number === DBSC_NUMBER && wire === WIRE_BYTES) {
-				const outer = r.enter();
-				try {
-					const dbsc = readDbsc(r);
-					if (dbsc !== null) meta.dbsc = dbsc;
-				} finally {
-					r.leave(outer);
-				}
-			} else r.skip(wire);
-		}
-		return flash;
 	}
 
 	return {

@@ -1,4 +1,4 @@
-import { readObject, writeObject, type ObjectCodec, type Row } from "./codec-object.ts";
+import { writeObject, type ObjectCodec, type Row } from "./codec-object.ts";
 import { DecodeError } from "./errors.ts";
 import { Reader, WIRE_BYTES, WIRE_VARINT, Writer } from "./wire.ts";
 
@@ -78,8 +78,11 @@ export function writeSystem(w: Writer, flash: ObjectCodec, pending: Row | undefi
 	});
 }
 
+/** Reads pending flash values from their frame; the interpreted and the emitted codecs each bring theirs. */
+export type FlashReader = (r: Reader, resets: string[]) => Row;
+
 /** Reads a system frame; unknown system fields are skipped so newer writers stay readable. */
-export function readSystem(r: Reader, flash: ObjectCodec, resets: string[]): { flash: Row; meta: SessionMeta } {
+export function readSystem(r: Reader, readFlash: FlashReader, resets: string[]): { flash: Row; meta: SessionMeta } {
 	const out: { flash: Row; meta: SessionMeta } = { flash: {}, meta: {} };
 	let last = -1;
 	while (!r.done) {
@@ -91,7 +94,7 @@ export function readSystem(r: Reader, flash: ObjectCodec, resets: string[]): { f
 		if (number === FLASH && wire === WIRE_BYTES) {
 			const outer = r.enter();
 			try {
-				out.flash = readObject(r, flash, "flash.", resets, true);
+				out.flash = readFlash(r, resets);
 			} finally {
 				r.leave(outer);
 			}

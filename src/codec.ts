@@ -81,7 +81,7 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 			r.pos = 2;
 			const outer = r.enter();
 			try {
-				system = readSystem(r, codecs.flash, resets);
+				system = readSystem(r, (fr, rs) => readObject(fr, codecs.flash, "flash.", rs, true), resets);
 			} finally {
 				r.leave(outer);
 			}
