@@ -15,7 +15,7 @@ import { MemoryStore } from "../../src/stores/memory.ts";
 import { createSessions } from "../../examples/demo/src/generated/session.ts";
 import { withSession } from "../../src/adapters/fetch.ts";
 import { newKey } from "../helpers/harness.ts";
-import { createScratchDatabase, scratchPrefix, type ScratchDatabase } from "../helpers/scratch-database.ts";
+import { createScratchDatabase, deleteRedisPrefix, scratchPrefix, type ScratchDatabase } from "../helpers/scratch-database.ts";
 import { REDIS_URL, redisReachable } from "../helpers/servers.ts";
 import { requireUrl, serverUrl, skipWithout } from "../helpers/sql-servers.ts";
 import { testDevices } from "./device-manager.ts";
@@ -228,19 +228,7 @@ describe.skipIf(!redisUp && process.env["CI"] !== "true")("redis", () => {
 		const prefix = scratchPrefix("limit");
 		return {
 			target: { location: REDIS_URL, redisPrefix: prefix },
-			cleanup: async () => {
-				const client = new Bun.RedisClient(REDIS_URL);
-				try {
-					let cursor = "0";
-					do {
-						const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [string, string[]];
-						if (keys.length > 0) await client.send("DEL", keys);
-						cursor = next;
-					} while (cursor !== "0");
-				} finally {
-					client.close();
-				}
-			},
+			cleanup: () => deleteRedisPrefix(REDIS_URL, prefix),
 		};
 	});
 });

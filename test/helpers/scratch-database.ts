@@ -66,3 +66,18 @@ async function onAdmin(adminUrl: string, fn: (sql: InstanceType<typeof Bun.SQL>)
 export function scratchPrefix(tag: string): string {
 	return `sess:test:${tag}:${hex(8)}:`;
 }
+
+/** Deletes every key under `prefix` (SCAN + UNLINK, never FLUSHDB: the Redis database is shared). */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+	const client = new Bun.RedisClient(url);
+	try {
+		let cursor = "0";
+		do {
+			const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [string, string[]];
+			if (keys.length > 0) await client.send("UNLINK", keys);
+			cursor = next;
+		} while (cursor !== "0");
+	} finally {
+		client.close();
+	}
+}

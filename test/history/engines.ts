@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createScratchDatabase, scratchPrefix } from "../helpers/scratch-database.ts";
+import { createScratchDatabase, deleteRedisPrefix, scratchPrefix } from "../helpers/scratch-database.ts";
 import { REDIS_URL, redisReachable, serverReachable } from "../helpers/servers.ts";
 import { requireUrl, serverUrl } from "../helpers/sql-servers.ts";
 
@@ -31,18 +31,8 @@ function serverEngine(name: "postgres" | "mysql", port: number): Engine {
 }
 
 /** Deletes every key under `prefix` (SCAN, never FLUSHDB: the database is shared). */
-async function deleteUnder(prefix: string): Promise<void> {
-	const client = new Bun.RedisClient(REDIS_URL);
-	try {
-		let cursor = "0";
-		do {
-			const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [string, string[]];
-			if (keys.length > 0) await client.send("DEL", keys);
-			cursor = next;
-		} while (cursor !== "0");
-	} finally {
-		client.close();
-	}
+function deleteUnder(prefix: string): Promise<void> {
+	return deleteRedisPrefix(REDIS_URL, prefix);
 }
 
 const redis: Engine = {

@@ -13,8 +13,8 @@ import { runWorkload } from "./driver.ts";
 
 const DURATION_MS = Number(process.env.HISTORY_MS ?? 6000);
 // Short, so that sessions rotate many times in a run; the grace is long next to a request's latency.
-const EVERY_MS = 400;
-const GRACE_MS = 300;
+const EVERY_MS = 150;
+const GRACE_MS = 120;
 const PROCESSES = 3;
 /** HISTORY_STRICT=1 also runs the races the library is known to lose today (they then show as violations). */
 const strict = process.env.HISTORY_STRICT === "1";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { Browser, startDemo, type DemoProcess } from "../helpers/demo-process.ts";
-import { createScratchDatabase, scratchPrefix, type ScratchDatabase } from "../helpers/scratch-database.ts";
+import { createScratchDatabase, deleteRedisPrefix, scratchPrefix, type ScratchDatabase } from "../helpers/scratch-database.ts";
 import { REDIS_URL, serverReachable } from "../helpers/servers.ts";
 import { requireUrl, serverUrl } from "../helpers/sql-servers.ts";
 
@@ -51,18 +51,8 @@ const engines: Engine[] = [
 	},
 ];
 
-async function deleteUnder(prefix: string): Promise<void> {
-	const client = new Bun.RedisClient(REDIS_URL);
-	try {
-		let cursor = "0";
-		do {
-			const [next, keys] = (await client.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [string, string[]];
-			if (keys.length > 0) await client.send("DEL", keys);
-			cursor = next;
-		} while (cursor !== "0");
-	} finally {
-		client.close();
-	}
+function deleteUnder(prefix: string): Promise<void> {
+	return deleteRedisPrefix(REDIS_URL, prefix);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
