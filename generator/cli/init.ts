@@ -8,8 +8,8 @@ import { defineSession } from "sess/schema";
 
 export default defineSession({
 	data: z.object({
-		// Promoted to an indexed column (list and revoke a user's sessions); changing it issues a new ID.
-		userId: z.string().min(1).max(64).optional().meta({ column: true, rotate: true }),
+		// Who is logged in: an indexed column (list and revoke a user's sessions); setting it is a login (new ID, fresh lifetime).
+		userId: z.string().min(1).max(64).optional().meta({ column: true, identity: true }),
 		role: z.enum(["guest", "user", "admin"]).default("guest").meta({ rotate: true }),
 	}),
 	flash: z.object({ message: z.string().max(500) }),
