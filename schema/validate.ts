@@ -1,4 +1,4 @@
-import type { FieldModel, JSONValue, Normalizer, StringCheck, StringType, TypeModel } from "./model.ts";
+import type { FieldModel, JSONValue, LiteralValue, Normalizer, StringCheck, StringType, TypeModel } from "./model.ts";
 import { materialize } from "./materialize.ts";
 
 /** Returns `null` when the value satisfies the type, or a short reason (with a path suffix) when not. */
@@ -128,15 +128,31 @@ export function compileParse(type: TypeModel, wellFormed = false): Parse {
 			const none = new Problem(
 				type.discriminator === undefined ? "matches none of the union's options" : `matches none of the variants of "${type.discriminator}"`,
 			);
+			const discriminator = type.discriminator;
+			const tags = discriminator === undefined ? undefined : type.options.map((o) => variantTags(o, discriminator));
 			return (v) => {
 				for (const o of options) {
 					const p = o(v);
 					if (!(p instanceof Problem)) return p;
 				}
+				// The variant the discriminator picks says what is wrong in the user's terms, not "none matched".
+				if (discriminator !== undefined && tags !== undefined && isPlainObject(v)) {
+					const tag = v[discriminator];
+					const i = tags.findIndex((t) => t.includes(tag as LiteralValue));
+					const p = i >= 0 ? (options[i] as Parse)(v) : undefined;
+					if (p instanceof Problem) return new Problem(`(variant ${JSON.stringify(tag)})${p.message.startsWith("[") || p.message.startsWith(".") ? "" : " "}${p.message}`);
+				}
 				return none;
 			};
 		}
 	}
+}
+
+/** The discriminator values an option of a discriminated union accepts (empty when it is not an object). */
+function variantTags(option: TypeModel, discriminator: string): readonly LiteralValue[] {
+	if (option.kind !== "object") return [];
+	const field = option.fields.find((f) => f.name === discriminator);
+	return field?.type.kind === "enum" ? field.type.values : [];
 }
 
 /** Parses `v[from..to)`: tuple `items` first, then `each`; copies the array only when an item changed. */
