@@ -15,6 +15,7 @@ import { RedisStore } from "../../src/stores/redis.ts";
 import { SQLiteStore } from "../../src/stores/sqlite.ts";
 import { REDIS_URL, redisReachable } from "./servers.ts";
 import { requireUrl, serverUrl, skipWithout, throwawayTable } from "./sql-servers.ts";
+import { deleteRedisPrefix, scratchPrefix } from "./scratch-database.ts";
 
 /** A store on a place of its own, and how to remove that place. */
 export interface OpenedStore {
@@ -103,7 +104,7 @@ export const ENGINES: readonly Engine[] = [
 		async open() {
 			const client = new Bun.RedisClient(REDIS_URL, { maxRetries: 3, connectionTimeout: 2000 });
 			const clients = [client];
-			const prefix = `sess:test:engine:${crypto.randomUUID().replaceAll("-", "")}:`;
+			const prefix = scratchPrefix("engine");
 			return {
 				store: new RedisStore(client, { table: model.table, prefix }),
 				another() {
@@ -112,12 +113,7 @@ export const ENGINES: readonly Engine[] = [
 					return new RedisStore(other, { table: model.table, prefix });
 				},
 				close: async () => {
-					let cursor = "0";
-					do {
-						const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-						if (keys.length > 0) await client.del(...keys);
-						cursor = next;
-					} while (cursor !== "0");
+					await deleteRedisPrefix(REDIS_URL, prefix);
 					for (const c of clients) c.close();
 				},
 			};

@@ -17,7 +17,7 @@ import { PostgresStore } from "../../src/stores/postgres.ts";
 import { RedisStore } from "../../src/stores/redis.ts";
 import { SQLiteStore } from "../../src/stores/sqlite.ts";
 import { fakeClock, newKey, type FakeClock } from "../helpers/harness.ts";
-import { createScratchDatabase } from "../helpers/scratch-database.ts";
+import { createScratchDatabase, deleteRedisPrefix, scratchPrefix } from "../helpers/scratch-database.ts";
 import { REDIS_URL, redisReachable } from "../helpers/servers.ts";
 import { serverUrl } from "../helpers/sql-servers.ts";
 
@@ -79,16 +79,11 @@ export async function openEngine(engine: Engine): Promise<OpenedEngine> {
 		}
 		case "redis": {
 			const client: RedisClient = new Bun.RedisClient(REDIS_URL, { maxRetries: 3, connectionTimeout: 2000 });
-			const prefix = `sess:test:engine:${crypto.randomUUID().replaceAll("-", "")}:`;
+			const prefix = scratchPrefix("engine");
 			return {
 				store: new RedisStore(client, { table: model.table, prefix }),
 				close: async () => {
-					let cursor = "0";
-					do {
-						const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-						if (keys.length > 0) await client.del(...keys);
-						cursor = next;
-					} while (cursor !== "0");
+					await deleteRedisPrefix(REDIS_URL, prefix);
 					client.close();
 				},
 			};
