@@ -58,6 +58,9 @@ const MAX_ATTEMPTS = 100;
 export function createCommit(ctx: CommitContext): StoreWrites {
 	const { store, codec, policy, columnOf, checks, call, random, hook, cookieFor, limit } = ctx;
 	const deviceOf = createDeviceReader(ctx.device, random);
+	// Field and column names side by side, read on every write: an array walk allocates no Map iterator.
+	const promotedFields = [...columnOf.keys()];
+	const promotedColumns = [...columnOf.values()];
 
 	/** Whether this commit signs a user in under the limit: the limited field now holds a value `base` did not. */
 	function isLogin(s: SessionState, base: StoredSession | null): boolean {
@@ -85,7 +88,7 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		const createdAt = base === null || restart ? now : base.createdAt;
 		const absoluteExpiresAt = base === null || restart ? now + policy.absoluteMs : base.absoluteExpiresAt;
 		const columns: Record<string, ColumnValue> = {};
-		for (const [field, column] of columnOf) columns[column] = (s.data[field] as ColumnValue | undefined) ?? null;
+		for (let i = 0; i < promotedFields.length; i++) columns[promotedColumns[i] as string] = (s.data[promotedFields[i] as string] as ColumnValue | undefined) ?? null;
 		const keep = !slide && base !== null;
 		return {
 			id, successorId: null, version, data: codec.encodeTrusted(s.data, s.flash, s.meta), createdAt,
@@ -156,18 +159,42 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		return latest;
 	}
 
-	async function writeData(s: SessionState, start: StoredSession, now: number): Promise<boolean> {
+	/**
+	 * Writes our changes over `start` with compare-and-set, merging and retrying when another writer landed
+	 * first. The first write over a synchronous store that succeeds returns without a promise.
+	 */
+	function writeData(s: SessionState, start: StoredSession, now: number): Awaitable<boolean> {
+		const next = nextWrite(s, start, now);
+		const written = call("commit", () => store.update(next, start.version, SCOPES[writeScope(s, start, now)] as UpdateScope));
+		if (written === true) {
+			s.row = next;
+			reportMerge(s);
+			return true;
+		}
+		return retryWrite(s, start, next, written, now);
+	}
+
+	/** The row a data write puts in place of `current`. */
+	function nextWrite(s: SessionState, current: StoredSession, now: number): StoredSession {
+		// A write is activity, but the idle deadline slides on the touch cadence, as for reads: this keeps
+		// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
+		return buildRow(s, current, current.id, now, current.version + 1, false, touchDue(policy, current, now));
+	}
+
+	/** Index into SCOPES of a data write over `current`. */
+	function writeScope(s: SessionState, current: StoredSession, now: number): number {
+		return (touchDue(policy, current, now) ? 1 : 0) + (promotedDirty(s) ? 2 : 0);
+	}
+
+	/** The rest of `writeData` once the first write is pending or lost: re-read, merge, write again. */
+	async function retryWrite(s: SessionState, start: StoredSession, firstNext: StoredSession, first: Awaitable<boolean>, now: number): Promise<boolean> {
 		let row: StoredSession | null = start;
-		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
+		let next = firstNext;
+		let written = first;
+		for (let attempt = 0; ; ) {
 			const current: StoredSession = row;
-			// A write is activity, but the idle deadline slides on the touch cadence, as for reads: this keeps
-			// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
-			const times = touchDue(policy, current, now);
-			const next = buildRow(s, current, current.id, now, current.version + 1, false, times);
-			const scope = SCOPES[(times ? 1 : 0) + (promotedDirty(s) ? 2 : 0)] as UpdateScope;
 			// Awaited only when the store is asynchronous: over an in-process store the failed write, the
 			// re-read and the retry run without yielding, so other requests cannot slip in between them.
-			const written = call("commit", () => store.update(next, current.version, scope));
 			if (written instanceof Promise ? await written : written) {
 				s.row = next;
 				reportMerge(s);
@@ -176,6 +203,11 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 			if (written instanceof Promise) await backoff(attempt);
 			const fetched = fetchLatest(current.id);
 			row = merge(s, current.id, fetched instanceof Promise ? await fetched : fetched, now);
+			if (++attempt >= MAX_ATTEMPTS || row === null) break;
+			const base: StoredSession = row;
+			const following = nextWrite(s, base, now);
+			next = following;
+			written = call("commit", () => store.update(following, base.version, SCOPES[writeScope(s, base, now)] as UpdateScope));
 		}
 		if (row === null) return false;
 		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
@@ -256,11 +288,22 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		return cookieFor(token, next.absoluteExpiresAt, now);
 	}
 
-	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
+	function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Awaitable<string | null> {
 		// Signing a user in without regenerate() still counts against the limit, and gets a new ID as a login should.
 		if (changed && isLogin(s, row)) return rotate(s, row, now, null);
-		if (changed) await writeData(s, row, now);
-		else if (touchDue(policy, row, now)) await call("commit", () => store.touch(row.id, now, idleDeadline(policy, now, row.absoluteExpiresAt)));
+		if (changed) {
+			const written = writeData(s, row, now);
+			return written instanceof Promise ? written.then(() => resigned(s, now)) : resigned(s, now);
+		}
+		if (touchDue(policy, row, now)) {
+			const touched = call("commit", () => store.touch(row.id, now, idleDeadline(policy, now, row.absoluteExpiresAt)));
+			if (touched instanceof Promise) return touched.then(() => resigned(s, now));
+		}
+		return resigned(s, now);
+	}
+
+	/** The cookie re-signed under the newest key when the request came with an older one, else nothing to send. */
+	function resigned(s: SessionState, now: number): string | null {
 		return s.resign && s.token !== null && s.row !== null ? cookieFor(s.token, s.row.absoluteExpiresAt, now) : null;
 	}
 

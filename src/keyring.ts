@@ -120,9 +120,27 @@ export class Keyring {
 		if (key === undefined) return null;
 		const value = signed.slice(0, idStart);
 		const expected = mac(key, value, context);
-		if (!bytesEqual(utf8.encode(expected), utf8.encode(signed.slice(macStart + 1)))) return null;
+		// Both MACs as bytes in two reused buffers (a TextEncoder would allocate two arrays per request); a
+		// character beyond ASCII, which no MAC holds, is refused rather than truncated into a byte.
+		if (asciiInto(expected, 0, EXPECTED_MAC) | asciiInto(signed, macStart + 1, GIVEN_MAC)) return null;
+		if (!bytesEqual(EXPECTED_MAC, GIVEN_MAC)) return null;
 		return { value, keyId: key.id, staleKey: key !== this.keys[0] };
 	}
+}
+
+/** Scratch for `verify`'s comparison: MACs are checked one at a time, synchronously. */
+const EXPECTED_MAC = new Uint8Array(MAC_CHARS);
+const GIVEN_MAC = new Uint8Array(MAC_CHARS);
+
+/** Copies `out.length` characters of `text` from `from` into `out`; non-zero when one of them is not ASCII. */
+function asciiInto(text: string, from: number, out: Uint8Array): number {
+	let high = 0;
+	for (let i = 0; i < out.length; i++) {
+		const c = text.charCodeAt(from + i);
+		high |= c & ~0x7f;
+		out[i] = c;
+	}
+	return high;
 }
 
 function mac(key: Key, value: string, context: string): string {

@@ -107,8 +107,8 @@ export interface SessionMode {
 	regenerate(s: SessionState, row: StoredSession, now: number): Promise<string | null>;
 	/** The periodic new ID, the old one alive for the grace. */
 	rotate(s: SessionState, row: StoredSession, now: number): Promise<string | null>;
-	/** Writes changes, slides the idle deadline, re-signs under the newest key, as each is due. */
-	save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null>;
+	/** Writes changes, slides the idle deadline, re-signs under the newest key, as each is due (synchronously when the store answers so). */
+	save(s: SessionState, row: StoredSession, now: number, changed: boolean): Awaitable<string | null>;
 	/** The manager's `list`, `revoke` and `prune`. */
 	list(field: string, value: unknown, options?: { current?: Session<object> }): Promise<SessionInfo[]>;
 	revoke(field: string, value: unknown, options?: { except?: Session<object> }): Promise<number>;
@@ -146,35 +146,53 @@ export function createCore<D extends object, F extends object, S extends Session
 		return new schema.Session(runtime, state);
 	}
 
-	async function load(request: RequestLike): Promise<S> {
+	// load and commitCookie run synchronously as long as the mode and the store answer synchronously, and hand
+	// back an already-settled promise: an async function would cost a promise per step and a microtask per await.
+
+	function load(request: RequestLike): Promise<S> {
+		try {
+			const loaded = loadNow(request);
+			return loaded instanceof Promise ? loaded : Promise.resolve(loaded);
+		} catch (e) {
+			return Promise.reject(e);
+		}
+	}
+
+	function loadNow(request: RequestLike): Awaitable<S> {
 		const cookie = readSessionCookie(request.headers.get("cookie"), cookieName);
 		if (cookie.value === null) {
 			if (cookie.rejected !== null) emit(hook, { type: "cookie_invalid", reason: cookie.rejected });
 			return fresh(request, cookie.rejected !== null);
 		}
 		const now = clock();
-		// Awaited only when the mode answers asynchronously: each needless await is a trip through the microtask queue.
-		const pending = mode.locate(cookie.value, now);
-		const located = pending instanceof Promise ? await pending : pending;
+		const located = mode.locate(cookie.value, now);
+		return located instanceof Promise ? located.then((l) => fromLocated(request, l, now)) : fromLocated(request, located, now);
+	}
+
+	function fromLocated(request: RequestLike, located: Located | null, now: number): Awaitable<S> {
 		if (located === null) return fresh(request, true);
 		const row = located.row;
 		const expired = now >= row.absoluteExpiresAt ? "absolute_expired" : now >= row.idleExpiresAt ? "idle_expired" : null;
 		if (expired !== null) {
 			emit(hook, { type: expired, id: shortSessionId(row.id) });
 			const gone = mode.expired(row);
-			if (gone instanceof Promise) await gone;
-			return fresh(request, true);
+			return gone instanceof Promise ? gone.then(() => fresh(request, true)) : fresh(request, true);
 		}
 		// Leave an undecodable row alone: it is replaced only if the visitor's new session gets committed.
 		const decoded = decodeOrReset(codec, row.data, row.id, hook);
 		if (decoded === null) return fresh(request, true, row);
-		const data = decoded.data as Record<string, unknown>;
-		const admitted = mode.admit(located, data);
-		if (!(admitted instanceof Promise ? await admitted : admitted)) return fresh(request, true);
+		const admitted = mode.admit(located, decoded.data as Record<string, unknown>);
+		if (admitted instanceof Promise) return admitted.then((ok) => (ok ? loaded(request, located, decoded) : fresh(request, true)));
+		return admitted ? loaded(request, located, decoded) : fresh(request, true);
+	}
+
+	/** The session of an admitted, decoded row. */
+	function loaded(request: RequestLike, located: Located, decoded: DecodedSession<D, F>): S {
+		const row = located.row;
 		// A device-bound session loads only with a fresh bound cookie of its own.
 		if (dbsc !== null && !dbsc.admits(request, decoded.meta, row.id)) return fresh(request, true);
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
-		const state = createSessionState(data, true, decoded.flash as Record<string, unknown>, decoded.meta);
+		const state = createSessionState(decoded.data as Record<string, unknown>, true, decoded.flash as Record<string, unknown>, decoded.meta);
 		state.row = row;
 		state.viaAlias = located.viaAlias;
 		state.resign = located.staleKey && !located.viaAlias;
@@ -186,31 +204,46 @@ export function createCore<D extends object, F extends object, S extends Session
 	}
 
 	/** Commits at most once per request: a second call has nothing left to send. */
-	async function commitCookie(session: S): Promise<string | null> {
+	function commitCookie(session: S): Promise<string | null> {
+		try {
+			const cookie = commitNow(session);
+			return cookie instanceof Promise ? cookie : Promise.resolve(cookie);
+		} catch (e) {
+			return Promise.reject(e);
+		}
+	}
+
+	function commitNow(session: S): Awaitable<string | null> {
 		const s = session[STATE];
 		if (s.committed) return null;
 		s.committed = true;
 		const now = clock();
 		const row = s.row;
-		if (s.destroyed) {
-			if (row !== null) {
-				await mode.destroy(s, row, now);
-				emit(hook, { type: "destroyed", id: shortSessionId(row.id) });
-			}
-			return s.hadCookie || row !== null ? blankCookie : null;
-		}
+		if (s.destroyed) return destroy(s, row, now);
 		const changed = s.dirty.size > 0 || s.flashDirty || s.metaDirty;
 		if (row === null) {
 			// Lazy creation: a visitor who never writes costs nothing and gets no cookie.
 			if (!changed && !s.regenerate) return null;
-			const cookie = await mode.create(s, now);
-			emit(hook, { type: "created", id: shortSessionId((s.row as StoredSession).id) });
-			return cookie;
+			return create(s, now);
 		}
 		if (s.regenerate) return mode.regenerate(s, row, now);
 		// A superseded ID never starts a rotation of its own: that would fork the login.
 		if (!s.viaAlias && now - row.rotatedAt >= policy.rotation.everyMs) return mode.rotate(s, row, now);
 		return mode.save(s, row, now, changed);
+	}
+
+	async function destroy(s: SessionState, row: StoredSession | null, now: number): Promise<string | null> {
+		if (row !== null) {
+			await mode.destroy(s, row, now);
+			emit(hook, { type: "destroyed", id: shortSessionId(row.id) });
+		}
+		return s.hadCookie || row !== null ? blankCookie : null;
+	}
+
+	async function create(s: SessionState, now: number): Promise<string> {
+		const cookie = await mode.create(s, now);
+		emit(hook, { type: "created", id: shortSessionId((s.row as StoredSession).id) });
+		return cookie;
 	}
 
 	const manager: SessionManager<D, S, C> = {

@@ -8,6 +8,7 @@ import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { createSealedManager, type SealedManagerOptions } from "./sealed-manager.ts";
 import { Session, STATE } from "./session.ts";
 import { ConfigError } from "./errors.ts";
+import type { VerifiedValue } from "./keyring.ts";
 import type { Awaitable, ColumnValue, SessionLimit, Store, StoredSession } from "./store.ts";
 import { hashSessionToken, isSessionToken, shortSessionId } from "./token.ts";
 
@@ -53,15 +54,17 @@ export function createSessionManager<D extends object, F extends object, S exten
 		const id = hashSessionToken(verified.value);
 		// Synchronous over a synchronous store: each needless await is a trip through the microtask queue.
 		const got = call("load", () => store.get(id));
-		const found = (row: StoredSession | null): Awaitable<Located | null> => {
-			if (row !== null && row.successorId !== null) return followAlias(id, row, now, verified.value, verified.staleKey);
-			if (row === null) {
-				emit(hook, { type: "unknown_id", id: shortSessionId(id) });
-				return null;
-			}
-			return { row, viaAlias: false, staleKey: verified.staleKey, token: verified.value, header: null };
-		};
-		return got instanceof Promise ? got.then(found) : found(got);
+		return got instanceof Promise ? got.then((row) => found(id, row, now, verified)) : found(id, got, now, verified);
+	}
+
+	/** What `locate` makes of the row stored under `id` (a function of its own, so a load allocates no closure for it). */
+	function found(id: string, row: StoredSession | null, now: number, verified: VerifiedValue): Awaitable<Located | null> {
+		if (row === null) {
+			emit(hook, { type: "unknown_id", id: shortSessionId(id) });
+			return null;
+		}
+		if (row.successorId !== null) return followAlias(id, row, now, verified.value, verified.staleKey);
+		return { row, viaAlias: false, staleKey: verified.staleKey, token: verified.value, header: null };
 	}
 
 	/** The live row an alias (an ID retired by rotation) points to, while its grace lasts. */

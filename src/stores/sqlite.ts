@@ -210,19 +210,23 @@ export class SQLiteStore implements Store {
 
 	private fromRow(row: Row): StoredSession {
 		const columns: Record<string, ColumnValue> = {};
-		for (const c of this.table.columns) {
+		const promoted = this.table.columns;
+		for (let i = 0; i < promoted.length; i++) {
+			const c = promoted[i] as TableModel["columns"][number];
 			const v = row[c.name] as string | number | null;
 			columns[c.name] = c.type === "boolean" && v !== null ? v === 1 : v;
 		}
-		const handle = row["handle"] as string | null;
-		return {
-			...(handle === null ? {} : { device: {
-				handle, description: row["device"] as string | null, label: row["device_label"] as string | null, network: row["network"] as string | null,
-			} }),
+		const session: StoredSession = {
 			id: row.id, successorId: row.successor_id, version: row.version, data: row.data, createdAt: row.created_at,
 			rotatedAt: row.rotated_at, lastSeenAt: row.last_seen_at, idleExpiresAt: row.idle_expires_at,
 			absoluteExpiresAt: row.absolute_expires_at, columns,
 		};
+		// Assigned, not spread in: a spread of an empty object still costs an object copy on every load.
+		const handle = row["handle"] as string | null;
+		if (handle !== null) {
+			session.device = { handle, description: row["device"] as string | null, label: row["device_label"] as string | null, network: row["network"] as string | null };
+		}
+		return session;
 	}
 }
 

@@ -1,0 +1,103 @@
+// Instructions per request under callgrind: a count that other tenants of a loaded machine cannot move,
+// so the in-process targets can be tracked while wall-clock numbers are noise.
+//
+//   bun bench/instructions.ts                       # the issue-9 pairs (a few minutes of CPU)
+//   bun bench/instructions.ts --pairs sess-memory:floor-map:inc:0.5 --warm 20000 --small 1000 --large 3000
+//
+// Each contender runs once in bench/inproc/count.ts under `valgrind --tool=callgrind --instr-atstart=no`:
+// the warm-up runs uninstrumented (fast, and long enough for the JIT to reach its top tier), then
+// `callgrind_control` switches instrumentation on and dumps the counters after a window of `small` and
+// after one of `large` requests; (Ir(large) − Ir(small)) ÷ (large − small) is the contender's instructions
+// per request, with the constant cost of a window (waking up, printing) cancelled out. All threads are
+// counted, the GC's too. The JIT compiles on the main thread (BUN_JSC_useConcurrentJIT=0) and Bun's GC
+// timer is off, so neither depends on the scheduler. The ratio shown is floor ÷ sess instructions: the
+// throughput ratio the wall-clock suite estimates, as far as instructions predict time (they do not see
+// cache misses, and SQLite's file I/O is outside the process).
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sig, table } from "./lib/stats.ts";
+
+interface Pair {
+	sess: string;
+	floor: string;
+	mode: "inc" | "read";
+	target: number;
+}
+
+const DEFAULT_PAIRS: Pair[] = [
+	{ sess: "sess-memory", floor: "floor-map", mode: "inc", target: 0.5 },
+	{ sess: "sess-sqlite", floor: "floor-verify-select", mode: "read", target: 0.8 },
+];
+
+function option(name: string, fallback: string): string {
+	const at = process.argv.indexOf(`--${name}`);
+	return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
+}
+
+const small = Number(option("small", "1000"));
+const large = Number(option("large", "3000"));
+const warm = Number(option("warm", "20000"));
+const pairs: Pair[] = process.argv.includes("--pairs")
+	? option("pairs", "").split(",").map((p) => {
+		const [sess = "", floor = "", mode = "inc", target = "0"] = p.split(":");
+		return { sess, floor, mode: mode as "inc" | "read", target: Number(target) };
+	})
+	: DEFAULT_PAIRS;
+
+const COUNT = join(import.meta.dir, "inproc", "count.ts");
+const dir = mkdtempSync(join(tmpdir(), "sess-callgrind-"));
+
+async function control(pid: number, ...args: string[]): Promise<void> {
+	const p = Bun.spawn(["callgrind_control", ...args, String(pid)], { stdout: "ignore", stderr: "pipe" });
+	if ((await p.exited) !== 0) throw new Error(`callgrind_control ${args.join(" ")} failed: ${await new Response(p.stderr).text()}`);
+}
+
+/** Instructions per request of one contender. */
+async function perRequest(id: string, mode: string): Promise<number> {
+	process.stderr.write(`callgrind: ${id} ${mode} (${warm} warm-up, then ${small} and ${large} requests)\n`);
+	const out = join(dir, `${id}.${mode}`);
+	const proc = Bun.spawn(["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, COUNT, id, mode, String(warm), String(small), String(large)], {
+		stdin: "pipe",
+		stdout: "pipe",
+		stderr: "pipe",
+		env: { ...process.env, BUN_JSC_useConcurrentJIT: "0", BUN_GC_TIMER_DISABLE: "1" },
+	});
+	const stderr = new Response(proc.stderr).text();
+	let windows = 0;
+	let buffered = "";
+	for await (const chunk of proc.stdout) {
+		buffered += new TextDecoder().decode(chunk);
+		let nl: number;
+		while ((nl = buffered.indexOf("\n")) >= 0) {
+			const line = buffered.slice(0, nl);
+			buffered = buffered.slice(nl + 1);
+			if (line === "WARM") await control(proc.pid, "--instr=on");
+			else if (line === "DONE") await control(proc.pid, `--dump=window${++windows}`);
+			else continue;
+			proc.stdin.write("\n");
+			proc.stdin.flush();
+		}
+	}
+	proc.stdin.end();
+	if ((await proc.exited) !== 0 || windows !== 2) throw new Error(`${id} ${mode}: ${windows} windows; ${(await stderr).trim().split("\n").slice(-6).join(" / ")}`);
+	const totals = [1, 2].map((k) => {
+		const m = /^totals:\s+(\d+)/m.exec(readFileSync(`${out}.${k}`, "utf8"));
+		if (m === null) throw new Error(`no totals in ${out}.${k}`);
+		return Number(m[1]);
+	});
+	return ((totals[1] as number) - (totals[0] as number)) / (large - small);
+}
+
+try {
+	const rows: string[][] = [];
+	for (const p of pairs) {
+		const sess = await perRequest(p.sess, p.mode);
+		const floor = await perRequest(p.floor, p.mode);
+		rows.push([`${p.sess} ÷ ${p.floor} (${p.mode})`, sig(sess / 1000), sig(floor / 1000), sig(floor / sess), p.target > 0 ? `≥ ${p.target}` : "—"]);
+	}
+	process.stdout.write(`Instructions per request (callgrind; ${warm} warm-up requests, then ${small} vs ${large})\n\n`);
+	process.stdout.write(`${table(["pair", "sess kIr/request", "floor kIr/request", "floor ÷ sess", "target"], rows)}\n`);
+} finally {
+	rmSync(dir, { recursive: true, force: true });
+}
