@@ -344,17 +344,25 @@ for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 end
 return out`,
 	},
-	/** KEYS: index. ARGV: prefix, except id ("" = none). Counts sessions, not their aliases. */
+	/** KEYS: index. ARGV: prefix, except id ("" = none; its live successor is kept too). Counts sessions, not their aliases. */
 	revoke: {
 		uses: ["destroy"],
 		deletesOnly: true,
 		lua: `
+-- The kept session may have been rotated by another tab since the caller loaded it: keep where it lives now.
+local keep = ARGV[2]
+for _ = 1, 16 do
+	if keep == "" then break end
+	local s = redis.call("HGET", ARGV[1] .. "s:" .. keep, "s")
+	if not s or s == "" then break end
+	keep = s
+end
 local n = 0
 for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 	local succ = redis.call("HGET", ARGV[1] .. "s:" .. id, "s")
 	if succ ~= "" then
 		redis.call("SREM", KEYS[1], id)
-	elseif id ~= ARGV[2] then
+	elseif id ~= keep then
 		destroy(ARGV[1], id)
 		n = n + 1
 	end

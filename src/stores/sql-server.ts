@@ -5,6 +5,7 @@ import { sha256String } from "../crypto.ts";
 import { FULL_UPDATE, leastRecentFirst, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 import { buildStatements, PRUNE_BATCH, type ColumnStatements, type ServerDialect, type SessionStatements } from "./sql-dialect.ts";
 import { integer, SqlRowMapper, type SqlParam } from "./sql-row.ts";
+import { liveEndAsync } from "./revoke-except.ts";
 
 /** Options of the PostgreSQL and MySQL stores; the table itself comes from `sess migrate`, never from start-up code. */
 export interface SQLServerStoreOptions {
@@ -93,8 +94,14 @@ export class SQLServerStore implements Store {
 	async revoke(column: string, value: ColumnValue, exceptId?: string): Promise<number> {
 		const { revoke } = this.statementsOf(column);
 		const statements = exceptId === undefined ? revoke.all : revoke.except;
-		const params: SqlParam[] = exceptId === undefined ? [value] : [value, exceptId];
 		return this.transaction(async (tx) => {
+			// The kept session may have been rotated by another tab since the caller loaded it: follow the chain
+			// with locking reads, so the live end cannot rotate again before this transaction commits.
+			const keep = exceptId === undefined ? undefined : await liveEndAsync(exceptId, async (id) => {
+				const [row] = await this.run(tx, this.q.lockRow, [id]);
+				return row === undefined ? undefined : (row["successor_id"] as string | null);
+			});
+			const params: SqlParam[] = keep === undefined ? [value] : [value, keep];
 			await this.run(tx, statements.lock, params);
 			await this.run(tx, statements.killAliases, params);
 			return (await this.run(tx, statements.killRows, params)).affectedRows;
