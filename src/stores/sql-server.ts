@@ -14,8 +14,11 @@ export interface SQLServerStoreOptions {
 
 type Rows = Array<Record<string, unknown>> & { affectedRows: number };
 
-// A transaction the server rolled back to break a deadlock or a serialization conflict changed nothing, so it can run again.
-const ATTEMPTS = 3;
+// A transaction (or a single autocommit statement) the server rolled back to break a deadlock, a lock wait or a
+// serialization conflict changed nothing, so it can run again: up to ATTEMPTS times, after a random pause that
+// grows per attempt, so that the two sides of a deadlock do not meet again in lockstep.
+const ATTEMPTS = 4;
+const RETRY_BASE_MS = 4;
 
 /**
  * The `Store` contract over a Bun.SQL client, shared by `PostgresStore` and `MySQLStore`: single statements
@@ -191,7 +194,22 @@ export class SQLServerStore implements Store {
 		return statements;
 	}
 
+	/**
+	 * One statement. On the pool each statement is its own transaction, so a deadlock victim is retried here;
+	 * inside a transaction the whole transaction is retried instead (`transactionOn`), never one statement of it.
+	 */
 	private async run(client: SQL, text: string, params: SqlParam[]): Promise<Rows> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.runOnce(client, text, params);
+			} catch (error) {
+				if (client !== this.sql || attempt >= ATTEMPTS || !rolledBack(error)) throw error;
+				await pause(attempt);
+			}
+		}
+	}
+
+	private async runOnce(client: SQL, text: string, params: SqlParam[]): Promise<Rows> {
 		try {
 			return (await client.unsafe(text, params)) as Rows;
 		} catch (error) {
@@ -213,9 +231,15 @@ export class SQLServerStore implements Store {
 				return (await client.begin((tx) => fn(tx))) as T;
 			} catch (error) {
 				if (attempt >= ATTEMPTS || !rolledBack(error)) throw error;
+				await pause(attempt);
 			}
 		}
 	}
+}
+
+/** A random pause before retry `attempt` (1-based): up to 4, 8, 16 ms. */
+function pause(attempt: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, Math.random() * RETRY_BASE_MS * 2 ** (attempt - 1)));
 }
 
 /**
@@ -242,9 +266,12 @@ function dataErrorCode(error: unknown): string | null {
 	return null;
 }
 
-/** Whether the server aborted the transaction to resolve a deadlock or serialization failure (SQLSTATE class 40). */
+// MySQL's deadlock victim (1213) and lock wait timeout (1205): either way the statement changed nothing.
+const MYSQL_RETRYABLE = new Set([1213, 1205]);
+
+/** Whether the server rolled the work back to resolve a deadlock, a lock wait or a serialization failure (SQLSTATE class 40). */
 function rolledBack(error: unknown): boolean {
 	if (!(error instanceof Error)) return false;
 	const { errno, sqlState } = error as { errno?: unknown; sqlState?: unknown };
-	return (typeof errno === "string" && errno.startsWith("40")) || (typeof sqlState === "string" && sqlState.startsWith("40")) || errno === 1213;
+	return (typeof errno === "string" && errno.startsWith("40")) || (typeof sqlState === "string" && sqlState.startsWith("40")) || (typeof errno === "number" && MYSQL_RETRYABLE.has(errno));
 }
