@@ -238,12 +238,13 @@ function serverCases(dialect: ServerDialect, make: MakeStore, ctx: () => ServerC
 			for (const row of weights) await tx.unsafe(`UPDATE ${t()} SET ${q("version")} = 2 WHERE ${q("id")} = ${at(1)}`, [row.id]);
 			await tx.unsafe(`UPDATE ${t()} SET ${q("version")} = 2 WHERE ${q("id")} = ${at(1)}`, [e2]);
 			// Settled at once, so a failure is reported by the expectation below, not as an unhandled rejection.
-			pruned = Promise.resolve(store.prune(1000)).then((n) => n, (e: unknown) => e);
+			let settled: unknown = undefined;
+			pruned = Promise.resolve(store.prune(1000)).then((n) => (settled = n), (e: unknown) => (settled = e));
 			// Waits for a state, not for a time: until the store's DELETE is queued behind e2.
 			for (let polls = 0; ; polls++) {
 				const [row] = await raw(waiting, [`%DELETE FROM ${t()}%`]);
 				if (Number(row?.["n"]) >= 1) break;
-				if (polls > 2000) throw new Error("the store's DELETE never waited for the lock on e2");
+				if (settled !== undefined || polls > 4000) throw new Error(`the store's DELETE never waited for the lock on e2 (prune: ${String(settled)})`);
 				await Bun.sleep(5);
 			}
 			// Closes the cycle; succeeds only because the server rolled back the store's statement, which held e1.
