@@ -184,13 +184,17 @@ function drawTimeline() {
   }
 }
 
-async function drawDevices(v) {
-  const section = $("devices-section");
-  if (v.userId === null) { section.hidden = true; $("devices").innerHTML = ""; return; }
+/** The devices list, or null when nobody is signed in (the API answers 401). */
+async function readDevices() {
   const { ok, data } = await call("GET", "/api/sessions", undefined, false);
-  if (!ok || !Array.isArray(data)) { section.hidden = true; return; }
+  return ok && Array.isArray(data) ? data : null;
+}
+
+function drawDevices(v, devices) {
+  const section = $("devices-section");
+  if (v.userId === null || devices === null) { section.hidden = true; $("devices").innerHTML = ""; return; }
   section.hidden = false;
-  $("devices").innerHTML = data.map((d) => {
+  $("devices").innerHTML = devices.map((d) => {
     const name = (d.device || "Unknown device") + (d.label ? " (" + d.label + ")" : "");
     const mark = d.current ? ' <strong class="this-device">this device</strong>' : "";
     const button = d.current ? "" : ' <button type="button" class="sign-out" data-handle="' + esc(d.handle) + '" aria-label="Sign out ' + esc(name) + '">Sign out</button>';
@@ -200,6 +204,8 @@ async function drawDevices(v) {
 }
 
 async function refresh() {
+  // Devices first, the session last: the session read then shows whatever those requests did (a rotation, a touch).
+  const devices = await readDevices();
   const { ok, data } = await call("GET", "/api/session", undefined, false);
   if (!ok || data === null) return;
   const action = pending;
@@ -210,7 +216,7 @@ async function refresh() {
   shown = data;
   drawSummary(data);
   drawTimeline();
-  await drawDevices(data);
+  drawDevices(data, devices);
 }
 async function act(method, path, body, action = null) {
   const result = await call(method, path, body);
