@@ -73,10 +73,10 @@ for (const setUp of setUps) {
 				say(
 					`history ${label}: ${report.operations} operations checked in ${seconds.toFixed(1)} s (${(report.operations / seconds).toFixed(0)} ops/s), ` +
 						`violations a=${counts.a} b=${counts.b} c=${counts.c} d=${counts.d} e=${counts.e}, ` +
-						`excused logouts: ${report.excused.revokedByDevice} by a revoke, ${report.excused.lateForGrace} late for the grace; ${report.excused.lostLate} appends lost after outliving the grace; ${report.errors} errors; seed ${seed}`,
+						`excused logouts: ${report.excused.revokedByDevice} by a revoke, ${report.excused.lateForGrace} late for the grace; ${report.errors} errors; seed ${seed}`,
 				);
 				const c = report.coverage;
-				say(`  exercised: ${c.appends} acknowledged appends, ${c.rotations} rotations, ${c.overlappedRotation} served while their cookie was rotating, ${c.endings} sessions ended then probed ${c.probesAfterEnd} times, ${c.neverIssued} never-issued cookies`);
+				say(`  exercised: ${c.appends} acknowledged appends (${c.lateAppends} completed after their cookie's grace), ${c.revokesDuringOwnRotation} revokes during their own cookie's rotation, ${c.rotations} rotations, ${c.overlappedRotation} served while their cookie was rotating, ${c.endings} sessions ended then probed ${c.probesAfterEnd} times, ${c.neverIssued} never-issued cookies`);
 				const t0 = history.ops[0]?.inv ?? 0;
 				// HISTORY_DUMP=dir keeps each run's history as JSON, to study a violation or replay the checker.
 				if (process.env.HISTORY_DUMP) await Bun.write(`${process.env.HISTORY_DUMP}/${label.replace(/\W+/g, "-")}-${seed}.json`, JSON.stringify(history));
