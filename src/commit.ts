@@ -260,7 +260,12 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		// Signing a user in without regenerate() still counts against the limit, and gets a new ID as a login should.
 		if (changed && isLogin(s, row)) return rotate(s, row, now, null);
 		if (changed) await writeData(s, row, now);
-		else if (touchDue(policy, row, now)) await call("commit", () => store.touch(row.id, now, idleDeadline(policy, now, row.absoluteExpiresAt)));
+		else if (touchDue(policy, row, now)) {
+			const idleExpiresAt = idleDeadline(policy, now, row.absoluteExpiresAt);
+			await call("commit", () => store.touch(row.id, now, idleExpiresAt));
+			// The session's times after commit are the stored ones, as after any other write.
+			s.row = { ...row, lastSeenAt: now, idleExpiresAt };
+		}
 		return s.resign && s.token !== null && s.row !== null ? cookieFor(s.token, s.row.absoluteExpiresAt, now) : null;
 	}
 
