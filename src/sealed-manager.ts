@@ -110,6 +110,20 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return false;
 	}
 
+	/**
+	 * A login's time: now, or just after the newest "not before" mark of its user when that is as late, so a
+	 * revoke earlier in the same millisecond (or a mark moved past the clock by repeated revokes) spares it.
+	 */
+	async function loginTime(data: Record<string, unknown>, now: number): Promise<number> {
+		let since = now;
+		for (const [column, value] of Object.entries(columnsOf(data))) {
+			if (value === null) continue;
+			const mark = await revocations.notBefore(column, value);
+			if (mark !== null && mark >= since) since = mark + 1;
+		}
+		return since;
+	}
+
 	/** Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. */
 	function seal(s: SessionState, header: SealedHeader, now: number): string {
 		const codecBytes = codec.encodeTrusted(s.data as D, s.flash as Partial<F>, s.meta);
@@ -146,7 +160,8 @@ export function createSealedManager<D extends object, F extends object, S extend
 		expired: () => undefined,
 		admit,
 		async create(s, now) {
-			const header = { lineage: newLineage(), generation: 0, createdAt: now, since: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
+			const since = await loginTime(s.data, now);
+			const header = { lineage: newLineage(), generation: 0, createdAt: now, since, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
 			return seal(s, header, now);
 		},
 		async destroy(s, row, now) {
@@ -160,7 +175,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 			// Only an authentication restarts the lifetime; a privilege change keeps it, and the login's time (ASVS 7.3.2).
 			const restart = s.authenticate;
 			const header: SealedHeader = {
-				lineage: newLineage(), generation: 0, createdAt: restart ? now : old.createdAt, since: restart ? now : old.since, issuedAt: now,
+				lineage: newLineage(), generation: 0, createdAt: restart ? now : old.createdAt, since: restart ? await loginTime(s.data, now) : old.since, issuedAt: now,
 				lastSeenAt: now, absoluteExpiresAt: restart ? now + policy.absoluteMs : old.absoluteExpiresAt,
 			};
 			emit(hook, { type: "regenerated", id: shortSessionId(row.id), next: shortSessionId(sealedId(header)) });
@@ -199,11 +214,12 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async revoke(field, value, opts) {
 			const column = columnName(field, value);
 			const now = clock();
-			const mark = await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
+			const { mark, previous } = await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
 			const keep = opts?.except?.[STATE];
 			// The kept device gets a cookie whose login counts from just after the mark, so the mark spares it
-			// and nothing issued at or before it, whatever the clock's resolution.
-			if (keep !== undefined && keep.header !== null) {
+			// and nothing issued at or before it, whatever the clock's resolution. Unless a revoke that landed
+			// while this request ran had already ended the caller's login: this one does not bring it back.
+			if (keep !== undefined && keep.header !== null && (previous === null || headerOf(keep).since > previous)) {
 				keep.header = { ...headerOf(keep), since: mark + 1 };
 				keep.reissue = true;
 			}
@@ -222,3 +238,4 @@ export function createSealedManager<D extends object, F extends object, S extend
 function sealedId(header: SealedHeader): string {
 	return `${header.generation.toString(36)}.${encodeHex(header.lineage)}`;
 }
+
