@@ -89,6 +89,12 @@ describe("history checker", () => {
 			expect(report.violations.map((v) => v.class)).toContain("a");
 			expect(report.coverage.lateAppends).toBe(1);
 		});
+		test("a revoke that overlaps a rotation of the cookie it was sent with is counted (finding 1's race)", () => {
+			const report = checkHistory(seeded([], [{ id: 30, client: 0, kind: "revoke", sent: "s=A2", belief: 2, inv: 9.2, comp: 10.5, status: 503, body: "unavailable" }]));
+			expect(report.violations).toEqual([]);
+			expect(report.coverage.revokesDuringOwnRotation).toBe(1);
+			expect(checkHistory({ ops: clean(), graceMs: GRACE }).coverage.revokesDuringOwnRotation).toBe(0);
+		});
 		test("a read that overlaps the append may miss it", () => {
 			expect(classes(seeded([], [{ id: 30, client: 0, kind: "read", sent: "s=A2", belief: 2, inv: 6.8, comp: 7.5, body: view("u0", [1]) }]))).toEqual([]);
 		});
