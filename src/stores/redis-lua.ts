@@ -344,17 +344,27 @@ for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 end
 return out`,
 	},
-	/** KEYS: index. ARGV: prefix, except id ("" = none). Counts sessions, not their aliases. */
+	/**
+	 * KEYS: index. ARGV: prefix, except id ("" = none). Counts sessions, not their aliases. The except id
+	 * may have been rotated since the caller loaded it (another tab): its live successor is the same
+	 * session and is spared too, decided in the same script as the deletes.
+	 */
 	revoke: {
 		uses: ["destroy"],
 		deletesOnly: true,
 		lua: `
+local spare, hop = {}, ARGV[2]
+for _ = 1, 16 do
+	if hop == "" or spare[hop] then break end
+	spare[hop] = true
+	hop = redis.call("HGET", ARGV[1] .. "s:" .. hop, "s") or ""
+end
 local n = 0
 for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 	local succ = redis.call("HGET", ARGV[1] .. "s:" .. id, "s")
 	if succ ~= "" then
 		redis.call("SREM", KEYS[1], id)
-	elseif id ~= ARGV[2] then
+	elseif not spare[id] then
 		destroy(ARGV[1], id)
 		n = n + 1
 	end

@@ -386,4 +386,18 @@ describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisStore", () => 
 			await wipe(prefix);
 		}
 	});
+
+	test("revoke-others spares the caller's session though another tab rotated it meanwhile (its live successor), in the same script", () =>
+		withStore(async ({ store }) => {
+			const mine = makeRow("mine");
+			await store.create(mine);
+			await store.create(makeRow("other"));
+			// A second tab rotates the caller's session after the revoking request loaded it.
+			const next = makeRow("mine2", { version: 2 });
+			expect(await store.rotate(mine.id, 1, next, T0 + 60_000)).toBe(true);
+			expect(await store.revoke("user_id", "u1", mine.id)).toBe(1);
+			expect((await store.list("user_id", "u1")).map((r) => r.id)).toEqual([next.id]);
+			expect((await store.get(mine.id))?.successorId).toBe(next.id);
+			expect(await store.get(storeId("other"))).toBeNull();
+		}));
 });
