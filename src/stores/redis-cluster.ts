@@ -12,6 +12,8 @@ export interface RedisClusterOptions {
 	retryForMs?: number;
 	/** TLS for every node, as Bun.RedisClient takes it. */
 	tls?: boolean | Bun.TLSOptions;
+	/** Called with each error the router rides out (a redirection, a failover, a broken connection): for logs and tests. */
+	onRetry?: (error: unknown, node: string | undefined) => void;
 }
 
 /** A failure to reach a node, as opposed to an error reply: the command may or may not have run. */
@@ -62,7 +64,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export class RedisCluster {
 	private readonly seeds: string[];
-	private readonly options: Required<Omit<RedisClusterOptions, "tls">> & { tls?: RedisClusterOptions["tls"] };
+	private readonly options: Required<Omit<RedisClusterOptions, "tls" | "onRetry">> & Pick<RedisClusterOptions, "tls" | "onRetry">;
 	/** The primary's address for each slot. */
 	private slots: (string | undefined)[] = new Array<string | undefined>(SLOTS);
 	private readonly clients = new Map<string, RedisClient>();
@@ -74,7 +76,7 @@ export class RedisCluster {
 	constructor(seeds: string | readonly string[], options: RedisClusterOptions = {}) {
 		this.seeds = typeof seeds === "string" ? parseClusterUrl(seeds) : [...seeds];
 		if (this.seeds.length === 0) throw new TypeError("A Redis Cluster needs at least one seed node, as host:port.");
-		this.options = { connectionTimeout: options.connectionTimeout ?? 2000, retryForMs: options.retryForMs ?? 4000, ...(options.tls === undefined ? {} : { tls: options.tls }) };
+		this.options = { connectionTimeout: options.connectionTimeout ?? 2000, retryForMs: options.retryForMs ?? 4000, ...(options.tls === undefined ? {} : { tls: options.tls }), ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }) };
 	}
 
 	/** True once the slot map is loaded: commands then go straight to their node. */
@@ -148,10 +150,14 @@ export class RedisCluster {
 					this.slots[Number(moved[1])] = moved[2];
 					asking = null;
 					void this.refresh().catch(() => {});
-					if (performance.now() < deadline) continue;
+					if (performance.now() < deadline) {
+						this.options.onRetry?.(error, address);
+						continue;
+					}
 				}
 				const ask = /^ASK \d+ (\S+)/.exec(message);
 				if (ask !== null && asking === null) {
+					this.options.onRetry?.(error, address);
 					asking = ask[1] as string;
 					continue;
 				}
@@ -160,6 +166,7 @@ export class RedisCluster {
 				// A broken connection after the command went out: a write may have run; only reads go again.
 				const retry = connection ? !sent || READS.has(command) : TRANSIENT.test(message);
 				if (!retry || performance.now() >= deadline) throw error;
+				this.options.onRetry?.(error, address);
 				if (connection && address !== undefined) this.drop(address);
 				await sleep(Math.min(500, 25 * 2 ** Math.min(round, 5)));
 				await this.refresh().catch(() => {});

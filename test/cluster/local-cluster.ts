@@ -132,19 +132,17 @@ export async function startLocalCluster(nodeTimeoutMs = 1000): Promise<LocalClus
 			async primaryOf(slot) {
 				for (const n of nodes) {
 					if (dead.has(n)) continue;
-					for (const line of cli(n.port, "CLUSTER", "NODES").split("\n")) {
-						const f = line.split(" ");
-						if (!(f[2] ?? "").includes("master") || (f[2] ?? "").includes("fail")) continue;
-						for (const range of f.slice(8)) {
-							const [a, b] = range.split("-").map(Number);
-							if (a !== undefined && slot >= a && slot <= (b ?? a)) {
-								const port = Number((f[1] ?? "").split(":")[1]?.split("@")[0]);
-								const node = nodes.find((x) => x.port === port);
-								if (node !== undefined) return node;
-							}
-						}
+					const client = new Bun.RedisClient(`redis://127.0.0.1:${n.port}`, { autoReconnect: false, connectionTimeout: 1000 });
+					try {
+						const ranges = (await client.send("CLUSTER", ["SLOTS"])) as [number, number, [string, number]][];
+						const range = ranges.find(([start, end]) => slot >= start && slot <= end);
+						const node = nodes.find((x) => x.port === range?.[2][1]);
+						if (node !== undefined) return node;
+					} catch {
+						// Ask the next node.
+					} finally {
+						client.close();
 					}
-					break;
 				}
 				throw new Error(`no primary serves slot ${slot}`);
 			},

@@ -44,11 +44,17 @@ describe.skipIf(!present && process.env["CI"] !== "true")("RedisStore on a local
 	let router: RedisCluster;
 	const prefixes: string[] = [];
 
+	/** What the router rode out (redirections, failover): printed at the end, so a slow run says why. */
+	const retried: string[] = [];
+
 	beforeAll(async () => {
 		cluster = await startLocalCluster();
-		router = new RedisCluster(cluster.url);
+		router = new RedisCluster(cluster.url, { onRetry: (error, node) => retried.push(`${node}: ${error instanceof Error ? error.message : String(error)}`) });
 	}, 60_000);
 	afterAll(async () => {
+		const counts = new Map<string, number>();
+		for (const r of retried) counts.set(r.replace(/\d+/g, "N"), (counts.get(r.replace(/\d+/g, "N")) ?? 0) + 1);
+		process.stdout.write(`cluster router retries: ${[...counts].map(([m, n]) => `${n}× ${m}`).join("; ") || "none"}\n`);
 		router?.close();
 		await cluster?.stop();
 	});
@@ -72,7 +78,7 @@ describe.skipIf(!present && process.env["CI"] !== "true")("RedisStore on a local
 		const served = new Set(await Promise.all(keys.map(async (k) => (await cluster.primaryOf(slotOf(k))).port)));
 		expect(served.size).toBe(3);
 		await Promise.all(keys.map((k) => router.send("DEL", [k])));
-	});
+	}, 30_000);
 
 	test("a slot moving between primaries: ASK while it migrates (ASKING first), then MOVED, and no read fails", async () => {
 		const a = "{sess-test-move}a";
@@ -135,7 +141,7 @@ describe.skipIf(!present && process.env["CI"] !== "true")("RedisStore on a local
 		const ports = new Set<number>();
 		for (let i = 0; i < 12; i++) ports.add((await cluster.primaryOf(slotOf(`{sess:app${i}}:`))).port);
 		expect(ports.size).toBeGreaterThan(1);
-	});
+	}, 30_000);
 
 	test("waitForReplicas: a logout is acknowledged once a replica holds it; the replica of the table's primary has no row after", async () => {
 		const prefix = `{sess:test:wait${crypto.randomUUID().slice(0, 8)}}:`;
@@ -157,7 +163,7 @@ describe.skipIf(!present && process.env["CI"] !== "true")("RedisStore on a local
 		const greedy = new RedisStore(router, { table: model.table, prefix, waitForReplicas: 2, waitTimeoutMs: 50 });
 		await greedy.create(makeRow("w2"));
 		await expect(greedy.destroy(makeRow("w2").id)).rejects.toThrow(/1 of 2 replicas acknowledged/);
-	});
+	}, 30_000);
 
 	/** The port of a replica of the primary on `port`. */
 	async function replicaOf(port: number): Promise<number> {
