@@ -1,8 +1,9 @@
 // The history checker (test/history) on PostgreSQL with a read replica: three demo processes with
 // SESS_DB (the primary) and SESS_DB_READ (a streaming replica made for the run, replaying 1 s late),
-// random operations across rotations; then (a)–(e) are checked, and the replica's counts (reads served,
-// writes that waited for it) are read from each demo's exit line. Its own file, not test/history/workload.test.ts:
-// every write here waits for the replica, so rotation and grace are seconds (the engine's `timing`).
+// random operations across rotations, then (a)–(e) checked; the replica's counts (reads served, writes
+// that waited for it) come from each demo's exit line. Its own file, not test/history/workload.test.ts:
+// every write waits for the replica, so rotation and grace are seconds (the engine's `timing`), and
+// more clients run, each being slow.
 import { describe, expect, test } from "bun:test";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { Keyring } from "../../src/keyring.ts";
@@ -66,7 +67,7 @@ describe.skipIf(!reachable && process.env.CI !== "true")("history on postgres-re
 			const seed = Math.floor(Math.random() * 2 ** 31);
 			const runStarted = performance.now();
 			const history = await runWorkload({
-				bases: demos.map((d) => d.base), users: 4, devicesPerUser: 2, tabs: 3,
+				bases: demos.map((d) => d.base), users: 6, devicesPerUser: 2, tabs: 3,
 				durationMs: DURATION_MS, graceMs: timing.graceMs, forge: forger(keys), seed, mode: "store",
 				// The known gap of store mode (see the README's history section), stepped around as in workload.test.ts.
 				revokeOwnQuiet: true,
