@@ -102,7 +102,8 @@ export class RedisStore implements Store {
 		const grace = graceUntil === null ? "" : num(graceUntil);
 		const key = this.rowKey(id);
 		const done = (await this.run("rotate", [key], [this.prefix, id, int(expectedVersion), grace, ...this.rowArgs(next)])) === 1;
-		if (done) await this.replicate(key);
+		// Best effort: failing a rotation that applied would leave the client with neither cookie working.
+		if (done) await this.replicate(key, false);
 		return done;
 	}
 
@@ -112,7 +113,7 @@ export class RedisStore implements Store {
 		const keys = [index ?? `${this.prefix}i:${limit.column}:none`, this.rowKey(next.id)];
 		const args = [this.prefix, replaces?.id ?? "", replaces === null ? "" : int(replaces.version), String(index === null ? Number.MAX_SAFE_INTEGER : limit.max), limit.policy, num(now), ...this.rowArgs(next)];
 		const [status, ...evicted] = (await this.run("admit", keys, args)) as string[];
-		if (status === "admitted") await this.replicate(keys[1] as string);
+		if (status === "admitted") await this.replicate(keys[1] as string, false);
 		return status === "admitted" ? { status, evicted } : { status: status === "refused" ? "refused" : "conflict" };
 	}
 
@@ -183,13 +184,15 @@ export class RedisStore implements Store {
 	/**
 	 * With `waitForReplicas`, holds the acknowledgement of an ending (logout, revoke, a rotation retiring
 	 * an ID) until that many replicas have it: WAIT on the connection that wrote it, which on a cluster is
-	 * the one to the node serving `key`.
+	 * the one to the node serving `key`. A logout or revoke that too few replicas hold fails (`strict`):
+	 * the user can repeat it. A rotation or login is then acknowledged anyway, as its new cookie is the
+	 * only one that works once it applied.
 	 */
-	private async replicate(key: string): Promise<void> {
+	private async replicate(key: string, strict = true): Promise<void> {
 		if (this.replicas === 0) return;
 		const args = [String(this.replicas), this.waitMs];
 		const acked = (await (this.client instanceof RedisCluster ? this.client.sendTo(key, "WAIT", args) : this.client.send("WAIT", args))) as number;
-		if (acked < this.replicas) throw new StoreUnavailableError(`Redis: ${acked} of ${this.replicas} replicas acknowledged a logout, revoke or rotation within ${this.waitMs} ms; check the replicas, or lower waitForReplicas.`);
+		if (acked < this.replicas && strict) throw new StoreUnavailableError(`Redis: ${acked} of ${this.replicas} replicas acknowledged a logout, revoke or rotation within ${this.waitMs} ms; check the replicas, or lower waitForReplicas.`);
 	}
 
 	private run(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {

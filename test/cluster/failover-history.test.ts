@@ -76,7 +76,8 @@ describe.skipIf(!clusterToolsPresent() && process.env.CI !== "true")("history ac
 				);
 				const t0 = history.ops[0]?.inv ?? 0;
 				for (const v of report.violations.slice(0, 6)) say(formatViolation(v, t0));
-				expect(report.operations).toBeGreaterThan(100);
+				// A failover under a loaded machine can stall most of a short run: enough ops to mean something, not a throughput bar.
+				expect(report.operations).toBeGreaterThan(20);
 				// With WAIT, nothing a logout, revoke or rotation acknowledged is lost: no session comes back.
 				if (wait === 1) expect(report.violations.filter((v) => v.class === "b" || v.class === "e").map((v) => v.message)).toEqual([]);
 			} finally {
