@@ -1,6 +1,9 @@
 import { serializeCookie } from "./cookie.ts";
 import { encodeHex } from "./crypto.ts";
-import { createDbscRuntime } from "./dbsc-runtime.ts";
+import { createDbscRuntime, type DbscOptions } from "./dbsc-runtime.ts";
+import type { DbscAlgorithm } from "./dbsc-headers.ts";
+import type { SessionModel } from "../schema/model.ts";
+import { COOKIE_LIMIT, DBSC_KEY_BYTES, sealedCookieSize } from "../schema/sealed-size.ts";
 import { ConfigError } from "./errors.ts";
 import { describeDevice } from "./device.ts";
 import { emit } from "./events.ts";
@@ -152,7 +155,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	// Used challenges are recorded beside the revocations: the only server state of this mode.
-	const dbsc = createDbscRuntime(options.dbsc, { ...base, sessionCookieName: base.cookieName, store: options.revocations });
+	const dbsc = createDbscRuntime(options.dbsc === undefined ? undefined : sealedDbsc(model, options.dbsc), { ...base, sessionCookieName: base.cookieName, store: options.revocations });
 	return createCore<D, F, S, C>(schema, base, {
 		locate,
 		expired: () => undefined,
@@ -237,3 +240,24 @@ function sealedId(header: SealedHeader): string {
 	return `${header.generation.toString(36)}.${encodeHex(header.lineage)}`;
 }
 
+/**
+ * DBSC in sealed mode keeps the device's public key in the cookie, so the worst case counts it. Offered by
+ * default: the algorithms whose largest key still fits 4096 bytes (ES256 adds 91 bytes, an RSA key up to
+ * 1068); algorithms the app names must all fit.
+ */
+function sealedDbsc(model: SessionModel, dbsc: DbscOptions): DbscOptions {
+	const worst = (alg: DbscAlgorithm): number => sealedCookieSize(model, DBSC_KEY_BYTES[alg]).bytes;
+	const fits = (alg: DbscAlgorithm): boolean => worst(alg) <= COOKIE_LIMIT;
+	if (dbsc.algorithms !== undefined) {
+		const over = dbsc.algorithms.filter((alg) => (alg === "ES256" || alg === "RS256") && !fits(alg));
+		if (over.length > 0) {
+			throw new ConfigError("invalid_config", `dbsc.algorithms: with ${over.join(" and ")} the worst-case sealed cookie is ${worst(over[0] as DbscAlgorithm)} bytes, over the ${COOKIE_LIMIT} browsers keep (the device key travels in the cookie); offer ES256 only, tighten the schema's bounds, or use a store.`);
+		}
+		return dbsc;
+	}
+	const algorithms = (["ES256", "RS256"] as const).filter(fits);
+	if (algorithms.length === 0) {
+		throw new ConfigError("invalid_config", `dbsc: the worst-case sealed cookie with a device key is ${worst("ES256")} bytes, over the ${COOKIE_LIMIT} browsers keep (the key travels in the cookie); tighten the schema's bounds or use a store.`);
+	}
+	return { ...dbsc, algorithms };
+}
