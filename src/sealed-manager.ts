@@ -48,10 +48,10 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	/** The sealed header as a row, so the core, `Session` and the lifecycle getters work unchanged. */
-	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>): StoredSession {
+	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>, anonymous = false): StoredSession {
 		return {
 			id: sealedId(header), successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
-			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt),
+			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt, anonymous),
 			absoluteExpiresAt: header.absoluteExpiresAt, columns,
 		};
 	}
@@ -130,7 +130,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 	/** Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. */
 	function seal(s: SessionState, header: SealedHeader, now: number): string {
 		const codecBytes = codec.encodeTrusted(s.data as D, s.flash as Partial<F>, s.meta);
-		s.row = asRow(header, codecBytes, columnsOf(s.data));
+		s.row = asRow(header, codecBytes, columnsOf(s.data), anonymousOf(s));
 		s.header = header;
 		const value = keyring.seal(encodeSealedPlaintext(header, codecBytes), cookieName, random);
 		return serializeCookie(cookieName, value, { ...attributes, maxAge: (header.absoluteExpiresAt - now) / 1000 });
@@ -143,13 +143,15 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	const headerOf = (s: SessionState): SealedHeader => s.header as SealedHeader;
+	/** Whether the session takes the anonymous idle (the core expires it on load; the header keeps one last-seen time). */
+	const anonymousOf = (s: SessionState): boolean => base.anonymous !== null && base.anonymous(s.data, s.meta);
 
 	/** Writes changes, slides last-seen, re-seals under the newest key; a superseded generation only carries its changes until its grace ends. */
 	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
 		const current = headerOf(s);
 		if (s.viaAlias) return changed ? seal(s, current, now) : null;
 		// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
-		const touch = now - row.lastSeenAt >= policy.touchAfterMs;
+		const touch = now - row.lastSeenAt >= (anonymousOf(s) ? policy.anonymousTouchAfterMs : policy.touchAfterMs);
 		if (!changed && !touch && !s.resign && !s.reissue) return null;
 		return seal(s, { ...current, lastSeenAt: now }, now);
 	}
