@@ -1,5 +1,4 @@
 import { serializeCookie } from "./cookie.ts";
-import { encodeHex } from "./crypto.ts";
 import { createDbscRuntime, type DbscOptions } from "./dbsc-runtime.ts";
 import type { DbscAlgorithm } from "./dbsc-headers.ts";
 import type { SessionModel } from "../schema/model.ts";
@@ -11,7 +10,7 @@ import { idleDeadline } from "./expiry.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
 import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { Revocations, type LineageRecord } from "./revocation.ts";
-import { decodeSealedPlaintext, encodeSealedPlaintext, LINEAGE_BYTES, type SealedHeader } from "./sealed.ts";
+import { decodeSealedPlaintext, encodeSealedPlaintext, LINEAGE_BYTES, lineageHex, type SealedHeader } from "./sealed.ts";
 import { Session, STATE, type SessionState } from "./session.ts";
 import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import { shortSessionId } from "./token.ts";
@@ -41,6 +40,8 @@ export function createSealedManager<D extends object, F extends object, S extend
 	const { keyring, policy, clock, random, hook, call, cookieName, attributes, columnOf, columnName } = base;
 	const revocations = new Revocations(options.revocations, call, base.quietCall);
 
+	const columnList = [...columnOf.values()];
+
 	function columnsOf(data: Record<string, unknown>): Record<string, ColumnValue> {
 		const columns: Record<string, ColumnValue> = {};
 		for (const [field, column] of columnOf) columns[column] = (data[field] as ColumnValue | undefined) ?? null;
@@ -69,7 +70,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		const located: Located = { row: asRow(header, codecBytes, {}), viaAlias: false, staleKey: opened.staleKey, token: null, header };
 		// An expired cookie is the core's to report; it costs no revocation lookup.
 		if (now >= located.row.absoluteExpiresAt || now >= located.row.idleExpiresAt) return located;
-		const pending = revocations.lineage(encodeHex(header.lineage));
+		const pending = revocations.lineage(lineageHex(header));
 		const check = (record: LineageRecord | null): Located | null => {
 			if (record === null || (!record.denied && header.generation >= record.head)) return located;
 			if (record.denied) {
@@ -91,19 +92,28 @@ export function createSealedManager<D extends object, F extends object, S extend
 	function admit(located: Located, data: Record<string, unknown>): Awaitable<boolean> {
 		const row = located.row;
 		const since = (located.header as SealedHeader).since;
-		row.columns = columnsOf(data);
-		const checks = Object.entries(row.columns);
-		const next = (i: number): Awaitable<boolean> => {
-			for (; i < checks.length; i++) {
-				const [column, value] = checks[i] as [string, ColumnValue];
-				if (value === null) continue;
-				const pending = revocations.notBefore(column, value);
-				if (pending instanceof Promise) return pending.then((mark) => passes(row, since, mark) && next(i + 1));
-				if (!passes(row, since, pending)) return false;
-			}
-			return true;
-		};
-		return next(0);
+		const columns = (row.columns = columnsOf(data));
+		// A plain loop while the store answers synchronously: no closure, no entries array per request.
+		for (let i = 0; i < columnList.length; i++) {
+			const column = columnList[i] as string;
+			const value = columns[column] as ColumnValue;
+			if (value === null) continue;
+			const pending = revocations.notBefore(column, value);
+			if (pending instanceof Promise) return pending.then((mark) => passes(row, since, mark) && admitFrom(row, since, i + 1));
+			if (!passes(row, since, pending)) return false;
+		}
+		return true;
+	}
+
+	/** The rest of admit() once the store answered asynchronously. */
+	async function admitFrom(row: StoredSession, since: number, from: number): Promise<boolean> {
+		for (let i = from; i < columnList.length; i++) {
+			const column = columnList[i] as string;
+			const value = row.columns[column] as ColumnValue;
+			if (value === null) continue;
+			if (!passes(row, since, await revocations.notBefore(column, value))) return false;
+		}
+		return true;
 	}
 
 	/** A login at or before the mark is revoked: ties go against the cookie, so a revoke wins within its millisecond. */
@@ -169,12 +179,12 @@ export function createSealedManager<D extends object, F extends object, S extend
 		},
 		async destroy(s, row, now) {
 			// Denies the login, not one cookie: every rotation, grace re-issue and copy of it dies together.
-			await revocations.deny(encodeHex(headerOf(s).lineage), row.absoluteExpiresAt, now);
+			await revocations.deny(lineageHex(headerOf(s)), row.absoluteExpiresAt, now);
 		},
 		async regenerate(s, row, now) {
 			const old = headerOf(s);
 			// Fixation and privilege change: the old login is denied before the new cookie exists.
-			await revocations.deny(encodeHex(old.lineage), row.absoluteExpiresAt, now, "regenerate");
+			await revocations.deny(lineageHex(old), row.absoluteExpiresAt, now, "regenerate");
 			// Only an authentication restarts the lifetime; a privilege change keeps it, and the login's time (ASVS 7.3.2).
 			const restart = s.authenticate;
 			const header: SealedHeader = {
@@ -187,7 +197,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async rotate(s, row, now) {
 			const old = headerOf(s);
 			// One successor per generation: a request that loses the race carries its changes under the old generation.
-			if (!(await revocations.advance(encodeHex(old.lineage), old.generation, now + policy.rotation.graceMs, old.absoluteExpiresAt, now))) {
+			if (!(await revocations.advance(lineageHex(old), old.generation, now + policy.rotation.graceMs, old.absoluteExpiresAt, now))) {
 				s.viaAlias = true;
 				return save(s, row, now, s.dirty.size > 0 || s.flashDirty || s.metaDirty);
 			}
@@ -239,7 +249,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 
 /** `generation.lineage` in hex: what events and `list()` show (their short form keeps the generation and part of the lineage). */
 function sealedId(header: SealedHeader): string {
-	return `${header.generation.toString(36)}.${encodeHex(header.lineage)}`;
+	return `${header.generation.toString(36)}.${lineageHex(header)}`;
 }
 
 /**

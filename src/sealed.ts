@@ -1,3 +1,4 @@
+import { encodeHex } from "./crypto.ts";
 import { DecodeError } from "./errors.ts";
 import { Reader, scratchWriter } from "./wire.ts";
 
@@ -24,7 +25,17 @@ export interface SealedHeader {
 	issuedAt: number;
 	lastSeenAt: number;
 	absoluteExpiresAt: number;
+	/** The lineage in hex, once computed (`lineageHex()`); never written to the cookie. */
+	hex?: string;
 }
+
+/** The lineage in hex: every sealed request needs it (row ID, revocation key), so it is computed once per header. */
+export function lineageHex(header: SealedHeader): string {
+	return (header.hex ??= toHex === undefined ? encodeHex(header.lineage) : toHex.call(header.lineage));
+}
+
+/** The runtime's own `Uint8Array.prototype.toHex` where it has one: one flat string, not sixteen concatenations. */
+const toHex = (Uint8Array.prototype as { toHex?: (this: Uint8Array) => string }).toHex;
 
 /**
  * `format ‖ lineage ‖ generation ‖ created ‖ since − created ‖ issued − created ‖ last seen − issued ‖
