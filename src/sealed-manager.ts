@@ -1,4 +1,5 @@
 import { serializeCookie } from "./cookie.ts";
+import { decodeBase64url, encodeBase64url, encodeHex } from "./crypto.ts";
 import { createDbscRuntime, type DbscOptions } from "./dbsc-runtime.ts";
 import type { DbscAlgorithm } from "./dbsc-headers.ts";
 import type { SessionModel } from "../schema/model.ts";
@@ -153,6 +154,15 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	const headerOf = (s: SessionState): SealedHeader => s.header as SealedHeader;
+
+	/**
+	 * A login's handle for `list()` and `revokeOne()`: its lineage, signed for this user, so it names the
+	 * login through every rotation, and a handle shown to one user ends nothing of another's. Not secret:
+	 * it cannot open or forge a cookie. A new signing key gives new handles (the old ones still verify).
+	 */
+	function handleOf(header: SealedHeader, column: string, value: unknown): string {
+		return keyring.sign(encodeBase64url(header.lineage), handleContext(column, value));
+	}
 	/** Whether the session takes the anonymous idle (the core expires it on load; the header keeps one last-seen time). */
 	const anonymousOf = (s: SessionState): boolean => base.anonymous !== null && base.anonymous(s.data, s.meta);
 
@@ -213,16 +223,24 @@ export function createSealedManager<D extends object, F extends object, S extend
 			if (own === undefined || own === null || own.columns[column] !== value) return [];
 			// The device is read from the caller's own request: the cookie is the only place this session lives.
 			const request = opts?.current?.[STATE].request;
+			const header = opts?.current?.[STATE].header as SealedHeader | null | undefined;
 			return [{
-				id: shortSessionId(own.id), handle: `id-${shortSessionId(own.id)}`, device: request === null || request === undefined ? null : describeDevice(request.headers),
+				id: shortSessionId(own.id), handle: header === null || header === undefined ? `id-${shortSessionId(own.id)}` : handleOf(header, column, value), device: request === null || request === undefined ? null : describeDevice(request.headers),
 				label: null, network: null, createdAt: new Date(own.createdAt), lastSeenAt: new Date(own.lastSeenAt),
 				expiresAt: new Date(Math.min(own.idleExpiresAt, own.absoluteExpiresAt)), current: true,
 			}];
 		},
-		async revokeOne(field, value) {
-			// Other devices' sealed cookies are unknown to the server: one of them cannot be told apart to sign it out.
-			columnName(field, value);
-			return false;
+		async revokeOne(field, value, handle) {
+			// The handle names a login and is signed for this user: the only sealed sessions it can end are the
+			// user's own that list() showed (other devices' cookies are unknown to the server).
+			const column = columnName(field, value);
+			const verified = keyring.verify(handle, handleContext(column, value));
+			const lineage = verified === null ? null : decodeBase64url(verified.value);
+			if (lineage === null || lineage.length !== LINEAGE_BYTES) return false;
+			const now = clock();
+			await revocations.deny(encodeHex(lineage), now + policy.absoluteMs, now, "revoke");
+			emit(hook, { type: "revoked", column, count: 1 });
+			return true;
 		},
 		async revoke(field, value, opts) {
 			const column = columnName(field, value);
@@ -272,4 +290,9 @@ function sealedDbsc(model: SessionModel, dbsc: DbscOptions): DbscOptions {
 		throw new ConfigError("invalid_config", `dbsc: the worst-case sealed cookie with a device key is ${worst("ES256")} bytes, over the ${COOKIE_LIMIT} browsers keep (the key travels in the cookie); tighten the schema's bounds or use a store.`);
 	}
 	return { ...dbsc, algorithms };
+}
+
+/** What a handle's signature is bound to: the user it was shown to. */
+function handleContext(column: string, value: unknown): string {
+	return `sess/handle/${column}\u0000${JSON.stringify(value)}`;
 }
