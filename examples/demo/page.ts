@@ -198,8 +198,10 @@ function drawDevices(v, devices) {
     const name = (d.device || "Unknown device") + (d.label ? " (" + d.label + ")" : "");
     const mark = d.current ? ' <strong class="this-device">this device</strong>' : "";
     const button = d.current ? "" : ' <button type="button" class="sign-out" data-handle="' + esc(d.handle) + '" aria-label="Sign out ' + esc(name) + '">Sign out</button>';
+    // This device's last-seen time from the session read, which came after the list and may have moved it.
+    const lastSeen = d.current && v.timeline ? v.timeline.lastSeen : d.lastSeen;
     return '<li class="device' + (d.current ? " current" : "") + '"><span class="name">' + esc(name) + "</span>" + mark +
-      " · signed in " + timeTag(d.created) + " · last seen " + timeTag(d.lastSeen) + button + "</li>";
+      " · signed in " + timeTag(d.created) + " · last seen " + timeTag(lastSeen) + button + "</li>";
   }).join("");
 }
 

@@ -137,6 +137,9 @@ describe.skipIf(skip)("the demo page's devices and timeline in Chromium", () => 
 				expect(await device.page.locator("#devices li.current button").count()).toBe(0);
 				expect(await device.page.locator("#devices li:not(.current) button").textContent()).toBe("Sign out");
 				expect(await device.page.locator("#devices li.device time").count()).toBe(4);
+				// This device's line agrees with the timeline above it.
+				const lastSeen = await device.page.locator("#devices li.current time").nth(1).getAttribute("datetime");
+				expect(lastSeen).toBe(await device.page.locator('#timeline li[data-step="last-seen"] time').getAttribute("datetime"));
 				expect(await device.page.locator("#revoke-others").isVisible()).toBe(true);
 			}
 
