@@ -12,7 +12,11 @@ export interface SessionDefinitionInput {
 	data: unknown;
 	/** A `z.object` of one-shot messages, read once then gone. */
 	flash?: unknown;
-	expiry?: { idle?: Duration; absolute?: Duration };
+	/**
+	 * `idle` and `absolute` timeouts; `anonymousIdle`, a shorter idle for sessions nobody is signed in to
+	 * (no identity field set, no `markAuthenticated()`), bounds what visitors who never log in cost the store.
+	 */
+	expiry?: { idle?: Duration; absolute?: Duration; anonymousIdle?: Duration };
 	rotation?: { every?: Duration; grace?: Duration };
 	cookie?: { name?: string; sameSite?: SameSite; insecure?: boolean };
 	/** SQL table name; default `sessions`. */
@@ -44,12 +48,18 @@ export function defineSession(input: SessionDefinitionInput): SessionModel {
 	const identities = data.filter((f) => f.identity === true).map((f) => f.name);
 	if (identities.length > 1) throw new SchemaError("unsupported_schema", `data: one field names the user, but ${identities.join(", ")} are all marked identity; keep one.`);
 	for (const f of data) checkInitial(f, `data.${f.name}`);
-	const expiry = {
+	const expiry: SessionModel["expiry"] = {
 		idleMs: parseDuration(input.expiry?.idle ?? "30m", "expiry.idle"),
 		absoluteMs: parseDuration(input.expiry?.absolute ?? "12h", "expiry.absolute"),
 	};
 	if (expiry.idleMs <= 0 || expiry.absoluteMs <= 0) throw new ConfigError("invalid_config", "expiry.idle and expiry.absolute must be positive.");
 	if (expiry.idleMs > expiry.absoluteMs) throw new ConfigError("invalid_config", "expiry.idle must not exceed expiry.absolute.");
+	if (input.expiry?.anonymousIdle !== undefined) {
+		expiry.anonymousIdleMs = parseDuration(input.expiry.anonymousIdle, "expiry.anonymousIdle");
+		if (expiry.anonymousIdleMs <= 0 || expiry.anonymousIdleMs > expiry.idleMs) {
+			throw new ConfigError("invalid_config", "expiry.anonymousIdle must be positive and not exceed expiry.idle (it is the shorter timeout of sessions nobody is signed in to).");
+		}
+	}
 	const rotation = {
 		everyMs: parseDuration(input.rotation?.every ?? "15m", "rotation.every"),
 		graceMs: parseDuration(input.rotation?.grace ?? "30s", "rotation.grace"),

@@ -206,6 +206,8 @@ export interface CookiePolicy {
 export interface ExpiryPolicy {
 	idleMs: number;
 	absoluteMs: number;
+	/** The shorter idle timeout of sessions nobody is signed in to; absent: `idleMs`. */
+	anonymousIdleMs?: number;
 }
 
 export interface RotationPolicy {

@@ -5,7 +5,7 @@ import { SessionLimitError, WriteConflictError } from "./errors.ts";
 import type { DeviceOptions } from "./manager-shared.ts";
 import { decodeOrReset, type SessionMode } from "./manager-core.ts";
 import { emit, type EventHook } from "./events.ts";
-import { idleDeadline, touchDue, type SessionPolicy } from "./expiry.ts";
+import { idleDeadline, touchDue, type AnonymityTest, type SessionPolicy } from "./expiry.ts";
 import { deepFreeze } from "./freeze.ts";
 import type { SessionState } from "./session.ts";
 import type { Check } from "../schema/validate.ts";
@@ -28,6 +28,8 @@ export interface CommitContext {
 	hook: EventHook | undefined;
 	/** The app's device label and address readers. */
 	device: DeviceOptions | undefined;
+	/** Whether nobody is signed in to a session, or null when anonymous sessions have no idle of their own. */
+	anonymous: AnonymityTest | null;
 	/** The per-user limit and the field it counts, or null. */
 	limit: { field: string; limit: SessionLimit } | null;
 	/** The signed `Set-Cookie` value for a token. */
@@ -58,6 +60,9 @@ const MAX_ATTEMPTS = 100;
 export function createCommit(ctx: CommitContext): StoreWrites {
 	const { store, codec, policy, columnOf, checks, call, random, hook, cookieFor, limit } = ctx;
 	const deviceOf = createDeviceReader(ctx.device, random);
+	const anonymity = ctx.anonymous;
+	/** Whether the session takes the anonymous idle; a login or logout gives it a new row, so a row keeps its answer. */
+	const anon = (s: SessionState): boolean => anonymity !== null && anonymity(s.data, s.meta);
 
 	/** Whether this commit signs a user in under the limit: the limited field now holds a value `base` did not. */
 	function isLogin(s: SessionState, base: StoredSession | null): boolean {
@@ -90,7 +95,7 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		return {
 			id, successorId: null, version, data: codec.encodeTrusted(s.data, s.flash, s.meta), createdAt,
 			rotatedAt: base === null || id !== base.id ? now : base.rotatedAt, lastSeenAt: keep ? base.lastSeenAt : now,
-			idleExpiresAt: keep ? base.idleExpiresAt : idleDeadline(policy, now, absoluteExpiresAt), absoluteExpiresAt, columns,
+			idleExpiresAt: keep ? base.idleExpiresAt : idleDeadline(policy, now, absoluteExpiresAt, anon(s)), absoluteExpiresAt, columns,
 			// Read from the request only for a new ID: a plain write keeps the row's device columns.
 			device: base !== null && id === base.id ? base.device : deviceOf(s, base),
 		};
@@ -162,7 +167,7 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 			const current: StoredSession = row;
 			// A write is activity, but the idle deadline slides on the touch cadence, as for reads: this keeps
 			// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
-			const times = touchDue(policy, current, now);
+			const times = touchDue(policy, current, now, anon(s));
 			const next = buildRow(s, current, current.id, now, current.version + 1, false, times);
 			const scope = SCOPES[(times ? 1 : 0) + (promotedDirty(s) ? 2 : 0)] as UpdateScope;
 			// Awaited only when the store is asynchronous: over an in-process store the failed write, the
@@ -260,7 +265,12 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		// Signing a user in without regenerate() still counts against the limit, and gets a new ID as a login should.
 		if (changed && isLogin(s, row)) return rotate(s, row, now, null);
 		if (changed) await writeData(s, row, now);
-		else if (touchDue(policy, row, now)) await call("commit", () => store.touch(row.id, now, idleDeadline(policy, now, row.absoluteExpiresAt)));
+		else if (touchDue(policy, row, now, anon(s))) {
+			const idleExpiresAt = idleDeadline(policy, now, row.absoluteExpiresAt, anon(s));
+			await call("commit", () => store.touch(row.id, now, idleExpiresAt));
+			// The session's times after commit are the stored ones, as after any other write.
+			s.row = { ...row, lastSeenAt: now, idleExpiresAt };
+		}
 		return s.resign && s.token !== null && s.row !== null ? cookieFor(s.token, s.row.absoluteExpiresAt, now) : null;
 	}
 

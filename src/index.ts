@@ -12,6 +12,7 @@ export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, De
 export { Keyring, MIN_KEY_BYTES } from "./keyring.ts";
 export { createSessionManager } from "./manager.ts";
 export { Session } from "./session.ts";
+export { sessionTimeline } from "./timeline.ts";
 export { generateSessionToken, hashSessionToken, tokensEqual } from "./token.ts";
 
 export type { Duration } from "../schema/duration.ts";
@@ -31,6 +32,7 @@ export type { SealedManagerOptions } from "./sealed-manager.ts";
 export type { OriginCheckOptions, OriginVerdict } from "./csrf.ts";
 export type { SessionMeta } from "./codec-system.ts";
 export type { Flash } from "./session.ts";
+export type { SessionTimeline } from "./timeline.ts";
 export type { Store, StoredSession, ColumnValue, Awaitable, UpdateScope, SessionLimit, AdmitResult } from "./store.ts";
 export type { RandomSource } from "./token.ts";
 export type { SessConfig } from "../generator/config.ts";

@@ -35,7 +35,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	const base = createManagerBase(model, options, () => codec.initial() as Record<string, unknown>);
 	const { keyring, clock, hook, call, cookieName, attributes, columnName } = base;
 	const writes = createCommit({
-		store, limit: resolveLimit(options as SessionManagerOptions, base.columnOf, store), device: options.device, codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,
+		store, anonymous: base.anonymous, limit: resolveLimit(options as SessionManagerOptions, base.columnOf, store), device: options.device, codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,
 		random: base.random, hook, cookieFor,
 	});
 

@@ -68,19 +68,20 @@ export class Revocations {
 		});
 	}
 
-	/** Revokes every cookie of this user whose login is at or before `at`; returns the mark in force (never lowered). */
-	async revokeBefore(column: string, value: ColumnValue, at: number, until: number, now: number): Promise<number> {
+	/**
+	 * Revokes every cookie of this user whose login is at or before `at`, and every login stamped after the
+	 * previous mark (logins are stamped strictly after the mark in force): the mark moves to `at` or, when
+	 * it is already there, one past it. Returns the new mark (it never moves back) and the one it replaced.
+	 */
+	async revokeBefore(column: string, value: ColumnValue, at: number, until: number, now: number): Promise<{ mark: number; previous: number | null }> {
 		let mark = at;
+		let previous: number | null = null;
 		await this.change("revoke", notBeforeKey(column, value), until, now, (data) => {
-			const current = data === null ? null : decodeMark(data);
-			if (current !== null && current >= at) {
-				mark = current;
-				return null;
-			}
-			mark = at;
-			return encodeMark(at);
+			previous = data === null ? null : decodeMark(data);
+			mark = previous !== null && previous >= at ? previous + 1 : at;
+			return encodeMark(mark);
 		}, true);
-		return mark;
+		return { mark, previous };
 	}
 
 	/** Deletes rows whose last concerned cookie has expired. */

@@ -45,10 +45,10 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	/** The sealed header as a row, so the core, `Session` and the lifecycle getters work unchanged. */
-	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>): StoredSession {
+	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>, anonymous = false): StoredSession {
 		return {
 			id: sealedId(header), successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
-			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt),
+			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt, anonymous),
 			absoluteExpiresAt: header.absoluteExpiresAt, columns,
 		};
 	}
@@ -110,10 +110,24 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return false;
 	}
 
+	/**
+	 * A login's time: now, or just after the newest "not before" mark of its user when that is as late, so a
+	 * revoke earlier in the same millisecond (or a mark moved past the clock by repeated revokes) spares it.
+	 */
+	async function loginTime(data: Record<string, unknown>, now: number): Promise<number> {
+		let since = now;
+		for (const [column, value] of Object.entries(columnsOf(data))) {
+			if (value === null) continue;
+			const mark = await revocations.notBefore(column, value);
+			if (mark !== null && mark >= since) since = mark + 1;
+		}
+		return since;
+	}
+
 	/** Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. */
 	function seal(s: SessionState, header: SealedHeader, now: number): string {
 		const codecBytes = codec.encodeTrusted(s.data as D, s.flash as Partial<F>, s.meta);
-		s.row = asRow(header, codecBytes, columnsOf(s.data));
+		s.row = asRow(header, codecBytes, columnsOf(s.data), anonymousOf(s));
 		s.header = header;
 		const value = keyring.seal(encodeSealedPlaintext(header, codecBytes), cookieName, random);
 		return serializeCookie(cookieName, value, { ...attributes, maxAge: (header.absoluteExpiresAt - now) / 1000 });
@@ -126,13 +140,15 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	const headerOf = (s: SessionState): SealedHeader => s.header as SealedHeader;
+	/** Whether the session takes the anonymous idle (the core expires it on load; the header keeps one last-seen time). */
+	const anonymousOf = (s: SessionState): boolean => base.anonymous !== null && base.anonymous(s.data, s.meta);
 
 	/** Writes changes, slides last-seen, re-seals under the newest key; a superseded generation only carries its changes until its grace ends. */
 	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
 		const current = headerOf(s);
 		if (s.viaAlias) return changed ? seal(s, current, now) : null;
 		// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
-		const touch = now - row.lastSeenAt >= policy.touchAfterMs;
+		const touch = now - row.lastSeenAt >= (anonymousOf(s) ? policy.anonymousTouchAfterMs : policy.touchAfterMs);
 		if (!changed && !touch && !s.resign && !s.reissue) return null;
 		return seal(s, { ...current, lastSeenAt: now }, now);
 	}
@@ -144,7 +160,8 @@ export function createSealedManager<D extends object, F extends object, S extend
 		expired: () => undefined,
 		admit,
 		async create(s, now) {
-			const header = { lineage: newLineage(), generation: 0, createdAt: now, since: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
+			const since = await loginTime(s.data, now);
+			const header = { lineage: newLineage(), generation: 0, createdAt: now, since, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
 			return seal(s, header, now);
 		},
 		async destroy(s, row, now) {
@@ -158,7 +175,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 			// Only an authentication restarts the lifetime; a privilege change keeps it, and the login's time (ASVS 7.3.2).
 			const restart = s.authenticate;
 			const header: SealedHeader = {
-				lineage: newLineage(), generation: 0, createdAt: restart ? now : old.createdAt, since: restart ? now : old.since, issuedAt: now,
+				lineage: newLineage(), generation: 0, createdAt: restart ? now : old.createdAt, since: restart ? await loginTime(s.data, now) : old.since, issuedAt: now,
 				lastSeenAt: now, absoluteExpiresAt: restart ? now + policy.absoluteMs : old.absoluteExpiresAt,
 			};
 			emit(hook, { type: "regenerated", id: shortSessionId(row.id), next: shortSessionId(sealedId(header)) });
@@ -197,11 +214,12 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async revoke(field, value, opts) {
 			const column = columnName(field, value);
 			const now = clock();
-			const mark = await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
+			const { mark, previous } = await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
 			const keep = opts?.except?.[STATE];
 			// The kept device gets a cookie whose login counts from just after the mark, so the mark spares it
-			// and nothing issued at or before it, whatever the clock's resolution.
-			if (keep !== undefined && keep.header !== null) {
+			// and nothing issued at or before it, whatever the clock's resolution. Unless a revoke that landed
+			// while this request ran had already ended the caller's login: this one does not bring it back.
+			if (keep !== undefined && keep.header !== null && (previous === null || headerOf(keep).since > previous)) {
 				keep.header = { ...headerOf(keep), since: mark + 1 };
 				keep.reissue = true;
 			}
@@ -220,3 +238,4 @@ export function createSealedManager<D extends object, F extends object, S extend
 function sealedId(header: SealedHeader): string {
 	return `${header.generation.toString(36)}.${encodeHex(header.lineage)}`;
 }
+

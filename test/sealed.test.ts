@@ -125,6 +125,25 @@ describe("sealed mode", () => {
 		expect(h.events).toContainEqual({ type: "cookie_invalid", reason: "malformed" });
 	});
 
+	test("two devices revoke each other at once: the later revoke does not bring back the device the earlier one ended", async () => {
+		const h = sealed();
+		const a = new CookieJar();
+		const b = new CookieJar();
+		await visit(h, a, (s) => (s.userId = "mo"));
+		await visit(h, b, (s) => (s.userId = "mo"));
+		h.clock.advance(1000);
+		// B's request loads before A's revoke lands and revokes the others after it.
+		const loadedB = await h.sessions.load(b.request());
+		await visit(h, a, (s) => h.sessions.revoke("userId", "mo", { except: s }));
+		h.clock.advance(1000);
+		await h.sessions.revoke("userId", "mo", { except: loadedB });
+		b.apply((await h.sessions.commit(loadedB, new Response("ok"))).headers.getSetCookie());
+		expect((await visit(h, b)).session.userId).toBeUndefined();
+		// B's revoke still ends A, as in store mode (it deletes every row but the one B loaded).
+		expect((await visit(h, a)).session.userId).toBeUndefined();
+		expect(h.events).toContainEqual(expect.objectContaining({ type: "sealed_revoked", reason: "not_before" }));
+	});
+
 	test("a login keeps at most one revocation row however often it rotates, and logout adds none", async () => {
 		const h = sealed();
 		const jar = new CookieJar();

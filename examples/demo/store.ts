@@ -1,6 +1,7 @@
 import { migrateDatabase } from "sess/migrate";
 import { engineOf } from "sess/stores/location";
 import { openStore, type OpenedStore } from "sess/stores/open";
+import { PostgresReplicaStore } from "sess/stores/postgres-replica";
 import { RedisStore } from "sess/stores/redis";
 import { model } from "./src/generated/session.ts";
 
@@ -8,8 +9,9 @@ import { model } from "./src/generated/session.ts";
  * Opens the store `SESS_DB` names (a SQLite path, `postgres://…`, `mysql://…` or `redis://…`).
  * SQL tables come from the generated migrations, applied here by the same code as `sess migrate`.
  * `redisPrefix` (SESS_REDIS_PREFIX) keeps the demo's Redis keys apart from other apps on the same server.
+ * `readDb` (SESS_DB_READ) names a streaming replica of a PostgreSQL `db` that serves the reads.
  */
-export async function openDemoStore(db: string, migrationsRoot: string, redisPrefix?: string): Promise<OpenedStore & { applied: string[] }> {
+export async function openDemoStore(db: string, migrationsRoot: string, redisPrefix?: string, readDb?: string): Promise<OpenedStore & { applied: string[] }> {
 	if (engineOf(db) === "redis") {
 		if (redisPrefix === undefined) return { ...openStore(db, model.table), applied: [] };
 		const store = new RedisStore(db, { table: model.table, prefix: redisPrefix });
@@ -17,5 +19,13 @@ export async function openDemoStore(db: string, migrationsRoot: string, redisPre
 	}
 	// Migrate first: the store prepares its statements against the table when it opens.
 	const { applied } = await migrateDatabase(db, migrationsRoot);
-	return { ...openStore(db, model.table), applied };
+	const opened = openStore(db, model.table, { read: readDb });
+	if (opened.store instanceof PostgresReplicaStore) {
+		// Fail at start, not on the first request, when SESS_DB_READ is no replica of SESS_DB.
+		await opened.store.ready().catch(async (error: unknown) => {
+			await opened.close();
+			throw error;
+		});
+	}
+	return { ...opened, applied };
 }
