@@ -1,4 +1,4 @@
-import type { CookiePolicy, FieldModel, SameSite, SessionModel, StringType, TableModel, TypeModel } from "./model.ts";
+import type { CookiePolicy, FieldModel, SameSite, SessionLimitModel, SessionLimitPolicy, SessionModel, StringType, TableModel, TypeModel } from "./model.ts";
 import { introspectObject } from "./introspect.ts";
 import { parseDuration, type Duration } from "./duration.ts";
 import { ConfigError, SchemaError } from "./errors.ts";
@@ -23,6 +23,12 @@ export interface SessionDefinitionInput {
 	table?: string;
 	/** Allow sealed (stateless cookie) mode: refuses `sensitive` fields and schemas whose worst case exceeds 4096 bytes. */
 	sealed?: boolean;
+	/**
+	 * Caps one user's live sessions (store mode): a number, or `{ max, policy, field }`. A login beyond `max`
+	 * ends the least recently seen session (`policy: "evict"`, the default) or fails with `SessionLimitError`
+	 * (`"refuse"`). Counted by `field`, by default the identity field; it must be promoted (`column`).
+	 */
+	maxSessionsPerUser?: number | { max: number; policy?: SessionLimitPolicy; field?: string };
 }
 
 /** Names the generated `Session` class already uses, so fields cannot shadow them. */
@@ -76,8 +82,27 @@ export function defineSession(input: SessionDefinitionInput): SessionModel {
 		table: tableModel(input.table ?? "sessions", data),
 		sealed: input.sealed === true,
 	};
+	if (input.maxSessionsPerUser !== undefined) model.maxSessionsPerUser = sessionLimit(input.maxSessionsPerUser, model);
 	if (model.sealed) checkSealable(model);
 	return model;
+}
+
+/** The per-user limit: a whole `max` ≥ 1, a known policy, counted by a promoted field (the identity by default). */
+function sessionLimit(input: NonNullable<SessionDefinitionInput["maxSessionsPerUser"]>, model: SessionModel): SessionLimitModel {
+	const { max, policy = "evict", field: named } = typeof input === "number" ? { max: input } : input;
+	if (!Number.isSafeInteger(max) || max < 1) throw new ConfigError("invalid_config", `maxSessionsPerUser: the limit must be a whole number ≥ 1, got ${String(max)}.`);
+	if (policy !== "evict" && policy !== "refuse") throw new ConfigError("invalid_config", `maxSessionsPerUser.policy must be "evict" or "refuse", got "${String(policy)}".`);
+	const field = named ?? model.data.find((f) => f.identity === true)?.name;
+	if (field === undefined) {
+		throw new SchemaError("unsupported_schema", "maxSessionsPerUser counts a user's sessions by the identity field: mark one with .meta({ identity: true, column: true }), or name a promoted field with { field }.");
+	}
+	if (!model.table.columns.some((c) => c.field === field)) {
+		throw new SchemaError("unsupported_schema", `maxSessionsPerUser: data.${field} must be promoted to a column to count sessions by it; add .meta({ column: true }).`);
+	}
+	if (model.sealed) {
+		throw new SchemaError("unsupported_schema", "maxSessionsPerUser needs server-side sessions to count, and sealed cookies live only in browsers; drop `sealed: true`, or set the limit at run time in store mode (createSessions({ maxSessionsPerUser })).");
+	}
+	return { field, max, policy };
 }
 
 function checkSealable(model: SessionModel): void {

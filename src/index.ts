@@ -17,7 +17,7 @@ export { generateSessionToken, hashSessionToken, tokensEqual } from "./token.ts"
 
 export type { Duration } from "../schema/duration.ts";
 export type { Lock } from "../schema/lock.ts";
-export type { SessionModel, FieldModel, TypeModel, TableModel, ColumnModel } from "../schema/model.ts";
+export type { SessionModel, FieldModel, TypeModel, TableModel, ColumnModel, SessionLimitModel } from "../schema/model.ts";
 export type { SessionCodec, DecodedSession } from "./codec.ts";
 export type { EmittedCodecParts } from "./codec-emitted.ts";
 export type { SessErrorCode } from "./errors.ts";

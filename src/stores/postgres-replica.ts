@@ -191,6 +191,9 @@ export class PostgresReplicaStore implements Store {
 		if (p === undefined || p.standby) throw new ConfigError("invalid_config", "The primary URL of the replica store names a standby; point it at the primary that takes the writes.");
 		if (r === undefined || !r.standby) throw new ConfigError("invalid_config", "The read URL names a server that is not a standby in recovery; point it at a streaming replica of the primary, or leave it unset.");
 		if (p.system !== r.system) throw new ConfigError("invalid_config", "The read URL names a standby of another cluster than the primary (different system identifier); point it at a replica of the primary.");
+		// With synchronous_commit off a commit returns before its WAL is written, so the write position read next could precede it.
+		const [setting] = (await this.primarySql.unsafe("SELECT current_setting('synchronous_commit') AS value")) as Array<{ value: string }>;
+		if (setting?.value === "off") throw new ConfigError("invalid_config", "The primary runs with synchronous_commit = off, so a write's WAL position is not known when it returns; set it to on (or local) for the session role.");
 		// The tables `sess migrate` just made on the primary must exist on the replica before the first read.
 		await this.settle();
 	}

@@ -197,6 +197,37 @@ describe.skipIf(skip)("the demo page's devices and timeline in Chromium", () => 
 		}, TEST_MS);
 	});
 
+	describe("sealed mode (SESS_MODE=sealed): the server knows only this device, and still signs out every other", () => {
+		let demo: DemoProcess;
+
+		beforeAll(async () => {
+			demo = await startDemo({ SESS_DB: join(dir, "sealed.db"), SESS_KEYS: key, SESS_MODE: "sealed" });
+		}, TEST_MS);
+		afterAll(async () => {
+			for (const context of opened.splice(0)) await context.close().catch(() => undefined);
+			await (demo as DemoProcess | undefined)?.stop();
+		}, TEST_MS);
+
+		test("each device lists itself only, with no per-device button; sign out everywhere else ends the other", async () => {
+			const laptop = await newDevice(demo.base);
+			const phone = await newDevice(demo.base);
+			await logIn(laptop, "fern");
+			await logIn(phone, "fern");
+			await clickAndReread(laptop.page, "#refresh");
+			const rows = await devicesShown(laptop.page, 1);
+			expect(rows[0]).toContain("this device");
+			expect(await laptop.page.locator("#devices button").count()).toBe(0);
+			const phoneCookie = await cookieOf(phone);
+			await clickAndReread(laptop.page, "#revoke-others");
+			await textMatches(laptop.page, "#status", "Every other device is signed out.");
+			await textMatches(laptop.page, "#user", "fern");
+			await clickAndReread(phone.page, "#refresh");
+			await textMatches(phone.page, "#status", new RegExp(`^This device was signed out from another device \\(noticed at ${CLOCK}\\)\\.$`));
+			await textMatches(phone.page, "#user", "nobody (not signed in)");
+			expect(await userWithCookie(demo.base, phoneCookie ?? "")).toBeNull();
+		}, TEST_MS);
+	});
+
 	describe("the timeline with short timings (SESS_ROTATE_EVERY=2s, SESS_GRACE=1s, SESS_IDLE=6s)", () => {
 		let demo: DemoProcess;
 

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createScratchDatabase, deleteRedisPrefix, scratchPrefix } from "../helpers/scratch-database.ts";
 import { REDIS_URL, redisReachable, serverReachable } from "../helpers/servers.ts";
 import { requireUrl, serverUrl } from "../helpers/sql-servers.ts";
+import { clusterToolsPresent, startLocalCluster } from "../cluster/local-cluster.ts";
 import { startReplica } from "../replica/replica-server.ts";
 
 /** A store a run made for itself: the demo's environment for it, and how to remove it. */
@@ -47,6 +48,17 @@ const redis: Engine = {
 	},
 };
 
+/** A Redis Cluster of six local processes made for the run (test/cluster/local-cluster.ts), stopped after it. */
+const redisCluster: Engine = {
+	name: "redis-cluster",
+	reachable: async () => clusterToolsPresent(),
+	async create() {
+		const cluster = await startLocalCluster();
+		// The hash tag keeps the table in one slot, as the store's scripts need.
+		return { env: { SESS_DB: cluster.url, SESS_REDIS_PREFIX: `{${scratchPrefix("history")}}:` }, drop: () => cluster.stop() };
+	},
+};
+
 const sqlite: Engine = {
 	name: "sqlite",
 	reachable: async () => true,
@@ -56,7 +68,7 @@ const sqlite: Engine = {
 	},
 };
 
-export const ENGINES: Engine[] = [sqlite, serverEngine("postgres", 5432), serverEngine("mysql", 3306), redis];
+export const ENGINES: Engine[] = [sqlite, serverEngine("postgres", 5432), serverEngine("mysql", 3306), redis, redisCluster];
 
 /**
  * PostgreSQL with a streaming replica made for the run (test/replica/replica-server.ts) that replays

@@ -238,6 +238,20 @@ describe.skipIf(skipWithout(admin))("PostgresReplicaStore on a streaming replica
 			}
 		});
 
+		test("a primary role with synchronous_commit = off", async () => {
+			// The setting comes with the connection: a URL option, as a role or database setting would give it.
+			const url = new URL(ctx().scratch.url);
+			url.searchParams.set("options", "-c synchronous_commit=off");
+			const store = new PostgresReplicaStore(url.toString(), ctx().replica.url(ctx().scratch.name), { table: main.table });
+			try {
+				const error = await store.ready().then(() => null, (e: unknown) => e);
+				expect(error).toBeInstanceOf(ConfigError);
+				expect((error as Error).message).toMatch(/synchronous_commit = off/);
+			} finally {
+				await store.close();
+			}
+		});
+
 		test("a read replica with a non-PostgreSQL SESS_DB, or a read URL that is not postgres://", () => {
 			expect(() => openStore("mysql://root@127.0.0.1:3306/x", main.table, { read: "postgres://127.0.0.1/x" })).toThrow(ConfigError);
 			expect(() => openStore("postgres://127.0.0.1/x", main.table, { read: "mysql://127.0.0.1/x" })).toThrow(/works only with PostgreSQL/);
