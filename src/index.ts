@@ -3,9 +3,9 @@
 export { parseDuration } from "../schema/duration.ts";
 export { createCodec, CODEC_FORMAT, MAX_ENCODED_BYTES } from "./codec.ts";
 // What the code `sess generate` emits calls: the codec framing and the wire primitives.
-export { defineCodec, isPlainObject, LONE_SURROGATE, nestedChanged, readBoolean, readDate, readEnum, skipDamaged, wireMismatch } from "./codec-emitted.ts";
+export { defineCodec, isPlainObject, LONE_SURROGATE, nestedChanged, packedString, readBigint, readBoolean, readDate, readEnum, skipDamaged, wireMismatch, writeBigint } from "./codec-emitted.ts";
 export { Reader, Writer } from "./wire.ts";
-export { codePointLength, isObjectLike } from "../schema/validate.ts";
+export { codePointLength, isObjectLike, isValidBase64, isValidBase64URL, isValidCIDRv6, isValidIPv6, isValidJWT, urlNormalizer } from "../schema/validate.ts";
 export { readCookieValues, serializeCookie } from "./cookie.ts";
 export { checkOrigin, forbiddenResponse } from "./csrf.ts";
 export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError, SessionLimitError } from "./errors.ts";
