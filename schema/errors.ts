@@ -118,3 +118,24 @@ function retryLater(): Response {
 		headers: { "retry-after": "5", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
 	});
 }
+
+/**
+ * The store's table is missing, or lacks columns the schema's migrations add: found when the store opens,
+ * so the app fails at start rather than at its first request. `missing` names the absent columns (empty
+ * when the whole table is absent).
+ */
+export class NotMigratedError extends SessError {
+	override name = "NotMigratedError";
+	readonly table: string;
+	readonly missing: readonly string[];
+	constructor(table: string, where: string, migrate: string, missing: readonly string[] = []) {
+		super(
+			"not_migrated",
+			missing.length === 0
+				? `the session table "${table}" does not exist in ${where}. Run \`${migrate}\` first.`
+				: `the session table "${table}" in ${where} lacks column${missing.length === 1 ? "" : "s"} ${missing.join(", ")}: its migrations are behind the schema. Run \`${migrate}\` first.`,
+		);
+		this.table = table;
+		this.missing = missing;
+	}
+}

@@ -8,7 +8,7 @@ export { Reader, Writer } from "./wire.ts";
 export { codePointLength, isObjectLike, isValidBase64, isValidBase64URL, isValidCIDRv6, isValidIPv6, isValidJWT, urlNormalizer } from "../schema/validate.ts";
 export { readCookieValues, serializeCookie } from "./cookie.ts";
 export { checkOrigin, forbiddenResponse } from "./csrf.ts";
-export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError, SessionLimitError } from "./errors.ts";
+export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError, SessionLimitError, NotMigratedError } from "./errors.ts";
 export { Keyring, MIN_KEY_BYTES } from "./keyring.ts";
 export { createSessionManager } from "./manager.ts";
 export { Session } from "./session.ts";

@@ -1,7 +1,6 @@
 import { migrateDatabase } from "sess/migrate";
 import { engineOf } from "sess/stores/location";
 import { openStore, type OpenedStore } from "sess/stores/open";
-import { PostgresReplicaStore } from "sess/stores/postgres-replica";
 import { RedisStore } from "sess/stores/redis";
 import { model } from "./src/generated/session.ts";
 
@@ -18,19 +17,12 @@ export async function openDemoStore(db: string, migrationsRoot: string, redisPre
 	if (engineOf(db) === "redis") {
 		const wait = process.env["SESS_REDIS_WAIT"] ?? "";
 		if (!/^\d*$/.test(wait)) throw new RangeError(`SESS_REDIS_WAIT must be a number of replicas, not "${wait}".`);
-		if (redisPrefix === undefined && wait === "") return { ...openStore(db, model.table), applied: [] };
+		if (redisPrefix === undefined && wait === "") return { ...(await openStore(db, model.table)), applied: [] };
 		const store = new RedisStore(db, { table: model.table, ...(redisPrefix === undefined ? {} : { prefix: redisPrefix }), waitForReplicas: Number(wait) });
 		return { store, engine: "redis", close: () => store.close(), applied: [] };
 	}
 	// Migrate first: the store prepares its statements against the table when it opens.
 	const { applied } = await migrateDatabase(db, migrationsRoot);
-	const opened = openStore(db, model.table, { read: readDb });
-	if (opened.store instanceof PostgresReplicaStore) {
-		// Fail at start, not on the first request, when SESS_DB_READ is no replica of SESS_DB.
-		await opened.store.ready().catch(async (error: unknown) => {
-			await opened.close();
-			throw error;
-		});
-	}
-	return { ...opened, applied };
+	// openStore checks the table, and that SESS_DB_READ is a replica of SESS_DB, before it resolves: a bad setting fails at start.
+	return { ...(await openStore(db, model.table, { read: readDb })), applied };
 }

@@ -1,9 +1,9 @@
 import type { SQL } from "bun";
 import type { TableModel } from "../../schema/model.ts";
-import { ConfigError, InvalidDataError } from "../errors.ts";
+import { ConfigError, InvalidDataError, NotMigratedError, StoreUnavailableError } from "../errors.ts";
 import { sha256String } from "../crypto.ts";
 import { FULL_UPDATE, leastRecentFirst, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
-import { buildStatements, PRUNE_BATCH, type ColumnStatements, type ServerDialect, type SessionStatements } from "./sql-dialect.ts";
+import { buildStatements, FIXED_COLUMNS, PRUNE_BATCH, type ColumnStatements, type ServerDialect, type SessionStatements } from "./sql-dialect.ts";
 import { integer, SqlRowMapper, type SqlParam } from "./sql-row.ts";
 import { liveEndAsync } from "./revoke-except.ts";
 
@@ -31,12 +31,17 @@ export class SQLServerStore implements Store {
 	private readonly dialect: ServerDialect;
 	private readonly q: SessionStatements;
 	private readonly rows: SqlRowMapper;
+	private readonly table: TableModel;
+	/** The URL this store opened, password hidden, for messages; null for a client passed in. */
+	private readonly location: string | null;
 
 	/** Uses `client` as given, or opens one from a URL whose scheme `schemes` accepts. */
 	protected constructor(dialect: ServerDialect, client: SQL | string, options: SQLServerStoreOptions, schemes: RegExp) {
 		this.dialect = dialect;
 		this.q = buildStatements(options.table, dialect);
 		this.rows = new SqlRowMapper(options.table);
+		this.table = options.table;
+		this.location = typeof client === "string" ? client.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@") : null;
 		if (typeof client === "string") {
 			if (!schemes.test(client)) {
 				throw new ConfigError("invalid_config", `The ${dialect} store needs a URL matching ${schemes}; got "${client.replace(/\/\/[^@/]*@/, "//…@")}".`);
@@ -181,6 +186,31 @@ export class SQLServerStore implements Store {
 			if (ids.length < want) break;
 		}
 		return total;
+	}
+
+	/**
+	 * Checks that the session table and every column the schema's migrations add exist, so an app fails at
+	 * start (`openStore` calls this) rather than at its first request: `NotMigratedError` names what is
+	 * missing and says to run `sess migrate`; `StoreUnavailableError` when the server cannot be reached.
+	 */
+	async check(): Promise<void> {
+		const text = this.dialect === "postgres"
+			? "SELECT current_database() AS db, (SELECT string_agg(column_name::text, ',') FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1) AS cols"
+			: "SELECT DATABASE() AS db, (SELECT GROUP_CONCAT(column_name) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?) AS cols";
+		let row: Record<string, unknown> | undefined;
+		try {
+			[row] = await this.run(this.sql, text, [this.table.name]);
+		} catch (error) {
+			const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+			throw new StoreUnavailableError(`cannot reach the ${this.dialect === "postgres" ? "PostgreSQL" : "MySQL"} server${this.location === null ? "" : ` at ${this.location}`} (${reason}). Check that it is running and that the URL names it.`, { cause: error });
+		}
+		const found = new Set(String(row?.["cols"] ?? "").split(",").filter((c) => c !== "").map((c) => c.toLowerCase()));
+		const database = String(row?.["db"] ?? "?");
+		const where = `the ${this.dialect === "postgres" ? "PostgreSQL" : "MySQL"} database "${database}"`;
+		const migrate = `sess migrate --db ${this.location ?? `${this.dialect}://…/${database}`}`;
+		if (found.size === 0) throw new NotMigratedError(this.table.name, where, migrate);
+		const missing = [...FIXED_COLUMNS, ...this.table.columns.map((c) => c.name)].filter((c) => !found.has(c));
+		if (missing.length > 0) throw new NotMigratedError(this.table.name, where, migrate, missing);
 	}
 
 	/** Closes the client if this store opened it from a URL; a client passed in stays open and belongs to the caller. */

@@ -1,4 +1,4 @@
-import { SessError } from "../errors.ts";
+import { NotMigratedError } from "../errors.ts";
 import type { Database, Statement } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
 import { deviceParams } from "./sql-row.ts";
@@ -49,10 +49,10 @@ export class SQLiteStore implements Store {
 		this.db = db;
 		this.table = options.table;
 		// Fail at start, in words, rather than at the first request with "no such table".
-		if (db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(this.table.name) === null) {
-			const file = db.filename === "" || db.filename === ":memory:" ? "this database" : db.filename;
-			throw new SessError("not_migrated", `the session table "${this.table.name}" does not exist in ${file}. Run \`sess migrate --db ${file}\` first.`);
-		}
+		const file = db.filename === "" || db.filename === ":memory:" ? "this database" : db.filename;
+		const found = new Set((db.query(`SELECT "name" FROM pragma_table_info(?)`).all(this.table.name) as { name: string }[]).map((c) => c.name));
+		const missing = found.size === 0 ? [] : [...FIXED, ...this.table.columns.map((c) => c.name)].filter((c) => !found.has(c));
+		if (found.size === 0 || missing.length > 0) throw new NotMigratedError(this.table.name, file, `sess migrate --db ${file}`, missing);
 		db.run("PRAGMA journal_mode = WAL");
 		db.run("PRAGMA synchronous = NORMAL");
 		db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);

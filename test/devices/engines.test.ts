@@ -106,7 +106,7 @@ function raceSuite(name: string, setup: () => Promise<{ target: StoreTarget; cle
 		const key = newKey();
 		beforeAll(async () => {
 			({ target, cleanup } = await setup());
-			opened = openTarget(target);
+			opened = await openTarget(target);
 		});
 		afterAll(async () => {
 			await opened?.close();

@@ -252,9 +252,9 @@ describe.skipIf(skipWithout(admin))("PostgresReplicaStore on a streaming replica
 			}
 		});
 
-		test("a read replica with a non-PostgreSQL SESS_DB, or a read URL that is not postgres://", () => {
-			expect(() => openStore("mysql://root@127.0.0.1:3306/x", main.table, { read: "postgres://127.0.0.1/x" })).toThrow(ConfigError);
-			expect(() => openStore("postgres://127.0.0.1/x", main.table, { read: "mysql://127.0.0.1/x" })).toThrow(/works only with PostgreSQL/);
+		test("a read replica with a non-PostgreSQL SESS_DB, or a read URL that is not postgres://", async () => {
+			await expect(openStore("mysql://root@127.0.0.1:3306/x", main.table, { read: "postgres://127.0.0.1/x" })).rejects.toThrow(ConfigError);
+			await expect(openStore("postgres://127.0.0.1/x", main.table, { read: "mysql://127.0.0.1/x" })).rejects.toThrow(/works only with PostgreSQL/);
 			expect(() => new PostgresReplicaStore("postgres://127.0.0.1/x", "redis://127.0.0.1", { table: main.table })).toThrow(/needs a postgres:\/\/ URL/);
 		});
 	});
