@@ -67,7 +67,8 @@ describe("sess usage errors exit 2 with one line", () => {
 			expect(stderr).toBe(line);
 			expect(code).toBe(2);
 		}
-	});
+		// Seven CLI processes one after another: past Bun's 5 s default on a loaded machine.
+	}, 30_000);
 
 	test("-h and --help print each command's help and exit 0", async () => {
 		for (const command of ["init", "generate", "migrate", "prune", "doctor", "keygen"]) {
