@@ -5,13 +5,15 @@
 // imported on first use, so `keygen` does not load the migration generator.
 import { spawnSync } from "node:child_process";
 import { realpathSync } from "node:fs";
-import { register } from "node:module";
+// A namespace import: a named `register` import would fail to link on Node older than 20.6, with a stack trace, before any check could run.
+import * as nodeModule from "node:module";
 import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { HELP } from "./cli/help.ts";
 import { fail, isSessError, missingPackage, out, parseFlags, usage, type Flags } from "./cli/io.ts";
 import { SESS_VERSION } from "./version.ts";
+import { MIN_NODE, nodeTooOld } from "./node-version.ts";
 
 type Command = {
 	run: (flags: Flags) => Promise<void> | void;
@@ -39,6 +41,9 @@ export async function main(argv: string[]): Promise<void> {
 	const [command, ...rest] = argv;
 	if (command === undefined || command === "--help" || command === "-h" || command === "help") return out(HELP.main as string);
 	if (command === "--version") return out(SESS_VERSION);
+	if (onNode && nodeTooOld(process.versions.node)) {
+		fail(`the sess command needs Node ${MIN_NODE} or newer (module hooks, to load your TypeScript schema), and this is Node ${process.versions.node}. Upgrade Node, or run \`bunx sess …\` with Bun.`, "needs_newer_node");
+	}
 	const spec = COMMANDS[command];
 	if (spec === undefined) usage(`unknown command "${command}". Run \`sess --help\` to see the commands.`);
 	const flags = parseFlags(rest, spec.flags, command);
@@ -62,11 +67,8 @@ export async function main(argv: string[]): Promise<void> {
 
 /** Node cannot import `.ts`; from 20.6 on, module hooks can (see typescript-loader.ts). */
 function registerTypeScriptLoader(): void {
-	if (typeof register !== "function") {
-		fail(`Node ${process.versions.node} cannot load TypeScript schema files. Use Node 20.6 or newer, or run \`bunx sess …\` with Bun.`, "needs_newer_node");
-	}
 	const here = import.meta.url;
-	register(new URL(here.endsWith(".ts") ? "./typescript-loader.ts" : "./typescript-loader.js", here));
+	nodeModule.register(new URL(here.endsWith(".ts") ? "./typescript-loader.ts" : "./typescript-loader.js", here));
 }
 
 /** migrate and prune use Bun's SQLite, PostgreSQL, MySQL and Redis clients; run them under Bun when it is on the PATH. */

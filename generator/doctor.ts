@@ -49,6 +49,7 @@ export function auditSession(model: SessionModel, keys: string | undefined, env:
 	else if (expiry.idleMs > 30 * MINUTE) add("warn", "expiry", `idle timeout ${fmt(expiry.idleMs)} is above OWASP's 15–30 min for typical apps; 30m is a good default.`);
 	else if (expiry.idleMs < 2 * MINUTE) add("warn", "expiry", `idle timeout ${fmt(expiry.idleMs)} will log active users out mid-task; use at least 5m.`);
 	else add("ok", "expiry", `idle timeout ${fmt(expiry.idleMs)}.`);
+	if (expiry.anonymousIdleMs !== undefined && expiry.anonymousIdleMs < expiry.idleMs) add("ok", "expiry", `anonymous idle timeout ${fmt(expiry.anonymousIdleMs)} (sessions nobody is signed in to).`);
 	if (expiry.absoluteMs > 24 * HOUR) add("error", "expiry", `absolute timeout ${fmt(expiry.absoluteMs)} exceeds NIST SP 800-63B-4 AAL2 (24 h); set expiry.absolute to 12h or less.`);
 	else if (expiry.absoluteMs > 12 * HOUR) add("warn", "expiry", `absolute timeout ${fmt(expiry.absoluteMs)}: a work day (8–12h) bounds what a stolen cookie is worth.`);
 	else add("ok", "expiry", `absolute timeout ${fmt(expiry.absoluteMs)}.`);

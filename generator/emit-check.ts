@@ -1,4 +1,4 @@
-import type { FieldModel, TypeModel } from "../schema/model.ts";
+import type { FieldModel, StringType, TypeModel } from "../schema/model.ts";
 import { literal } from "./emit-literal.ts";
 import { EmitContext, hasString, indent, Locals, pascalName, renderMessage, str, type Message } from "./emit-context.ts";
 
@@ -27,16 +27,7 @@ export function checkStatements(type: TypeModel, x: string, fail: Failure, optio
 		case "string": {
 			const lines: string[] = [];
 			if (!decoded) lines.push(`if (typeof ${x} !== "string") ${end(["expected a string"])}`);
-			if (!options.wellFormed) lines.push(`if (${ctx.use("LONE_SURROGATE")}.test(${x})) ${end(["contains a lone surrogate (not valid Unicode)"])}`);
-			// Code points, as Zod 4 counts them; within bounds in UTF-16 units needs no count.
-			if (type.minLength !== undefined && type.minLength > 0) lines.push(`if (${x}.length < ${type.minLength} || (${x}.length < ${type.minLength * 2} && ${ctx.use("codePointLength")}(${x}) < ${type.minLength})) ${end([`expected at least ${type.minLength} characters`])}`);
-			if (type.maxLength !== undefined && type.maxLength !== Infinity) lines.push(`if (${x}.length > ${type.maxLength} && ${ctx.use("codePointLength")}(${x}) > ${type.maxLength}) ${end([`expected at most ${type.maxLength} characters`])}`);
-			for (const [source, flags] of type.patterns ?? []) {
-				const re = new RegExp(source, flags.replace(/g/g, ""));
-				const name = ctx.hoist(`pattern:${String(re)}`, `${constName(path)}_PATTERN`, (n) => `const ${n} = ${String(re)};`);
-				if (re.sticky) lines.push(`${name}.lastIndex = 0;`);
-				lines.push(`if (!${name}.test(${x})) ${end([`does not match ${String(re)}`])}`);
-			}
+			stringLevel(type, x, end, options.wellFormed, ctx, locals, path, lines);
 			return lines;
 		}
 		case "int":
@@ -53,8 +44,12 @@ export function checkStatements(type: TypeModel, x: string, fail: Failure, optio
 		}
 		case "boolean":
 			return decoded ? [] : [`if (typeof ${x} !== "boolean") ${end(["expected a boolean"])}`];
-		case "date":
-			return decoded ? [] : [`if (!(${x} instanceof Date) || Number.isNaN(${x}.getTime())) ${end(["expected a valid Date"])}`];
+		case "date": {
+			const lines = decoded ? [] : [`if (!(${x} instanceof Date) || Number.isNaN(${x}.getTime())) ${end(["expected a valid Date"])}`];
+			if (type.min !== undefined && type.min !== -Infinity) lines.push(`if (${x}.getTime() < ${type.min}) ${end([`expected ${new Date(type.min).toISOString()} or later`])}`);
+			if (type.max !== undefined && type.max !== Infinity) lines.push(`if (${x}.getTime() > ${type.max}) ${end([`expected ${new Date(type.max).toISOString()} or earlier`])}`);
+			return lines;
+		}
 		case "enum": {
 			if (decoded) return []; // the enum reader refuses numbers outside the schema's values
 			const list = type.values.map((v) => JSON.stringify(v)).join(" | ");
@@ -64,12 +59,37 @@ export function checkStatements(type: TypeModel, x: string, fail: Failure, optio
 			const set = ctx.hoist(`enum-set:${path}`, `${constName(path)}_VALUES`, (n) => `const ${n}${ctx.t("ReadonlySet<unknown>")} = new Set(${literal(type.values)});`);
 			return [`if (!${set}.has(${x})) ${end([`expected ${list}`])}`];
 		}
-		case "bigint":
-		case "tuple":
-		case "optional":
-			// Schemas with these kinds get the interpreted codec (see emittable() in emit-session.ts).
-			throw new Error(`the emitter does not handle ${type.kind} yet`);
-
+		case "bigint": {
+			const lines: string[] = [];
+			if (!decoded) lines.push(`if (typeof ${x} !== "bigint") ${end(["expected a bigint"])}`);
+			if (type.min !== undefined) lines.push(`if (${x} < ${BigInt(type.min)}n) ${end([`expected at least ${BigInt(type.min)}`])}`);
+			if (type.max !== undefined) lines.push(`if (${x} > ${BigInt(type.max)}n) ${end([`expected at most ${BigInt(type.max)}`])}`);
+			return lines;
+		}
+		case "optional": {
+			const inner = checkStatements(type.inner, x, fail, options, ctx, locals, path);
+			return inner.length === 0 ? [] : [`if (${x} !== undefined) {`, ...indent(inner), "}"];
+		}
+		case "tuple": {
+			const lines: string[] = [];
+			const n = type.items.length;
+			if (!decoded) {
+				lines.push(`if (!Array.isArray(${x})) ${end(["expected an array (a tuple)"])}`);
+				lines.push(`if (${x}.length ${type.rest === undefined ? "!==" : "<"} ${n}) ${end([`expected ${n} items`])}`);
+			}
+			type.items.forEach((item, i) => {
+				const e = locals.name("item");
+				const inner = checkStatements(item, e, nested([`[${i}]: `]), options, ctx, locals, `${path}[${i}]`);
+				if (inner.length > 0) lines.push(`const ${e}${ctx.t("unknown")} = ${x}[${i}];`, ...inner);
+			});
+			if (type.rest !== undefined) {
+				const i = locals.name("i");
+				const e = locals.name("item");
+				const rest = checkStatements(type.rest, e, nested(["[", { expr: i }, "]: "]), options, ctx, locals, `${path}[]`);
+				if (rest.length > 0) lines.push(`for (let ${i} = ${n}; ${i} < ${x}.length; ${i}++) {`, `\tconst ${e}${ctx.t("unknown")} = ${x}[${i}];`, ...indent(rest), "}");
+			}
+			return lines;
+		}
 		case "nullable": {
 			const inner = checkStatements(type.inner, x, fail, options, ctx, locals, path);
 			return inner.length === 0 ? [] : [`if (${x} !== null) {`, ...indent(inner), "}"];
@@ -124,10 +144,7 @@ export function checkFunction(type: TypeModel, path: string, ctx: EmitContext, w
 		const options = { wellFormed, decoded: false };
 		let body: string[];
 		if (type.kind === "object") body = objectCheckBody(type.fields, path, ctx, locals, options, type.strict === true, true);
-		else if (type.kind === "union") {
-			const options_ = type.options.map((o, i) => `${checkFunction(o, `${path}|${i}`, ctx, wellFormed)}(v) === null`);
-			body = [`if (${options_.join(" || ")}) return null;`, `return "matches none of the union's options";`];
-		} else body = [...checkStatements(type, "v", { mode: "return", prefix: [] }, options, ctx, locals, path), "return null;"];
+		else if (type.kind === "union") body = unionCheckBody(type, path, ctx, wellFormed); else body = [...checkStatements(type, "v", { mode: "return", prefix: [] }, options, ctx, locals, path), "return null;"];
 		return [`function ${name}(v${ctx.t("unknown")})${ctx.t("string | null")} {`, ...indent(body), "}"].join("\n");
 	});
 }
@@ -155,6 +172,116 @@ export function objectCheckBody(fields: FieldModel[], path: string, ctx: EmitCon
 	const k = locals.name("key");
 	lines.push(`for (const ${k} of Object.keys(v)) if (!${known}.has(${k})) return \`.\${${k}}: is not a field of the schema\`;`, "return null;");
 	return lines;
+}
+
+/**
+ * A union accepts what its first accepting option accepts. When none does, a discriminated union names
+ * the problem of the variant its discriminator picks (`(variant "card").last4: …`), as schema/validate.ts does.
+ */
+function unionCheckBody(type: Extract<TypeModel, { kind: "union" }>, path: string, ctx: EmitContext, wellFormed: boolean): string[] {
+	const fns = type.options.map((o, i) => checkFunction(o, `${path}|${i}`, ctx, wellFormed));
+	const body = fns.length === 0 ? [] : [`if (${fns.map((fn) => `${fn}(v) === null`).join(" || ")}) return null;`];
+	const discriminator = type.discriminator;
+	if (discriminator === undefined) return [...body, `return "matches none of the union's options";`];
+	const seen = new Set<string>();
+	const picks: string[] = [];
+	type.options.forEach((option, i) => {
+		if (option.kind !== "object") return;
+		const field = option.fields.find((f) => f.name === discriminator);
+		if (field?.type.kind !== "enum") return;
+		for (const tag of field.type.values) {
+			const key = `${typeof tag}:${String(tag)}`;
+			if (seen.has(key)) continue; // the first variant that lists a tag is the one it picks
+			seen.add(key);
+			const lead = `(variant ${JSON.stringify(tag)})`;
+			picks.push(
+				`if (tag === ${JSON.stringify(tag)}) {`,
+				`\tconst problem = ${fns[i]}(v);`,
+				`\tif (problem !== null) return ${str(lead)} + (problem.startsWith("[") || problem.startsWith(".") ? "" : " ") + problem;`,
+				"}",
+			);
+		}
+	});
+	if (picks.length > 0) body.push(`if (${ctx.use("isPlainObject")}(v)) {`, `\tconst tag = v[${str(discriminator)}];`, ...indent(picks), "}");
+	return [...body, `return ${str(`matches none of the variants of "${discriminator}"`)};`];
+}
+
+/**
+ * The checks of one level of a string's chain, in schema/validate.ts's order: the earlier level
+ * (`before`) or the lone-surrogate scan, the normalisers, then bounds, patterns and code checks on the
+ * normalised value. Returns the local holding that value (`x` itself when nothing normalises).
+ */
+function stringLevel(type: StringType, x: string, end: (message: Message) => string, wellFormed: boolean, ctx: EmitContext, locals: Locals, path: string, lines: string[]): string {
+	let s = x;
+	if (type.before !== undefined) s = stringLevel(type.before, x, end, wellFormed, ctx, locals, path, lines);
+	else if (!wellFormed) lines.push(`if (${ctx.use("LONE_SURROGATE")}.test(${x})) ${end(["contains a lone surrogate (not valid Unicode)"])}`);
+	const normalizers = type.normalize ?? [];
+	if (normalizers.length > 0) {
+		const n = locals.name("normalized");
+		lines.push(`let ${n} = ${s};`);
+		for (const op of normalizers) {
+			switch (op.op) {
+				case "trim":
+					lines.push(`${n} = ${n}.trim();`);
+					break;
+				case "lower":
+					lines.push(`${n} = ${n}.toLowerCase();`);
+					break;
+				case "upper":
+					lines.push(`${n} = ${n}.toUpperCase();`);
+					break;
+				case "unicode":
+					lines.push(`${n} = ${n}.normalize(${str(op.form)});`);
+					break;
+				case "url": {
+					const fn = ctx.hoist(`url:${JSON.stringify(op)}`, `${constName(path)}_URL`, (name) => `const ${name} = ${ctx.use("urlNormalizer")}(${literal(op)});`);
+					const u = locals.name("url");
+					lines.push(`const ${u} = ${fn}(${n});`, `if (typeof ${u} !== "string") ${end([{ expr: `${u}.message` }])}`, `${n} = ${u};`);
+					break;
+				}
+			}
+		}
+		s = n;
+	}
+	// Code points, as Zod 4 counts them; within bounds in UTF-16 units needs no count.
+	if (type.maxLength !== undefined && type.maxLength !== Infinity) lines.push(`if (${s}.length > ${type.maxLength} && ${ctx.use("codePointLength")}(${s}) > ${type.maxLength}) ${end([`expected at most ${type.maxLength} characters`])}`);
+	if (type.minLength !== undefined && type.minLength > 0) lines.push(`if (${s}.length < ${type.minLength} || (${s}.length < ${type.minLength * 2} && ${ctx.use("codePointLength")}(${s}) < ${type.minLength})) ${end([`expected at least ${type.minLength} characters`])}`);
+	for (const [source, flags] of type.patterns ?? []) {
+		const shown = String(new RegExp(source, flags));
+		const re = new RegExp(source, flags.replace(/g/g, ""));
+		const name = ctx.hoist(`pattern:${String(re)}`, `${constName(path)}_PATTERN`, (n) => `const ${n} = ${String(re)};`);
+		if (re.sticky) lines.push(`${name}.lastIndex = 0;`);
+		lines.push(`if (!${name}.test(${s})) ${end([`does not match ${shown}`])}`);
+	}
+	for (const c of type.checks ?? []) {
+		switch (c.check) {
+			case "includes":
+				lines.push(`if (!${s}.includes(${str(c.value)}${c.position === undefined ? "" : `, ${c.position}`})) ${end([`expected to include ${JSON.stringify(c.value)}`])}`);
+				break;
+			case "startsWith":
+				lines.push(`if (!${s}.startsWith(${str(c.value)})) ${end([`expected to start with ${JSON.stringify(c.value)}`])}`);
+				break;
+			case "endsWith":
+				lines.push(`if (!${s}.endsWith(${str(c.value)})) ${end([`expected to end with ${JSON.stringify(c.value)}`])}`);
+				break;
+			case "ipv6":
+				lines.push(`if (!${ctx.use("isValidIPv6")}(${s})) ${end(["expected an IPv6 address"])}`);
+				break;
+			case "cidrv6":
+				lines.push(`if (!${ctx.use("isValidCIDRv6")}(${s})) ${end(["expected an IPv6 CIDR block"])}`);
+				break;
+			case "base64":
+				lines.push(`if (!${ctx.use("isValidBase64")}(${s})) ${end(["expected base64"])}`);
+				break;
+			case "base64url":
+				lines.push(`if (!${ctx.use("isValidBase64URL")}(${s})) ${end(["expected base64url"])}`);
+				break;
+			case "jwt":
+				lines.push(`if (!${ctx.use("isValidJWT")}(${s}, ${c.alg === undefined ? "undefined" : str(c.alg)})) ${end(["expected a JWT"])}`);
+				break;
+		}
+	}
+	return s;
 }
 
 /** `data.profile.prefs` → `PROFILE_PREFS` (a module-level constant's name). */

@@ -21,6 +21,8 @@ export class EmitContext {
 
 	/** TypeScript (annotations kept) or JavaScript (the same code without them, for `--js`). */
 	readonly ts: boolean;
+	/** Readers being emitted are for format-1 bytes: packed strings are read as plain UTF-8. */
+	plain = false;
 
 	constructor(lock: Lock, ts = true) {
 		this.lock = lock;
@@ -121,9 +123,12 @@ export function hasString(type: TypeModel): boolean {
 		case "string":
 			return true;
 		case "nullable":
+		case "optional":
 			return hasString(type.inner);
 		case "array":
 			return hasString(type.element);
+		case "tuple":
+			return type.items.some(hasString) || (type.rest !== undefined && hasString(type.rest));
 		case "record":
 			return true;
 		case "object":
@@ -133,6 +138,11 @@ export function hasString(type: TypeModel): boolean {
 		default:
 			return false;
 	}
+}
+
+/** True when a value of this type holds a packed string somewhere (then format-1 bytes read it differently). */
+export function hasPack(type: TypeModel): boolean {
+	return JSON.stringify(type).includes('"pack":');
 }
 
 /** A JavaScript string literal. */
@@ -161,7 +171,9 @@ const RESERVED_MODULE_NAMES = [
 	"PromotedField", "Session", "BaseSession", "Sessions", "model", "codec", "createSessions", "createSessionManager",
 	"defineCodec", "Reader", "Writer", "DecodeError", "isPlainObject", "wireMismatch", "skipDamaged", "nestedChanged",
 	"readBoolean", "readDate", "readEnum", "LONE_SURROGATE", "SessionCodec", "SessionManager", "SessionManagerOptions",
-	"SealedManagerOptions", "SessionModel", "initial",
+	"SealedManagerOptions", "SessionModel", "initial", "readBigint", "writeBigint", "packedString", "urlNormalizer",
+	"isValidIPv6", "isValidCIDRv6", "isValidBase64", "isValidBase64URL", "isValidJWT", "isObjectLike", "codePointLength",
+	"readDataPlain", "readFlashPlain", "readData", "checkData", "readFlash", "checkFlash",
 ];
 
 const RESERVED_WORDS = new Set([

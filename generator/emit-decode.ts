@@ -1,8 +1,8 @@
 import { shapeOf } from "../schema/lock.ts";
 import type { FieldModel, JSONValue, TypeModel } from "../schema/model.ts";
 import { checkFunction, checkStatements, constName } from "./emit-check.ts";
-import { EmitContext, indent, Locals, pascalName, str } from "./emit-context.ts";
-import { enumValues, numbered, wireOf } from "./emit-encode.ts";
+import { EmitContext, hasPack, indent, Locals, pascalName, str } from "./emit-context.ts";
+import { enumValues, numbered, packedCodec, wireOf } from "./emit-encode.ts";
 import { literal } from "./emit-literal.ts";
 
 /**
@@ -12,7 +12,7 @@ import { literal } from "./emit-literal.ts";
  */
 export type ReadMode = "checked" | "raw";
 
-const PRIMITIVE_TS: Partial<Record<TypeModel["kind"], string>> = { string: "string", int: "number", float: "number", boolean: "boolean", date: "Date" };
+const PRIMITIVE_TS: Partial<Record<TypeModel["kind"], string>> = { string: "string", int: "number", float: "number", bigint: "bigint", boolean: "boolean", date: "Date" };
 
 /** Statements declaring `const x` read from `r` in packed form: the straight-line `compileValue(...).read` (+ its check). */
 export function readStatements(type: TypeModel, x: string, mode: ReadMode, ctx: EmitContext, locals: Locals, path: string): string[] {
@@ -20,7 +20,11 @@ export function readStatements(type: TypeModel, x: string, mode: ReadMode, ctx: 
 		mode === "checked" ? [...lines, ...checkStatements(type, x, { mode: "throw" }, { wellFormed: true, decoded: true }, ctx, locals, path)] : lines;
 	switch (type.kind) {
 		case "string":
-			return checked([`const ${x} = r.string();`]);
+			// Format-1 bytes (ctx.plain) hold every string as UTF-8.
+			if (type.pack === undefined || ctx.plain) return checked([`const ${x} = r.string();`]);
+			return checked([`const ${x} = ${packedCodec(type, ctx)}.read(r)${ctx.as("string")};`]);
+		case "bigint":
+			return checked([`const ${x} = ${ctx.use("readBigint")}(r);`]);
 		case "int":
 			return checked([`const ${x} = r.zigzag();`]);
 		case "float":
@@ -28,7 +32,7 @@ export function readStatements(type: TypeModel, x: string, mode: ReadMode, ctx: 
 		case "boolean":
 			return [`const ${x} = ${ctx.use("readBoolean")}(r);`];
 		case "date":
-			return [`const ${x} = ${ctx.use("readDate")}(r);`];
+			return checked([`const ${x} = ${ctx.use("readDate")}(r);`]);
 		case "enum":
 			return [`const ${x} = ${ctx.use("readEnum")}(r, ${enumValues(type.values, path, ctx)});`];
 		default:
@@ -40,19 +44,22 @@ export function readStatements(type: TypeModel, x: string, mode: ReadMode, ctx: 
 function readFunction(type: TypeModel, mode: ReadMode, ctx: EmitContext, path: string): string {
 	const suffix = mode === "raw" && type.kind !== "object" ? "Raw" : "";
 	const objectMode = type.kind === "object" && mode === "raw" ? "Open" : "";
-	const orNull = type.kind === "nullable" ? "OrNull" : "";
+	const orNull = type.kind === "nullable" ? "OrNull" : type.kind === "optional" ? "OrUndefined" : "";
+	// Readers of format-1 bytes differ only where a packed string is read.
+	const plain = ctx.plain && hasPack(type) ? "Plain" : "";
 	// A nullable value and the value inside it share a path (and the lock's enum numbers), not a function.
-	return ctx.hoist(`read:${path}:${type.kind}:${mode}`, `read${pascalName(path)}${orNull}${suffix}${objectMode}`, (name) => {
+	return ctx.hoist(`read:${path}:${type.kind}:${mode}:${plain}`, `read${pascalName(path)}${orNull}${suffix}${objectMode}${plain}`, (name) => {
 		const locals = new Locals();
 		let body: string[];
 		let returns = "unknown";
 		switch (type.kind) {
-			case "nullable": {
+			case "nullable":
+			case "optional": {
 				const value = locals.name("value");
 				body = [
 					"const flag = r.byte();",
 					`if (flag > 1) throw new ${ctx.use("DecodeError")}("bad null flag");`,
-					`let ${value}${ctx.t("unknown")} = null;`,
+					`let ${value}${ctx.t("unknown")} = ${type.kind === "nullable" ? "null" : "undefined"};`,
 					"if (flag === 1) {",
 					...indent(readStatements(type.inner, "inner", mode, ctx, locals, path)),
 					`\t${value} = inner;`,
@@ -72,6 +79,20 @@ function readFunction(type: TypeModel, mode: ReadMode, ctx: EmitContext, path: s
 				}
 				body.push("return out;");
 				returns = `${element}[]`;
+				break;
+			}
+			case "tuple": {
+				body = [`const out${ctx.t("unknown[]")} = [];`];
+				type.items.forEach((item, i) => {
+					const e = locals.name("item");
+					body.push(...readStatements(item, e, mode, ctx, locals, `${path}[${i}]`), `out.push(${e});`);
+				});
+				if (type.rest !== undefined) {
+					const e = locals.name("item");
+					body.push("while (!r.done) {", ...indent(readStatements(type.rest, e, mode, ctx, locals, `${path}[]`)), `\tout.push(${e});`, "}");
+				} else body.push(`if (!r.done) throw new ${ctx.use("DecodeError")}("trailing bytes");`);
+				body.push("return out;");
+				returns = "unknown[]";
 				break;
 			}
 			case "record": {

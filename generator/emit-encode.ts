@@ -1,7 +1,7 @@
 import { shapeOf } from "../schema/lock.ts";
 import type { FieldModel, LiteralValue, TypeModel } from "../schema/model.ts";
 import { checkFunction, constName } from "./emit-check.ts";
-import { EmitContext, indent, Locals, pascalName } from "./emit-context.ts";
+import { EmitContext, indent, Locals, pascalName, str } from "./emit-context.ts";
 import { typeText } from "./emit-types.ts";
 
 // Wire types, as in src/wire.ts.
@@ -28,13 +28,37 @@ export function wireOf(type: TypeModel): number {
 /** Statements writing the value in the local or property `x` in packed form: the straight-line `compileValue(...).write`. */
 export function writeStatements(type: TypeModel, x: string, ctx: EmitContext, locals: Locals, path: string): string[] {
 	switch (type.kind) {
-		case "bigint":
-		case "tuple":
-		case "optional":
-			// Schemas with these kinds get the interpreted codec (see emittable() in emit-session.ts).
-			throw new Error(`the emitter does not handle ${type.kind} yet`);
 		case "string":
-			return [`w.string(${x});`];
+			return type.pack === undefined ? [`w.string(${x});`] : [`${packedCodec(type, ctx)}.write(w, ${x});`];
+		case "bigint":
+			return [`${ctx.use("writeBigint")}(w, ${x});`];
+		case "optional": {
+			const at = locals.name("frame");
+			return [
+				`const ${at} = w.begin();`,
+				`if (${x} === undefined) w.byte(0);`,
+				"else {",
+				"\tw.byte(1);",
+				...indent(writeStatements(type.inner, x, ctx, locals, path)),
+				"}",
+				`w.end(${at});`,
+			];
+		}
+		case "tuple": {
+			const at = locals.name("frame");
+			const lines = [`const ${at} = w.begin();`];
+			type.items.forEach((item, i) => {
+				const e = locals.name("item");
+				lines.push(`const ${e} = ${x}[${i}];`, ...writeStatements(item, e, ctx, locals, `${path}[${i}]`));
+			});
+			if (type.rest !== undefined) {
+				const i = locals.name("i");
+				const e = locals.name("item");
+				lines.push(`for (let ${i} = ${type.items.length}; ${i} < ${x}.length; ${i}++) {`, `\tconst ${e} = ${x}[${i}]${ctx.as(typeText(type.rest, `${path}[]`, ctx))};`, ...indent(writeStatements(type.rest, e, ctx, locals, `${path}[]`)), "}");
+			}
+			lines.push(`w.end(${at});`);
+			return lines;
+		}
 		case "int":
 			return [`w.zigzag(${x});`];
 		case "float":
@@ -92,7 +116,8 @@ export function writeStatements(type: TypeModel, x: string, ctx: EmitContext, lo
 				const body = [`const ${at} = w.begin();`];
 				// The first option the value satisfies, as the interpreted codec picks it.
 				type.options.forEach((option, i) => {
-					const check = checkFunction(option, `${path}|${i}`, ctx, false);
+					// Checked as decoded values are (no lone-surrogate scan), as the interpreted codec's writer does.
+					const check = checkFunction(option, `${path}|${i}`, ctx, true);
 					const o = inner.name("option");
 					body.push(
 						`${i === 0 ? "if" : "else if"} (${check}(v) === null) {`,
@@ -129,7 +154,9 @@ export function writeObjectFunction(fields: FieldModel[], path: string, ctx: Emi
 			} else body.push(`if (${x} !== undefined) {`, ...indent(write), "}");
 		}
 		const type = typeName ?? typeText({ kind: "object", fields }, path, ctx);
-		return [`function ${name}(w${ctx.t(ctx.useType("Writer"))}, v${ctx.t(path === "flash" ? `Partial<${type}>` : type)})${ctx.t("void")} {`, ...indent(body), "}"].join("\n");
+		// A scope with no fields writes nothing: its parameters are named unused (tsc --noUnusedParameters).
+		const [w, v] = body.length === 0 ? ["_w", "_v"] : ["w", "v"];
+		return [`function ${name}(${w}${ctx.t(ctx.useType("Writer"))}, ${v}${ctx.t(path === "flash" ? `Partial<${type}>` : type)})${ctx.t("void")} {`, ...indent(body), "}"].join("\n");
 	});
 }
 
@@ -143,6 +170,16 @@ export function numbered(fields: FieldModel[], path: string, ctx: EmitContext): 
 			return { field, number: entry.number };
 		})
 		.sort((a, b) => a.number - b.number);
+}
+
+/**
+ * The codec of a packed string (codec format 2): the runtime's writer and reader of the format, which
+ * write only a value whose packed form gives back the same string.
+ */
+export function packedCodec(type: Extract<TypeModel, { kind: "string" }>, ctx: EmitContext): string {
+	const fixed = type.minLength !== undefined && type.minLength === type.maxLength ? type.minLength : undefined;
+	const key = `${type.pack}:${fixed ?? ""}`;
+	return ctx.hoist(`packed:${key}`, `PACKED_${String(type.pack).toUpperCase()}${fixed === undefined ? "" : `_${fixed}`}`, (name) => `const ${name} = ${ctx.use("packedString")}(${str(String(type.pack))}${fixed === undefined ? "" : `, ${fixed}`});`);
 }
 
 /** The enum's values in wire order, from the lock; values dropped from the schema since are holes. */

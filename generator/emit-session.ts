@@ -1,7 +1,7 @@
 import type { FieldModel, SessionModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
 import { objectCheckBody } from "./emit-check.ts";
-import { EmitContext, indent, Locals, str } from "./emit-context.ts";
+import { EmitContext, hasPack, indent, Locals, str } from "./emit-context.ts";
 import { fieldsLoop, initialValue } from "./emit-decode.ts";
 import { numbered, writeObjectFunction } from "./emit-encode.ts";
 import { literal } from "./emit-literal.ts";
@@ -41,17 +41,20 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 
 	// A schema using a kind or option the emitter does not compile yet runs on the interpreted codec.
 	const unsupported = unsupportedPart(model);
+	// As createCodec decides: a schema with a packed string writes format 2, and reads format-1 bytes with plain readers too.
+	const packed = hasPack({ kind: "object", fields: model.data }) || hasPack({ kind: "object", fields: model.flash });
+	const parts = ["writeData", "readData", "checkData", "writeFlash", "readFlash", "checkFlash", "initial", ...(packed ? ["format: 2", "readDataPlain", "readFlashPlain"] : [])];
 	const codecLines = unsupported === null
 		? [
-			...topLevel(model.data, "data", ctx),
-			...topLevel(flashFields, "flash", ctx),
+			...topLevel(model.data, "data", ctx, packed),
+			...topLevel(flashFields, "flash", ctx, packed),
 			"/** A fresh session's data: every field at its initial value. */",
 			`function initial()${ctx.t("SessionData")} {`,
 			`\treturn ${initialObject(model.data, ctx)};`,
 			"}",
 			"",
 			"/** The compact, versioned binary form of `SessionData`. */",
-			`export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = defineCodec${ts ? "<SessionData, FlashData>" : ""}({ writeData, readData, checkData, writeFlash, readFlash, checkFlash, initial });`,
+			`export const codec${ctx.t("SessionCodec<SessionData, FlashData>")} = defineCodec${ts ? "<SessionData, FlashData>" : ""}({ ${parts.join(", ")} });`,
 		]
 		: [
 			"/** Wire numbers from sess.lock.json, which the interpreted codec reads at start-up. */",
@@ -126,7 +129,7 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 }
 
 /** `writeData` / `readData` / `checkData` (or the flash ones) for a top-level scope. */
-function topLevel(fields: FieldModel[], scope: "data" | "flash", ctx: EmitContext): string[] {
+function topLevel(fields: FieldModel[], scope: "data" | "flash", ctx: EmitContext, packed: boolean): string[] {
 	const type = scope === "data" ? "SessionData" : "FlashData";
 	const Name = scope === "data" ? "Data" : "Flash";
 	writeObjectFunction(fields, scope, ctx, type);
@@ -137,22 +140,31 @@ function topLevel(fields: FieldModel[], scope: "data" | "flash", ctx: EmitContex
 		...indent(objectCheckBody(fields, scope, ctx, checkLocals, { wellFormed: false, decoded: false })),
 		"}",
 	];
-	const readLocals = new Locals();
-	const params = scope === "data" ? `r${ctx.t(ctx.useType("Reader"))}, resets${ctx.t("string[]")}, after${ctx.t("number")}` : `r${ctx.t(ctx.useType("Reader"))}, resets${ctx.t("string[]")}`;
-	const loop = fieldsLoop(fields, scope, "top", ctx, readLocals, scope === "data" ? "" : "flash.", scope === "data" ? "after" : "-1", scope === "data");
-	const read = [
-		`/** Reads the ${scope} fields; a field whose stored value no longer fits is reset (named in \`resets\`). */`,
-		`function read${Name}(${params})${ctx.t("Record<string, unknown>")} {`,
-		...indent([...loop, "return out;"]),
-		"}",
-	];
-	return [...check, "", ...read, ""];
+	const reader = (plain: boolean): string[] => {
+		ctx.plain = plain;
+		const loop = fieldsLoop(fields, scope, "top", ctx, new Locals(), scope === "data" ? "" : "flash.", scope === "data" ? "after" : "-1", scope === "data");
+		ctx.plain = false;
+		// No field that can be reset (an empty scope): the parameter is named unused (tsc --noUnusedParameters).
+		const resets = loop.some((l) => l.includes("resets.push")) ? "resets" : "_resets";
+		const params = `r${ctx.t(ctx.useType("Reader"))}, ${resets}${ctx.t("string[]")}${scope === "data" ? `, after${ctx.t("number")}` : ""}`;
+		return [
+			plain
+				? `/** Reads the ${scope} fields of format-1 bytes, written before the schema packed its strings (they are plain UTF-8 there). */`
+				: `/** Reads the ${scope} fields; a field whose stored value no longer fits is reset (named in \`resets\`). */`,
+			`function read${Name}${plain ? "Plain" : ""}(${params})${ctx.t("Record<string, unknown>")} {`,
+			...indent([...loop, "return out;"]),
+			"}",
+			"",
+		];
+	};
+	return [...check, "", ...reader(false), ...(packed ? reader(true) : [])];
 }
 
 /** The object `initial()` returns: fields with an initial value, in field-number order (as `createCodec`'s). */
 function initialObject(fields: FieldModel[], ctx: EmitContext): string {
 	const entries = numbered(fields, "data", ctx)
 		.filter(({ field }) => field.initial !== undefined)
-		.map(({ field }) => `${field.name}: ${initialValue(field, `data.${field.name}`, ctx)}`);
+		// A frozen array literal types as an array: a tuple's initial value is asserted to be the tuple.
+		.map(({ field }) => `${field.name}: ${initialValue(field, `data.${field.name}`, ctx)}${JSON.stringify(field.type).includes('"kind":"tuple"') ? ctx.as(`SessionData[${str(field.name)}]`) : ""}`);
 	return entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`;
 }

@@ -6,20 +6,27 @@ import type { FieldModel, SessionModel, TypeModel } from "../schema/model.ts";
  * so every schema the model can describe still generates and runs; the emitter then grows to cover it.
  */
 const KNOWN: Record<string, readonly string[]> = {
-	// `formats` only names what the patterns check.
-	string: ["kind", "minLength", "maxLength", "patterns", "formats"],
+	// `formats` only names what the patterns and checks do.
+	string: ["kind", "minLength", "maxLength", "patterns", "formats", "checks", "normalize", "before", "pack"],
 	int: ["kind", "min", "max"],
 	float: ["kind", "min", "max"],
+	bigint: ["kind", "min", "max"],
 	boolean: ["kind"],
 	enum: ["kind", "values"],
-	date: ["kind"],
+	date: ["kind", "min", "max"],
 	array: ["kind", "element", "minItems", "maxItems"],
+	tuple: ["kind", "items", "rest"],
 	// `strict`: emit-check refuses unknown keys of such an object, and ignores them (Zod strips) otherwise.
 	object: ["kind", "fields", "strict"],
 	record: ["kind", "key", "value"],
 	nullable: ["kind", "inner"],
-	union: ["kind", "options"],
+	optional: ["kind", "inner"],
+	union: ["kind", "options", "discriminator"],
 };
+/** String checks Zod runs as code, each compiled to a test or a call of the runtime's copy of Zod's function. */
+const STRING_CHECKS = ["includes", "startsWith", "endsWith", "ipv6", "cidrv6", "base64", "base64url", "jwt"];
+const NORMALIZERS = ["trim", "lower", "upper", "unicode", "url"];
+const PACKINGS = ["uuid", "hex", "base64", "base64url", "datetime", "date"];
 // `synthesised`: emit-check requires the field even though it has an initial value (Zod has no default for it);
 // identity and keepOnUserSwitch steer the manager only: the codec is the same with or without them.
 const FIELD_KEYS = ["name", "type", "optional", "initial", "synthesised", "column", "rotate", "sensitive", "identity", "keepOnUserSwitch"];
@@ -45,12 +52,27 @@ function typePart(type: TypeModel, path: string): string | null {
 	const extra = Object.keys(type).find((k) => !known.includes(k));
 	if (extra !== undefined) return `${path} (${type.kind}.${extra})`;
 	switch (type.kind) {
+		case "string": {
+			const check = type.checks?.find((c) => !STRING_CHECKS.includes(c.check));
+			if (check !== undefined) return `${path} (string check ${check.check})`;
+			const op = type.normalize?.find((n) => !NORMALIZERS.includes(n.op));
+			if (op !== undefined) return `${path} (string normaliser ${op.op})`;
+			if (type.pack !== undefined && !PACKINGS.includes(type.pack)) return `${path} (string packing ${type.pack})`;
+			return type.before === undefined ? null : typePart(type.before, path);
+		}
 		case "enum":
-			return type.values.every((v) => typeof v === "string") ? null : `${path} (enum of non-strings)`;
+			return type.values.every((v) => ["string", "number", "boolean"].includes(typeof v)) ? null : `${path} (enum of other values)`;
 		case "array":
 			return typePart(type.element, `${path}[]`);
+		case "tuple":
+			for (const [i, t] of type.items.entries()) {
+				const p = typePart(t, `${path}[${i}]`);
+				if (p !== null) return p;
+			}
+			return type.rest === undefined ? null : typePart(type.rest, `${path}[]`);
 		case "record":
 			return typePart(type.key, `${path}{}`) ?? typePart(type.value, `${path}{}`);
+		case "optional":
 		case "nullable":
 			return typePart(type.inner, path);
 		case "object":

@@ -31,32 +31,15 @@ export function typeText(type: TypeModel, path: string, ctx: EmitContext): strin
 			return interfaceFor(type.fields, path, ctx, true);
 		case "union":
 			return type.options.map((o, i) => wrap(o, `${path}|${i}`, ctx)).join(" | ");
-		default:
-			return laterKind(type as unknown as LaterType, path, ctx);
-	}
-}
-
-/** Kinds the model may hold beyond the ones above (their code falls back to the interpreted codec). */
-interface LaterType {
-	kind: string;
-	inner?: TypeModel;
-	items?: TypeModel[];
-	rest?: TypeModel;
-}
-
-function laterKind(type: LaterType, path: string, ctx: EmitContext): string {
-	switch (type.kind) {
 		case "bigint":
 			return "bigint";
 		case "optional":
-			return type.inner === undefined ? "undefined" : `${wrap(type.inner, path, ctx)} | undefined`;
+			return `${wrap(type.inner, path, ctx)} | undefined`;
 		case "tuple": {
-			const items = (type.items ?? []).map((t, i) => typeText(t, `${path}|${i}`, ctx));
+			const items = type.items.map((t, i) => typeText(t, `${path}[${i}]`, ctx));
 			if (type.rest !== undefined) items.push(`...${wrap(type.rest, `${path}[]`, ctx)}[]`);
 			return `readonly [${items.join(", ")}]`;
 		}
-		default:
-			return "unknown";
 	}
 }
 

@@ -1,4 +1,4 @@
-import type { CookiePolicy, FieldModel, SameSite, SessionModel, StringType, TableModel, TypeModel } from "./model.ts";
+import type { CookiePolicy, FieldModel, SameSite, SessionLimitModel, SessionLimitPolicy, SessionModel, StringType, TableModel, TypeModel } from "./model.ts";
 import { introspectObject } from "./introspect.ts";
 import { parseDuration, type Duration } from "./duration.ts";
 import { ConfigError, SchemaError } from "./errors.ts";
@@ -12,13 +12,23 @@ export interface SessionDefinitionInput {
 	data: unknown;
 	/** A `z.object` of one-shot messages, read once then gone. */
 	flash?: unknown;
-	expiry?: { idle?: Duration; absolute?: Duration };
+	/**
+	 * `idle` and `absolute` timeouts; `anonymousIdle`, a shorter idle for sessions nobody is signed in to
+	 * (no identity field set, no `markAuthenticated()`), bounds what visitors who never log in cost the store.
+	 */
+	expiry?: { idle?: Duration; absolute?: Duration; anonymousIdle?: Duration };
 	rotation?: { every?: Duration; grace?: Duration };
 	cookie?: { name?: string; sameSite?: SameSite; insecure?: boolean };
 	/** SQL table name; default `sessions`. */
 	table?: string;
 	/** Allow sealed (stateless cookie) mode: refuses `sensitive` fields and schemas whose worst case exceeds 4096 bytes. */
 	sealed?: boolean;
+	/**
+	 * Caps one user's live sessions (store mode): a number, or `{ max, policy, field }`. A login beyond `max`
+	 * ends the least recently seen session (`policy: "evict"`, the default) or fails with `SessionLimitError`
+	 * (`"refuse"`). Counted by `field`, by default the identity field; it must be promoted (`column`).
+	 */
+	maxSessionsPerUser?: number | { max: number; policy?: SessionLimitPolicy; field?: string };
 }
 
 /** Names the generated `Session` class already uses, so fields cannot shadow them. */
@@ -44,12 +54,18 @@ export function defineSession(input: SessionDefinitionInput): SessionModel {
 	const identities = data.filter((f) => f.identity === true).map((f) => f.name);
 	if (identities.length > 1) throw new SchemaError("unsupported_schema", `data: one field names the user, but ${identities.join(", ")} are all marked identity; keep one.`);
 	for (const f of data) checkInitial(f, `data.${f.name}`);
-	const expiry = {
+	const expiry: SessionModel["expiry"] = {
 		idleMs: parseDuration(input.expiry?.idle ?? "30m", "expiry.idle"),
 		absoluteMs: parseDuration(input.expiry?.absolute ?? "12h", "expiry.absolute"),
 	};
 	if (expiry.idleMs <= 0 || expiry.absoluteMs <= 0) throw new ConfigError("invalid_config", "expiry.idle and expiry.absolute must be positive.");
 	if (expiry.idleMs > expiry.absoluteMs) throw new ConfigError("invalid_config", "expiry.idle must not exceed expiry.absolute.");
+	if (input.expiry?.anonymousIdle !== undefined) {
+		expiry.anonymousIdleMs = parseDuration(input.expiry.anonymousIdle, "expiry.anonymousIdle");
+		if (expiry.anonymousIdleMs <= 0 || expiry.anonymousIdleMs > expiry.idleMs) {
+			throw new ConfigError("invalid_config", "expiry.anonymousIdle must be positive and not exceed expiry.idle (it is the shorter timeout of sessions nobody is signed in to).");
+		}
+	}
 	const rotation = {
 		everyMs: parseDuration(input.rotation?.every ?? "15m", "rotation.every"),
 		graceMs: parseDuration(input.rotation?.grace ?? "30s", "rotation.grace"),
@@ -66,8 +82,27 @@ export function defineSession(input: SessionDefinitionInput): SessionModel {
 		table: tableModel(input.table ?? "sessions", data),
 		sealed: input.sealed === true,
 	};
+	if (input.maxSessionsPerUser !== undefined) model.maxSessionsPerUser = sessionLimit(input.maxSessionsPerUser, model);
 	if (model.sealed) checkSealable(model);
 	return model;
+}
+
+/** The per-user limit: a whole `max` ≥ 1, a known policy, counted by a promoted field (the identity by default). */
+function sessionLimit(input: NonNullable<SessionDefinitionInput["maxSessionsPerUser"]>, model: SessionModel): SessionLimitModel {
+	const { max, policy = "evict", field: named } = typeof input === "number" ? { max: input } : input;
+	if (!Number.isSafeInteger(max) || max < 1) throw new ConfigError("invalid_config", `maxSessionsPerUser: the limit must be a whole number ≥ 1, got ${String(max)}.`);
+	if (policy !== "evict" && policy !== "refuse") throw new ConfigError("invalid_config", `maxSessionsPerUser.policy must be "evict" or "refuse", got "${String(policy)}".`);
+	const field = named ?? model.data.find((f) => f.identity === true)?.name;
+	if (field === undefined) {
+		throw new SchemaError("unsupported_schema", "maxSessionsPerUser counts a user's sessions by the identity field: mark one with .meta({ identity: true, column: true }), or name a promoted field with { field }.");
+	}
+	if (!model.table.columns.some((c) => c.field === field)) {
+		throw new SchemaError("unsupported_schema", `maxSessionsPerUser: data.${field} must be promoted to a column to count sessions by it; add .meta({ column: true }).`);
+	}
+	if (model.sealed) {
+		throw new SchemaError("unsupported_schema", "maxSessionsPerUser needs server-side sessions to count, and sealed cookies live only in browsers; drop `sealed: true`, or set the limit at run time in store mode (createSessions({ maxSessionsPerUser })).");
+	}
+	return { field, max, policy };
 }
 
 function checkSealable(model: SessionModel): void {

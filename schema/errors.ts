@@ -48,6 +48,14 @@ export class InvalidDataError extends SessError {
 		super("invalid_data", `${path}: ${message}`);
 		this.path = path;
 	}
+
+	/** 400, uncacheable, naming the field and what is wrong with it (never the value); Hono's default error handler answers with it instead of logging a stack. */
+	getResponse(): Response {
+		return new Response(`Invalid input: ${this.message}. Send a value the session schema accepts.`, {
+			status: 400,
+			headers: { "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
+		});
+	}
 }
 
 /** Stored or transmitted bytes are not a valid encoding of the schema. */
@@ -64,6 +72,11 @@ export class StoreUnavailableError extends SessError {
 	constructor(message: string, options?: { cause?: unknown }) {
 		super("store_unavailable", message, options);
 	}
+
+	/** 503 with Retry-After, uncacheable; Hono's default error handler answers with it instead of logging a stack. */
+	getResponse(): Response {
+		return retryLater();
+	}
 }
 
 /** A write lost the compare-and-set race too many times in a row; adapters answer 503 and the client may retry. */
@@ -71,6 +84,11 @@ export class WriteConflictError extends SessError {
 	override name = "WriteConflictError";
 	constructor(message: string) {
 		super("write_conflict", message);
+	}
+
+	/** 503 with Retry-After, uncacheable; Hono's default error handler answers with it instead of logging a stack. */
+	getResponse(): Response {
+		return retryLater();
 	}
 }
 
@@ -82,5 +100,42 @@ export class SessionLimitError extends SessError {
 	constructor(max: number) {
 		super("session_limit", `This account is already signed in on ${max} device${max === 1 ? "" : "s"}, the most allowed; sign out of one of them first.`);
 		this.max = max;
+	}
+
+	/** 409 as JSON (`{ error: "session_limit", message }`), uncacheable: the login was refused, the visitor's session is unchanged. */
+	getResponse(): Response {
+		return Response.json({ error: this.code, message: this.message }, { status: 409, headers: { "cache-control": "no-store" } });
+	}
+}
+
+// Frameworks that honour an error's getResponse() (Hono's default onError) answer with it rather than
+// printing a stack trace and a 500, so these errors reach the user as one line whatever the app set up.
+
+/** 503 with Retry-After, uncacheable: the store failed or a write lost too many races. */
+function retryLater(): Response {
+	return new Response("Session store unavailable; try again shortly.", {
+		status: 503,
+		headers: { "retry-after": "5", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
+	});
+}
+
+/**
+ * The store's table is missing, or lacks columns the schema's migrations add: found when the store opens,
+ * so the app fails at start rather than at its first request. `missing` names the absent columns (empty
+ * when the whole table is absent).
+ */
+export class NotMigratedError extends SessError {
+	override name = "NotMigratedError";
+	readonly table: string;
+	readonly missing: readonly string[];
+	constructor(table: string, where: string, migrate: string, missing: readonly string[] = []) {
+		super(
+			"not_migrated",
+			missing.length === 0
+				? `the session table "${table}" does not exist in ${where}. Run \`${migrate}\` first.`
+				: `the session table "${table}" in ${where} lacks column${missing.length === 1 ? "" : "s"} ${missing.join(", ")}: its migrations are behind the schema. Run \`${migrate}\` first.`,
+		);
+		this.table = table;
+		this.missing = missing;
 	}
 }

@@ -206,6 +206,8 @@ export interface CookiePolicy {
 export interface ExpiryPolicy {
 	idleMs: number;
 	absoluteMs: number;
+	/** The shorter idle timeout of sessions nobody is signed in to; absent: `idleMs`. */
+	anonymousIdleMs?: number;
 }
 
 export interface RotationPolicy {
@@ -227,6 +229,16 @@ export interface TableModel {
 	columns: ColumnModel[];
 }
 
+/** What a login beyond the per-user limit does: end the least recently seen session, or fail. */
+export type SessionLimitPolicy = "evict" | "refuse";
+
+/** At most `max` live sessions hold one value of the promoted `field` (one user's devices). */
+export interface SessionLimitModel {
+	field: string;
+	max: number;
+	policy: SessionLimitPolicy;
+}
+
 /** Everything `defineSession` declares, as plain data. */
 export interface SessionModel {
 	modelVersion: 1;
@@ -238,4 +250,6 @@ export interface SessionModel {
 	table: TableModel;
 	/** The schema may run in sealed (stateless cookie) mode: no sensitive fields, worst case ≤ 4096 bytes. */
 	sealed: boolean;
+	/** The per-user session limit (store mode); absent: none unless given at run time. */
+	maxSessionsPerUser?: SessionLimitModel;
 }

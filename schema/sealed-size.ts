@@ -8,11 +8,21 @@ const TAG = 3; // a field tag varint, with room for numbers the lock hands out o
 const LENGTH = 3; // a frame length varint up to 2 MiB
 const INT = 8; // a zigzag safe integer
 const ENUM = 3; // an enum's wire index, with room for retired values
-const SEALED_HEADER = 1 + 16 + 5 * INT + 5; // version, lineage, created, since, issued, last seen, absolute deadline, generation
+const SEALED_HEADER = 1 + 16 + 5 * INT + 5; // version, lineage, created, since, issued, last seen, absolute deadline, generation (deltas are no longer than the times)
 const AEAD = 12 + 16; // GCM nonce and tag
 const KEY_ID = 16 + 1; // key id and its dot
 const ATTRIBUTES = "; Path=/; Max-Age=34560000; Secure; HttpOnly; SameSite=Strict".length;
 const SYSTEM_META = TAG + 32 + LENGTH + TAG + INT; // CSRF secret, authentication time
+
+/**
+ * The largest public key (SPKI DER) a DBSC registration can store, per algorithm: a P-256 point, and an
+ * RSA key of 8192 bits (the largest `importProofKey` takes: 1,024-byte modulus, 8-byte exponent).
+ */
+export const DBSC_KEY_BYTES = { ES256: 91, RS256: 1068 } as const;
+/** The DBSC binding in the system frame: frame, identifier (`s` + 22 characters), algorithm, key, bound-since. */
+function dbscBindingBytes(keyBytes: number): number {
+	return TAG + LENGTH + (TAG + LENGTH + 23) + (TAG + 1) + (TAG + LENGTH + keyBytes) + (TAG + INT);
+}
 
 /** One field's worst case, or the reason it has none. */
 export interface FieldSize {
@@ -20,12 +30,16 @@ export interface FieldSize {
 	bytes: number;
 }
 
-/** The worst-case sealed cookie for a model, and the fields without a bound (empty when all are bounded). */
-export function sealedCookieSize(model: SessionModel): { bytes: number; unbounded: string[]; fields: FieldSize[] } {
+/**
+ * The worst-case sealed cookie for a model, and the fields without a bound (empty when all are bounded).
+ * `dbscKeyBytes`: the largest device key a DBSC binding may carry in the cookie (sealed mode with `dbsc`).
+ */
+export function sealedCookieSize(model: SessionModel, dbscKeyBytes?: number): { bytes: number; unbounded: string[]; fields: FieldSize[] } {
 	const unbounded: string[] = [];
 	const fields = model.data.map((f) => ({ path: `data.${f.name}`, bytes: fieldBytes(f, `data.${f.name}`, unbounded) }));
 	const flash = model.flash.reduce((sum, f) => sum + fieldBytes(f, `flash.${f.name}`, unbounded), 0);
-	const codec = 1 + TAG + LENGTH + SYSTEM_META + TAG + LENGTH + flash + fields.reduce((sum, f) => sum + f.bytes, 0);
+	const system = SYSTEM_META + (dbscKeyBytes === undefined ? 0 : dbscBindingBytes(dbscKeyBytes));
+	const codec = 1 + TAG + LENGTH + system + TAG + LENGTH + flash + fields.reduce((sum, f) => sum + f.bytes, 0);
 	const value = KEY_ID + Math.ceil(((AEAD + SEALED_HEADER + codec) * 4) / 3);
 	return { bytes: model.cookie.name.length + 1 + value + ATTRIBUTES, unbounded, fields };
 }

@@ -346,6 +346,11 @@ function compileNormalizer(n: Normalizer): (s: string) => string | Problem {
 
 const TAB_OR_NEWLINE = /[\t\n\r]/g;
 
+/** `z.url()` as a function generated code calls: the normalised URL, or the reason it is refused. */
+export function urlNormalizer(n: Extract<Normalizer, { op: "url" }>): (s: string) => string | { readonly message: string } {
+	return compileUrl(n);
+}
+
 /** Zod's `z.url()` check, which also replaces the value with its trimmed form (or the parsed `href`). */
 function compileUrl(n: Extract<Normalizer, { op: "url" }>): (s: string) => string | Problem {
 	const hostname = n.hostname === undefined ? undefined : new RegExp(n.hostname[0], n.hostname[1]);
@@ -413,11 +418,13 @@ function compileStringCheck(c: StringCheck): (s: string) => string | null {
 
 const IPV6_ALPHABET = /^[0-9a-fA-F:.]+$/;
 
-function isValidIPv6(value: string): boolean {
+/** Zod's IPv6 rule. */
+export function isValidIPv6(value: string): boolean {
 	return IPV6_ALPHABET.test(value) && canParseURL(`http://[${value}]`);
 }
 
-function isValidCIDRv6(value: string): boolean {
+/** Zod's IPv6 CIDR rule. */
+export function isValidCIDRv6(value: string): boolean {
 	const parts = value.split("/");
 	if (parts.length !== 2) return false;
 	const [address, prefix] = parts as [string, string];
@@ -449,7 +456,8 @@ export function isValidBase64URL(data: string): boolean {
 	return isValidBase64(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="));
 }
 
-function isValidJWT(token: string, algorithm: string | undefined): boolean {
+/** Zod's JWT rule (a header naming its algorithm). */
+export function isValidJWT(token: string, algorithm: string | undefined): boolean {
 	try {
 		const parts = token.split(".");
 		if (parts.length !== 3) return false;

@@ -1,4 +1,4 @@
-import { DBSC_NUMBER, readSystem, writeDbsc, type SessionMeta } from "./codec-system.ts";
+import { DBSC_NUMBER, readSystem, SYSTEM_AUTH_ONLY_TAG, writeDbsc, type SessionMeta } from "./codec-system.ts";
 import { CODEC_FORMAT, MAX_ENCODED_BYTES, type DecodedSession, type SessionCodec } from "./codec.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
@@ -22,6 +22,11 @@ export interface EmittedCodecParts<D, F> {
 	checkFlash(flash: unknown): string | null;
 	/** A fresh session's data. */
 	initial(): D;
+	/** The format byte written: 2 when the schema has packed strings (uuid, hex, base64, ISO dates), else 1. */
+	format?: 1 | 2;
+	/** For format 2: readers of format-1 bytes (strings as plain UTF-8), written before the schema packed them. */
+	readDataPlain?: (r: Reader, resets: string[], after: number) => Record<string, unknown>;
+	readFlashPlain?: (r: Reader, resets: string[]) => Record<string, unknown>;
 }
 
 // The system frame's layout; the same numbers as src/codec-system.ts (the differential test holds them equal).
@@ -31,20 +36,28 @@ const CSRF_SECRET = 2;
 const AUTHENTICATED_AT = 3;
 const SYSTEM_TAG = (SYSTEM_NUMBER << 3) | WIRE_BYTES;
 /**
- * The format byte emitted codecs write: the plain layout (strings as UTF-8). A later format that only
- * adds packed string forms reads the same for schemas without them, so both are accepted on decode.
+ * The format byte of the plain layout (strings as UTF-8). Format 2 only adds packed string forms (and
+ * the short system field), so a schema without packed strings reads both alike.
  */
 const PLAIN_FORMAT = 1;
 
 /** Wraps emitted functions into a `SessionCodec` the session manager takes in place of `createCodec`'s. */
 export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<D, F> {
 	const { writeData, readData, checkData, writeFlash, readFlash, checkFlash } = parts;
+	const format = parts.format ?? PLAIN_FORMAT;
+	const packed = format === CODEC_FORMAT;
+	const readDataPlain = parts.readDataPlain ?? readData;
+	const readFlashPlain = parts.readFlashPlain ?? readFlash;
 
 	function encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
 		const w = scratchWriter();
-		w.byte(PLAIN_FORMAT);
+		w.byte(format);
 		const hasFlash = flash !== undefined && hasAny(flash);
-		if (hasFlash || meta?.csrfSecret !== undefined || meta?.authenticatedAt !== undefined || meta?.dbsc !== undefined) {
+		if (packed && !hasFlash && meta?.csrfSecret === undefined && meta?.dbsc === undefined && meta?.authenticatedAt !== undefined) {
+			// Format 2's short system field: the authentication time alone, without a frame (as codec-system writes it).
+			w.byte(SYSTEM_AUTH_ONLY_TAG);
+			w.zigzag(meta.authenticatedAt);
+		} else if (hasFlash || meta?.csrfSecret !== undefined || meta?.authenticatedAt !== undefined || meta?.dbsc !== undefined) {
 			w.byte(SYSTEM_TAG);
 			const system = w.begin();
 			if (hasFlash) {
@@ -77,24 +90,30 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 		if (!(bytes instanceof Uint8Array)) throw new DecodeError("expected bytes");
 		if (bytes.length > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
 		if (bytes.length === 0 || (bytes[0] !== PLAIN_FORMAT && bytes[0] !== CODEC_FORMAT)) throw new DecodeError("unknown codec format");
+		// Bytes of the plain format, written before the schema packed its strings, read strings as UTF-8.
+		const plain = packed && bytes[0] === PLAIN_FORMAT;
 		const r = new Reader(bytes, 1);
 		const resets: string[] = [];
 		let flash: Partial<F> = {};
 		let meta: SessionMeta = {};
 		// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
-		const hasSystem = bytes[1] === SYSTEM_TAG;
+		let hasSystem = bytes[1] === SYSTEM_TAG;
 		if (hasSystem) {
 			r.pos = 2;
 			const outer = r.enter();
 			try {
-				const system = readSystem(r, readFlash, resets);
+				const system = readSystem(r, plain ? readFlashPlain : readFlash, resets);
 				flash = system.flash as Partial<F>;
 				meta = system.meta;
 			} finally {
 				r.leave(outer);
 			}
+		} else if (bytes[0] === CODEC_FORMAT && bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
+			r.pos = 2;
+			meta = { authenticatedAt: r.zigzag() };
+			hasSystem = true;
 		}
-		const data = readData(r, resets, hasSystem ? SYSTEM_NUMBER : -1) as D;
+		const data = (plain ? readDataPlain : readData)(r, resets, hasSystem ? SYSTEM_NUMBER : -1) as D;
 		return { data, flash, meta, resets };
 	}
 
@@ -154,11 +173,14 @@ export function readDate(r: Reader): Date {
 	return d;
 }
 
+export { readBigint, writeBigint } from "./codec-bigint.ts";
+export { packedString } from "./codec-packed.ts";
+
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** An enum value from its wire number; numbers of values dropped from the schema are holes (`undefined`). */
-export function readEnum<T extends string>(r: Reader, values: readonly (T | undefined)[]): T {
+export function readEnum<T extends string | number | boolean>(r: Reader, values: readonly (T | undefined)[]): T {
 	const v = values[r.varint()];
 	if (v === undefined) throw new DecodeError("enum value out of range");
 	return v;

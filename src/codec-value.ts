@@ -4,8 +4,9 @@ import { compileCheck } from "../schema/validate.ts";
 import { compileObject, readObject, writeObject, type Row } from "./codec-object.ts";
 import { DecodeError, SchemaError } from "./errors.ts";
 import { packedString } from "./codec-packed.ts";
+import { readBigint, writeBigint } from "./codec-bigint.ts";
 import type { ValueCodec } from "./value-codec.ts";
-import { Reader, WIRE_BYTES, WIRE_FIXED64, WIRE_VARINT, Writer } from "./wire.ts";
+import { WIRE_BYTES, WIRE_FIXED64, WIRE_VARINT } from "./wire.ts";
 
 
 /**
@@ -22,18 +23,7 @@ export function compileValue(type: TypeModel, path: string, lock: Lock, packed =
 		case "int":
 			return { wire: WIRE_VARINT, write: (w, v) => w.zigzag(v as number), read: (r) => r.zigzag() };
 		case "bigint":
-			return {
-				wire: WIRE_BYTES,
-				write: (w, v) => w.frame((f) => writeBigZigzag(f, v as bigint)),
-				read: (r) => {
-					const outer = r.enter();
-					try {
-						return readBigZigzag(r);
-					} finally {
-						r.leave(outer);
-					}
-				},
-			};
+			return { wire: WIRE_BYTES, write: (w, v) => writeBigint(w, v as bigint), read: readBigint };
 		case "date":
 			return {
 				wire: WIRE_VARINT,
@@ -216,30 +206,4 @@ export function compileValue(type: TypeModel, path: string, lock: Lock, packed =
 			};
 		}
 	}
-}
-
-/** A bigint of any size as a zigzag LEB128 varint (the bytes of a frame). */
-function writeBigZigzag(w: Writer, v: bigint): void {
-	let z = v >= 0n ? v << 1n : (-v << 1n) - 1n;
-	while (z >= 0x80n) {
-		w.byte(Number(z & 0x7fn) | 0x80);
-		z >>= 7n;
-	}
-	w.byte(Number(z));
-}
-
-function readBigZigzag(r: Reader): bigint {
-	let z = 0n;
-	let shift = 0n;
-	for (;;) {
-		const b = r.byte();
-		z |= BigInt(b & 0x7f) << shift;
-		shift += 7n;
-		if ((b & 0x80) === 0) {
-			if (b === 0 && shift > 7n) throw new DecodeError("non-canonical varint");
-			break;
-		}
-	}
-	if (!r.done) throw new DecodeError("trailing bytes");
-	return z & 1n ? -((z + 1n) >> 1n) : z >> 1n;
 }

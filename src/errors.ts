@@ -10,5 +10,6 @@ export {
 	WeakKeyError,
 	WriteConflictError,
 	SessionLimitError,
+	NotMigratedError,
 	type SessErrorCode,
 } from "../schema/errors.ts";

@@ -3,20 +3,21 @@
 export { parseDuration } from "../schema/duration.ts";
 export { createCodec, CODEC_FORMAT, MAX_ENCODED_BYTES } from "./codec.ts";
 // What the code `sess generate` emits calls: the codec framing and the wire primitives.
-export { defineCodec, isPlainObject, LONE_SURROGATE, nestedChanged, readBoolean, readDate, readEnum, skipDamaged, wireMismatch } from "./codec-emitted.ts";
+export { defineCodec, isPlainObject, LONE_SURROGATE, nestedChanged, packedString, readBigint, readBoolean, readDate, readEnum, skipDamaged, wireMismatch, writeBigint } from "./codec-emitted.ts";
 export { Reader, Writer } from "./wire.ts";
-export { codePointLength, isObjectLike } from "../schema/validate.ts";
+export { codePointLength, isObjectLike, isValidBase64, isValidBase64URL, isValidCIDRv6, isValidIPv6, isValidJWT, urlNormalizer } from "../schema/validate.ts";
 export { readCookieValues, serializeCookie } from "./cookie.ts";
 export { checkOrigin, forbiddenResponse } from "./csrf.ts";
-export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError, SessionLimitError } from "./errors.ts";
+export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError, SessionLimitError, NotMigratedError } from "./errors.ts";
 export { Keyring, MIN_KEY_BYTES } from "./keyring.ts";
 export { createSessionManager } from "./manager.ts";
 export { Session } from "./session.ts";
+export { sessionTimeline } from "./timeline.ts";
 export { generateSessionToken, hashSessionToken, tokensEqual } from "./token.ts";
 
 export type { Duration } from "../schema/duration.ts";
 export type { Lock } from "../schema/lock.ts";
-export type { SessionModel, FieldModel, TypeModel, TableModel, ColumnModel } from "../schema/model.ts";
+export type { SessionModel, FieldModel, TypeModel, TableModel, ColumnModel, SessionLimitModel } from "../schema/model.ts";
 export type { SessionCodec, DecodedSession } from "./codec.ts";
 export type { EmittedCodecParts } from "./codec-emitted.ts";
 export type { SessErrorCode } from "./errors.ts";
@@ -31,6 +32,7 @@ export type { SealedManagerOptions } from "./sealed-manager.ts";
 export type { OriginCheckOptions, OriginVerdict } from "./csrf.ts";
 export type { SessionMeta } from "./codec-system.ts";
 export type { Flash } from "./session.ts";
+export type { SessionTimeline } from "./timeline.ts";
 export type { Store, StoredSession, ColumnValue, Awaitable, UpdateScope, SessionLimit, AdmitResult } from "./store.ts";
 export type { RandomSource } from "./token.ts";
 export type { SessConfig } from "../generator/config.ts";

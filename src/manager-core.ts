@@ -137,7 +137,7 @@ export function createCore<D extends object, F extends object, S extends Session
 	dbsc: DbscRuntime | null = null,
 ): SessionManager<D, S, C> {
 	const { codec } = schema;
-	const { clock, hook, runtime, cookieName, blankCookie, policy } = base;
+	const { clock, hook, runtime, cookieName, blankCookie, policy, anonymous } = base;
 
 	function fresh(request: RequestLike, hadCookie: boolean, replaces: StoredSession | null = null): S {
 		const state = createSessionState(codec.initial() as Record<string, unknown>, hadCookie);
@@ -181,7 +181,14 @@ export function createCore<D extends object, F extends object, S extends Session
 		// Leave an undecodable row alone: it is replaced only if the visitor's new session gets committed.
 		const decoded = decodeOrReset(codec, row.data, row.id, hook);
 		if (decoded === null) return fresh(request, true, row);
-		const admitted = mode.admit(located, decoded.data as Record<string, unknown>);
+		const data = decoded.data as Record<string, unknown>;
+		// A row stored under a longer idle (a sealed cookie's header, or a row written before anonymousIdle was set).
+		if (anonymous !== null && now >= row.lastSeenAt + policy.anonymousIdleMs && anonymous(data, decoded.meta)) {
+			emit(hook, { type: "idle_expired", id: shortSessionId(row.id) });
+			const gone = mode.expired(row);
+			return gone instanceof Promise ? gone.then(() => fresh(request, true)) : fresh(request, true);
+		}
+		const admitted = mode.admit(located, data);
 		if (admitted instanceof Promise) return admitted.then((ok) => (ok ? loaded(request, located, decoded) : fresh(request, true)));
 		return admitted ? loaded(request, located, decoded) : fresh(request, true);
 	}

@@ -5,7 +5,7 @@ import type { DbscOptions } from "./dbsc-runtime.ts";
 import { ConfigError, InvalidDataError } from "./errors.ts";
 import type { EventHook } from "./events.ts";
 import type { RequestLike } from "./manager-core.ts";
-import { resolvePolicy, type SessionPolicy } from "./expiry.ts";
+import { anonymityTest, resolvePolicy, type AnonymityTest, type ExpiryOverrides, type SessionPolicy } from "./expiry.ts";
 import { Keyring, type KeyInput } from "./keyring.ts";
 import type { SessionRuntime } from "./session.ts";
 import { createStoreCall, type StoreCall } from "./store-call.ts";
@@ -18,8 +18,8 @@ import type { FieldModel } from "../schema/model.ts";
 export interface CommonOptions {
 	/** Newest first; the first signs (or seals), all verify. Strings are base64url/base64/hex secrets. */
 	keys: Keyring | readonly KeyInput[];
-	/** Overrides of the schema's expiry policy (e.g. from environment variables). */
-	expiry?: { idle?: Duration; absolute?: Duration };
+	/** Overrides of the schema's expiry policy (e.g. from environment variables); `anonymousIdle` for sessions nobody is signed in to. */
+	expiry?: ExpiryOverrides;
 	/** Overrides of the schema's rotation policy. */
 	rotation?: { every?: Duration; grace?: Duration };
 	/** Longest a store call may take before `load()` fails closed with `StoreUnavailableError`; default 5 s. */
@@ -63,6 +63,8 @@ export interface CommitOptions {
 export interface ManagerBase {
 	keyring: Keyring;
 	policy: SessionPolicy;
+	/** Whether nobody is signed in to a session; null when the policy has no shorter anonymous idle, so nothing needs to ask. */
+	anonymous: AnonymityTest | null;
 	clock: () => number;
 	random: RandomSource;
 	hook: EventHook | undefined;
@@ -98,9 +100,11 @@ export function createManagerBase(model: SessionModel, options: CommonOptions, i
 	const timeoutMs = parseDuration(options.storeTimeout ?? "5s", "storeTimeout");
 	const textColumns = promotedTextFields(model);
 	const checks = new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)]));
+	const policy = resolvePolicy(model, options);
 	return {
 		keyring,
-		policy: resolvePolicy(model, options),
+		policy,
+		anonymous: policy.anonymousIdleMs < policy.idleMs ? anonymityTest(model) : null,
 		clock,
 		random,
 		hook,

@@ -7,6 +7,7 @@ import { createCore, type Located, type SessionManager, type SessionSchema } fro
 import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { createSealedManager, type SealedManagerOptions } from "./sealed-manager.ts";
 import { Session, STATE } from "./session.ts";
+import type { SessionModel } from "../schema/model.ts";
 import { ConfigError } from "./errors.ts";
 import type { VerifiedValue } from "./keyring.ts";
 import type { Awaitable, ColumnValue, SessionLimit, Store, StoredSession } from "./store.ts";
@@ -19,8 +20,10 @@ export interface SessionManagerOptions extends CommonOptions {
 	 * Caps the live sessions one user holds, counted by a promoted field (`field`, e.g. "userId"), atomically
 	 * across processes: a login beyond `max` evicts the least recently seen session (`policy: "evict"`, the
 	 * default) or fails with `SessionLimitError` (`"refuse"`). A commit that gives `field` a new value is a login.
+	 * Overrides the schema's `maxSessionsPerUser` (what this leaves out comes from it; `field` defaults to the
+	 * schema's, else the identity field); `false` turns the schema's limit off.
 	 */
-	maxSessionsPerUser?: { field: string; max: number; policy?: "evict" | "refuse" };
+	maxSessionsPerUser?: { field?: string; max: number; policy?: "evict" | "refuse" } | false;
 }
 
 export type { RequestLike, SessionInfo, SessionManager, SessionSchema } from "./manager-core.ts";
@@ -36,7 +39,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	const base = createManagerBase(model, options, () => codec.initial() as Record<string, unknown>);
 	const { keyring, clock, hook, call, cookieName, attributes, columnName } = base;
 	const writes = createCommit({
-		store, limit: resolveLimit(options as SessionManagerOptions, base.columnOf, store), device: options.device, codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,
+		store, anonymous: base.anonymous, limit: resolveLimit(options as SessionManagerOptions, model, base.columnOf, store), device: options.device, codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,
 		random: base.random, hook, cookieFor,
 	});
 
@@ -137,17 +140,23 @@ function handleOf(row: StoredSession): string {
 	return row.device?.handle ?? `id-${shortSessionId(row.id)}`;
 }
 
-/** The limit option checked against the schema and the store, or null when there is none. */
-function resolveLimit(options: SessionManagerOptions, columnOf: ReadonlyMap<string, string>, store: Store): { field: string; limit: SessionLimit } | null {
+/** The limit in force (the run-time option over the schema's), checked against the schema and the store; null when there is none. */
+function resolveLimit(options: SessionManagerOptions, model: SessionModel, columnOf: ReadonlyMap<string, string>, store: Store): { field: string; limit: SessionLimit } | null {
 	const option = options.maxSessionsPerUser;
-	if (option === undefined) return null;
-	const column = columnOf.get(option.field);
-	if (column === undefined) {
-		throw new ConfigError("invalid_config", `maxSessionsPerUser.field "${option.field}" is not a promoted field; promote it with .meta({ column: "…" }) in the session schema.`);
+	const declared = model.maxSessionsPerUser;
+	if (option === false || (option === undefined && declared === undefined)) return null;
+	const field = option?.field ?? declared?.field ?? model.data.find((f) => f.identity === true)?.name;
+	if (field === undefined) {
+		throw new ConfigError("invalid_config", "maxSessionsPerUser.field is needed: the schema has no identity field to count sessions by; name a promoted field.");
 	}
-	if (!Number.isSafeInteger(option.max) || option.max < 1) throw new ConfigError("invalid_config", `maxSessionsPerUser.max must be a whole number ≥ 1, got ${String(option.max)}.`);
-	const policy = option.policy ?? "evict";
+	const column = columnOf.get(field);
+	if (column === undefined) {
+		throw new ConfigError("invalid_config", `maxSessionsPerUser.field "${field}" is not a promoted field; promote it with .meta({ column: "…" }) in the session schema.`);
+	}
+	const max = option?.max ?? (declared as NonNullable<typeof declared>).max;
+	if (!Number.isSafeInteger(max) || max < 1) throw new ConfigError("invalid_config", `maxSessionsPerUser.max must be a whole number ≥ 1, got ${String(max)}.`);
+	const policy = option?.policy ?? declared?.policy ?? "evict";
 	if (policy !== "evict" && policy !== "refuse") throw new ConfigError("invalid_config", `maxSessionsPerUser.policy must be "evict" or "refuse", got "${String(policy)}".`);
 	if (store.admit === undefined) throw new ConfigError("invalid_config", "maxSessionsPerUser needs a store with admit(); the memory, SQLite, PostgreSQL, MySQL and Redis stores have it.");
-	return { field: option.field, limit: { column, max: option.max, policy } };
+	return { field, limit: { column, max, policy } };
 }

@@ -68,19 +68,20 @@ export class Revocations {
 		});
 	}
 
-	/** Revokes every cookie of this user whose login is at or before `at`; returns the mark in force (never lowered). */
-	async revokeBefore(column: string, value: ColumnValue, at: number, until: number, now: number): Promise<number> {
+	/**
+	 * Revokes every cookie of this user whose login is at or before `at`, and every login stamped after the
+	 * previous mark (logins are stamped strictly after the mark in force): the mark moves to `at` or, when
+	 * it is already there, one past it. Returns the new mark (it never moves back) and the one it replaced.
+	 */
+	async revokeBefore(column: string, value: ColumnValue, at: number, until: number, now: number): Promise<{ mark: number; previous: number | null }> {
 		let mark = at;
+		let previous: number | null = null;
 		await this.change("revoke", notBeforeKey(column, value), until, now, (data) => {
-			const current = data === null ? null : decodeMark(data);
-			if (current !== null && current >= at) {
-				mark = current;
-				return null;
-			}
-			mark = at;
-			return encodeMark(at);
+			previous = data === null ? null : decodeMark(data);
+			mark = previous !== null && previous >= at ? previous + 1 : at;
+			return encodeMark(mark);
 		}, true);
-		return mark;
+		return { mark, previous };
 	}
 
 	/** Deletes rows whose last concerned cookie has expired. */
@@ -167,22 +168,39 @@ function encodeMark(at: number): Uint8Array {
 	return w.finish();
 }
 
-/** Rows are keyed by a hash, so neither lineages nor user values appear in the table. */
+/**
+ * Rows are keyed by a hash, so neither lineages nor user values appear in the table. Recent keys are
+ * kept: every sealed load looks up its lineage and its user, and the same sessions come back. The
+ * caches hold only derived names, never revocation state, so they cannot make a revoke late.
+ */
+const KEYS_CACHED = 4096;
+const lineageKeys = new Map<string, string>();
+/** Per column, then per value (a Map tells 1 from "1", as the JSON the key is hashed from does). */
+const notBeforeKeys = new Map<string, Map<ColumnValue, string>>();
+let notBeforeCached = 0;
+
 function lineageKey(lineage: string): string {
-	return sha256Hex(`sess/lineage/${lineage}`);
+	let key = lineageKeys.get(lineage);
+	if (key === undefined) {
+		// Cleared rather than evicted one by one: refilling costs one hash per session, and the bound is what matters.
+		if (lineageKeys.size >= KEYS_CACHED) lineageKeys.clear();
+		lineageKeys.set(lineage, (key = sha256Hex(`sess/lineage/${lineage}`)));
+	}
+	return key;
 }
 
-/** Recent users' keys: every sealed load of a signed-in user looks one up, and the same users come back. */
-const notBeforeKeys = new Map<string, string>();
-const NOT_BEFORE_KEYS_CACHED = 4096;
-
 function notBeforeKey(column: string, value: ColumnValue): string {
-	const input = `sess/not-before/${column}/${JSON.stringify(value)}`;
-	let key = notBeforeKeys.get(input);
+	let byValue = notBeforeKeys.get(column);
+	if (byValue === undefined) notBeforeKeys.set(column, (byValue = new Map()));
+	let key = byValue.get(value);
 	if (key === undefined) {
-		// Cleared rather than evicted one by one: refilling costs one hash per user, and the bound is what matters.
-		if (notBeforeKeys.size >= NOT_BEFORE_KEYS_CACHED) notBeforeKeys.clear();
-		notBeforeKeys.set(input, (key = sha256Hex(input)));
+		if (notBeforeCached >= KEYS_CACHED) {
+			notBeforeKeys.clear();
+			notBeforeKeys.set(column, (byValue = new Map()));
+			notBeforeCached = 0;
+		}
+		byValue.set(value, (key = sha256Hex(`sess/not-before/${column}/${JSON.stringify(value)}`)));
+		notBeforeCached++;
 	}
 	return key;
 }

@@ -1,6 +1,9 @@
 import { serializeCookie } from "./cookie.ts";
-import { encodeHex } from "./crypto.ts";
-import { createDbscRuntime } from "./dbsc-runtime.ts";
+import { decodeBase64url, encodeBase64url, encodeHex } from "./crypto.ts";
+import { createDbscRuntime, type DbscOptions } from "./dbsc-runtime.ts";
+import type { DbscAlgorithm } from "./dbsc-headers.ts";
+import type { SessionModel } from "../schema/model.ts";
+import { COOKIE_LIMIT, DBSC_KEY_BYTES, sealedCookieSize } from "../schema/sealed-size.ts";
 import { ConfigError } from "./errors.ts";
 import { describeDevice } from "./device.ts";
 import { emit } from "./events.ts";
@@ -8,7 +11,7 @@ import { idleDeadline } from "./expiry.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
 import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { Revocations, type LineageRecord } from "./revocation.ts";
-import { decodeSealedPlaintext, encodeSealedPlaintext, LINEAGE_BYTES, type SealedHeader } from "./sealed.ts";
+import { decodeSealedPlaintext, encodeSealedPlaintext, LINEAGE_BYTES, lineageHex, type SealedHeader } from "./sealed.ts";
 import { Session, STATE, type SessionState } from "./session.ts";
 import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import { shortSessionId } from "./token.ts";
@@ -38,6 +41,8 @@ export function createSealedManager<D extends object, F extends object, S extend
 	const { keyring, policy, clock, random, hook, call, cookieName, attributes, columnOf, columnName } = base;
 	const revocations = new Revocations(options.revocations, call, base.quietCall);
 
+	const columnList = [...columnOf.values()];
+
 	function columnsOf(data: Record<string, unknown>): Record<string, ColumnValue> {
 		const columns: Record<string, ColumnValue> = {};
 		for (const [field, column] of columnOf) columns[column] = (data[field] as ColumnValue | undefined) ?? null;
@@ -45,10 +50,10 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	/** The sealed header as a row, so the core, `Session` and the lifecycle getters work unchanged. */
-	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>): StoredSession {
+	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>, anonymous = false): StoredSession {
 		return {
 			id: sealedId(header), successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
-			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt),
+			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt, anonymous),
 			absoluteExpiresAt: header.absoluteExpiresAt, columns,
 		};
 	}
@@ -66,7 +71,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		const located: Located = { row: asRow(header, codecBytes, {}), viaAlias: false, staleKey: opened.staleKey, token: null, header };
 		// An expired cookie is the core's to report; it costs no revocation lookup.
 		if (now >= located.row.absoluteExpiresAt || now >= located.row.idleExpiresAt) return located;
-		const pending = revocations.lineage(encodeHex(header.lineage));
+		const pending = revocations.lineage(lineageHex(header));
 		const check = (record: LineageRecord | null): Located | null => {
 			if (record === null || (!record.denied && header.generation >= record.head)) return located;
 			if (record.denied) {
@@ -88,19 +93,28 @@ export function createSealedManager<D extends object, F extends object, S extend
 	function admit(located: Located, data: Record<string, unknown>): Awaitable<boolean> {
 		const row = located.row;
 		const since = (located.header as SealedHeader).since;
-		row.columns = columnsOf(data);
-		const checks = Object.entries(row.columns);
-		const next = (i: number): Awaitable<boolean> => {
-			for (; i < checks.length; i++) {
-				const [column, value] = checks[i] as [string, ColumnValue];
-				if (value === null) continue;
-				const pending = revocations.notBefore(column, value);
-				if (pending instanceof Promise) return pending.then((mark) => passes(row, since, mark) && next(i + 1));
-				if (!passes(row, since, pending)) return false;
-			}
-			return true;
-		};
-		return next(0);
+		const columns = (row.columns = columnsOf(data));
+		// A plain loop while the store answers synchronously: no closure, no entries array per request.
+		for (let i = 0; i < columnList.length; i++) {
+			const column = columnList[i] as string;
+			const value = columns[column] as ColumnValue;
+			if (value === null) continue;
+			const pending = revocations.notBefore(column, value);
+			if (pending instanceof Promise) return pending.then((mark) => passes(row, since, mark) && admitFrom(row, since, i + 1));
+			if (!passes(row, since, pending)) return false;
+		}
+		return true;
+	}
+
+	/** The rest of admit() once the store answered asynchronously. */
+	async function admitFrom(row: StoredSession, since: number, from: number): Promise<boolean> {
+		for (let i = from; i < columnList.length; i++) {
+			const column = columnList[i] as string;
+			const value = row.columns[column] as ColumnValue;
+			if (value === null) continue;
+			if (!passes(row, since, await revocations.notBefore(column, value))) return false;
+		}
+		return true;
 	}
 
 	/** A login at or before the mark is revoked: ties go against the cookie, so a revoke wins within its millisecond. */
@@ -110,10 +124,24 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return false;
 	}
 
+	/**
+	 * A login's time: now, or just after the newest "not before" mark of its user when that is as late, so a
+	 * revoke earlier in the same millisecond (or a mark moved past the clock by repeated revokes) spares it.
+	 */
+	async function loginTime(data: Record<string, unknown>, now: number): Promise<number> {
+		let since = now;
+		for (const [column, value] of Object.entries(columnsOf(data))) {
+			if (value === null) continue;
+			const mark = await revocations.notBefore(column, value);
+			if (mark !== null && mark >= since) since = mark + 1;
+		}
+		return since;
+	}
+
 	/** Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. */
 	function seal(s: SessionState, header: SealedHeader, now: number): string {
 		const codecBytes = codec.encodeTrusted(s.data as D, s.flash as Partial<F>, s.meta);
-		s.row = asRow(header, codecBytes, columnsOf(s.data));
+		s.row = asRow(header, codecBytes, columnsOf(s.data), anonymousOf(s));
 		s.header = header;
 		const value = keyring.seal(encodeSealedPlaintext(header, codecBytes), cookieName, random);
 		return serializeCookie(cookieName, value, { ...attributes, maxAge: (header.absoluteExpiresAt - now) / 1000 });
@@ -127,38 +155,50 @@ export function createSealedManager<D extends object, F extends object, S extend
 
 	const headerOf = (s: SessionState): SealedHeader => s.header as SealedHeader;
 
+	/**
+	 * A login's handle for `list()` and `revokeOne()`: its lineage, signed for this user, so it names the
+	 * login through every rotation, and a handle shown to one user ends nothing of another's. Not secret:
+	 * it cannot open or forge a cookie. A new signing key gives new handles (the old ones still verify).
+	 */
+	function handleOf(header: SealedHeader, column: string, value: unknown): string {
+		return keyring.sign(encodeBase64url(header.lineage), handleContext(column, value));
+	}
+	/** Whether the session takes the anonymous idle (the core expires it on load; the header keeps one last-seen time). */
+	const anonymousOf = (s: SessionState): boolean => base.anonymous !== null && base.anonymous(s.data, s.meta);
+
 	/** Writes changes, slides last-seen, re-seals under the newest key; a superseded generation only carries its changes until its grace ends. */
 	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
 		const current = headerOf(s);
 		if (s.viaAlias) return changed ? seal(s, current, now) : null;
 		// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
-		const touch = now - row.lastSeenAt >= policy.touchAfterMs;
+		const touch = now - row.lastSeenAt >= (anonymousOf(s) ? policy.anonymousTouchAfterMs : policy.touchAfterMs);
 		if (!changed && !touch && !s.resign && !s.reissue) return null;
 		return seal(s, { ...current, lastSeenAt: now }, now);
 	}
 
 	// Used challenges are recorded beside the revocations: the only server state of this mode.
-	const dbsc = createDbscRuntime(options.dbsc, { ...base, sessionCookieName: base.cookieName, store: options.revocations });
+	const dbsc = createDbscRuntime(options.dbsc === undefined ? undefined : sealedDbsc(model, options.dbsc), { ...base, sessionCookieName: base.cookieName, store: options.revocations });
 	return createCore<D, F, S, C>(schema, base, {
 		locate,
 		expired: () => undefined,
 		admit,
 		async create(s, now) {
-			const header = { lineage: newLineage(), generation: 0, createdAt: now, since: now, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
+			const since = await loginTime(s.data, now);
+			const header = { lineage: newLineage(), generation: 0, createdAt: now, since, issuedAt: now, lastSeenAt: now, absoluteExpiresAt: now + policy.absoluteMs };
 			return seal(s, header, now);
 		},
 		async destroy(s, row, now) {
 			// Denies the login, not one cookie: every rotation, grace re-issue and copy of it dies together.
-			await revocations.deny(encodeHex(headerOf(s).lineage), row.absoluteExpiresAt, now);
+			await revocations.deny(lineageHex(headerOf(s)), row.absoluteExpiresAt, now);
 		},
 		async regenerate(s, row, now) {
 			const old = headerOf(s);
 			// Fixation and privilege change: the old login is denied before the new cookie exists.
-			await revocations.deny(encodeHex(old.lineage), row.absoluteExpiresAt, now, "regenerate");
+			await revocations.deny(lineageHex(old), row.absoluteExpiresAt, now, "regenerate");
 			// Only an authentication restarts the lifetime; a privilege change keeps it, and the login's time (ASVS 7.3.2).
 			const restart = s.authenticate;
 			const header: SealedHeader = {
-				lineage: newLineage(), generation: 0, createdAt: restart ? now : old.createdAt, since: restart ? now : old.since, issuedAt: now,
+				lineage: newLineage(), generation: 0, createdAt: restart ? now : old.createdAt, since: restart ? await loginTime(s.data, now) : old.since, issuedAt: now,
 				lastSeenAt: now, absoluteExpiresAt: restart ? now + policy.absoluteMs : old.absoluteExpiresAt,
 			};
 			emit(hook, { type: "regenerated", id: shortSessionId(row.id), next: shortSessionId(sealedId(header)) });
@@ -167,7 +207,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		async rotate(s, row, now) {
 			const old = headerOf(s);
 			// One successor per generation: a request that loses the race carries its changes under the old generation.
-			if (!(await revocations.advance(encodeHex(old.lineage), old.generation, now + policy.rotation.graceMs, old.absoluteExpiresAt, now))) {
+			if (!(await revocations.advance(lineageHex(old), old.generation, now + policy.rotation.graceMs, old.absoluteExpiresAt, now))) {
 				s.viaAlias = true;
 				return save(s, row, now, s.dirty.size > 0 || s.flashDirty || s.metaDirty);
 			}
@@ -183,25 +223,34 @@ export function createSealedManager<D extends object, F extends object, S extend
 			if (own === undefined || own === null || own.columns[column] !== value) return [];
 			// The device is read from the caller's own request: the cookie is the only place this session lives.
 			const request = opts?.current?.[STATE].request;
+			const header = opts?.current?.[STATE].header as SealedHeader | null | undefined;
 			return [{
-				id: shortSessionId(own.id), handle: `id-${shortSessionId(own.id)}`, device: request === null || request === undefined ? null : describeDevice(request.headers),
+				id: shortSessionId(own.id), handle: header === null || header === undefined ? `id-${shortSessionId(own.id)}` : handleOf(header, column, value), device: request === null || request === undefined ? null : describeDevice(request.headers),
 				label: null, network: null, createdAt: new Date(own.createdAt), lastSeenAt: new Date(own.lastSeenAt),
 				expiresAt: new Date(Math.min(own.idleExpiresAt, own.absoluteExpiresAt)), current: true,
 			}];
 		},
-		async revokeOne(field, value) {
-			// Other devices' sealed cookies are unknown to the server: one of them cannot be told apart to sign it out.
-			columnName(field, value);
-			return false;
+		async revokeOne(field, value, handle) {
+			// The handle names a login and is signed for this user: the only sealed sessions it can end are the
+			// user's own that list() showed (other devices' cookies are unknown to the server).
+			const column = columnName(field, value);
+			const verified = keyring.verify(handle, handleContext(column, value));
+			const lineage = verified === null ? null : decodeBase64url(verified.value);
+			if (lineage === null || lineage.length !== LINEAGE_BYTES) return false;
+			const now = clock();
+			await revocations.deny(encodeHex(lineage), now + policy.absoluteMs, now, "revoke");
+			emit(hook, { type: "revoked", column, count: 1 });
+			return true;
 		},
 		async revoke(field, value, opts) {
 			const column = columnName(field, value);
 			const now = clock();
-			const mark = await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
+			const { mark, previous } = await revocations.revokeBefore(column, value as ColumnValue, now, now + policy.absoluteMs, now);
 			const keep = opts?.except?.[STATE];
 			// The kept device gets a cookie whose login counts from just after the mark, so the mark spares it
-			// and nothing issued at or before it, whatever the clock's resolution.
-			if (keep !== undefined && keep.header !== null) {
+			// and nothing issued at or before it, whatever the clock's resolution. Unless a revoke that landed
+			// while this request ran had already ended the caller's login: this one does not bring it back.
+			if (keep !== undefined && keep.header !== null && (previous === null || headerOf(keep).since > previous)) {
 				keep.header = { ...headerOf(keep), since: mark + 1 };
 				keep.reissue = true;
 			}
@@ -218,5 +267,32 @@ export function createSealedManager<D extends object, F extends object, S extend
 
 /** `generation.lineage` in hex: what events and `list()` show (their short form keeps the generation and part of the lineage). */
 function sealedId(header: SealedHeader): string {
-	return `${header.generation.toString(36)}.${encodeHex(header.lineage)}`;
+	return `${header.generation.toString(36)}.${lineageHex(header)}`;
+}
+
+/**
+ * DBSC in sealed mode keeps the device's public key in the cookie, so the worst case counts it. Offered by
+ * default: the algorithms whose largest key still fits 4096 bytes (ES256 adds 91 bytes, an RSA key up to
+ * 1068); algorithms the app names must all fit.
+ */
+function sealedDbsc(model: SessionModel, dbsc: DbscOptions): DbscOptions {
+	const worst = (alg: DbscAlgorithm): number => sealedCookieSize(model, DBSC_KEY_BYTES[alg]).bytes;
+	const fits = (alg: DbscAlgorithm): boolean => worst(alg) <= COOKIE_LIMIT;
+	if (dbsc.algorithms !== undefined) {
+		const over = dbsc.algorithms.filter((alg) => (alg === "ES256" || alg === "RS256") && !fits(alg));
+		if (over.length > 0) {
+			throw new ConfigError("invalid_config", `dbsc.algorithms: with ${over.join(" and ")} the worst-case sealed cookie is ${worst(over[0] as DbscAlgorithm)} bytes, over the ${COOKIE_LIMIT} browsers keep (the device key travels in the cookie); offer ES256 only, tighten the schema's bounds, or use a store.`);
+		}
+		return dbsc;
+	}
+	const algorithms = (["ES256", "RS256"] as const).filter(fits);
+	if (algorithms.length === 0) {
+		throw new ConfigError("invalid_config", `dbsc: the worst-case sealed cookie with a device key is ${worst("ES256")} bytes, over the ${COOKIE_LIMIT} browsers keep (the key travels in the cookie); tighten the schema's bounds or use a store.`);
+	}
+	return { ...dbsc, algorithms };
+}
+
+/** What a handle's signature is bound to: the user it was shown to. */
+function handleContext(column: string, value: unknown): string {
+	return `sess/handle/${column}\u0000${JSON.stringify(value)}`;
 }

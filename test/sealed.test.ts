@@ -7,6 +7,7 @@ import { defineSession } from "../schema/define.ts";
 import { sealedCookieSize } from "../schema/sealed-size.ts";
 import { decodeBase64url } from "../src/crypto.ts";
 import { Keyring } from "../src/keyring.ts";
+import { decodeSealedPlaintext } from "../src/sealed.ts";
 import { Writer } from "../src/wire.ts";
 import { ConfigError, StoreUnavailableError } from "../src/errors.ts";
 import type { SessionEvent } from "../src/events.ts";
@@ -123,6 +124,61 @@ describe("sealed mode", () => {
 		const { session } = await visit(h, jar);
 		expect(session.isNew).toBe(true);
 		expect(h.events).toContainEqual({ type: "cookie_invalid", reason: "malformed" });
+	});
+
+	test("a cookie of the previous format (2, absolute times) still opens after a deploy, and comes back in the current one, smaller", async () => {
+		const h = sealed();
+		const keyring = new Keyring(h.keys);
+		const jar = new CookieJar();
+		await visit(h, jar, (s) => {
+			s.userId = "lena";
+			s.cart = [4, 5];
+		});
+		const opened = decodeSealedPlaintext((keyring.open(cookieValue(jar), "__Host-sid") as { bytes: Uint8Array }).bytes);
+		if (opened === null) throw new Error("the current cookie does not decode");
+		const { header, codecBytes } = opened;
+		// What the previous release wrote: format 2 ‖ lineage ‖ generation ‖ the five times as they are ‖ codec bytes.
+		const w = new Writer();
+		w.byte(2);
+		w.raw(header.lineage);
+		w.varint(header.generation);
+		for (const t of [header.createdAt, header.since, header.issuedAt, header.lastSeenAt, header.absoluteExpiresAt]) w.zigzag(t);
+		w.raw(codecBytes);
+		const previous = keyring.seal(w.finish(), "__Host-sid", (b) => crypto.getRandomValues(b));
+		const old = new CookieJar();
+		old.cookies.set("__Host-sid", { value: previous, maxAge: null });
+		h.clock.advance(MINUTE);
+		const { session, setCookies } = await visit(h, old, (s) => (s.theme = "dark"));
+		expect(session.userId).toBe("lena");
+		expect(session.cart).toEqual([4, 5]);
+		expect(setCookies).toHaveLength(1);
+		const reissued = decodeSealedPlaintext((keyring.open(cookieValue(old), "__Host-sid") as { bytes: Uint8Array }).bytes);
+		expect(reissued?.header.lineage).toEqual(header.lineage);
+		expect(reissued?.header.since).toBe(header.since);
+		expect(reissued?.header.createdAt).toBe(header.createdAt);
+		expect(reissued?.header.absoluteExpiresAt).toBe(header.absoluteExpiresAt);
+		expect(cookieValue(old).length).toBeLessThan(previous.length);
+		// The current format is read back too: the first cookie still loads.
+		expect((await visit(h, jar)).session.userId).toBe("lena");
+	});
+
+	test("two devices revoke each other at once: the later revoke does not bring back the device the earlier one ended", async () => {
+		const h = sealed();
+		const a = new CookieJar();
+		const b = new CookieJar();
+		await visit(h, a, (s) => (s.userId = "mo"));
+		await visit(h, b, (s) => (s.userId = "mo"));
+		h.clock.advance(1000);
+		// B's request loads before A's revoke lands and revokes the others after it.
+		const loadedB = await h.sessions.load(b.request());
+		await visit(h, a, (s) => h.sessions.revoke("userId", "mo", { except: s }));
+		h.clock.advance(1000);
+		await h.sessions.revoke("userId", "mo", { except: loadedB });
+		b.apply((await h.sessions.commit(loadedB, new Response("ok"))).headers.getSetCookie());
+		expect((await visit(h, b)).session.userId).toBeUndefined();
+		// B's revoke still ends A, as in store mode (it deletes every row but the one B loaded).
+		expect((await visit(h, a)).session.userId).toBeUndefined();
+		expect(h.events).toContainEqual(expect.objectContaining({ type: "sealed_revoked", reason: "not_before" }));
 	});
 
 	test("a login keeps at most one revocation row however often it rotates, and logout adds none", async () => {

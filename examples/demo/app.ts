@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { InvalidDataError } from "sess";
+import { InvalidDataError, sessionTimeline } from "sess";
 import { sessionRoutes } from "sess/adapters/bun";
 import type { Session, Sessions } from "./src/generated/session.ts";
 import { renderPage } from "./page.ts";
@@ -39,21 +39,35 @@ async function readBody<T>(request: Request, schema: z.ZodType<T>): Promise<{ ok
 	return { ok: true, value: parsed.data };
 }
 
-/** What `GET /api/session` shows; reading it consumes the flash message. */
-function view(session: Session, sessions: Sessions): Record<string, unknown> {
-	return {
+/** What `GET /api/session` shows, read after commit; `timeline` only for a stored session. Never the token or its hash. */
+function view(session: Session, sessions: Sessions, flash: string | null, now: () => number): Record<string, unknown> {
+	const shown: Record<string, unknown> = {
 		userId: session.userId ?? null,
 		role: session.role,
 		cart: session.cart,
 		theme: session.theme ?? null,
-		flash: session.flash.take("message") ?? null,
+		flash,
 		// Whether the session is bound to a key this browser holds (always false without SESS_DBSC=1).
 		bound: sessions.dbsc?.isBound(session) ?? false,
 	};
+	const t = sessionTimeline(session, sessions.policy);
+	if (t !== null) {
+		shown.timeline = {
+			// The server's clock, so the page counts down against it rather than against a skewed local clock.
+			now: new Date(now()).toISOString(),
+			created: t.createdAt.toISOString(),
+			lastSeen: t.lastSeenAt.toISOString(),
+			idleExpires: t.idleExpiresAt.toISOString(),
+			absoluteExpires: t.absoluteExpiresAt.toISOString(),
+			rotated: t.rotatedAt.toISOString(),
+			nextRotation: t.nextRotationAt?.toISOString() ?? null,
+		};
+	}
+	return shown;
 }
 
-/** The demo's routes, for `Bun.serve({ routes })`; the session manager is passed in so tests can use any store and clock. */
-export function createDemoRoutes(sessions: Sessions) {
+/** The demo's routes, for `Bun.serve({ routes })`; the session manager (and its clock, `now`) are passed in so tests can use any store and clock. */
+export function createDemoRoutes(sessions: Sessions, now: () => number = Date.now) {
 	return sessionRoutes(sessions, {
 		"/": {
 			// Only a stored session gets a token: an anonymous visitor's page view must not create a row.
@@ -69,7 +83,16 @@ export function createDemoRoutes(sessions: Sessions) {
 			},
 		},
 		"/api/session": {
-			GET: (_request, session) => json(view(session, sessions)),
+			GET: async (_request, session) => {
+				// Reading the flash consumes it, so it goes before the commit that writes that down.
+				const flash = session.flash.take("message") ?? null;
+				// Committed before the answer is written, so the answer shows what this response does: a
+				// rotation it makes, the last-seen time it records. The adapter's own commit then has nothing left.
+				const cookie = await sessions.commitCookie(session);
+				const response = json(view(session, sessions, flash, now));
+				if (cookie !== null) response.headers.append("set-cookie", cookie);
+				return response;
+			},
 		},
 		"/api/login": {
 			POST: async (request, session) => {

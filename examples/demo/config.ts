@@ -16,6 +16,8 @@ export interface DemoConfig {
 	insecure: boolean;
 	/** `SESS_REDIS_PREFIX`: the key prefix on a Redis store (default `sess:<table>:`). */
 	redisPrefix?: string;
+	/** `SESS_DB_READ`: a `postgres://` streaming replica of `SESS_DB` that serves the session reads. */
+	readDb?: string;
 	/** Device Bound Session Credentials (`SESS_DBSC=1`), with the bound cookie's lifetime (`SESS_DBSC_LIFETIME`); null when off. */
 	dbsc: { cookieLifetime: Duration } | null;
 	/** HTTPS (`SESS_TLS_CERT` and `SESS_TLS_KEY`, PEM file paths); DBSC needs it, Chromium registers nothing over plain HTTP. */
@@ -69,8 +71,10 @@ export function readDemoConfig(env: Record<string, string | undefined>, devKeyFi
 	const insecureFlag = env.SESS_INSECURE ?? "";
 	if (!["", "0", "1"].includes(insecureFlag)) throw new RangeError(`SESS_INSECURE must be 1 (on) or 0 (off), not "${insecureFlag}".`);
 	const redisPrefix = env.SESS_REDIS_PREFIX === undefined || env.SESS_REDIS_PREFIX === "" ? {} : { redisPrefix: env.SESS_REDIS_PREFIX };
+	const readDb = env.SESS_DB_READ === undefined || env.SESS_DB_READ === "" ? {} : { readDb: env.SESS_DB_READ };
 	return {
 		...redisPrefix,
+		...readDb,
 		db: env.SESS_DB === undefined || env.SESS_DB === "" ? defaultDb : env.SESS_DB,
 		mode,
 		insecure: insecureFlag === "1",

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { SessError } from "sess";
+import { PostgresReplicaStore } from "sess/stores/postgres-replica";
 import { createDemoRoutes, notFound } from "./app.ts";
 import { readDemoConfig } from "./config.ts";
 import { createSessions } from "./src/generated/session.ts";
@@ -31,7 +32,7 @@ try {
 	stopOn(e);
 }
 if (config.devKeyFile !== null) say(`demo: SESS_KEYS is not set; using the development key in ${config.devKeyFile} (never do this in production).`);
-const opened = await openDemoStore(config.db, join(here, "migrations"), config.redisPrefix).catch(stopOn);
+const opened = await openDemoStore(config.db, join(here, "migrations"), config.redisPrefix, config.readDb).catch(stopOn);
 if (opened.applied.length > 0) say(`demo: applied migrations ${opened.applied.join(", ")}`);
 
 let sessions;
@@ -73,7 +74,13 @@ const pruner = sessions.startPruning({ every: "1m" });
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
 	process.on(signal, () => {
 		// Close idle keep-alive connections too: a browser holding one would delay exit by seconds.
-		void server.stop(true).then(() => pruner.stop()).then(() => opened.close()).finally(() => process.exit(0));
+		void server.stop(true).then(() => pruner.stop()).then(() => {
+			// With SESS_DB_READ: what the replica served and what waiting for it cost (test/replica's history run reads this line).
+			if (opened.store instanceof PostgresReplicaStore) {
+				const s = opened.store.stats();
+				say(`demo: replica: ${s.replicaReads} session reads served; ${s.waits} writes waited for it, ${Math.round(s.waitedMs)} ms in all`);
+			}
+		}).then(() => opened.close()).finally(() => process.exit(0));
 	});
 }
 

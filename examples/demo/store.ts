@@ -5,17 +5,24 @@ import { RedisStore } from "sess/stores/redis";
 import { model } from "./src/generated/session.ts";
 
 /**
- * Opens the store `SESS_DB` names (a SQLite path, `postgres://…`, `mysql://…` or `redis://…`).
+ * Opens the store `SESS_DB` names (a SQLite path, `postgres://…`, `mysql://…`, `redis://…` or
+ * `redis-cluster://host:port[,host:port…]`, seed nodes of a Redis Cluster).
  * SQL tables come from the generated migrations, applied here by the same code as `sess migrate`.
- * `redisPrefix` (SESS_REDIS_PREFIX) keeps the demo's Redis keys apart from other apps on the same server.
+ * `redisPrefix` (SESS_REDIS_PREFIX) keeps the demo's Redis keys apart from other apps on the same server
+ * (on a cluster it must hold a hash tag: `{myapp}:`). `SESS_REDIS_WAIT=1` holds each logout, revoke and
+ * rotation until a replica has it (`waitForReplicas`).
+ * `readDb` (SESS_DB_READ) names a streaming replica of a PostgreSQL `db` that serves the reads.
  */
-export async function openDemoStore(db: string, migrationsRoot: string, redisPrefix?: string): Promise<OpenedStore & { applied: string[] }> {
+export async function openDemoStore(db: string, migrationsRoot: string, redisPrefix?: string, readDb?: string): Promise<OpenedStore & { applied: string[] }> {
 	if (engineOf(db) === "redis") {
-		if (redisPrefix === undefined) return { ...openStore(db, model.table), applied: [] };
-		const store = new RedisStore(db, { table: model.table, prefix: redisPrefix });
+		const wait = process.env["SESS_REDIS_WAIT"] ?? "";
+		if (!/^\d*$/.test(wait)) throw new RangeError(`SESS_REDIS_WAIT must be a number of replicas, not "${wait}".`);
+		if (redisPrefix === undefined && wait === "") return { ...(await openStore(db, model.table)), applied: [] };
+		const store = new RedisStore(db, { table: model.table, ...(redisPrefix === undefined ? {} : { prefix: redisPrefix }), waitForReplicas: Number(wait) });
 		return { store, engine: "redis", close: () => store.close(), applied: [] };
 	}
 	// Migrate first: the store prepares its statements against the table when it opens.
 	const { applied } = await migrateDatabase(db, migrationsRoot);
-	return { ...openStore(db, model.table), applied };
+	// openStore checks the table, and that SESS_DB_READ is a replica of SESS_DB, before it resolves: a bad setting fails at start.
+	return { ...(await openStore(db, model.table, { read: readDb })), applied };
 }

@@ -18,7 +18,9 @@ export async function runPrune(flags: Flags): Promise<void> {
 	if (engineOf(db) === "sqlite" && !existsSync(sqlitePath(db))) {
 		fail(`${sqlitePath(db)} does not exist. Run \`sess migrate --db ${db}\` to create it, or check the path.`, "not_migrated");
 	}
-	const { store, close } = await openForPrune(db, model.table);
+	const { store, close } = await openForPrune(db, model.table).catch((error: unknown) => {
+		throw explainDatabaseError(db, error);
+	});
 	const tty = process.stdout.isTTY === true;
 	let total = 0;
 	try {

@@ -97,37 +97,23 @@ export async function closeSession<S>(sessions: SessionLoader<S>, session: S, re
  * is rethrown.
  */
 export function failureResponse(sessions: SessionLoader<unknown>, e: unknown): Response {
-	if (e instanceof InvalidDataError) {
-		sessions.report?.({ type: "invalid_data", path: e.path, reason: e.message });
-		return invalidDataResponse(e);
-	}
-	if (isStoreFailure(e)) return storeUnavailableResponse();
-	if (e instanceof SessionLimitError) return sessionLimitResponse(e);
-	throw e;
+	if (!isAnswered(e)) throw e;
+	if (e instanceof InvalidDataError) sessions.report?.({ type: "invalid_data", path: e.path, reason: e.message });
+	return e.getResponse();
+}
+
+/** Whether an error is one sess answers itself (400, 409 or 503) rather than the app's bug. */
+export function isAnswered(e: unknown): e is InvalidDataError | SessionLimitError | StoreUnavailableError | WriteConflictError {
+	return e instanceof InvalidDataError || e instanceof SessionLimitError || isStoreFailure(e);
 }
 
 /** Whether an error means "try again later" (the store failed or a write lost too many races), which adapters answer with 503. */
-export function isStoreFailure(e: unknown): boolean {
+export function isStoreFailure(e: unknown): e is StoreUnavailableError | WriteConflictError {
 	return e instanceof StoreUnavailableError || e instanceof WriteConflictError;
 }
 
 /** 503 with Retry-After, uncacheable: the store failed or a write lost too many races. */
 export function storeUnavailableResponse(): Response {
-	return new Response("Session store unavailable; try again shortly.", {
-		status: 503,
-		headers: { "retry-after": "5", "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
-	});
+	return new StoreUnavailableError("").getResponse();
 }
 
-/** 409 as JSON (`{ error: "session_limit", message }`), uncacheable: the login was refused, the visitor's session is unchanged. */
-export function sessionLimitResponse(e: SessionLimitError): Response {
-	return Response.json({ error: e.code, message: e.message }, { status: 409, headers: { "cache-control": "no-store" } });
-}
-
-/** 400, uncacheable, naming the field and what is wrong with it (never the value). */
-export function invalidDataResponse(e: InvalidDataError): Response {
-	return new Response(`Invalid input: ${e.message}. Send a value the session schema accepts.`, {
-		status: 400,
-		headers: { "cache-control": "no-store", "content-type": "text/plain; charset=utf-8" },
-	});
-}

@@ -1,7 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { InvalidDataError } from "../errors.ts";
 import type { Session } from "../session.ts";
-import { closeSession, failureResponse, openSession, type SessionLoader, type WithSessionOptions } from "./exchange.ts";
+import { closeSession, failureResponse, isAnswered, openSession, type SessionLoader, type WithSessionOptions } from "./exchange.ts";
 
 /** Hono's `Env` for apps using the middleware: `new Hono<SessionEnv<Session>>()` types `c.get("session")`. */
 export interface SessionEnv<S> {
@@ -12,7 +11,8 @@ export interface SessionEnv<S> {
  * Hono middleware: refuse cross-site unsafe requests (403, before any store access), load the
  * session into `c.get("session")`, run the rest of the chain, commit what changed onto `c.res`. An
  * `InvalidDataError` a handler lets escape answers 400 (unless the app's `onError` answered it with
- * something other than a 5xx); a failing store answers 503 without touching the client's cookie.
+ * something other than a 5xx), with no stack trace in the log even without an `onError`; a failing
+ * store answers 503 without touching the client's cookie.
  */
 export function sessionMiddleware<S extends Session<object, object>>(
 	sessions: SessionLoader<S>,
@@ -26,7 +26,11 @@ export function sessionMiddleware<S extends Session<object, object>>(
 		// Hono hands a handler's error to app.onError before this middleware resumes; a handler that
 		// threw commits nothing, as with withSession.
 		if (c.error !== undefined) {
-			if (c.error instanceof InvalidDataError && c.res.status >= 500) replaceResponse(c, failureResponse(sessions, c.error));
+			if (!isAnswered(c.error)) return;
+			// Hono's default onError answered with the error's getResponse(); an app's onError that
+			// answered a session error with a 5xx of its own is overridden with the one-line answer.
+			const answer = failureResponse(sessions, c.error);
+			if (c.res.status >= 500 && answer.status !== c.res.status) replaceResponse(c, answer);
 			return;
 		}
 		const response = c.res;

@@ -1,9 +1,12 @@
 /** The engines a location string can name. */
 export type Engine = "sqlite" | "postgres" | "mysql" | "redis";
 
-/** Which engine `SESS_DB` / `--db` names: a `postgres://`, `mysql://` (`mariadb://`) or `redis://` URL, else a SQLite path. */
+/**
+ * Which engine `SESS_DB` / `--db` names: a `postgres://`, `mysql://` (`mariadb://`), `redis://` or
+ * `redis-cluster://host:port[,host:port…]` URL, else a SQLite path.
+ */
 export function engineOf(location: string): Engine {
-	if (/^rediss?:\/\//i.test(location)) return "redis";
+	if (/^rediss?(-cluster)?:\/\//i.test(location)) return "redis";
 	if (/^postgres(ql)?:\/\//i.test(location)) return "postgres";
 	if (/^(mysql|mariadb):\/\//i.test(location)) return "mysql";
 	return "sqlite";

@@ -1,3 +1,4 @@
+import { liveEnd } from "./revoke-except.ts";
 import { leastRecentFirst, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession } from "../store.ts";
 
 /**
@@ -74,9 +75,11 @@ export class MemoryStore implements Store {
 	}
 
 	revoke(column: string, value: ColumnValue, exceptId?: string): number {
+		// The caller's session may have been rotated by another tab since it was loaded: spare where it lives now.
+		const keep = exceptId === undefined ? undefined : liveEnd(exceptId, (id) => this.rows.get(id)?.successorId);
 		let count = 0;
 		for (const row of this.list(column, value)) {
-			if (row.id === exceptId) continue;
+			if (row.id === keep) continue;
 			this.destroy(row.id);
 			count++;
 		}

@@ -1,10 +1,11 @@
 import { Database } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
-import { SessError } from "../errors.ts";
+import { ConfigError, SessError } from "../errors.ts";
 import type { Store } from "../store.ts";
 import { engineOf, sqlitePath, type Engine } from "./location.ts";
 import { MySQLStore } from "./mysql.ts";
 import { PostgresStore } from "./postgres.ts";
+import { PostgresReplicaStore } from "./postgres-replica.ts";
 import { RedisStore } from "./redis.ts";
 import { SQLiteStore } from "./sqlite.ts";
 
@@ -15,14 +16,36 @@ export interface OpenedStore {
 	close(): Promise<void>;
 }
 
+/** How to open a store beyond its location. */
+export interface OpenOptions {
+	/** A `postgres://` URL of a streaming replica of the `postgres://` location: reads go there, writes to the location. */
+	read?: string | undefined;
+}
+
 /**
  * Opens the store a location names: `postgres://…`, `mysql://…` (or `mariadb://`), `redis://…`, or a
- * SQLite file path (`sqlite://` and `file:` prefixes allowed). Tables must already exist (`sess migrate`).
+ * SQLite file path (`sqlite://` and `file:` prefixes allowed). Tables must already exist (`sess migrate`):
+ * the table and its columns are checked here, so an unmigrated database fails at start with
+ * `NotMigratedError` (code `not_migrated`), on every SQL engine, rather than at the first request.
  */
-export function openStore(location: string, table: TableModel): OpenedStore {
+export async function openStore(location: string, table: TableModel, options: OpenOptions = {}): Promise<OpenedStore> {
 	const engine = engineOf(location);
+	if (options.read !== undefined && options.read !== "") {
+		if (engine !== "postgres" || engineOf(options.read) !== "postgres") {
+			throw new ConfigError("invalid_config", "A read replica (SESS_DB_READ) works only with PostgreSQL: set both it and SESS_DB to postgres:// URLs, or unset it.");
+		}
+		const store = new PostgresReplicaStore(location, options.read, { table });
+		// Fail at start, not on the first request, when the read server is no replica of the location or lacks the table.
+		await checked(store, () => store.ready());
+		return { store, engine, close: () => store.close() };
+	}
+	if (engine === "redis") {
+		const store = new RedisStore(location, { table });
+		return { store, engine, close: () => store.close() };
+	}
 	if (engine !== "sqlite") {
-		const store = engine === "redis" ? new RedisStore(location, { table }) : engine === "postgres" ? new PostgresStore(location, { table }) : new MySQLStore(location, { table });
+		const store = engine === "postgres" ? new PostgresStore(location, { table }) : new MySQLStore(location, { table });
+		await checked(store, () => store.check());
 		return { store, engine, close: () => store.close() };
 	}
 	const path = sqlitePath(location);
@@ -48,4 +71,14 @@ export function openStore(location: string, table: TableModel): OpenedStore {
 			database.close();
 		},
 	};
+}
+
+/** Runs a store's start-up check; on failure closes what the store opened and rethrows. */
+async function checked(store: { close(): Promise<void> }, check: () => Promise<void>): Promise<void> {
+	try {
+		await check();
+	} catch (error) {
+		await store.close().catch(() => undefined);
+		throw error;
+	}
 }

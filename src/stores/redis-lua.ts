@@ -20,6 +20,13 @@
  * calls; the hot ones (write, slide, touch) call none.
  */
 
+/**
+ * How long a retired ID (a grace alias) stays in Redis after its grace, so that a slow request that
+ * loaded through it in time can still commit to the successor (history finding 4: an append answered 200
+ * and then dropped because the alias's TTL was exactly the grace). Generous next to any request.
+ */
+export const ALIAS_SLACK_MS = 60_000;
+
 /** Lua helpers in definition order, each with the helpers it calls (which come before it). */
 export const HELPERS = {
 	nearer: {
@@ -271,10 +278,15 @@ if ARGV[4] == "" then
 	destroy(P, id)
 else
 	for _, ik in ipairs(indexKeys(cur[4])) do redis.call("SREM", ik, id) end
-	local deadline = nearer(ARGV[4], cur[3])
+	-- The alias outlives its grace by ALIAS_SLACK_MS: a request that loaded through it just before the grace
+	-- ended still finds the successor when it commits. Loads refuse it after the grace all the same (i).
+	local deadline = nearer(string.format("%d", tonumber(ARGV[4]) + ${ALIAS_SLACK_MS}), cur[3])
 	redis.call("HSET", KEYS[1], "s", ARGV[5], "d", "", "i", ARGV[4], "x", "")
 	redis.call("PEXPIREAT", KEYS[1], deadline)
-	file(P, id, KEYS[1], ARGV[5], {}, deadline)
+	if file(P, id, KEYS[1], ARGV[5], {}, deadline) then
+		-- prune() with the caller's clock still takes it at the grace, as the SQL stores do.
+		redis.call("ZADD", P .. "d", nearer(ARGV[4], cur[3]), id)
+	end
 end
 put(P, ARGV, 5)
 return 1`,
@@ -344,17 +356,27 @@ for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 end
 return out`,
 	},
-	/** KEYS: index. ARGV: prefix, except id ("" = none). Counts sessions, not their aliases. */
+	/**
+	 * KEYS: index. ARGV: prefix, except id ("" = none). Counts sessions, not their aliases. The except id
+	 * may have been rotated since the caller loaded it (another tab): its live successor is the same
+	 * session and is spared too, decided in the same script as the deletes.
+	 */
 	revoke: {
 		uses: ["destroy"],
 		deletesOnly: true,
 		lua: `
+local spare, hop = {}, ARGV[2]
+for _ = 1, 16 do
+	if hop == "" or spare[hop] then break end
+	spare[hop] = true
+	hop = redis.call("HGET", ARGV[1] .. "s:" .. hop, "s") or ""
+end
 local n = 0
 for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 	local succ = redis.call("HGET", ARGV[1] .. "s:" .. id, "s")
 	if succ ~= "" then
 		redis.call("SREM", KEYS[1], id)
-	elseif id ~= ARGV[2] then
+	elseif not spare[id] then
 		destroy(ARGV[1], id)
 		n = n + 1
 	end

@@ -1,9 +1,13 @@
 // Loads and runs the Redis store's scripts (the Lua is in redis-lua.ts): as a function library called
 // with FCALL, falling back to EVALSHA where functions are missing or refused.
-import type { RedisClient } from "bun";
 import { BODIES, HELPERS, type Helper, type ScriptName } from "./redis-lua.ts";
 
 export type { ScriptName };
+
+/** What the scripts need of a connection: Bun.RedisClient, or the cluster router. */
+export interface ScriptClient {
+	send(command: string, args: string[]): Promise<unknown>;
+}
 
 const sha1 = (text: string): string => new Bun.CryptoHasher("sha1").update(text).digest("hex");
 
@@ -61,10 +65,10 @@ interface Backend {
 	loading: Promise<boolean> | null;
 }
 
-const backends = new WeakMap<RedisClient, Backend>();
+const backends = new WeakMap<ScriptClient, Backend>();
 
 /** Runs a script as a function of the library, loading it when missing, or else through EVALSHA. */
-export async function runScript(client: RedisClient, name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+export async function runScript(client: ScriptClient, name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
 	let backend = backends.get(client);
 	if (backend === undefined) backends.set(client, (backend = { functions: true, loading: null }));
 	if (backend.functions) {
@@ -90,7 +94,7 @@ export async function runScript(client: RedisClient, name: ScriptName, keys: rea
 }
 
 /** Loads the library once for concurrent callers; false (and scripts from then on) where the server refuses it. */
-function load(client: RedisClient, backend: Backend): Promise<boolean> {
+function load(client: ScriptClient, backend: Backend): Promise<boolean> {
 	backend.loading ??= client.send("FUNCTION", ["LOAD", "REPLACE", LIBRARY.source]).then(
 		() => {
 			backend.loading = null;
@@ -107,7 +111,7 @@ function load(client: RedisClient, backend: Backend): Promise<boolean> {
 }
 
 /** Runs a script by SHA-1, sending its source instead when the server answers NOSCRIPT. */
-async function runEval(client: RedisClient, script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+async function runEval(client: ScriptClient, script: Script, keys: readonly string[], args: readonly string[]): Promise<unknown> {
 	try {
 		return await client.send("EVALSHA", [script.sha, String(keys.length), ...keys, ...args]);
 	} catch (error) {

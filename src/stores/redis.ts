@@ -2,17 +2,29 @@ import type { RedisClient } from "bun";
 import type { TableModel } from "../../schema/model.ts";
 import type { DeviceRecord } from "../device.ts";
 import { FULL_UPDATE, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
+import { StoreUnavailableError } from "../errors.ts";
+import { RedisCluster } from "./redis-cluster.ts";
+import { hashTagOf } from "./redis-cluster-slot.ts";
 import { runScript, type ScriptName } from "./redis-scripts.ts";
+
+export { RedisCluster, type RedisClusterOptions } from "./redis-cluster.ts";
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
 	/** The session table model: its promoted columns become the per-value indexes behind list() and revoke(). */
 	table: TableModel;
 	/**
-	 * Prepended to every key; default `sess:<table>:`. On Redis Cluster it must hold a hash tag
-	 * (`{sess}:`) because the scripts touch a row, its indexes and aliases together.
+	 * Prepended to every key; default `sess:<table>:`, on a cluster `{sess:<table>}:`. On Redis Cluster it
+	 * must hold a hash tag, because the scripts touch a row, its indexes and aliases together.
 	 */
 	prefix?: string;
+	/**
+	 * Replicas that must hold a logout, revoke or rotation before it is acknowledged (`WAIT`), so that a
+	 * failover to a replica cannot bring a logged-out session back. Default 0: Redis replicates asynchronously.
+	 */
+	waitForReplicas?: number;
+	/** How long to wait for them, in milliseconds (default 1000); fewer in time fails the call (503). */
+	waitTimeoutMs?: number;
 }
 
 /** The key of the device record inside a row's k field ("$" is outside every SQL name). */
@@ -32,22 +44,33 @@ const BATCH = 500;
 /** Sessions in Redis through `Bun.RedisClient`: a hash per hashed ID with a TTL, ID sets per column value, Lua for multi-key writes. */
 export class RedisStore implements Store {
 	/** The connection; the store closes it only when it opened it from a URL. */
-	readonly client: RedisClient;
+	readonly client: RedisClient | RedisCluster;
 	private readonly table: TableModel;
 	private readonly prefix: string;
 	private readonly owned: boolean;
+	private readonly replicas: number;
+	private readonly waitMs: string;
 	private closed = false;
 
-	/** Wraps a client, or opens (and then owns) one from a `redis://` or `rediss://` URL. */
-	constructor(client: RedisClient | string, options: RedisStoreOptions) {
+	/**
+	 * Wraps a client or a cluster router, or opens (and then owns) one from a `redis://`, `rediss://` or
+	 * `redis-cluster://host:port[,host:port…]` URL.
+	 */
+	constructor(client: RedisClient | RedisCluster | string, options: RedisStoreOptions) {
 		for (const c of options.table.columns) {
 			// The column name sits between colons in index keys; a colon in it could make two keys collide.
 			if (c.name.includes(":")) throw new TypeError(`Column "${c.name}" of ${options.table.name} contains ":", which Redis index keys cannot hold.`);
 		}
 		this.owned = typeof client === "string";
-		this.client = typeof client === "string" ? new Bun.RedisClient(client) : client;
+		this.client = typeof client !== "string" ? client : /^rediss?-cluster:/i.test(client) ? new RedisCluster(client, /^rediss/i.test(client) ? { tls: true } : {}) : new Bun.RedisClient(client);
 		this.table = options.table;
-		this.prefix = options.prefix ?? `sess:${options.table.name}:`;
+		const cluster = this.client instanceof RedisCluster;
+		this.prefix = options.prefix ?? (cluster ? `{sess:${options.table.name}}:` : `sess:${options.table.name}:`);
+		// Every key of the table shares the prefix's tag, hence one slot: each script's keys live on one node.
+		if (cluster && hashTagOf(this.prefix) === this.prefix) throw new TypeError(`The Redis prefix "${this.prefix}" has no hash tag; on a cluster use one such as "{${this.prefix}}".`);
+		this.replicas = options.waitForReplicas ?? 0;
+		if (!Number.isInteger(this.replicas) || this.replicas < 0) throw new TypeError(`waitForReplicas must be a whole number, got ${this.replicas}.`);
+		this.waitMs = String(options.waitTimeoutMs ?? 1000);
 	}
 
 	async get(id: string): Promise<StoredSession | null> {
@@ -77,7 +100,11 @@ export class RedisStore implements Store {
 
 	async rotate(id: string, expectedVersion: number, next: StoredSession, graceUntil: number | null): Promise<boolean> {
 		const grace = graceUntil === null ? "" : num(graceUntil);
-		return (await this.run("rotate", [this.rowKey(id)], [this.prefix, id, int(expectedVersion), grace, ...this.rowArgs(next)])) === 1;
+		const key = this.rowKey(id);
+		const done = (await this.run("rotate", [key], [this.prefix, id, int(expectedVersion), grace, ...this.rowArgs(next)])) === 1;
+		// Best effort: failing a rotation that applied would leave the client with neither cookie working.
+		if (done) await this.replicate(key, false);
+		return done;
 	}
 
 	async admit(next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number): Promise<AdmitResult> {
@@ -86,11 +113,14 @@ export class RedisStore implements Store {
 		const keys = [index ?? `${this.prefix}i:${limit.column}:none`, this.rowKey(next.id)];
 		const args = [this.prefix, replaces?.id ?? "", replaces === null ? "" : int(replaces.version), String(index === null ? Number.MAX_SAFE_INTEGER : limit.max), limit.policy, num(now), ...this.rowArgs(next)];
 		const [status, ...evicted] = (await this.run("admit", keys, args)) as string[];
+		if (status === "admitted") await this.replicate(keys[1] as string, false);
 		return status === "admitted" ? { status, evicted } : { status: status === "refused" ? "refused" : "conflict" };
 	}
 
 	async destroy(id: string): Promise<void> {
-		await this.run("destroy", [this.rowKey(id)], [this.prefix, id]);
+		const key = this.rowKey(id);
+		await this.run("destroy", [key], [this.prefix, id]);
+		await this.replicate(key);
 	}
 
 	async list(column: string, value: ColumnValue): Promise<StoredSession[]> {
@@ -103,7 +133,9 @@ export class RedisStore implements Store {
 	async revoke(column: string, value: ColumnValue, exceptId?: string): Promise<number> {
 		const key = this.indexKey(column, value);
 		if (key === null) return 0;
-		return (await this.run("revoke", [key], [this.prefix, exceptId ?? ""])) as number;
+		const n = (await this.run("revoke", [key], [this.prefix, exceptId ?? ""])) as number;
+		await this.replicate(key);
+		return n;
 	}
 
 	/** A `SET NX PX` lease under the prefix, released only by its holder (compare-and-delete in one script). */
@@ -147,6 +179,20 @@ export class RedisStore implements Store {
 		if (this.closed) throw new Error("RedisStore is closed");
 		if (!this.client.connected) await this.client.connect();
 		return send();
+	}
+
+	/**
+	 * With `waitForReplicas`, holds the acknowledgement of an ending (logout, revoke, a rotation retiring
+	 * an ID) until that many replicas have it: WAIT on the connection that wrote it, which on a cluster is
+	 * the one to the node serving `key`. A logout or revoke that too few replicas hold fails (`strict`):
+	 * the user can repeat it. A rotation or login is then acknowledged anyway, as its new cookie is the
+	 * only one that works once it applied.
+	 */
+	private async replicate(key: string, strict = true): Promise<void> {
+		if (this.replicas === 0) return;
+		const args = [String(this.replicas), this.waitMs];
+		const acked = (await (this.client instanceof RedisCluster ? this.client.sendTo(key, "WAIT", args) : this.client.send("WAIT", args))) as number;
+		if (acked < this.replicas && strict) throw new StoreUnavailableError(`Redis: ${acked} of ${this.replicas} replicas acknowledged a logout, revoke or rotation within ${this.waitMs} ms; check the replicas, or lower waitForReplicas.`);
 	}
 
 	private run(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {

@@ -6,7 +6,7 @@ import { updatedColumns } from "../store.ts";
 export type ServerDialect = "postgres" | "mysql";
 
 // Every session table has these, in insert order; promoted columns follow.
-const FIXED_COLUMNS: readonly string[] = [
+export const FIXED_COLUMNS: readonly string[] = [
 	"id", "successor_id", "version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at",
 	"handle", "device", "device_label", "network",
 ];

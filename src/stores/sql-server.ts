@@ -1,10 +1,11 @@
 import type { SQL } from "bun";
 import type { TableModel } from "../../schema/model.ts";
-import { ConfigError, InvalidDataError } from "../errors.ts";
+import { ConfigError, InvalidDataError, NotMigratedError, StoreUnavailableError } from "../errors.ts";
 import { sha256String } from "../crypto.ts";
 import { FULL_UPDATE, leastRecentFirst, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
-import { buildStatements, PRUNE_BATCH, type ColumnStatements, type ServerDialect, type SessionStatements } from "./sql-dialect.ts";
+import { buildStatements, FIXED_COLUMNS, PRUNE_BATCH, type ColumnStatements, type ServerDialect, type SessionStatements } from "./sql-dialect.ts";
 import { integer, SqlRowMapper, type SqlParam } from "./sql-row.ts";
+import { liveEndAsync } from "./revoke-except.ts";
 
 /** Options of the PostgreSQL and MySQL stores; the table itself comes from `sess migrate`, never from start-up code. */
 export interface SQLServerStoreOptions {
@@ -13,8 +14,11 @@ export interface SQLServerStoreOptions {
 
 type Rows = Array<Record<string, unknown>> & { affectedRows: number };
 
-// A transaction the server rolled back to break a deadlock or a serialization conflict changed nothing, so it can run again.
-const ATTEMPTS = 3;
+// A transaction (or a single autocommit statement) the server rolled back to break a deadlock, a lock wait or a
+// serialization conflict changed nothing, so it can run again: up to ATTEMPTS times, after a random pause that
+// grows per attempt, so that the two sides of a deadlock do not meet again in lockstep.
+const ATTEMPTS = 4;
+const RETRY_BASE_MS = 4;
 
 /**
  * The `Store` contract over a Bun.SQL client, shared by `PostgresStore` and `MySQLStore`: single statements
@@ -27,12 +31,17 @@ export class SQLServerStore implements Store {
 	private readonly dialect: ServerDialect;
 	private readonly q: SessionStatements;
 	private readonly rows: SqlRowMapper;
+	private readonly table: TableModel;
+	/** The URL this store opened, password hidden, for messages; null for a client passed in. */
+	private readonly location: string | null;
 
 	/** Uses `client` as given, or opens one from a URL whose scheme `schemes` accepts. */
 	protected constructor(dialect: ServerDialect, client: SQL | string, options: SQLServerStoreOptions, schemes: RegExp) {
 		this.dialect = dialect;
 		this.q = buildStatements(options.table, dialect);
 		this.rows = new SqlRowMapper(options.table);
+		this.table = options.table;
+		this.location = typeof client === "string" ? client.replace(/\/\/([^:@/]+):[^@/]*@/, "//$1:***@") : null;
 		if (typeof client === "string") {
 			if (!schemes.test(client)) {
 				throw new ConfigError("invalid_config", `The ${dialect} store needs a URL matching ${schemes}; got "${client.replace(/\/\/[^@/]*@/, "//…@")}".`);
@@ -93,8 +102,14 @@ export class SQLServerStore implements Store {
 	async revoke(column: string, value: ColumnValue, exceptId?: string): Promise<number> {
 		const { revoke } = this.statementsOf(column);
 		const statements = exceptId === undefined ? revoke.all : revoke.except;
-		const params: SqlParam[] = exceptId === undefined ? [value] : [value, exceptId];
 		return this.transaction(async (tx) => {
+			// The kept session may have been rotated by another tab since the caller loaded it: follow the chain
+			// with locking reads, so the live end cannot rotate again before this transaction commits.
+			const keep = exceptId === undefined ? undefined : await liveEndAsync(exceptId, async (id) => {
+				const [row] = await this.run(tx, this.q.lockRow, [id]);
+				return row === undefined ? undefined : (row["successor_id"] as string | null);
+			});
+			const params: SqlParam[] = keep === undefined ? [value] : [value, keep];
 			await this.run(tx, statements.lock, params);
 			await this.run(tx, statements.killAliases, params);
 			return (await this.run(tx, statements.killRows, params)).affectedRows;
@@ -173,6 +188,31 @@ export class SQLServerStore implements Store {
 		return total;
 	}
 
+	/**
+	 * Checks that the session table and every column the schema's migrations add exist, so an app fails at
+	 * start (`openStore` calls this) rather than at its first request: `NotMigratedError` names what is
+	 * missing and says to run `sess migrate`; `StoreUnavailableError` when the server cannot be reached.
+	 */
+	async check(): Promise<void> {
+		const text = this.dialect === "postgres"
+			? "SELECT current_database() AS db, (SELECT string_agg(column_name::text, ',') FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1) AS cols"
+			: "SELECT DATABASE() AS db, (SELECT GROUP_CONCAT(column_name) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?) AS cols";
+		let row: Record<string, unknown> | undefined;
+		try {
+			[row] = await this.run(this.sql, text, [this.table.name]);
+		} catch (error) {
+			const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+			throw new StoreUnavailableError(`cannot reach the ${this.dialect === "postgres" ? "PostgreSQL" : "MySQL"} server${this.location === null ? "" : ` at ${this.location}`} (${reason}). Check that it is running and that the URL names it.`, { cause: error });
+		}
+		const found = new Set(String(row?.["cols"] ?? "").split(",").filter((c) => c !== "").map((c) => c.toLowerCase()));
+		const database = String(row?.["db"] ?? "?");
+		const where = `the ${this.dialect === "postgres" ? "PostgreSQL" : "MySQL"} database "${database}"`;
+		const migrate = `sess migrate --db ${this.location ?? `${this.dialect}://…/${database}`}`;
+		if (found.size === 0) throw new NotMigratedError(this.table.name, where, migrate);
+		const missing = [...FIXED_COLUMNS, ...this.table.columns.map((c) => c.name)].filter((c) => !found.has(c));
+		if (missing.length > 0) throw new NotMigratedError(this.table.name, where, migrate, missing);
+	}
+
 	/** Closes the client if this store opened it from a URL; a client passed in stays open and belongs to the caller. */
 	async close(): Promise<void> {
 		if (this.owned) await this.sql.close();
@@ -184,7 +224,22 @@ export class SQLServerStore implements Store {
 		return statements;
 	}
 
+	/**
+	 * One statement. On the pool each statement is its own transaction, so a deadlock victim is retried here;
+	 * inside a transaction the whole transaction is retried instead (`transactionOn`), never one statement of it.
+	 */
 	private async run(client: SQL, text: string, params: SqlParam[]): Promise<Rows> {
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.runOnce(client, text, params);
+			} catch (error) {
+				if (client !== this.sql || attempt >= ATTEMPTS || !rolledBack(error)) throw error;
+				await pause(attempt);
+			}
+		}
+	}
+
+	private async runOnce(client: SQL, text: string, params: SqlParam[]): Promise<Rows> {
 		try {
 			return (await client.unsafe(text, params)) as Rows;
 		} catch (error) {
@@ -206,9 +261,15 @@ export class SQLServerStore implements Store {
 				return (await client.begin((tx) => fn(tx))) as T;
 			} catch (error) {
 				if (attempt >= ATTEMPTS || !rolledBack(error)) throw error;
+				await pause(attempt);
 			}
 		}
 	}
+}
+
+/** A random pause before retry `attempt` (1-based): up to 4, 8, 16 ms. */
+function pause(attempt: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, Math.random() * RETRY_BASE_MS * 2 ** (attempt - 1)));
 }
 
 /**
@@ -235,9 +296,12 @@ function dataErrorCode(error: unknown): string | null {
 	return null;
 }
 
-/** Whether the server aborted the transaction to resolve a deadlock or serialization failure (SQLSTATE class 40). */
+// MySQL's deadlock victim (1213) and lock wait timeout (1205): either way the statement changed nothing.
+const MYSQL_RETRYABLE = new Set([1213, 1205]);
+
+/** Whether the server rolled the work back to resolve a deadlock, a lock wait or a serialization failure (SQLSTATE class 40). */
 function rolledBack(error: unknown): boolean {
 	if (!(error instanceof Error)) return false;
 	const { errno, sqlState } = error as { errno?: unknown; sqlState?: unknown };
-	return (typeof errno === "string" && errno.startsWith("40")) || (typeof sqlState === "string" && sqlState.startsWith("40")) || errno === 1213;
+	return (typeof errno === "string" && errno.startsWith("40")) || (typeof sqlState === "string" && sqlState.startsWith("40")) || (typeof errno === "number" && MYSQL_RETRYABLE.has(errno));
 }

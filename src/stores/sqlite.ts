@@ -1,7 +1,8 @@
-import { SessError } from "../errors.ts";
+import { NotMigratedError } from "../errors.ts";
 import type { Database, Statement } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
 import { deviceParams } from "./sql-row.ts";
+import { liveEnd } from "./revoke-except.ts";
 import { FULL_UPDATE, leastRecentFirst, updatedColumns, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 
 /** Options of the SQLite store; the table itself comes from `sess migrate`, never from start-up code. */
@@ -36,7 +37,7 @@ const PRUNE_LEASE_MS = 5 * 60_000;
 /** Sessions in a SQLite database through `bun:sqlite`, with WAL and cached prepared statements. */
 export class SQLiteStore implements Store {
 	private readonly table: TableModel;
-	private readonly q: Record<"get" | "insert" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
+	private readonly q: Record<"get" | "successor" | "insert" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
 	/** One prepared UPDATE per scope, indexed `times + 2 × columns`, built on first use. */
 	private readonly updates: (Statement | undefined)[] = [undefined, undefined, undefined, undefined];
 	private readonly db: Database;
@@ -48,10 +49,10 @@ export class SQLiteStore implements Store {
 		this.db = db;
 		this.table = options.table;
 		// Fail at start, in words, rather than at the first request with "no such table".
-		if (db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(this.table.name) === null) {
-			const file = db.filename === "" || db.filename === ":memory:" ? "this database" : db.filename;
-			throw new SessError("not_migrated", `the session table "${this.table.name}" does not exist in ${file}. Run \`sess migrate --db ${file}\` first.`);
-		}
+		const file = db.filename === "" || db.filename === ":memory:" ? "this database" : db.filename;
+		const found = new Set((db.query(`SELECT "name" FROM pragma_table_info(?)`).all(this.table.name) as { name: string }[]).map((c) => c.name));
+		const missing = found.size === 0 ? [] : [...FIXED, ...this.table.columns.map((c) => c.name)].filter((c) => !found.has(c));
+		if (found.size === 0 || missing.length > 0) throw new NotMigratedError(this.table.name, file, `sess migrate --db ${file}`, missing);
 		db.run("PRAGMA journal_mode = WAL");
 		db.run("PRAGMA synchronous = NORMAL");
 		db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
@@ -60,6 +61,7 @@ export class SQLiteStore implements Store {
 		const all = [...FIXED, ...promoted].map(quote);
 		this.q = {
 			get: db.prepare(`SELECT ${all.join(", ")} FROM ${t} WHERE "id" = ?`),
+			successor: db.prepare(`SELECT "successor_id" FROM ${t} WHERE "id" = ?`),
 			insert: db.prepare(`INSERT INTO ${t} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")})`),
 			touch: db.prepare(`UPDATE ${t} SET "last_seen_at" = ?, "idle_expires_at" = ? WHERE "id" = ? AND "successor_id" IS NULL`),
 			alias: db.prepare(`UPDATE ${t} SET "successor_id" = ?, "data" = x'', "idle_expires_at" = ? WHERE "id" = ? AND "version" = ? AND "successor_id" IS NULL`),
@@ -145,8 +147,9 @@ export class SQLiteStore implements Store {
 		const t = quote(this.table.name);
 		const where = `${this.column(column)} = ? AND "successor_id" IS NULL AND "id" IS NOT ?`;
 		const v = toSQL(value);
-		const except = exceptId ?? null;
 		return this.db.transaction(() => {
+			// Under the write lock, so no rotation moves the kept session between this look-up and the deletes.
+			const except = exceptId === undefined ? null : liveEnd(exceptId, (id) => (this.q.successor.get(id) as { successor_id: string | null } | null)?.successor_id);
 			this.db.query(`DELETE FROM ${t} WHERE "successor_id" IN (SELECT "id" FROM ${t} WHERE ${where})`).run(v, except);
 			return this.db.query(`DELETE FROM ${t} WHERE ${where}`).run(v, except).changes;
 		}).immediate();

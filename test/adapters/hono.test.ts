@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Session } from "../../examples/demo/src/generated/session.ts";
 import { sessionMiddleware, type SessionEnv } from "../../src/adapters/hono.ts";
+import { StoreUnavailableError } from "../../src/errors.ts";
 import { MemoryStore } from "../../src/stores/memory.ts";
 import { CookieJar, MINUTE, ORIGIN, SpyStore, makeSessions, type Harness } from "../helpers/harness.ts";
 
@@ -40,6 +41,15 @@ function createApp(harness: Harness<SpyStore>): Hono<SessionEnv<Session>> {
 		c.get("session").theme = "dark";
 		throw new HTTPException(409, { message: "conflict" });
 	});
+	app.post("/api/theme/:name", (c) => {
+		// An unchecked value from the request: the setter refuses it with an InvalidDataError.
+		c.get("session").theme = c.req.param("name") as "light";
+		return c.text("ok");
+	});
+	app.get("/api/me-or-outage", () => {
+		// What a handler's own store call (list, revoke) throws when the store is down.
+		throw new StoreUnavailableError("connection refused");
+	});
 	app.get("/api/redirect", (c) => {
 		c.get("session").theme = "light";
 		// Response.redirect's headers are immutable: the middleware must commit onto a copy.
@@ -75,6 +85,27 @@ async function send(jar: CookieJar, path: string, init: RequestInit = {}): Promi
 }
 
 describe("sessionMiddleware()", () => {
+	test("without an app.onError, a refused value answers 400 in one line and nothing is logged (no stack trace)", async () => {
+		const logged: unknown[] = [];
+		const original = console.error;
+		console.error = (...args: unknown[]) => void logged.push(args);
+		try {
+			const jar = new CookieJar();
+			const response = await send(jar, "/api/theme/neon", { method: "POST" });
+			expect(response.status).toBe(400);
+			expect(await response.text()).toBe('Invalid input: data.theme: expected "light" | "dark". Send a value the session schema accepts.');
+			expect(response.headers.getSetCookie()).toEqual([]);
+			expect(h.eventsOf("invalid_data").map((e) => e.path)).toEqual(["data.theme"]);
+			const outage = await send(jar, "/api/me-or-outage");
+			expect(outage.status).toBe(503);
+			expect(outage.headers.get("retry-after")).toBe("5");
+			expect(await outage.text()).toBe("Session store unavailable; try again shortly.");
+		} finally {
+			console.error = original;
+		}
+		expect(logged).toEqual([]);
+	});
+
 	test("a login sets the session cookie, and the next request with it sees the data", async () => {
 		const jar = new CookieJar();
 		const login = await send(jar, "/api/login", { method: "POST", body: JSON.stringify({ user: "u1" }) });

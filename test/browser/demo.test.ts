@@ -31,7 +31,7 @@ const ABSOLUTE_S = 12 * 60 * 60;
 
 const skip = !existsSync(CHROMIUM) && process.env.CI !== "true";
 
-/** What the page's `#session` block shows: `GET /api/session` as JSON. */
+/** What `GET /api/session` answers (the page draws it as text). */
 interface SessionView {
 	userId: string | null;
 	role: "guest" | "user" | "admin";
@@ -41,26 +41,47 @@ interface SessionView {
 	bound: boolean;
 }
 
-/** Waits until `#session` shows a session whose listed fields equal `expected`, and returns all of it. */
-async function sessionShows(page: Page, expected: Partial<SessionView>): Promise<SessionView> {
+/** The session as the page shows it: the text of each field. */
+interface Shown {
+	user: string;
+	role: string;
+	cart: string;
+	theme: string;
+	flash: string;
+	bound: string;
+}
+
+const SHOWN_AT: Record<keyof Shown, string> = { user: "#user", role: "#role", cart: "#cart-items", theme: "#theme", flash: "#flash-message", bound: "#bound" };
+
+/** The text a person should read for these session fields. */
+function shownOf(v: Partial<SessionView>): Partial<Shown> {
+	const out: Partial<Shown> = {};
+	if (v.userId !== undefined) out.user = v.userId === null ? "nobody (not signed in)" : v.userId;
+	if (v.role !== undefined) out.role = v.role;
+	if (v.cart !== undefined) out.cart = v.cart.length === 0 ? "empty" : `${v.cart.length} item${v.cart.length === 1 ? "" : "s"}: ${v.cart.join(", ")}`;
+	if (v.theme !== undefined) out.theme = v.theme ?? "not chosen";
+	if (v.flash !== undefined) out.flash = v.flash === null ? "" : `Message from an earlier request: ${v.flash}`;
+	if (v.bound !== undefined) out.bound = v.bound ? "Device-bound: this session only works in the browser that holds its key (DBSC)." : "Not device-bound.";
+	return out;
+}
+
+/** Every field's text as the page shows it now. */
+async function shownNow(page: Page): Promise<Shown> {
+	const out = {} as Shown;
+	for (const [key, selector] of Object.entries(SHOWN_AT) as [keyof Shown, string][]) out[key] = (await page.textContent(selector)) ?? "";
+	return out;
+}
+
+/** Waits until the page shows a session whose listed fields read as `expected`, and returns all it shows. */
+async function sessionShows(page: Page, expected: Partial<SessionView>): Promise<Shown> {
+	const want = shownOf(expected);
+	const selectors = Object.fromEntries(Object.entries(want).map(([key, text]) => [SHOWN_AT[key as keyof Shown], text]));
 	try {
-		await page.waitForFunction(
-			(want) => {
-				let shown: Record<string, unknown>;
-				try {
-					shown = JSON.parse(document.getElementById("session")?.textContent ?? "") as Record<string, unknown>;
-				} catch {
-					return false;
-				}
-				return Object.entries(want).every(([key, value]) => JSON.stringify(shown[key]) === JSON.stringify(value));
-			},
-			expected,
-			{ timeout: WAIT_MS },
-		);
+		await page.waitForFunction((pairs) => Object.entries(pairs).every(([sel, text]) => document.querySelector(sel)?.textContent === text), selectors, { timeout: WAIT_MS });
 	} catch (e) {
-		throw new Error(`#session never showed ${JSON.stringify(expected)}; it shows ${await page.textContent("#session")} (${e instanceof Error ? e.message : String(e)})`);
+		throw new Error(`the page never showed ${JSON.stringify(want)}; it shows ${JSON.stringify(await shownNow(page))} (${e instanceof Error ? e.message : String(e)})`);
 	}
-	return JSON.parse((await page.textContent("#session")) ?? "") as SessionView;
+	return shownNow(page);
 }
 
 /** Waits until the element `selector` holds exactly `text`. */
@@ -71,14 +92,6 @@ async function textIs(page: Page, selector: string, text: string): Promise<void>
 /** Whether a page response answers `method path`. */
 function isCall(response: PageResponse, method: string, path: string): boolean {
 	return new URL(response.url()).pathname === path && response.request().method() === method;
-}
-
-/** Clicks a button that makes one API call and shows its JSON in `#list` (my sessions, log out other devices); returns that JSON once shown. */
-async function clickToList(page: Page, selector: string, method: string, path: string): Promise<{ status: number; body: unknown }> {
-	const [response] = await Promise.all([page.waitForResponse((r) => isCall(r, method, path)), page.click(selector)]);
-	const body: unknown = await response.json();
-	await page.waitForFunction((text) => document.getElementById("list")?.textContent === text, JSON.stringify(body, null, 2));
-	return { status: response.status(), body };
 }
 
 /**
@@ -92,7 +105,7 @@ async function clickToAct(page: Page, selector: string, method: string, path: st
 	const response = await action;
 	const body: unknown = await response.json();
 	const view = (await (await reread).json()) as SessionView;
-	await page.waitForFunction((text) => document.getElementById("session")?.textContent === text, JSON.stringify(view, null, 2));
+	await sessionShows(page, view);
 	return { status: response.status(), body, view };
 }
 
@@ -100,8 +113,14 @@ async function clickToAct(page: Page, selector: string, method: string, path: st
 async function reloadSession(page: Page): Promise<SessionView> {
 	const [response] = await Promise.all([page.waitForResponse((r) => isCall(r, "GET", "/api/session")), page.click("#refresh")]);
 	const view = (await response.json()) as SessionView;
-	await page.waitForFunction((text) => document.getElementById("session")?.textContent === text, JSON.stringify(view, null, 2));
+	await sessionShows(page, view);
 	return view;
+}
+
+/** The "your devices" list as shown: one line per device, once it has `count` lines. */
+async function devicesShown(page: Page, count: number): Promise<string[]> {
+	await page.waitForFunction((n) => !(document.getElementById("devices-section") as HTMLElement).hidden && document.querySelectorAll("#devices li").length === n, count, { timeout: WAIT_MS });
+	return page.locator("#devices li").allTextContents();
 }
 
 /** The browser's session cookies, across every host it has visited. */
@@ -231,12 +250,12 @@ describe.skipIf(skip)("the demo page in Chromium", () => {
 
 			test("an anonymous visit shows the defaults, sets no cookie and shows no logout form", async () => {
 				await freshVisit();
-				expect(await sessionShows(page, {})).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false });
+				expect(await sessionShows(page, {})).toEqual(shownOf({ userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false }) as Shown);
+				expect(await page.textContent("#timeline")).toBe("Nothing stored yet: no session until something is saved (logging in, adding to the cart).");
 				expect(await context.cookies()).toEqual([]);
 				expect(await page.locator("#logout-form").count()).toBe(0);
-				const sessions = await clickToList(page, "#sessions", "GET", "/api/sessions");
-				expect(sessions.status).toBe(401);
-				await textIs(page, "#error", "401: Log in first.");
+				// Nobody is signed in, so there is no device list to show.
+				expect(await page.locator("#devices-section").isHidden()).toBe(true);
 				const promote = await clickToAct(page, "#promote", "POST", "/api/promote");
 				expect(promote.status).toBe(403);
 				expect(promote.view).toMatchObject({ userId: null, role: "guest" });
@@ -251,7 +270,7 @@ describe.skipIf(skip)("the demo page in Chromium", () => {
 				expect(await page.textContent("#error")).toBe("403: Log in first.");
 			}, TEST_MS);
 
-			test("log in, add to cart, promote, flash once, my sessions, log out other devices, log out", async () => {
+			test("log in, add to cart, promote, flash once, your devices, sign out everywhere else, log out", async () => {
 				await freshVisit();
 
 				await logIn("alice");
@@ -282,17 +301,20 @@ describe.skipIf(skip)("the demo page in Chromium", () => {
 				expect((await clickToAct(page, "#flash", "POST", "/api/flash")).view).toMatchObject({ role: "admin", flash: "Saved at step 4" });
 				expect(await reloadSession(page)).toMatchObject({ role: "admin", flash: null });
 				await page.reload();
-				expect(await sessionShows(page, { userId: "alice" })).toEqual({ userId: "alice", role: "admin", cart: twoItems, theme: null, flash: null, bound: false });
+				expect(await sessionShows(page, { userId: "alice" })).toEqual(shownOf({ userId: "alice", role: "admin", cart: twoItems, theme: null, flash: null, bound: false }) as Shown);
 
 				// Another device of the same user, logged in without a browser.
 				const phone = new Jar();
 				expect((await phone.send(base, "POST", "/api/login", { userId: "alice" })).status).toBe(200);
-				const list = await clickToList(page, "#sessions", "GET", "/api/sessions");
-				const rows = list.body as { created: string; lastSeen: string; current: boolean }[];
+				await reloadSession(page);
 				// A sealed session lives in its browser: the server can list only the caller's own.
-				expect(rows).toHaveLength(mode === "sealed" ? 1 : 2);
-				expect(rows.filter((s) => s.current)).toHaveLength(1);
-				expect((await clickToList(page, "#revoke", "POST", "/api/sessions/revoke-others")).body).toEqual({ revoked: mode === "sealed" ? 0 : 1 });
+				const rows = await devicesShown(page, mode === "sealed" ? 1 : 2);
+				expect(rows.filter((r) => r.includes("this device"))).toHaveLength(1);
+				const revoked = await clickToAct(page, "#revoke-others", "POST", "/api/sessions/revoke-others");
+				expect(revoked.body).toEqual({ revoked: mode === "sealed" ? 0 : 1 });
+				// Sealed mode signs the other cookies out without knowing how many there are.
+				await textIs(page, "#status", mode === "sealed" ? "Every other device is signed out." : "Signed out 1 other device.");
+				await devicesShown(page, 1);
 				expect(((await phone.send(base, "GET", "/api/session")).json as SessionView).userId).toBeNull();
 				expect(await reloadSession(page)).toMatchObject({ userId: "alice", role: "admin", cart: twoItems });
 
@@ -301,6 +323,8 @@ describe.skipIf(skip)("the demo page in Chromium", () => {
 				expect(logout.body).toEqual({ ok: true });
 				expect(logout.view).toEqual({ userId: null, role: "guest", cart: [], theme: null, flash: null, bound: false });
 				expect(await page.textContent("#error")).toBe("");
+				expect(await page.textContent("#status")).toMatch(/^Signed out at \d\d:\d\d:\d\d\.$/);
+				expect(await page.locator("#devices-section").isHidden()).toBe(true);
 				expect(await sessionCookies(context)).toEqual([]);
 				expect((await viewWithCookie(base, beforeLogout ?? "")).userId).toBeNull();
 			}, TEST_MS);
@@ -334,7 +358,7 @@ describe.skipIf(skip)("the demo page in Chromium", () => {
 				// The logout form, and its token, come with the page of a stored session.
 				await page.reload();
 				const before = await sessionShows(page, { userId: "carol" });
-				expect(before.cart).toHaveLength(1);
+				expect(before.cart).toMatch(/^1 item: \d+$/);
 				const token = await page.locator('#logout-form input[name="_csrf"]').getAttribute("value");
 				expect(token).toMatch(/^[A-Za-z0-9_-]{86}$/);
 				const cookie = await sessionCookie(context);

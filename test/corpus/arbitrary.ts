@@ -96,7 +96,8 @@ export function objectOf(fields: FieldModel[], depth: number): fc.Arbitrary<Reco
 
 const ABSENT = Symbol("absent");
 
-const FORMAT_VALUES: Record<string, fc.Arbitrary<string>> = {
+/** Values of each string format Zod ships, mostly valid, some just off. */
+export const FORMAT_VALUES: Record<string, fc.Arbitrary<string>> = {
 	uuid: fc.oneof(fc.uuid(), fc.uuid().map((u) => u.toUpperCase()), fc.constant("00000000-0000-0000-0000-000000000000")),
 	guid: fc.uuid(),
 	email: fc.oneof(fc.emailAddress(), fc.constantFrom("ada@example.com", "a.b+c@mail.example.org", "Ada@Example.COM", " ada@example.com ")),
@@ -130,7 +131,8 @@ const FORMAT_VALUES: Record<string, fc.Arbitrary<string>> = {
 	cuid2: fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789"), minLength: 1, maxLength: 30 }),
 };
 
-function stringOf(type: StringType): fc.Arbitrary<string> {
+/** Strings aimed at a string type: its formats, patterns, checks and normalisers, and plain ones near its bounds. */
+export function stringOf(type: StringType): fc.Arbitrary<string> {
 	const options: fc.Arbitrary<string>[] = [];
 	const levels: StringType[] = [];
 	for (let t: StringType | undefined = type; t !== undefined; t = t.before) levels.push(t);

@@ -3,7 +3,8 @@
 // it proves; the wire (headers, cookies, JSON) and the stored record are what is asserted.
 import { describe, expect, test } from "bun:test";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { codec } from "../../examples/demo/src/generated/session.ts";
+import { codec, model } from "../../examples/demo/src/generated/session.ts";
+import { COOKIE_LIMIT, DBSC_KEY_BYTES, sealedCookieSize } from "../../schema/sealed-size.ts";
 import { Keyring } from "../../src/keyring.ts";
 import { decodeSealedPlaintext } from "../../src/sealed.ts";
 import type { SessionEvent } from "../../src/events.ts";
@@ -476,6 +477,19 @@ describe("the end of a binding", () => {
 });
 
 describe("sealed mode", () => {
+	test("the device key counts in the 4096-byte worst case: the demo schema offers ES256 only, and refuses RS256 named outright", async () => {
+		const w = world("sealed");
+		const login = await new DbscClient(w.handler).login("alice");
+		expect(readRegistration(login.headers.get("secure-session-registration")).algs).toEqual(["ES256"]);
+		// The demo's worst case is 3873 bytes; with a P-256 key 4069, with an 8192-bit RSA key 5372.
+		expect(sealedCookieSize(model).bytes + 196).toBe(sealedCookieSize(model, DBSC_KEY_BYTES.ES256).bytes);
+		expect(sealedCookieSize(model, DBSC_KEY_BYTES.ES256).bytes).toBeLessThanOrEqual(COOKIE_LIMIT);
+		expect(() => world("sealed", { algorithms: ["ES256", "RS256"] })).toThrow(/with RS256 the worst-case sealed cookie is 5372 bytes, over the 4096/);
+		// Store mode keeps the key in the row: both are offered.
+		const stored = await new DbscClient(world("store").handler).login("alice");
+		expect(readRegistration(stored.headers.get("secure-session-registration")).algs).toEqual(["ES256", "RS256"]);
+	});
+
 	test("the key travels inside the sealed cookie; refresh, replay and logout behave as in store mode", async () => {
 		const w = world("sealed");
 		const client = await boundClient(w);

@@ -75,7 +75,10 @@ for (const mode of ["store", "sealed"] as const) {
 			expect(b.setCookies).toHaveLength(sealed ? 1 : 0);
 
 			expect((await b.send("POST", "/api/flash", { message: "Saved" })).status).toBe(200);
-			expect((await b.send("GET", "/api/session")).json).toEqual({ userId: "alice", role: "user", cart: [7, 9], theme: null, flash: "Saved", bound: false });
+			const seen = (await b.send("GET", "/api/session")).json as Record<string, unknown>;
+			expect(seen).toMatchObject({ userId: "alice", role: "user", cart: [7, 9], theme: null, flash: "Saved", bound: false });
+			// A stored session also shows its timeline (times only: the page draws it).
+			expect(Object.keys(seen.timeline as object).sort()).toEqual(["absoluteExpires", "created", "idleExpires", "lastSeen", "nextRotation", "now", "rotated"]);
 			expect(((await b.send("GET", "/api/session")).json as { flash: unknown }).flash).toBeNull();
 
 			const promote = await b.send("POST", "/api/promote");
@@ -167,7 +170,7 @@ for (const mode of ["store", "sealed"] as const) {
 				expect(typeof (res.json as { error: unknown }).error).toBe("string");
 				expect(b.setCookies).toEqual([]);
 			}
-			expect((await b.send("GET", "/api/session")).json).toEqual({ userId: "bob", role: "user", cart: [], theme: null, flash: null, bound: false });
+			expect((await b.send("GET", "/api/session")).json).toMatchObject({ userId: "bob", role: "user", cart: [], theme: null, flash: null, bound: false });
 		});
 
 		test("a full cart answers 400 and keeps its 50 items", async () => {

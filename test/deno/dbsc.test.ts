@@ -1,6 +1,6 @@
 // DBSC under Deno (bun test runs this folder too): Deno's WebCrypto verifies ES256 and RS256 proofs
 // (raw r‖s, PKCS #1 v1.5), imports JWKs and exports SPKI as Bun's does; registration, refresh and a
-// replay, in store and sealed mode.
+// replay, in store and sealed mode (ES256 only: the demo schema's worst case has no room for an RSA key in the cookie).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { MemoryStore } from "sess/stores/memory";
@@ -10,7 +10,8 @@ import { dbscApp } from "../dbsc/app.ts";
 import { DbscClient, readChallenge } from "../dbsc/client.ts";
 
 for (const mode of ["store", "sealed"] as const) {
-	for (const alg of ["ES256", "RS256"] as const) {
+	// Sealed mode offers RS256 only to schemas whose worst case fits an RSA key (the demo's does not).
+	for (const alg of mode === "sealed" ? (["ES256"] as const) : (["ES256", "RS256"] as const)) {
 		describe(`DBSC, ${mode} mode, ${alg}`, () => {
 			test("registers, refreshes through a 403, refuses a replayed proof", async () => {
 				const clock = fakeClock();

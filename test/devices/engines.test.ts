@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Sessions } from "../../examples/demo/src/generated/session.ts";
 import { migrateDatabase } from "../../generator/database.ts";
-import { ConfigError, SessionLimitError } from "../../src/errors.ts";
+import { ConfigError, SessionLimitError, WriteConflictError } from "../../src/errors.ts";
 import type { SessionEvent } from "../../src/events.ts";
 import type { Store } from "../../src/store.ts";
 import { MemoryStore } from "../../src/stores/memory.ts";
@@ -90,7 +90,8 @@ async function slowWriterStaysDead(store: Store, key: string): Promise<void> {
 	await login();
 	expect(events.filter((e) => e.type === "evicted")).toHaveLength(1);
 	inFlight.cart = [1, 2, 3];
-	expect(await sessions.commitCookie(inFlight)).toBeNull();
+	// Not saved, so not acknowledged: the commit fails (503) instead of answering as if it had been.
+	await expect(sessions.commitCookie(inFlight)).rejects.toBeInstanceOf(WriteConflictError);
 	expect(events.some((e) => e.type === "write_after_destroy")).toBe(true);
 	expect(await signedIn(sessions, first, user)).toBe(false);
 	expect(await sessions.list("userId", user)).toHaveLength(2);
@@ -105,7 +106,7 @@ function raceSuite(name: string, setup: () => Promise<{ target: StoreTarget; cle
 		const key = newKey();
 		beforeAll(async () => {
 			({ target, cleanup } = await setup());
-			opened = openTarget(target);
+			opened = await openTarget(target);
 		});
 		afterAll(async () => {
 			await opened?.close();

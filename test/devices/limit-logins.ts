@@ -13,7 +13,7 @@ export interface StoreTarget {
 }
 
 /** Opens the demo table's store at `target`. */
-export function openTarget(target: StoreTarget): { store: Store; close(): Promise<void> } {
+export async function openTarget(target: StoreTarget): Promise<{ store: Store; close(): Promise<void> }> {
 	if (target.redisPrefix !== undefined) {
 		const store = new RedisStore(target.location, { table: model.table, prefix: target.redisPrefix });
 		return { store, close: () => store.close() };

@@ -2,7 +2,7 @@
 import { limitedSessions, loginMany, openTarget, type StoreTarget } from "./limit-logins.ts";
 
 const job = JSON.parse(process.argv[2] as string) as { target: StoreTarget; key: string; user: string; count: number; max: number; policy: "evict" | "refuse"; startAt: number };
-const { store, close } = openTarget(job.target);
+const { store, close } = await openTarget(job.target);
 try {
 	const sessions = limitedSessions(store, job.key, job.max, job.policy);
 	// Both processes start together so that their logins interleave; correctness never depends on it.

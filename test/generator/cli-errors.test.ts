@@ -11,7 +11,7 @@ import { SessError } from "../../src/errors.ts";
 import { openStore } from "../../src/stores/open.ts";
 import { SQLiteStore } from "../../src/stores/sqlite.ts";
 import { runDemoToExit } from "../helpers/demo-process.ts";
-import { failure } from "../helpers/failure.ts";
+import { rejection } from "../helpers/failure.ts";
 import { T0, evolve } from "./migration-fixtures.ts";
 
 const root = join(import.meta.dir, "..", "..");
@@ -67,7 +67,8 @@ describe("sess usage errors exit 2 with one line", () => {
 			expect(stderr).toBe(line);
 			expect(code).toBe(2);
 		}
-	});
+		// Seven CLI processes one after another: past Bun's 5 s default on a loaded machine.
+	}, 30_000);
 
 	test("-h and --help print each command's help and exit 0", async () => {
 		for (const command of ["init", "generate", "migrate", "prune", "doctor", "keygen"]) {
@@ -139,18 +140,18 @@ describe("sess failures exit 1 with one line", () => {
 });
 
 describe("a database that was never migrated fails at start, not at the first request", () => {
-	test("openStore on a missing SQLite file: not_migrated, and no file is created", () => {
+	test("openStore on a missing SQLite file: not_migrated, and no file is created", async () => {
 		const path = join(project, "never.db");
-		const error = failure(() => openStore(path, { name: "sessions", columns: [] }));
+		const error = await rejection(openStore(path, { name: "sessions", columns: [] }));
 		expect(error.code).toBe("not_migrated");
 		expect(error.message).toBe(`${path} does not exist. Run \`sess migrate --db ${path}\` to create it with the session table.`);
 		expect(existsSync(path)).toBe(false);
 	});
 
-	test("a SQLiteStore over a database without the table: not_migrated naming the command", () => {
+	test("a SQLiteStore over a database without the table: not_migrated naming the command", async () => {
 		const path = join(project, "bare.db");
 		new Database(path).close();
-		const error = failure(() => openStore(path, { name: "sessions", columns: [] }));
+		const error = await rejection(openStore(path, { name: "sessions", columns: [] }));
 		expect(error.message).toBe(`the session table "sessions" does not exist in ${path}. Run \`sess migrate --db ${path}\` first.`);
 		const memory = new Database(":memory:");
 		expect(() => new SQLiteStore(memory, { table: { name: "sessions", columns: [] } })).toThrow(SessError);

@@ -32,6 +32,11 @@ describe("auditSession()", () => {
 		expect(levels(auditSession(defineSession({ data: base, expiry: { idle: "1m", absolute: "8h" } }), key()), "expiry")).toEqual(["warn", "ok"]);
 	});
 
+	test("an anonymous idle is reported beside the idle", () => {
+		const findings = auditSession(defineSession({ data: base, expiry: { idle: "30m", anonymousIdle: "5m" } }), key()).filter((f) => f.topic === "expiry");
+		expect(findings.map((f) => f.message)).toContain("anonymous idle timeout 5m (sessions nobody is signed in to).");
+	});
+
 	test("an insecure cookie is an error; slow rotation and long grace are warnings", () => {
 		const model = defineSession({ data: base, cookie: { insecure: true }, rotation: { every: "1h", grace: "5m" } });
 		const findings = auditSession(model, key());

@@ -1,7 +1,9 @@
 // Values drawn from a session model for the differential test: mostly values the schema accepts (so
 // encode and decode are exercised), sometimes junk in a field (so validation is exercised too).
 import fc from "fast-check";
-import type { FieldModel, TypeModel } from "../../schema/model.ts";
+import type { FieldModel, StringType, TypeModel } from "../../schema/model.ts";
+import { compileCheck } from "../../schema/validate.ts";
+import { FORMAT_VALUES, stringOf } from "../corpus/arbitrary.ts";
 
 const JUNK: fc.Arbitrary<unknown> = fc.oneof(
 	fc.anything({ maxDepth: 1 }),
@@ -13,7 +15,20 @@ function text(min: number, max: number): fc.Arbitrary<string> {
 	return fc.string({ unit: "grapheme", minLength: min, maxLength: max }).filter((s) => s.length >= min && s.length <= max);
 }
 
-function stringArbitrary(type: Extract<TypeModel, { kind: "string" }>): fc.Arbitrary<string> {
+function stringArbitrary(type: StringType): fc.Arbitrary<string> {
+	// Formats, code checks and normalisers: the corpus's strings for them, mostly the format's own values.
+	if (type.formats !== undefined || type.checks !== undefined || type.normalize !== undefined || type.before !== undefined || type.pack !== undefined) {
+		const own = [...(type.formats ?? []), ...(type.checks ?? []).map((c) => c.check)].flatMap((f) => (FORMAT_VALUES[f] === undefined ? [] : [FORMAT_VALUES[f]]));
+		own.push(...sizedBytes(type));
+		const near = own.length === 0 ? stringOf(type) : fc.oneof(...own, stringOf(type));
+		// Mostly values the schema accepts (the interpreted validator, proven against Zod, decides), so
+		// whole objects pass often enough to compare bytes; filtered only when valid draws are not rare.
+		const valid = compileCheck(type);
+		const sample = fc.sample(near, { seed: 1, numRuns: 200 }).filter((s) => valid(s) === null);
+		if (sample.length === 0) return near;
+		const accepted = sample.length >= 10 ? near.filter((s) => valid(s) === null) : fc.constantFrom(...sample);
+		return fc.oneof({ weight: 20, arbitrary: accepted }, { weight: 1, arbitrary: near });
+	}
 	const min = type.minLength ?? 0;
 	const max = Math.min(type.maxLength ?? 24, min + 24);
 	const [pattern] = type.patterns ?? [];
@@ -27,14 +42,40 @@ function stringArbitrary(type: Extract<TypeModel, { kind: "string" }>): fc.Arbit
 	}
 }
 
+/** For a hex or base64 string with length bounds (a token, a fingerprint): random bytes giving that many characters. */
+function sizedBytes(type: StringType): fc.Arbitrary<string>[] {
+	if (type.minLength === undefined && type.maxLength === undefined) return [];
+	const min = type.minLength ?? 0;
+	const max = Math.min(type.maxLength ?? min + 64, min + 64);
+	const formats = new Set([...(type.formats ?? []), ...(type.checks ?? []).map((c) => c.check)]);
+	const out: fc.Arbitrary<string>[] = [];
+	// The byte counts whose encoding has a length within bounds (none: no such arbitrary, it could never draw one).
+	const of = (length: (bytes: number) => number, encoding: BufferEncoding) => {
+		const counts: number[] = [];
+		for (let b = 0; b <= max && counts.length < 64; b++) if (length(b) >= min && length(b) <= max) counts.push(b);
+		if (counts.length > 0) out.push(fc.constantFrom(...counts).chain((b) => fc.uint8Array({ minLength: b, maxLength: b })).map((b) => Buffer.from(b).toString(encoding)));
+	};
+	if (formats.has("hex")) of((b) => b * 2, "hex");
+	if (formats.has("base64url")) of((b) => Math.ceil((b * 4) / 3), "base64url");
+	if (formats.has("base64")) of((b) => Math.ceil(b / 3) * 4, "base64");
+	return out;
+}
+
 /** Values of one type (valid unless `junk` mixes in values of the wrong kind at field level). */
 export function valueOf(type: TypeModel, depth = 0): fc.Arbitrary<unknown> {
 	switch (type.kind) {
 		case "bigint":
-		case "tuple":
+			return fc.oneof(
+				fc.bigInt({ min: type.min === undefined ? -(2n ** 70n) : BigInt(type.min), max: type.max === undefined ? 2n ** 70n : BigInt(type.max) }),
+				fc.constantFrom(...[type.min, type.max, "0"].flatMap((b) => (b === undefined ? [] : [BigInt(b)]))),
+			);
+		case "tuple": {
+			const items = type.items.map((t) => valueOf(t, depth + 1));
+			const rest = type.rest === undefined ? fc.constant([]) : fc.array(valueOf(type.rest, depth + 1), { maxLength: depth > 2 ? 1 : 3 });
+			return fc.tuple(fc.tuple(...items), rest).map(([a, b]) => [...a, ...b]);
+		}
 		case "optional":
-			// Kinds the emitter leaves to the interpreted codec; the corpus suite (test/corpus) covers them.
-			throw new Error(`no arbitrary for ${type.kind}`);
+			return fc.option(valueOf(type.inner, depth), { nil: undefined, freq: 3 });
 		case "string":
 			return stringArbitrary(type);
 		case "int": {
@@ -50,7 +91,7 @@ export function valueOf(type: TypeModel, depth = 0): fc.Arbitrary<unknown> {
 		case "boolean":
 			return fc.boolean();
 		case "date":
-			return fc.date({ noInvalidDate: true });
+			return fc.date({ noInvalidDate: true, ...(type.min === undefined ? {} : { min: new Date(type.min) }), ...(type.max === undefined ? {} : { max: new Date(type.max) }) });
 		case "enum":
 			return type.values.length === 0 ? fc.constant("") : fc.constantFrom(...type.values);
 		case "nullable":
@@ -74,7 +115,8 @@ export function objectOf(fields: FieldModel[], depth: number, junk: boolean): fc
 	const shape: Record<string, fc.Arbitrary<unknown>> = {};
 	for (const f of fields) {
 		const valid = valueOf(f.type, depth);
-		shape[f.name] = junk ? fc.oneof({ weight: 30, arbitrary: valid }, { weight: 1, arbitrary: JUNK }) : valid;
+		// Junk in about one object in ten or more, however many fields it has.
+		shape[f.name] = junk ? fc.oneof({ weight: Math.max(30, 10 * fields.length), arbitrary: valid }, { weight: 1, arbitrary: JUNK }) : valid;
 	}
 	const required = fields.filter((f) => !f.optional).map((f) => f.name);
 	const record = fc.record(shape, { requiredKeys: required }) as fc.Arbitrary<Record<string, unknown>>;

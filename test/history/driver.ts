@@ -19,19 +19,18 @@ export interface WorkloadOptions {
 	graceMs: number;
 	/**
 	 * Whether a revoke-others waits until the user's other devices have nothing in flight (and holds them
-	 * off while it runs). Sealed mode needs it: a cookie minted by a request racing the revoke outlives it.
+	 * off while it runs). Off in CI; kept to tell a regression in that race from another (it once stepped
+	 * around docs/guarantees.md finding 3).
 	 */
 	revokeAlone?: boolean;
 	/**
-	 * Whether a revoke-others first waits for the revoking client's own tabs. Needed today: a tab that
-	 * rotates the session while the revoke runs leaves the revoke excepting the retired ID, so it ends
-	 * the client's own new session too (found by this checker; see the README's history section).
+	 * Whether a revoke-others first waits for the revoking client's own tabs. Off in CI; kept to isolate
+	 * a regression of docs/guarantees.md finding 1 (a tab rotating the session while the revoke runs).
 	 */
 	revokeOwnQuiet?: boolean;
 	/**
-	 * Which cookies of a login are replayed after its logout: all it held (default), or only the one
-	 * the logout was sent with. Sealed mode needs `last`: a cookie from before a rotation stays valid
-	 * for the grace, whatever happens to its successor.
+	 * Which cookies of a login are replayed after its logout: all it held (default, as in CI), or only
+	 * the one the logout was sent with (isolates a regression of docs/guarantees.md finding 2).
 	 */
 	replayAfterLogout?: "all" | "last";
 	/** A cookie (`name=value`) the server never issued, for the forged requests. */

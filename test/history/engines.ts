@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { createScratchDatabase, deleteRedisPrefix, scratchPrefix } from "../helpers/scratch-database.ts";
 import { REDIS_URL, redisReachable, serverReachable } from "../helpers/servers.ts";
 import { requireUrl, serverUrl } from "../helpers/sql-servers.ts";
+import { clusterToolsPresent, startLocalCluster } from "../cluster/local-cluster.ts";
+import { startReplica } from "../replica/replica-server.ts";
 
 /** A store a run made for itself: the demo's environment for it, and how to remove it. */
 export interface RunStore {
@@ -15,6 +17,8 @@ export interface RunStore {
 
 export interface Engine {
 	name: string;
+	/** Rotation period and grace for a run, when the engine's writes are too slow for the default ones. */
+	timing?: { everyMs: number; graceMs: number };
 	reachable(): Promise<boolean>;
 	create(): Promise<RunStore>;
 }
@@ -44,6 +48,17 @@ const redis: Engine = {
 	},
 };
 
+/** A Redis Cluster of six local processes made for the run (test/cluster/local-cluster.ts), stopped after it. */
+const redisCluster: Engine = {
+	name: "redis-cluster",
+	reachable: async () => clusterToolsPresent(),
+	async create() {
+		const cluster = await startLocalCluster();
+		// The hash tag keeps the table in one slot, as the store's scripts need.
+		return { env: { SESS_DB: cluster.url, SESS_REDIS_PREFIX: `{${scratchPrefix("history")}}:` }, drop: () => cluster.stop() };
+	},
+};
+
 const sqlite: Engine = {
 	name: "sqlite",
 	reachable: async () => true,
@@ -53,4 +68,32 @@ const sqlite: Engine = {
 	},
 };
 
-export const ENGINES: Engine[] = [sqlite, serverEngine("postgres", 5432), serverEngine("mysql", 3306), redis];
+export const ENGINES: Engine[] = [sqlite, serverEngine("postgres", 5432), serverEngine("mysql", 3306), redis, redisCluster];
+
+/**
+ * PostgreSQL with a streaming replica made for the run (test/replica/replica-server.ts) that replays
+ * `applyDelayMs` late: the demo writes to a scratch database on the primary (SESS_DB) and reads it on
+ * the replica (SESS_DB_READ). Each write waits for the replica, so rotation and grace are seconds here.
+ */
+export function postgresReplicaEngine(applyDelayMs: number): Engine {
+	return {
+		name: "postgres-replica",
+		timing: { everyMs: 3 * applyDelayMs, graceMs: 2.5 * applyDelayMs },
+		reachable: () => serverReachable(5432),
+		async create() {
+			const admin = requireUrl("postgres", await serverUrl("postgres"));
+			const scratch = await createScratchDatabase("postgres", admin, "history");
+			const replica = await startReplica(admin, applyDelayMs).catch(async (error: unknown) => {
+				await scratch.drop();
+				throw error;
+			});
+			return {
+				env: { SESS_DB: scratch.url, SESS_DB_READ: replica.url(scratch.name) },
+				async drop() {
+					await replica.stop();
+					await scratch.drop();
+				},
+			};
+		},
+	};
+}

@@ -65,6 +65,26 @@ for (const engine of ENGINES) {
 				expect((await visit(p, jar)).userId).toBeUndefined();
 			});
 
+			test(`${mode} mode: a new login in the millisecond of a revoke of that user stays in; a revoke after it, in the same millisecond, ends it`, async () => {
+				const options = freshOptions();
+				const frozen = options.clock.now();
+				const p = processOf(mode, (opened as OpenedStore).store, { ...options, now: () => frozen });
+				const user = `hal-${crypto.randomUUID()}`;
+				const before = await login(p, user);
+				await p.sessions.revoke("userId", user);
+				expect((await visit(p, before)).userId).toBeUndefined();
+				const after = await login(p, user);
+				expect((await visit(p, after)).userId).toBe(user);
+				expect((await visit(p, after)).userId).toBe(user);
+				// Twice more in the same millisecond: each revoke ends the login made before it, each login after it stays.
+				for (let i = 0; i < 2; i++) {
+					await p.sessions.revoke("userId", user);
+					expect((await visit(p, after)).userId).toBeUndefined();
+					const again = await login(p, user);
+					expect((await visit(p, again)).userId).toBe(user);
+				}
+			});
+
 			test(`${mode} mode: a second revoke of the same user ends the logins made since the first (the mark moves on every engine)`, async () => {
 				const options = freshOptions();
 				const p = processOf(mode, (opened as OpenedStore).store, options);

@@ -257,6 +257,34 @@ export function testStore(name: string, make: () => Promise<{ store: Store; clea
 			expect(await store.get(storeId(3))).toBeNull();
 		});
 
+		// Finding 1 of docs/guarantees.md: revoke-others excepts the ID its request loaded, and another tab of the
+		// same browser rotated that ID (twice here) before the revoke ran. The caller's session lives on.
+		test("revoke() with except spares the live successor of a rotated except id, and the aliases leading to it", async () => {
+			const store = await open();
+			const { a, b } = await rotated(store);
+			const c = makeRow("c", { version: 3, rotatedAt: T0 + 2, lastSeenAt: T0 + 2 });
+			expect(await store.rotate(b.id, 2, c, T0 + 30_000)).toBe(true);
+			const other = makeRow(2);
+			await store.create(other);
+			const otherNext = makeRow("2b", { version: 2 });
+			expect(await store.rotate(other.id, 1, otherNext, T0 + 30_000)).toBe(true);
+			expect(await store.revoke("user_id", "u1", a.id)).toBe(1);
+			expect((await store.get(c.id))?.successorId).toBeNull();
+			expect((await store.get(b.id))?.successorId).toBe(c.id);
+			expect((await store.get(a.id))?.successorId).toBe(b.id);
+			expect((await store.list("user_id", "u1")).map((r) => r.id)).toEqual([c.id]);
+			expect(await store.get(other.id)).toBeNull();
+			expect(await store.get(otherNext.id)).toBeNull();
+		});
+
+		test("revoke() with an except id that no longer exists spares nothing else", async () => {
+			const store = await open();
+			await store.create(makeRow(1));
+			await store.create(makeRow(2));
+			expect(await store.revoke("user_id", "u1", storeId("gone"))).toBe(2);
+			expect(await store.list("user_id", "u1")).toEqual([]);
+		});
+
 		test("revoke() with except kills the aliases of the sessions it ends", async () => {
 			const store = await open();
 			const { a, b } = await rotated(store);

@@ -132,8 +132,8 @@ function checkData(v: unknown): string | null {
 	if (userId !== undefined) {
 		if (typeof userId !== "string") return ".userId: expected a string";
 		if (LONE_SURROGATE.test(userId)) return ".userId: contains a lone surrogate (not valid Unicode)";
-		if (userId.length < 1 || (userId.length < 2 && codePointLength(userId) < 1)) return ".userId: expected at least 1 characters";
 		if (userId.length > 64 && codePointLength(userId) > 64) return ".userId: expected at most 64 characters";
+		if (userId.length < 1 || (userId.length < 2 && codePointLength(userId) < 1)) return ".userId: expected at least 1 characters";
 	}
 	const role = v.role;
 	if (role === undefined) return ".role: is required";
@@ -171,8 +171,8 @@ function readData(r: Reader, resets: string[], after: number): Record<string, un
 				try {
 					if (wire !== 2) wireMismatch();
 					const userId = r.string();
-					if (userId.length < 1 || (userId.length < 2 && codePointLength(userId) < 1)) nestedChanged();
 					if (userId.length > 64 && codePointLength(userId) > 64) nestedChanged();
+					if (userId.length < 1 || (userId.length < 2 && codePointLength(userId) < 1)) nestedChanged();
 					out.userId = userId;
 					continue;
 				} catch (e) {

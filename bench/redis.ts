@@ -1,0 +1,340 @@
+// Redis speed (issue 14 §3b): load + modify + commit of one existing session per op, sess against a bare
+// GET + SET EX (the floor: the two round trips any store needs) and connect-redis, at 1 and 16 in flight,
+// on a single server and on a Redis Cluster, with the Redis CPU each op costs (used_cpu and INFO
+// commandstats deltas). The bench starts its own servers (one redis-server, and a 3+3 cluster from
+// test/cluster/local-cluster.ts) on free loopback ports, so the CPU it reads is its own, and stops them.
+//
+// Run: bun bench/redis.ts [--rounds 3] [--seconds 1.5] [--targets single,cluster] [--concurrency 1,16]
+import { RedisClient, spawn, spawnSync } from "bun";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createClient, createCluster } from "redis";
+import type { Store } from "../src/store.ts";
+import { RedisCluster } from "../src/stores/redis-cluster.ts";
+import { slotOf } from "../src/stores/redis-cluster-slot.ts";
+import { RedisStore } from "../src/stores/redis.ts";
+import { codec, createSessions, model } from "../examples/demo/src/generated/session.ts";
+import { startLocalCluster, type LocalCluster } from "../test/cluster/local-cluster.ts";
+
+type Target = "single" | "cluster";
+interface Options {
+	rounds: number;
+	seconds: number;
+	targets: Target[];
+	concurrency: number[];
+}
+
+function parse(argv: string[]): Options {
+	const o: Options = { rounds: 3, seconds: 1.5, targets: ["single", "cluster"], concurrency: [1, 16] };
+	for (let i = 0; i < argv.length; i += 2) {
+		const v = argv[i + 1] ?? "";
+		if (argv[i] === "--rounds") o.rounds = Number(v);
+		else if (argv[i] === "--seconds") o.seconds = Number(v);
+		else if (argv[i] === "--targets") o.targets = v.split(",") as Target[];
+		else if (argv[i] === "--concurrency") o.concurrency = v.split(",").map(Number);
+		else throw new Error(`unknown option ${argv[i]}`);
+	}
+	return o;
+}
+
+const SLOTS = 16;
+const TTL_MS = model.expiry.absoluteMs;
+const FOREIGN_COOKIES = "theme=dark; _ga=GA1.2.1234567890.1700000000";
+const FLOOR_BASE64 = Array.from({ length: 50 }, (_, n) => Buffer.from(codec.encode({ userId: "user-0", role: "user", cart: [n] })).toString("base64"));
+
+type Op = (i: number) => Promise<void>;
+interface Contender {
+	label: string;
+	ops: Op[];
+}
+type Kind = "sess" | "floor" | "peer";
+
+/** The demo's sessions on `store`: SLOTS logged-in sessions; each op loads one, changes the cart and commits. */
+async function sessContender(store: Store): Promise<Contender> {
+	const sessions = createSessions({ store, keys: [randomBytes(32).toString("base64url")] });
+	const requests: { headers: Headers }[] = [];
+	for (let slot = 0; slot < SLOTS; slot++) {
+		const session = await sessions.load({ headers: new Headers() });
+		session.userId = `user-${slot}`;
+		session.role = "user";
+		session.cart = [1, 2, 3];
+		const setCookie = await sessions.commitCookie(session);
+		if (setCookie === null) throw new Error("login commit issued no cookie");
+		requests.push({ headers: new Headers({ cookie: `${FOREIGN_COOKIES}; ${setCookie.slice(0, setCookie.indexOf(";"))}` }) });
+	}
+	return {
+		label: "sess RedisStore",
+		ops: requests.map((request) => async (i) => {
+			const session = await sessions.load(request);
+			if (session.isNew) throw new Error("sess: the benchmark session did not load");
+			session.cart = [i % 50];
+			await sessions.commitCookie(session);
+		}),
+	};
+}
+
+const require = createRequire(import.meta.url);
+const requireFromSession = createRequire(require.resolve("express-session"));
+type Callback<T> = (err: unknown, value?: T) => void;
+interface ExpressStore {
+	get(sid: string, cb: Callback<Record<string, unknown> | null>): void;
+	set(sid: string, sess: object, cb: Callback<unknown>): void;
+	createSession(req: { sessionID: string; sessionStore: ExpressStore }, sess: Record<string, unknown>): { cookie: { data: object }; touch(): void; [k: string]: unknown };
+}
+const expressSession = require("express-session") as { Cookie: new (o: object) => object };
+const signature = requireFromSession("cookie-signature") as { sign(v: string, s: string): string; unsign(v: string, s: string): string | false };
+const cookieLib = requireFromSession("cookie") as { parse(h: string): Record<string, string | undefined>; serialize(n: string, v: string, o: object): string };
+const promisify = <T>(start: (cb: Callback<T>) => void): Promise<T | undefined> => new Promise((res, rej) => start((e, v) => (e ? rej(e) : res(v))));
+const hashSession = (sess: object): string =>
+	createHash("sha1").update(JSON.stringify(sess, function (this: unknown, key, val: unknown) {
+		return this === sess && key === "cookie" ? undefined : val;
+	})).digest("hex");
+
+/** express-session's per-request work around connect-redis, as bench/stores.ts drives it. */
+async function peerContender(store: ExpressStore, label: string): Promise<Contender> {
+	const secret = randomBytes(32).toString("base64url");
+	const headers: string[] = [];
+	for (let slot = 0; slot < SLOTS; slot++) {
+		const sid = randomBytes(24).toString("base64url");
+		const cookie = new expressSession.Cookie({ maxAge: TTL_MS, secure: true, httpOnly: true, sameSite: "lax", path: "/" });
+		await promisify<unknown>((cb) => store.set(sid, { cookie, userId: `user-${slot}`, role: "user", cart: [1, 2, 3] }, cb));
+		headers.push(`${FOREIGN_COOKIES}; ${cookieLib.serialize("connect.sid", `s:${signature.sign(sid, secret)}`, {})}`);
+	}
+	return {
+		label,
+		ops: headers.map((header) => async (i) => {
+			const raw = cookieLib.parse(header)["connect.sid"] ?? "";
+			const sid = signature.unsign(raw.slice(2), secret);
+			if (sid === false) throw new Error("bad cookie");
+			const stored = await promisify<Record<string, unknown> | null>((cb) => store.get(sid, cb));
+			if (stored === null || stored === undefined) throw new Error(`${label}: session did not load`);
+			const session = store.createSession({ sessionID: sid, sessionStore: store }, stored);
+			const before = hashSession(session);
+			session["cart"] = [i % 50];
+			session.touch();
+			if (hashSession(session) === before) throw new Error("no change");
+			await promisify<unknown>((cb) => store.set(sid, session, cb));
+			cookieLib.serialize("connect.sid", `s:${signature.sign(sid, secret)}`, session.cookie.data);
+		}),
+	};
+}
+
+/** The bare pair on Bun's client, straight to the node that holds each key. */
+async function floorContender(clientFor: (key: string) => RedisClient, prefix: string): Promise<Contender> {
+	const ttl = String(Math.ceil(TTL_MS / 1000));
+	const keys = Array.from({ length: SLOTS }, (_, slot) => `${prefix}floor:${slot}`);
+	for (const key of keys) await clientFor(key).send("SET", [key, FLOOR_BASE64[0] as string, "EX", ttl]);
+	return {
+		label: "Bun RedisClient GET + SET EX",
+		ops: keys.map((key) => {
+			const client = clientFor(key);
+			return async (i) => {
+				if ((await client.get(key)) === null) throw new Error("floor key missing");
+				await client.send("SET", [key, FLOOR_BASE64[i % 50] as string, "EX", ttl]);
+			};
+		}),
+	};
+}
+
+interface Setup {
+	target: Target;
+	contenders: Record<Kind, Contender>;
+	/** `host:port` of every primary: where the CPU is read. */
+	primaries: string[];
+	cleanup(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+	for (;;) {
+		const port = 20000 + Math.floor(Math.random() * 30000);
+		try {
+			Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
+			return port;
+		} catch {
+			// taken
+		}
+	}
+}
+
+async function setupSingle(): Promise<Setup> {
+	const dir = mkdtempSync(join(tmpdir(), "sess-bench-redis-"));
+	const port = await freePort();
+	const server = spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdout: "ignore", stderr: "ignore" });
+	for (let i = 0; spawnSync(["redis-cli", "-p", String(port), "PING"]).stdout.toString().trim() !== "PONG"; i++) {
+		if (i > 100) throw new Error("redis-server did not start");
+		await Bun.sleep(50);
+	}
+	const url = `redis://127.0.0.1:${port}`;
+	const store = new RedisStore(url, { table: model.table, prefix: "bench:sess:" });
+	const floorClient = new RedisClient(url);
+	const nodeRedis = createClient({ url });
+	await nodeRedis.connect();
+	const { RedisStore: ConnectRedis } = require("connect-redis") as { RedisStore: new (o: object) => ExpressStore };
+	return {
+		target: "single",
+		contenders: {
+			sess: await sessContender(store),
+			floor: await floorContender(() => floorClient, "bench:"),
+			peer: await peerContender(new ConnectRedis({ client: nodeRedis, prefix: "bench:cr:" }), "connect-redis 10 + node-redis"),
+		},
+		primaries: [`127.0.0.1:${port}`],
+		async cleanup() {
+			await store.close();
+			floorClient.close();
+			nodeRedis.destroy();
+			server.kill("SIGKILL");
+			await server.exited;
+			rmSync(dir, { recursive: true, force: true });
+		},
+	};
+}
+
+async function setupCluster(): Promise<Setup> {
+	const cluster: LocalCluster = await startLocalCluster();
+	const router = new RedisCluster(cluster.url);
+	await router.connect();
+	const store = new RedisStore(router, { table: model.table, prefix: "{bench:sess}:" });
+	const direct = new Map<number, RedisClient>();
+	const nodes: { port: number; first: number }[] = [];
+	for (const n of cluster.nodes) direct.set(n.port, new RedisClient(`redis://127.0.0.1:${n.port}`));
+	// The floor's keys spread over the primaries (no tag), each sent straight to its node.
+	const owners = new Map<string, RedisClient>();
+	const prefix = "bench:";
+	for (let slot = 0; slot < SLOTS; slot++) {
+		const key = `${prefix}floor:${slot}`;
+		owners.set(key, direct.get((await cluster.primaryOf(slotOf(key))).port) as RedisClient);
+	}
+	void nodes;
+	const nodeCluster = createCluster({ rootNodes: cluster.addresses.map((a) => ({ url: `redis://${a}` })) });
+	await nodeCluster.connect();
+	const { RedisStore: ConnectRedis } = require("connect-redis") as { RedisStore: new (o: object) => ExpressStore };
+	const primaries = [...new Set(await Promise.all([0, 8000, 16000].map(async (s) => `127.0.0.1:${(await cluster.primaryOf(s)).port}`)))];
+	return {
+		target: "cluster",
+		contenders: {
+			sess: await sessContender(store),
+			floor: await floorContender((key) => owners.get(key) as RedisClient, prefix),
+			peer: await peerContender(new ConnectRedis({ client: nodeCluster, prefix: "bench:cr:" }), "connect-redis 10 + node-redis cluster"),
+		},
+		primaries,
+		async cleanup() {
+			await store.close();
+			for (const c of direct.values()) c.close();
+			await nodeCluster.close().catch(() => {});
+			await cluster.stop();
+		},
+	};
+}
+
+/** used_cpu_user + used_cpu_sys (seconds) and per-command calls / usec, summed over `addresses`. */
+async function serverStats(addresses: string[]): Promise<{ cpu: number; commands: Map<string, { calls: number; usec: number }> }> {
+	let cpu = 0;
+	const commands = new Map<string, { calls: number; usec: number }>();
+	for (const a of addresses) {
+		const c = new RedisClient(`redis://${a}`);
+		try {
+			const info = String(await c.send("INFO", ["cpu"])) + String(await c.send("INFO", ["commandstats"]));
+			cpu += Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+			for (const m of info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
+				const cur = commands.get(m[1] as string) ?? { calls: 0, usec: 0 };
+				commands.set(m[1] as string, { calls: cur.calls + Number(m[2]), usec: cur.usec + Number(m[3]) });
+			}
+		} finally {
+			c.close();
+		}
+	}
+	return { cpu, commands };
+}
+
+const counters = new WeakMap<Op, { i: number }>();
+async function timed(c: Contender, concurrency: number, ms: number): Promise<{ ops: number; count: number }> {
+	let done = 0;
+	const start = performance.now();
+	const end = start + ms;
+	await Promise.all(
+		c.ops.slice(0, concurrency).map(async (op) => {
+			let counter = counters.get(op);
+			if (counter === undefined) counters.set(op, (counter = { i: 0 }));
+			while (performance.now() < end) {
+				await op(counter.i++);
+				done++;
+			}
+		}),
+	);
+	return { ops: done / ((performance.now() - start) / 1000), count: done };
+}
+
+interface Sample {
+	ops: number;
+	/** Redis CPU per op, µs (used_cpu delta ÷ ops). */
+	cpuUs: number;
+	/** Commands per op and server µs per op, from commandstats. */
+	perOp: string;
+}
+
+const median = (xs: number[]): number => {
+	const s = [...xs].sort((a, b) => a - b);
+	const m = s.length >> 1;
+	return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const range = (xs: number[], f: (n: number) => string): string => `${f(median(xs))} [${f(Math.min(...xs))}–${f(Math.max(...xs))}]`;
+
+async function main(): Promise<void> {
+	const opts = parse(process.argv.slice(2));
+	const ms = opts.seconds * 1000;
+	const kinds: Kind[] = ["sess", "floor", "peer"];
+	const lines: string[] = [];
+	for (const target of opts.targets) {
+		const setup = target === "single" ? await setupSingle() : await setupCluster();
+		try {
+			for (const kind of kinds) {
+				await timed(setup.contenders[kind], SLOTS, 400);
+				await timed(setup.contenders[kind], 1, 150);
+			}
+			for (const concurrency of opts.concurrency) {
+				const samples: Record<Kind, Sample[]> = { sess: [], floor: [], peer: [] };
+				for (let round = 0; round < opts.rounds; round++) {
+					for (let k = 0; k < kinds.length; k++) {
+						const kind = kinds[(k + round) % kinds.length] as Kind;
+						Bun.gc(true);
+						const before = await serverStats(setup.primaries);
+						const r = await timed(setup.contenders[kind], concurrency, ms);
+						const after = await serverStats(setup.primaries);
+						const per: string[] = [];
+						for (const [name, a] of after.commands) {
+							const b = before.commands.get(name) ?? { calls: 0, usec: 0 };
+							const calls = a.calls - b.calls - (name === "info" ? 2 * setup.primaries.length : 0);
+							if (calls / r.count < 0.05) continue;
+							per.push(`${name} ${(calls / r.count).toFixed(2)}× ${((a.usec - b.usec) / Math.max(1, calls)).toFixed(1)} µs`);
+						}
+						samples[kind].push({ ops: r.ops, cpuUs: ((after.cpu - before.cpu) * 1e6) / r.count, perOp: per.join(", ") });
+					}
+					process.stderr.write(`${target} c=${concurrency} round ${round + 1}/${opts.rounds}\n`);
+				}
+				const ratio = (a: Kind, b: Kind): number[] => samples[a].map((s, i) => s.ops / (samples[b][i] as Sample).ops);
+				lines.push(
+					`| ${target} | ${concurrency} | ${range(samples.sess.map((s) => s.ops), (n) => Math.round(n).toLocaleString("en-US"))} | ${range(samples.floor.map((s) => s.ops), (n) => Math.round(n).toLocaleString("en-US"))} | ${range(samples.peer.map((s) => s.ops), (n) => Math.round(n).toLocaleString("en-US"))} | **${range(ratio("sess", "floor"), (n) => n.toFixed(2))}** | **${range(ratio("sess", "peer"), (n) => n.toFixed(2))}** | ${median(samples.sess.map((s) => s.cpuUs)).toFixed(1)} / ${median(samples.floor.map((s) => s.cpuUs)).toFixed(1)} / ${median(samples.peer.map((s) => s.cpuUs)).toFixed(1)} |`,
+				);
+				lines.push(`|  |  | per sess op: ${samples.sess.at(-1)?.perOp} | floor: ${samples.floor.at(-1)?.perOp} | connect-redis: ${samples.peer.at(-1)?.perOp} |  |  |  |`);
+			}
+		} finally {
+			await setup.cleanup();
+		}
+	}
+	process.stdout.write(
+		[
+			"| target | in flight | sess ops/s | floor ops/s | connect-redis ops/s | sess/floor | sess/connect-redis | Redis CPU µs/op (sess / floor / connect-redis) |",
+			"|---|---|---|---|---|---|---|---|",
+			...lines,
+			"",
+			`median [min–max] over ${opts.rounds} rounds × ${opts.seconds} s per contender, ratios within each round. Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, bun ${Bun.version}, ${new Date().toISOString()}.`,
+			`Command: \`bun bench/redis.ts ${process.argv.slice(2).join(" ")}\``,
+			"",
+		].join("\n"),
+	);
+}
+
+await main();

@@ -1,0 +1,39 @@
+// The Redis Cluster key → slot function: CRC16 (XMODEM) of the key, or of its hash tag, modulo 16384.
+
+/** Slots in a Redis Cluster. */
+export const SLOTS = 16384;
+
+const TABLE = (() => {
+	const t = new Uint16Array(256);
+	for (let i = 0; i < 256; i++) {
+		let c = i << 8;
+		for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+		t[i] = c;
+	}
+	return t;
+})();
+
+const encoder = new TextEncoder();
+
+/** CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with. */
+export function crc16(bytes: Uint8Array): number {
+	let crc = 0;
+	for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ b) & 0xff] as number);
+	return crc;
+}
+
+/**
+ * The part of a key Redis hashes: the text between the first `{` and the next `}` when that is not
+ * empty (the hash tag), else the whole key. Keys sharing a tag share a slot, so one script may touch them.
+ */
+export function hashTagOf(key: string): string {
+	const open = key.indexOf("{");
+	if (open === -1) return key;
+	const close = key.indexOf("}", open + 1);
+	return close === -1 || close === open + 1 ? key : key.slice(open + 1, close);
+}
+
+/** The slot a key lives in. */
+export function slotOf(key: string): number {
+	return crc16(encoder.encode(hashTagOf(key))) % SLOTS;
+}
