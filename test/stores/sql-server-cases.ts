@@ -219,8 +219,13 @@ function serverCases(dialect: ServerDialect, make: MakeStore, ctx: () => ServerC
 	// answered 503. Forced here: the store's DELETE holds e1 and waits for e2, held by a heavier transaction that
 	// then asks for e1. The server rolls back the store's statement (MariaDB: the lighter side; PostgreSQL: the
 	// side that waited longest detects it); the store runs it again once the other transaction commits.
-	test("a single-statement write rolled back as a deadlock victim is retried, not reported as an outage", async () => {
-		const store = open();
+	// PostgreSQL only for now: on MariaDB 10.11 the store's DELETE, stuck behind the lock on e2, is not listed in
+	// INNODB_TRX, and detected through the process list it is not yet holding e1, so the cycle never forms and the
+	// case would pass without the retry. The retry itself (errors 1213 and 1205) is the same code on both servers.
+	(dialect === "postgres" ? test : test.todo)("a single-statement write rolled back as a deadlock victim is retried, not reported as an outage", async () => {
+		// A store with a pool of its own: sharing the test's pool, its statements could queue behind the
+		// connection the transaction below holds, and the DELETE would never reach the server to wait there.
+		const store = make(ctx().url, ctx().main.table);
 		const [e1, e2] = [storeId("dl-1"), storeId("dl-2")].sort() as [string, string];
 		// Expired rows in id, deadline and insertion order alike, so every plan locks e1 before e2.
 		await store.create({ ...makeRow("dl-1"), id: e1, idleExpiresAt: 10, absoluteExpiresAt: 20 });
@@ -254,6 +259,7 @@ function serverCases(dialect: ServerDialect, make: MakeStore, ctx: () => ServerC
 		expect(await store.get(e1)).toBeNull();
 		expect(await store.get(e2)).toBeNull();
 		expect(await count()).toBe(20);
+		await store.close();
 	}, 30_000);
 
 	test("a store opened from a URL closes its client; one given a client leaves it open", async () => {
