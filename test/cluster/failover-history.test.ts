@@ -5,13 +5,11 @@
 // it, an acknowledged logout, revoke or rotation is on the replica first and must survive (no (b)).
 import { describe, expect, test } from "bun:test";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { model } from "../../examples/demo/src/generated/session.ts";
-import { Keyring } from "../../src/keyring.ts";
 import { slotOf } from "../../src/stores/redis-cluster-slot.ts";
-import { generateSessionToken } from "../../src/token.ts";
 import { startDemo, type DemoProcess } from "../helpers/demo-process.ts";
 import { scratchPrefix } from "../helpers/scratch-database.ts";
 import { checkHistory, formatViolation, VIOLATION_CLASSES, type ViolationClass } from "../history/checker.ts";
+import { forger } from "../history/forger.ts";
 import { runWorkload } from "../history/driver.ts";
 import { clusterToolsPresent, startLocalCluster } from "./local-cluster.ts";
 
@@ -21,21 +19,6 @@ const GRACE_MS = 120;
 
 function say(line: string): void {
 	process.stdout.write(`${line}\n`);
-}
-
-/** A cookie the servers never issued: a random token signed with the real key, or a tampered issued one. */
-function forger(keys: string): (issued: string | null) => string {
-	const keyring = Keyring.fromString(keys);
-	const name = model.cookie.name;
-	let n = 0;
-	return (issued) => {
-		n++;
-		if (issued !== null && n % 2 === 0) {
-			const at = Math.floor(issued.length * 0.6);
-			return issued.slice(0, at) + (issued[at] === "A" ? "B" : "A") + issued.slice(at + 1);
-		}
-		return `${name}=${keyring.sign(generateSessionToken(), name)}`;
-	};
 }
 
 describe.skipIf(!clusterToolsPresent() && process.env.CI !== "true")("history across a Redis Cluster failover", () => {

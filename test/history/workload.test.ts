@@ -3,12 +3,10 @@
 // history excerpt. HISTORY_MS sets the run length (default 6 s per set-up).
 import { describe, expect, test } from "bun:test";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { Keyring } from "../../src/keyring.ts";
-import { generateSessionToken } from "../../src/token.ts";
-import { model } from "../../examples/demo/src/generated/session.ts";
 import { startDemo, type DemoProcess } from "../helpers/demo-process.ts";
 import { checkHistory, formatViolation, VIOLATION_CLASSES, type ViolationClass } from "./checker.ts";
 import { ENGINES, type Engine } from "./engines.ts";
+import { forger } from "./forger.ts";
 import { runWorkload } from "./driver.ts";
 
 const DURATION_MS = Number(process.env.HISTORY_MS ?? 6000);
@@ -23,23 +21,6 @@ interface SetUp {
 }
 
 const setUps: SetUp[] = [...ENGINES.map((engine) => ({ engine, mode: "store" as const })), { engine: ENGINES.find((e) => e.name === "postgres") as Engine, mode: "sealed" }];
-
-/** A cookie the servers never issued: a tampered issued one, or (store mode) a random token signed with the real key. */
-function forger(keys: string, mode: SetUp["mode"]): (issued: string | null) => string {
-	const keyring = Keyring.fromString(keys);
-	const name = model.cookie.name;
-	let n = 0;
-	return (issued) => {
-		n++;
-		if (issued !== null && (mode === "sealed" || n % 2 === 0)) {
-			const at = Math.floor(issued.length * 0.6);
-			const flipped = issued[at] === "A" ? "B" : "A";
-			return issued.slice(0, at) + flipped + issued.slice(at + 1);
-		}
-		if (mode === "store") return `${name}=${keyring.sign(generateSessionToken(), name)}`;
-		return `${name}=${encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(96)))}`;
-	};
-}
 
 function say(line: string): void {
 	process.stdout.write(`${line}\n`);

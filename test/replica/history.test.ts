@@ -6,11 +6,9 @@
 // more clients run, each being slow.
 import { describe, expect, test } from "bun:test";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { Keyring } from "../../src/keyring.ts";
-import { generateSessionToken } from "../../src/token.ts";
-import { model } from "../../examples/demo/src/generated/session.ts";
 import { startDemo, type DemoProcess } from "../helpers/demo-process.ts";
 import { checkHistory, formatViolation, VIOLATION_CLASSES, type ViolationClass } from "../history/checker.ts";
+import { forger } from "../history/forger.ts";
 import { runWorkload } from "../history/driver.ts";
 import { postgresReplicaEngine } from "../history/engines.ts";
 
@@ -19,21 +17,6 @@ const DURATION_MS = Number(process.env.HISTORY_MS ?? 8000);
 const PROCESSES = 3;
 const engine = postgresReplicaEngine(APPLY_DELAY_MS);
 const timing = engine.timing as { everyMs: number; graceMs: number };
-
-/** A cookie the servers never issued: a tampered issued one, or a random token signed with the real key. */
-function forger(keys: string): (issued: string | null) => string {
-	const keyring = Keyring.fromString(keys);
-	const name = model.cookie.name;
-	let n = 0;
-	return (issued) => {
-		n++;
-		if (issued !== null && n % 2 === 0) {
-			const at = Math.floor(issued.length * 0.6);
-			return issued.slice(0, at) + (issued[at] === "A" ? "B" : "A") + issued.slice(at + 1);
-		}
-		return `${name}=${keyring.sign(generateSessionToken(), name)}`;
-	};
-}
 
 /** Stops a demo and returns what it printed from then on (its read counts). */
 async function stopAndRead(demo: DemoProcess): Promise<string> {
