@@ -50,6 +50,11 @@ export class Keyring {
 
 	/** Keys newest first; throws `WeakKeyError` on a short, regular or placeholder key. */
 	constructor(inputs: readonly KeyInput[]) {
+		// JavaScript callers (and an unset environment variable) reach here without the type's help.
+		if (!Array.isArray(inputs)) {
+			const got = inputs === undefined ? "nothing (is SESS_KEYS set?)" : typeof inputs === "string" ? "one string" : typeof inputs;
+			throw new ConfigError("invalid_config", `keys must be a list of keys, newest first, e.g. keys: process.env.SESS_KEYS.split(","), but got ${got}; make one with \`sess keygen\`.`);
+		}
 		if (inputs.length === 0) throw new WeakKeyError("No signing key configured.");
 		this.keys = inputs.map((input, i) => {
 			const { id, secret } = typeof input === "string" || input instanceof Uint8Array ? { id: undefined, secret: input } : input;

@@ -180,6 +180,14 @@ describe("Keyring rotation", () => {
 		expect(e.message).toContain("No signing key configured.");
 	});
 
+	test("keys that are not a list (an unset variable, one string) are refused in one line that says what to pass", () => {
+		for (const [input, got] of [[undefined, "nothing (is SESS_KEYS set?)"], ["k1,k2", "one string"]] as const) {
+			const e = failure(() => new Keyring(input as never));
+			expect(e.code).toBe("invalid_config");
+			expect(e.message).toBe(`keys must be a list of keys, newest first, e.g. keys: process.env.SESS_KEYS.split(","), but got ${got}; make one with \`sess keygen\`.`);
+		}
+	});
+
 	test("an explicit key id is used", () => {
 		const named = new Keyring([{ id: "k2026", secret: newKey }]);
 		expect(named.currentKeyId).toBe("k2026");

@@ -66,5 +66,8 @@ export async function runInit(flags: Flags): Promise<void> {
 		await appendFile(gitignore, `${current === "" || current.endsWith("\n") ? "" : "\n"}# sess: development signing key, never commit\n${IGNORE}\n`);
 		out(`${paint("added", "green")} ${IGNORE} to .gitignore`);
 	}
-	out("Next: `bunx sess generate`, then `bunx sess migrate --db app.db`, and `bunx sess keygen` for SESS_KEYS.");
+	// Under Node the next steps are npx ones, except migrate, which runs on Bun or through drizzle-kit.
+	out(typeof Bun === "undefined"
+		? "Next: `npx sess generate`, then `npx sess keygen` for SESS_KEYS; migrations: `bunx sess migrate --db app.db` (Bun) or `SESS_DB=app.db npx drizzle-kit migrate --config drizzle.sess.config.ts`."
+		: "Next: `bunx sess generate`, then `bunx sess migrate --db app.db`, and `bunx sess keygen` for SESS_KEYS.");
 }
