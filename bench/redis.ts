@@ -18,6 +18,7 @@ import { slotOf } from "../src/stores/redis-cluster-slot.ts";
 import { RedisStore } from "../src/stores/redis.ts";
 import { codec, createSessions, model } from "../examples/demo/src/generated/session.ts";
 import { startLocalCluster, type LocalCluster } from "../test/cluster/local-cluster.ts";
+import { timed, type Op } from "./lib/timed.ts";
 
 type Target = "single" | "cluster";
 interface Options {
@@ -45,7 +46,6 @@ const TTL_MS = model.expiry.absoluteMs;
 const FOREIGN_COOKIES = "theme=dark; _ga=GA1.2.1234567890.1700000000";
 const FLOOR_BASE64 = Array.from({ length: 50 }, (_, n) => Buffer.from(codec.encode({ userId: "user-0", role: "user", cart: [n] })).toString("base64"));
 
-type Op = (i: number) => Promise<void>;
 interface Contender {
 	label: string;
 	ops: Op[];
@@ -249,24 +249,6 @@ async function serverStats(addresses: string[]): Promise<{ cpu: number; commands
 	return { cpu, commands };
 }
 
-const counters = new WeakMap<Op, { i: number }>();
-async function timed(c: Contender, concurrency: number, ms: number): Promise<{ ops: number; count: number }> {
-	let done = 0;
-	const start = performance.now();
-	const end = start + ms;
-	await Promise.all(
-		c.ops.slice(0, concurrency).map(async (op) => {
-			let counter = counters.get(op);
-			if (counter === undefined) counters.set(op, (counter = { i: 0 }));
-			while (performance.now() < end) {
-				await op(counter.i++);
-				done++;
-			}
-		}),
-	);
-	return { ops: done / ((performance.now() - start) / 1000), count: done };
-}
-
 interface Sample {
 	ops: number;
 	/** Redis CPU per op, µs (used_cpu delta ÷ ops). */
@@ -291,8 +273,8 @@ async function main(): Promise<void> {
 		const setup = target === "single" ? await setupSingle() : await setupCluster();
 		try {
 			for (const kind of kinds) {
-				await timed(setup.contenders[kind], SLOTS, 400);
-				await timed(setup.contenders[kind], 1, 150);
+				await timed(setup.contenders[kind].ops, SLOTS, 400);
+				await timed(setup.contenders[kind].ops, 1, 150);
 			}
 			for (const concurrency of opts.concurrency) {
 				const samples: Record<Kind, Sample[]> = { sess: [], floor: [], peer: [] };
@@ -301,7 +283,7 @@ async function main(): Promise<void> {
 						const kind = kinds[(k + round) % kinds.length] as Kind;
 						Bun.gc(true);
 						const before = await serverStats(setup.primaries);
-						const r = await timed(setup.contenders[kind], concurrency, ms);
+						const r = await timed(setup.contenders[kind].ops, concurrency, ms);
 						const after = await serverStats(setup.primaries);
 						const per: string[] = [];
 						for (const [name, a] of after.commands) {

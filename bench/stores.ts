@@ -25,6 +25,7 @@ import { RedisStore } from "../src/stores/redis.ts";
 import { SQLiteStore } from "../src/stores/sqlite.ts";
 import { codec, createSessions, model } from "../examples/demo/src/generated/session.ts";
 import { withCapturedIntervals } from "./lib/peers.ts";
+import { counterOf, timed, type Op } from "./lib/timed.ts";
 
 const MIGRATIONS = join(import.meta.dir, "..", "examples", "demo", "migrations");
 const PG_URL = process.env["SESS_BENCH_PG"] ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -112,7 +113,6 @@ const cookieLib = requireFromSession("cookie") as { parse(h: string): Record<str
 // ---------------------------------------------------------------- contenders
 
 /** One operation on one session slot; `i` grows per slot so every write is a real change. */
-type Op = (i: number) => Promise<void>;
 
 interface Contender {
 	/** Row label. */
@@ -503,26 +503,6 @@ const SETUP: Record<Engine, () => Promise<EngineSetup>> = { sqlite: setupSQLite,
 
 // ---------------------------------------------------------------- measuring
 
-/** Per-slot counters survive across rounds, so a round's first write never repeats the last one's value. */
-const counters = new WeakMap<Op, { i: number }>();
-
-async function timed(contender: Contender, concurrency: number, ms: number): Promise<number> {
-	let done = 0;
-	const start = performance.now();
-	const end = start + ms;
-	await Promise.all(
-		contender.ops.slice(0, concurrency).map(async (op) => {
-			let counter = counters.get(op);
-			if (counter === undefined) counters.set(op, (counter = { i: 0 }));
-			while (performance.now() < end) {
-				await op(counter.i++);
-				done++;
-			}
-		}),
-	);
-	return done / ((performance.now() - start) / 1000);
-}
-
 type Kind = "sess" | "express" | "floor" | "store";
 
 type Sample = Record<Kind, number>;
@@ -574,10 +554,10 @@ async function main(): Promise<void> {
 		for (const s of setups) {
 			for (const kind of kinds) {
 				const c = s[kind];
-				await timed(c, SLOTS, 300);
-				await timed(c, 1, 100);
+				await timed(c.ops, SLOTS, 300);
+				await timed(c.ops, 1, 100);
 				const op = c.ops[0] as Op;
-				const counter = counters.get(op) as { i: number };
+				const counter = counterOf(op);
 				const expected = [counter.i % 50];
 				await op(counter.i++);
 				const cart = await c.readCart();
@@ -597,7 +577,7 @@ async function main(): Promise<void> {
 					for (let k = 0; k < kinds.length; k++) {
 						const kind = kinds[(k + round) % kinds.length] as Kind;
 						Bun.gc(true);
-						sample[kind] = await timed(s[kind], concurrency, ms);
+						sample[kind] = (await timed(s[kind].ops, concurrency, ms)).ops;
 					}
 					const key = `${s.engine}@${concurrency}`;
 					results.set(key, [...(results.get(key) ?? []), sample as Sample]);
