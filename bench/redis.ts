@@ -6,18 +6,16 @@
 //
 // Run: bun bench/redis.ts [--rounds 3] [--seconds 1.5] [--targets single,cluster] [--concurrency 1,16]
 import { RedisClient, spawn, spawnSync } from "bun";
-import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, createCluster } from "redis";
-import type { Store } from "../src/store.ts";
 import { RedisCluster } from "../src/stores/redis-cluster.ts";
 import { slotOf } from "../src/stores/redis-cluster-slot.ts";
 import { RedisStore } from "../src/stores/redis.ts";
-import { codec, createSessions, model } from "../examples/demo/src/generated/session.ts";
+import { codec, model } from "../examples/demo/src/generated/session.ts";
 import { startLocalCluster, type LocalCluster } from "../test/cluster/local-cluster.ts";
+import { expressContender, require, sessContender, SLOTS, TTL_MS, type ExpressStore } from "./lib/contenders.ts";
 import { timed, type Op } from "./lib/timed.ts";
 
 type Target = "single" | "cluster";
@@ -41,9 +39,6 @@ function parse(argv: string[]): Options {
 	return o;
 }
 
-const SLOTS = 16;
-const TTL_MS = model.expiry.absoluteMs;
-const FOREIGN_COOKIES = "theme=dark; _ga=GA1.2.1234567890.1700000000";
 const FLOOR_BASE64 = Array.from({ length: 50 }, (_, n) => Buffer.from(codec.encode({ userId: "user-0", role: "user", cart: [n] })).toString("base64"));
 
 interface Contender {
@@ -51,76 +46,6 @@ interface Contender {
 	ops: Op[];
 }
 type Kind = "sess" | "floor" | "peer";
-
-/** The demo's sessions on `store`: SLOTS logged-in sessions; each op loads one, changes the cart and commits. */
-async function sessContender(store: Store): Promise<Contender> {
-	const sessions = createSessions({ store, keys: [randomBytes(32).toString("base64url")] });
-	const requests: { headers: Headers }[] = [];
-	for (let slot = 0; slot < SLOTS; slot++) {
-		const session = await sessions.load({ headers: new Headers() });
-		session.userId = `user-${slot}`;
-		session.role = "user";
-		session.cart = [1, 2, 3];
-		const setCookie = await sessions.commitCookie(session);
-		if (setCookie === null) throw new Error("login commit issued no cookie");
-		requests.push({ headers: new Headers({ cookie: `${FOREIGN_COOKIES}; ${setCookie.slice(0, setCookie.indexOf(";"))}` }) });
-	}
-	return {
-		label: "sess RedisStore",
-		ops: requests.map((request) => async (i) => {
-			const session = await sessions.load(request);
-			if (session.isNew) throw new Error("sess: the benchmark session did not load");
-			session.cart = [i % 50];
-			await sessions.commitCookie(session);
-		}),
-	};
-}
-
-const require = createRequire(import.meta.url);
-const requireFromSession = createRequire(require.resolve("express-session"));
-type Callback<T> = (err: unknown, value?: T) => void;
-interface ExpressStore {
-	get(sid: string, cb: Callback<Record<string, unknown> | null>): void;
-	set(sid: string, sess: object, cb: Callback<unknown>): void;
-	createSession(req: { sessionID: string; sessionStore: ExpressStore }, sess: Record<string, unknown>): { cookie: { data: object }; touch(): void; [k: string]: unknown };
-}
-const expressSession = require("express-session") as { Cookie: new (o: object) => object };
-const signature = requireFromSession("cookie-signature") as { sign(v: string, s: string): string; unsign(v: string, s: string): string | false };
-const cookieLib = requireFromSession("cookie") as { parse(h: string): Record<string, string | undefined>; serialize(n: string, v: string, o: object): string };
-const promisify = <T>(start: (cb: Callback<T>) => void): Promise<T | undefined> => new Promise((res, rej) => start((e, v) => (e ? rej(e) : res(v))));
-const hashSession = (sess: object): string =>
-	createHash("sha1").update(JSON.stringify(sess, function (this: unknown, key, val: unknown) {
-		return this === sess && key === "cookie" ? undefined : val;
-	})).digest("hex");
-
-/** express-session's per-request work around connect-redis, as bench/stores.ts drives it. */
-async function peerContender(store: ExpressStore, label: string): Promise<Contender> {
-	const secret = randomBytes(32).toString("base64url");
-	const headers: string[] = [];
-	for (let slot = 0; slot < SLOTS; slot++) {
-		const sid = randomBytes(24).toString("base64url");
-		const cookie = new expressSession.Cookie({ maxAge: TTL_MS, secure: true, httpOnly: true, sameSite: "lax", path: "/" });
-		await promisify<unknown>((cb) => store.set(sid, { cookie, userId: `user-${slot}`, role: "user", cart: [1, 2, 3] }, cb));
-		headers.push(`${FOREIGN_COOKIES}; ${cookieLib.serialize("connect.sid", `s:${signature.sign(sid, secret)}`, {})}`);
-	}
-	return {
-		label,
-		ops: headers.map((header) => async (i) => {
-			const raw = cookieLib.parse(header)["connect.sid"] ?? "";
-			const sid = signature.unsign(raw.slice(2), secret);
-			if (sid === false) throw new Error("bad cookie");
-			const stored = await promisify<Record<string, unknown> | null>((cb) => store.get(sid, cb));
-			if (stored === null || stored === undefined) throw new Error(`${label}: session did not load`);
-			const session = store.createSession({ sessionID: sid, sessionStore: store }, stored);
-			const before = hashSession(session);
-			session["cart"] = [i % 50];
-			session.touch();
-			if (hashSession(session) === before) throw new Error("no change");
-			await promisify<unknown>((cb) => store.set(sid, session, cb));
-			cookieLib.serialize("connect.sid", `s:${signature.sign(sid, secret)}`, session.cookie.data);
-		}),
-	};
-}
 
 /** The bare pair on Bun's client, straight to the node that holds each key. */
 async function floorContender(clientFor: (key: string) => RedisClient, prefix: string): Promise<Contender> {
@@ -176,9 +101,9 @@ async function setupSingle(): Promise<Setup> {
 	return {
 		target: "single",
 		contenders: {
-			sess: await sessContender(store),
+			sess: await sessContender(store, "sess RedisStore"),
 			floor: await floorContender(() => floorClient, "bench:"),
-			peer: await peerContender(new ConnectRedis({ client: nodeRedis, prefix: "bench:cr:" }), "connect-redis 10 + node-redis"),
+			peer: await expressContender(new ConnectRedis({ client: nodeRedis, prefix: "bench:cr:" }), "connect-redis 10 + node-redis"),
 		},
 		primaries: [`127.0.0.1:${port}`],
 		async cleanup() {
@@ -215,9 +140,9 @@ async function setupCluster(): Promise<Setup> {
 	return {
 		target: "cluster",
 		contenders: {
-			sess: await sessContender(store),
+			sess: await sessContender(store, "sess RedisStore"),
 			floor: await floorContender((key) => owners.get(key) as RedisClient, prefix),
-			peer: await peerContender(new ConnectRedis({ client: nodeCluster, prefix: "bench:cr:" }), "connect-redis 10 + node-redis cluster"),
+			peer: await expressContender(new ConnectRedis({ client: nodeCluster, prefix: "bench:cr:" }), "connect-redis 10 + node-redis cluster"),
 		},
 		primaries,
 		async cleanup() {
