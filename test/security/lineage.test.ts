@@ -4,21 +4,11 @@
 // fork). Run in both modes, on every engine, through one process and through two processes that share
 // only the store (a second client on the same table or prefix).
 import { afterEach, describe, expect, test } from "bun:test";
-import type { Session } from "../../examples/demo/src/generated/session.ts";
 import { CookieJar, newKey, SECOND } from "../helpers/harness.ts";
 import { ENGINES, type OpenedStore } from "../helpers/engines.ts";
-import { freshOptions, MODES, processOf, type Mode, type Process, type ProcessOptions } from "./modes.ts";
+import { freshOptions, MODES, processOf, type Mode, type Process, type ProcessOptions, visit } from "./modes.ts";
 
 const ROTATION = { every: "2s", grace: "1800ms" } as const;
-
-async function visit(p: Process, jar: CookieJar, fn: (s: Session) => unknown = () => undefined): Promise<{ session: Session; setCookies: string[] }> {
-	const session = await p.sessions.load(jar.request());
-	await fn(session);
-	const response = await p.sessions.commit(session, new Response("ok"));
-	const setCookies = response.headers.getSetCookie();
-	jar.apply(setCookies);
-	return { session, setCookies };
-}
 
 /** What a replayed cookie gets: whether it loads the user, and whether whatever it is then issued does. */
 async function replay(p: Process, jar: CookieJar): Promise<{ userId: string | undefined; issuedLoadsUser: boolean }> {

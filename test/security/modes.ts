@@ -1,10 +1,10 @@
 // Both modes over one store: store mode keeps sessions in it, sealed mode keeps its revocations there.
 // The attack suites for issue 11 run each attack through both, on every engine of test/helpers/engines.ts.
-import { createSessions, type Sessions } from "../../examples/demo/src/generated/session.ts";
+import { createSessions, type Session, type Sessions } from "../../examples/demo/src/generated/session.ts";
 import type { Duration } from "../../schema/duration.ts";
 import type { SessionEvent } from "../../src/events.ts";
 import type { Store } from "../../src/store.ts";
-import { fakeClock, newKey, type FakeClock } from "../helpers/harness.ts";
+import { fakeClock, newKey, type CookieJar, type FakeClock } from "../helpers/harness.ts";
 
 export type Mode = "store" | "sealed";
 export const MODES: readonly Mode[] = ["store", "sealed"];
@@ -41,4 +41,14 @@ export function processOf(mode: Mode, store: Store, options: ProcessOptions): Pr
 /** Options with a fresh key and clock. */
 export function freshOptions(extra: Partial<ProcessOptions> = {}): ProcessOptions {
 	return { keys: [newKey()], clock: fakeClock(), ...extra };
+}
+
+/** One request of `jar`'s browser to process `p`: load, let `fn` act on the session, commit, keep the cookies it set. */
+export async function visit(p: Process, jar: CookieJar, fn: (s: Session) => unknown = () => undefined): Promise<{ session: Session; setCookies: string[] }> {
+	const session = await p.sessions.load(jar.request());
+	await fn(session);
+	const response = await p.sessions.commit(session, new Response("ok"));
+	const setCookies = response.headers.getSetCookie();
+	jar.apply(setCookies);
+	return { session, setCookies };
 }

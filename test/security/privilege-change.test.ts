@@ -3,19 +3,9 @@
 // but keeps the absolute deadline and authenticatedAt (ASVS 7.3.2); only an authentication (the identity
 // field set, or markAuthenticated()) restarts them. Both modes, every engine.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Session } from "../../examples/demo/src/generated/session.ts";
 import { CookieJar } from "../helpers/harness.ts";
 import { ENGINES, type OpenedStore } from "../helpers/engines.ts";
-import { freshOptions, MODES, processOf, type Process } from "./modes.ts";
-
-async function visit(p: Process, jar: CookieJar, fn: (s: Session) => unknown = () => undefined): Promise<{ session: Session; setCookies: string[] }> {
-	const session = await p.sessions.load(jar.request());
-	await fn(session);
-	const response = await p.sessions.commit(session, new Response("ok"));
-	const setCookies = response.headers.getSetCookie();
-	jar.apply(setCookies);
-	return { session, setCookies };
-}
+import { freshOptions, MODES, processOf, type Process, visit } from "./modes.ts";
 
 const EXPIRY = { idle: "4s", absolute: "4s" } as const;
 

@@ -5,12 +5,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import * as z from "zod";
 import { createDemoRoutes } from "../../examples/demo/app.ts";
-import type { Session } from "../../examples/demo/src/generated/session.ts";
 import { defineSession } from "../../schema/define.ts";
 import { SchemaError } from "../../src/errors.ts";
 import { CookieJar, ORIGIN } from "../helpers/harness.ts";
 import { ENGINES, type OpenedStore } from "../helpers/engines.ts";
-import { freshOptions, MODES, processOf, type Process } from "./modes.ts";
+import { freshOptions, MODES, processOf, visit } from "./modes.ts";
 
 type Handler = (request: Request) => Promise<Response>;
 type Routes = Record<string, Record<string, Handler>>;
@@ -25,13 +24,6 @@ async function call(routes: Routes, jar: CookieJar, method: "GET" | "POST", path
 	jar.apply(response);
 	expect(response.status).toBe(200);
 	return (await response.json()) as Record<string, unknown>;
-}
-
-async function visit(p: Process, jar: CookieJar, fn: (s: Session) => unknown = () => undefined): Promise<Session> {
-	const session = await p.sessions.load(jar.request());
-	await fn(session);
-	jar.apply((await p.sessions.commit(session, new Response("ok"))).headers.getSetCookie());
-	return session;
 }
 
 for (const engine of ENGINES) {
@@ -60,7 +52,7 @@ for (const engine of ENGINES) {
 				const seen = await call(routes, jar, "GET", "/api/session");
 				expect(seen).toMatchObject({ userId: dave, role: "user", cart: [], theme: "dark", flash: null });
 				// The switch is an authentication: Carol's cookie is dead, not shared with Dave.
-				expect((await visit(p, carolsCookie)).userId).toBeUndefined();
+				expect((await visit(p, carolsCookie)).session.userId).toBeUndefined();
 			});
 
 			test(`${mode} mode, the demo: a visitor's guest cart stays through login`, async () => {
@@ -83,7 +75,7 @@ for (const engine of ENGINES) {
 					s.cart = [1, 2];
 				});
 				await visit(p, jar, (s) => (s.userId = undefined));
-				const next = await visit(p, jar, (s) => (s.userId = `gia-${crypto.randomUUID()}`));
+				const { session: next } = await visit(p, jar, (s) => (s.userId = `gia-${crypto.randomUUID()}`));
 				expect(next.cart).toEqual([]);
 				expect(next.role).toBe("guest");
 			});
