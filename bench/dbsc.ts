@@ -7,7 +7,6 @@
 // Run: bun bench/dbsc.ts [--rounds 3] [--ops 2000] [--concurrency 1,16] [--engines sqlite,redis]
 // Redis: SESS_BENCH_REDIS (default redis://127.0.0.1:6379); keys live under a unique prefix, removed at the end.
 import { Database } from "bun:sqlite";
-import { RedisClient } from "bun";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +18,7 @@ import { RedisStore } from "../src/stores/redis.ts";
 import { SQLiteStore } from "../src/stores/sqlite.ts";
 import type { Store } from "../src/store.ts";
 import { createSessions, model, type Sessions } from "../examples/demo/src/generated/session.ts";
+import { deleteRedisPrefix } from "../test/helpers/scratch-database.ts";
 
 const MIGRATIONS = join(import.meta.dir, "..", "examples", "demo", "migrations");
 const REDIS_URL = process.env["SESS_BENCH_REDIS"] ?? "redis://127.0.0.1:6379";
@@ -179,15 +179,7 @@ for (const engine of opts.engines) {
 		try {
 			out.push(...(await measure(engine, store, opts)));
 		} finally {
-			const admin = new RedisClient(REDIS_URL);
-			await admin.connect();
-			let cursor = "0";
-			do {
-				const [next, keys] = (await admin.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [string, string[]];
-				cursor = next;
-				if (keys.length > 0) await admin.send("UNLINK", keys);
-			} while (cursor !== "0");
-			admin.close();
+			await deleteRedisPrefix(REDIS_URL, prefix);
 			await store.close?.();
 		}
 	}

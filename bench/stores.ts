@@ -26,6 +26,7 @@ import { codec, model } from "../examples/demo/src/generated/session.ts";
 import { withCapturedIntervals } from "./lib/peers.ts";
 import { expressContender, expressSession, require, sessContender, SLOTS, TTL_MS, type Contender, type ExpressSessionModule, type ExpressStore } from "./lib/contenders.ts";
 import { counterOf, timed, type Op } from "./lib/timed.ts";
+import { deleteRedisPrefix } from "../test/helpers/scratch-database.ts";
 
 const MIGRATIONS = join(import.meta.dir, "..", "examples", "demo", "migrations");
 const PG_URL = process.env["SESS_BENCH_PG"] ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -332,12 +333,7 @@ async function setupRedis(): Promise<EngineSetup> {
 	await admin.connect();
 	cleanups.push(async () => {
 		// Every key this run wrote starts with the run's prefix; nothing else matches it.
-		let cursor = "0";
-		do {
-			const [next, keys] = (await admin.send("SCAN", [cursor, "MATCH", `${prefix}*`, "COUNT", "1000"])) as [string, string[]];
-			cursor = next;
-			if (keys.length > 0) await admin.send("UNLINK", keys);
-		} while (cursor !== "0");
+		await deleteRedisPrefix(REDIS_URL, prefix);
 		admin.close();
 	});
 	const info = (await admin.send("INFO", ["server"])) as string;
