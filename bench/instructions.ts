@@ -28,6 +28,7 @@ interface Pair {
 const DEFAULT_PAIRS: Pair[] = [
 	{ sess: "sess-memory", floor: "floor-map", mode: "inc", target: 0.5 },
 	{ sess: "sess-sqlite", floor: "floor-verify-select", mode: "read", target: 0.8 },
+	{ sess: "sess-sealed", floor: "floor-aes", mode: "inc", target: 0.7 },
 ];
 
 function option(name: string, fallback: string): string {

@@ -166,7 +166,7 @@ try {
 		const sid = encodeHex(plain.header.lineage);
 		const decoded = codec.decodeSession(plain.codecBytes);
 		const codecBytes = codec.encodeTrusted(decoded.data, undefined, decoded.meta);
-		const plaintext = encodeSealedPlaintext(plain.header, codecBytes);
+		const plaintext = encodeSealedPlaintext(plain.header, codecBytes).slice();
 		let parts = 0;
 		parts += await phase(g, "readSessionCookie", () => readSessionCookie(header, name));
 		parts += await phase(g, `keyring.open (2 shape regexes + ${B64_DECODE} + canonical re-encode check + AES-256-GCM open over copied slices)`, () => keyring.open(value, name));

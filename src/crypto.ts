@@ -3,7 +3,7 @@
 // provide both. On Bun, the per-request hashes go through Bun.CryptoHasher, the fastest primitive that
 // runtime offers (HMAC 0.3 µs against node:crypto's 0.65 µs there); everything else stays portable.
 import { Buffer } from "node:buffer";
-import { createCipheriv, createDecipheriv, createHash, createHmac } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, type KeyObject } from "node:crypto";
 import { constantTimeEqual } from "@oslojs/crypto/subtle";
 
 /** The slice of Bun's API used here, typed locally so the module reads the same on every runtime. */
@@ -80,30 +80,68 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export const AES_GCM_IV_BYTES = 12;
 const AES_GCM_TAG_BYTES = 16;
 
+/** An AES-256 key imported once: node:crypto then skips the key set-up a raw byte key costs on every cipher. */
+export type AESKey = KeyObject;
+
+/** Imports a 32-byte key for `sealAESGCM` / `openAESGCM` (once per key, not per request). */
+export function importAESKey(key: Uint8Array): AESKey {
+	if (key.length !== 32) throw new RangeError("AES-256 needs a 32-byte key.");
+	return createSecretKey(key);
+}
+
 /** AES-256-GCM: `iv ‖ ciphertext ‖ tag`, with `aad` authenticated but not encrypted. */
-export function sealAESGCM(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-	const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: AES_GCM_TAG_BYTES });
+export function sealAESGCM(key: Uint8Array | AESKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+	return sealInto(key instanceof Uint8Array ? importAESKey(key) : key, iv, plaintext, aad);
+}
+
+/** `sealAESGCM` as unpadded base64url (a sealed cookie's body): one buffer, encoded once. */
+export function sealAESGCMBase64url(key: AESKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): string {
+	return encodeBase64url(sealInto(key, iv, plaintext, aad));
+}
+
+function sealInto(key: AESKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+	if (iv.length !== AES_GCM_IV_BYTES) throw new RangeError("AES-GCM needs a 12-byte IV.");
+	// GCM's tag is 16 bytes unless told otherwise; no options object to build and parse per call.
+	const cipher = createCipheriv("aes-256-gcm", key, iv);
 	cipher.setAAD(aad);
-	const head = cipher.update(plaintext);
+	const body = cipher.update(plaintext);
+	// A stream mode: final() emits nothing, it only computes the tag.
 	const tail = cipher.final();
-	const out = new Uint8Array(iv.length + head.length + tail.length + AES_GCM_TAG_BYTES);
+	const tag = cipher.getAuthTag();
+	const out = new Uint8Array(AES_GCM_IV_BYTES + body.length + tail.length + AES_GCM_TAG_BYTES);
 	out.set(iv);
-	out.set(head, iv.length);
-	out.set(tail, iv.length + head.length);
-	out.set(cipher.getAuthTag(), iv.length + head.length + tail.length);
+	out.set(body, AES_GCM_IV_BYTES);
+	if (tail.length > 0) out.set(tail, AES_GCM_IV_BYTES + body.length);
+	out.set(tag, AES_GCM_IV_BYTES + body.length + tail.length);
 	return out;
 }
 
 /** Opens what `sealAESGCM` made; null on any tampering, truncation or wrong key. */
-export function openAESGCM(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
+export function openAESGCM(key: Uint8Array | AESKey, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
 	if (sealed.length < AES_GCM_IV_BYTES + AES_GCM_TAG_BYTES) return null;
-	// Copies, not views: the first subarray of a fresh array costs JavaScriptCore more than copying a cookie's bytes.
+	return openFrom(key instanceof Uint8Array ? importAESKey(key) : key, Buffer.from(sealed.buffer, sealed.byteOffset, sealed.length), aad);
+}
+
+/**
+ * Opens the unpadded base64url text `sealAESGCMBase64url` made; null on anything else: a character outside
+ * the alphabet, a spelling other than the canonical one, tampering, truncation, another key or another AAD.
+ */
+export function openAESGCMBase64url(key: AESKey, text: string, aad: Uint8Array): Uint8Array | null {
+	if (!isCanonicalBase64url(text)) return null;
+	// Checked above, so Buffer's lenient decoder (which skips junk) sees only the strict alphabet.
+	const sealed = Buffer.from(text, "base64url");
+	if (sealed.length < AES_GCM_IV_BYTES + AES_GCM_TAG_BYTES) return null;
+	return openFrom(key, sealed, aad);
+}
+
+function openFrom(key: AESKey, sealed: Buffer, aad: Uint8Array): Uint8Array | null {
 	const tagStart = sealed.length - AES_GCM_TAG_BYTES;
 	try {
-		const decipher = createDecipheriv("aes-256-gcm", key, sealed.slice(0, AES_GCM_IV_BYTES), { authTagLength: AES_GCM_TAG_BYTES });
+		const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, AES_GCM_IV_BYTES));
 		decipher.setAAD(aad);
-		decipher.setAuthTag(sealed.slice(tagStart));
-		const head = decipher.update(sealed.slice(AES_GCM_IV_BYTES, tagStart));
+		// Always the full 16 bytes: without authTagLength a decipher would also take a shorter (weaker) tag.
+		decipher.setAuthTag(sealed.subarray(tagStart));
+		const head = decipher.update(sealed.subarray(AES_GCM_IV_BYTES, tagStart));
 		const tail = decipher.final();
 		if (tail.length === 0) return head;
 		const out = new Uint8Array(head.length + tail.length);
@@ -114,6 +152,21 @@ export function openAESGCM(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array)
 		return null;
 	}
 }
+
+/**
+ * Whether `text` is unpadded base64url as an encoder writes it: only the alphabet, no impossible length
+ * (4n+1), and zero unused bits in the last character, so no two spellings decode to the same bytes.
+ */
+function isCanonicalBase64url(text: string): boolean {
+	const rest = text.length % 4;
+	if (rest === 1 || !BASE64URL_TEXT.test(text)) return false;
+	if (rest === 0) return true;
+	// 2 characters carry 8 bits (4 unused), 3 carry 16 (2 unused).
+	const c = text.charCodeAt(text.length - 1);
+	const v = c >= 97 ? c - 71 : c >= 65 ? c - 65 : c >= 48 ? c + 4 : c === 45 ? 62 : 63;
+	return (v & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+const BASE64URL_TEXT = /^[A-Za-z0-9_-]*$/;
 
 /** ES2026's native base64 and hex (Bun, Deno; not Node 20), about twice as fast as Buffer's here. */
 interface NativeCodecs {
@@ -147,14 +200,11 @@ export function encodeBase64url(bytes: Uint8Array): string {
 /** Strict base64url decoding: null for any character outside the alphabet or an impossible length. */
 export function decodeBase64url(text: string): Uint8Array | null {
 	// Node's decoder skips junk silently, so shape is checked first; length 4n+1 cannot come from bytes.
-	if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
-	let decoded: Uint8Array;
+	// Only the canonical spelling: otherwise several strings (differing in unused trailing bits) would decode alike.
+	if (!isCanonicalBase64url(text)) return null;
 	try {
-		decoded = native !== null ? native.fromBase64(text, BASE64URL) : Buffer.from(text, "base64url");
+		return native !== null ? native.fromBase64(text, BASE64URL) : Buffer.from(text, "base64url");
 	} catch {
 		return null;
 	}
-	// Only the canonical spelling: otherwise several cookie strings (differing in unused trailing bits) would open alike.
-	if (encodeBase64url(decoded) !== text) return null;
-	return decoded;
 }

@@ -1,5 +1,5 @@
 import { decodeBase64IgnorePadding, decodeBase64urlIgnorePadding, decodeHex, encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { AES_GCM_IV_BYTES, bytesEqual, decodeBase64url, encodeBase64url, hmacSHA256, hmacSHA256Base64url, openAESGCM, sealAESGCM } from "./crypto.ts";
+import { AES_GCM_IV_BYTES, bytesEqual, hmacSHA256, hmacSHA256Base64url, importAESKey, openAESGCMBase64url, sealAESGCMBase64url, type AESKey } from "./crypto.ts";
 import { ConfigError, WeakKeyError } from "./errors.ts";
 
 /** A secret as configured: an encoded string (base64url, base64 or hex) or raw bytes, with an optional id. */
@@ -16,8 +16,8 @@ interface Key {
 	id: string;
 	/** HMAC-SHA-256 under the derived signing key, truncated to `MAC_BYTES`, as base64url. */
 	sign: (message: string) => string;
-	/** A separate key for sealed cookies: one secret never serves two algorithms. */
-	sealing: Uint8Array;
+	/** A separate key for sealed cookies: one secret never serves two algorithms (imported once, not per cookie). */
+	sealing: AESKey;
 }
 
 /** An opened sealed value: the plaintext and which key sealed it. */
@@ -60,7 +60,7 @@ export class Keyring {
 			const { id, secret } = typeof input === "string" || input instanceof Uint8Array ? { id: undefined, secret: input } : input;
 			const bytes = readKeyBytes(secret, i);
 			const signing = hmacSHA256(bytes, "sess/v1/cookie-signature");
-			const sealing = hmacSHA256(bytes, "sess/v1/cookie-seal-aes-256-gcm");
+			const sealing = importAESKey(hmacSHA256(bytes, "sess/v1/cookie-seal-aes-256-gcm"));
 			const keyId = id ?? encodeBase64urlNoPadding(hmacSHA256(bytes, "sess/v1/key-id")).slice(0, 6);
 			if (!KEY_ID.test(keyId)) throw new ConfigError("invalid_config", `key id "${keyId}" must match ${KEY_ID}.`);
 			return { id: keyId, sign: hmacSHA256Base64url(signing, MAC_BYTES), sealing };
@@ -97,21 +97,22 @@ export class Keyring {
 	/** `keyId.base64url(iv ‖ AES-256-GCM(bytes) ‖ tag)` under the newest key; `context` (the cookie name) is authenticated. */
 	seal(bytes: Uint8Array, context: string, random: (b: Uint8Array<ArrayBuffer>) => void): string {
 		const key = this.keys[0] as Key;
+		// A fresh random nonce per cookie, never a counter: processes sharing a key cannot coordinate one.
 		const iv = new Uint8Array(AES_GCM_IV_BYTES);
 		random(iv);
-		return `${key.id}.${encodeBase64url(sealAESGCM(key.sealing, iv, bytes, this.aad(context)))}`;
+		return `${key.id}.${sealAESGCMBase64url(key.sealing, iv, bytes, this.aad(context))}`;
 	}
 
 	/** Opens a value this ring sealed; null for anything else (tampered, truncated, other key or context). */
 	open(value: string, context: string): OpenedValue | null {
 		const dot = value.indexOf(".");
 		if (dot <= 0) return null;
-		const key = this.byId.get(value.slice(0, dot));
-		const body = value.slice(dot + 1);
-		if (key === undefined || !/^[A-Za-z0-9_-]+$/.test(body)) return null;
-		const sealed = decodeBase64url(body);
-		if (sealed === null) return null;
-		const bytes = openAESGCM(key.sealing, sealed, this.aad(context));
+		// Nearly every cookie is under the newest key: compared in place, without slicing out its id.
+		const newest = this.keys[0] as Key;
+		const key = dot === newest.id.length && value.startsWith(newest.id) ? newest : this.byId.get(value.slice(0, dot));
+		if (key === undefined) return null;
+		// The body's alphabet, spelling and length are checked where it is decoded.
+		const bytes = openAESGCMBase64url(key.sealing, value.slice(dot + 1), this.aad(context));
 		return bytes === null ? null : { bytes, keyId: key.id, staleKey: key !== this.keys[0] };
 	}
 

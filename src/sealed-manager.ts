@@ -1,4 +1,4 @@
-import { serializeCookie } from "./cookie.ts";
+import { MAX_COOKIE_AGE_SECONDS, serializeCookie } from "./cookie.ts";
 import { decodeBase64url, encodeBase64url, encodeHex } from "./crypto.ts";
 import { createDbscRuntime, type DbscOptions } from "./dbsc-runtime.ts";
 import type { DbscAlgorithm } from "./dbsc-headers.ts";
@@ -41,11 +41,21 @@ export function createSealedManager<D extends object, F extends object, S extend
 	const { keyring, policy, clock, random, hook, call, cookieName, attributes, columnOf, columnName } = base;
 	const revocations = new Revocations(options.revocations, call, base.quietCall);
 
+	const fieldList = [...columnOf.keys()];
 	const columnList = [...columnOf.values()];
+
+	// The Set-Cookie line as serializeCookie writes it, cut once around the two parts that change per cookie.
+	const cookieHead = `${cookieName}=`;
+	const cookieLine = serializeCookie(cookieName, "", attributes);
+	const cookiePath = cookieLine.slice(cookieHead.length, cookieHead.length + `; Path=${attributes.path}`.length);
+	const cookieTail = cookieLine.slice(cookieHead.length + cookiePath.length);
+	const setCookie = (value: string, maxAgeSeconds: number): string =>
+		`${cookieHead}${value}${cookiePath}; Max-Age=${Math.max(0, Math.min(MAX_COOKIE_AGE_SECONDS, Math.floor(maxAgeSeconds)))}${cookieTail}`;
 
 	function columnsOf(data: Record<string, unknown>): Record<string, ColumnValue> {
 		const columns: Record<string, ColumnValue> = {};
-		for (const [field, column] of columnOf) columns[column] = (data[field] as ColumnValue | undefined) ?? null;
+		// Index loops over two arrays: a Map's iterator and its entry pairs would be garbage on every request.
+		for (let i = 0; i < fieldList.length; i++) columns[columnList[i] as string] = (data[fieldList[i] as string] as ColumnValue | undefined) ?? null;
 		return columns;
 	}
 
@@ -72,21 +82,23 @@ export function createSealedManager<D extends object, F extends object, S extend
 		// An expired cookie is the core's to report; it costs no revocation lookup.
 		if (now >= located.row.absoluteExpiresAt || now >= located.row.idleExpiresAt) return located;
 		const pending = revocations.lineage(lineageHex(header));
-		const check = (record: LineageRecord | null): Located | null => {
-			if (record === null || (!record.denied && header.generation >= record.head)) return located;
-			if (record.denied) {
-				emit(hook, { type: "sealed_revoked", id: shortSessionId(located.row.id), reason: "denied" });
-				return null;
-			}
-			// Superseded by a rotation: the previous generation loads for the grace, as an alias that never rotates.
-			if (header.generation === record.head - 1 && now < record.graceUntil) {
-				located.viaAlias = true;
-				return located;
-			}
-			emit(hook, { type: "grace_expired", id: shortSessionId(located.row.id) });
+		return pending instanceof Promise ? pending.then((record) => checkLineage(located, header, record, now)) : checkLineage(located, header, pending, now);
+	}
+
+	/** The located cookie if its lineage record lets it load (no record: never rotated nor ended), else null once reported. */
+	function checkLineage(located: Located, header: SealedHeader, record: LineageRecord | null, now: number): Located | null {
+		if (record === null || (!record.denied && header.generation >= record.head)) return located;
+		if (record.denied) {
+			emit(hook, { type: "sealed_revoked", id: shortSessionId(located.row.id), reason: "denied" });
 			return null;
-		};
-		return pending instanceof Promise ? pending.then(check) : check(pending);
+		}
+		// Superseded by a rotation: the previous generation loads for the grace, as an alias that never rotates.
+		if (header.generation === record.head - 1 && now < record.graceUntil) {
+			located.viaAlias = true;
+			return located;
+		}
+		emit(hook, { type: "grace_expired", id: shortSessionId(located.row.id) });
+		return null;
 	}
 
 	/** Per-user revocations (revoke-all, revoke-others); synchronous over a synchronous store. */
@@ -144,7 +156,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 		s.row = asRow(header, codecBytes, columnsOf(s.data), anonymousOf(s));
 		s.header = header;
 		const value = keyring.seal(encodeSealedPlaintext(header, codecBytes), cookieName, random);
-		return serializeCookie(cookieName, value, { ...attributes, maxAge: (header.absoluteExpiresAt - now) / 1000 });
+		return setCookie(value, (header.absoluteExpiresAt - now) / 1000);
 	}
 
 	function newLineage(): Uint8Array {

@@ -40,7 +40,8 @@ const toHex = (Uint8Array.prototype as { toHex?: (this: Uint8Array) => string })
 /**
  * `format ‖ lineage ‖ generation ‖ created ‖ since − created ‖ issued − created ‖ last seen − issued ‖
  * absolute deadline − created ‖ codec bytes`, all inside the AEAD. Zigzag varints: a fresh cookie's deltas
- * take one to four bytes each instead of six.
+ * take one to four bytes each instead of six. Returns a view of a shared buffer, valid until the next encode:
+ * the caller seals it at once (a copy per cookie would only be garbage).
  */
 export function encodeSealedPlaintext(header: SealedHeader, codecBytes: Uint8Array): Uint8Array {
 	const w = scratchWriter();
@@ -54,7 +55,7 @@ export function encodeSealedPlaintext(header: SealedHeader, codecBytes: Uint8Arr
 	w.zigzag(header.lastSeenAt - header.issuedAt);
 	w.zigzag(header.absoluteExpiresAt - created);
 	w.raw(codecBytes);
-	return w.finish();
+	return w.written();
 }
 
 /** Splits an opened plaintext; null when it is not one we write (it was authenticated, so this means a format change). */
@@ -63,8 +64,9 @@ export function decodeSealedPlaintext(bytes: Uint8Array): { header: SealedHeader
 		const r = new Reader(bytes);
 		const format = r.byte();
 		if (format !== SEALED_FORMAT && format !== SEALED_FORMAT_ABSOLUTE) return null;
-		const lineage = bytes.slice(1, 1 + LINEAGE_BYTES);
-		if (lineage.length !== LINEAGE_BYTES) return null;
+		if (bytes.length < 1 + LINEAGE_BYTES) return null;
+		// Views, not copies: the opened plaintext is this request's own and nothing writes to it.
+		const lineage = bytes.subarray(1, 1 + LINEAGE_BYTES);
 		r.pos = 1 + LINEAGE_BYTES;
 		const generation = r.varint();
 		const createdAt = r.zigzag();
@@ -80,7 +82,7 @@ export function decodeSealedPlaintext(bytes: Uint8Array): { header: SealedHeader
 			if (!Number.isSafeInteger(since) || !Number.isSafeInteger(issuedAt) || !Number.isSafeInteger(lastSeenAt) || !Number.isSafeInteger(absoluteExpiresAt)) return null;
 		}
 		const header: SealedHeader = { lineage, generation, createdAt, since, issuedAt, lastSeenAt, absoluteExpiresAt };
-		return { header, codecBytes: bytes.slice(r.pos) };
+		return { header, codecBytes: bytes.subarray(r.pos) };
 	} catch (e) {
 		if (e instanceof DecodeError) return null;
 		throw e;

@@ -166,6 +166,11 @@ export class Writer {
 		}
 	}
 
+	/** What was written, as a view of the writer's own buffer: valid only until the writer is written to or reset. */
+	written(): Uint8Array {
+		return this.buf.subarray(0, this.length);
+	}
+
 	finish(): Uint8Array {
 		return this.buf.slice(0, this.length);
 	}

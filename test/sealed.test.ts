@@ -5,6 +5,7 @@ import { decodeBase64urlIgnorePadding } from "@oslojs/encoding";
 import { createSessions, model, type Sessions } from "../examples/demo/src/generated/session.ts";
 import { defineSession } from "../schema/define.ts";
 import { sealedCookieSize } from "../schema/sealed-size.ts";
+import { serializeCookie } from "../src/cookie.ts";
 import { decodeBase64url } from "../src/crypto.ts";
 import { Keyring } from "../src/keyring.ts";
 import { decodeSealedPlaintext } from "../src/sealed.ts";
@@ -107,6 +108,33 @@ describe("sealed mode", () => {
 		attacker.cookies.set("__Host-sid", { value: `${kid}.${variant}`, maxAge: null });
 		expect((await visit(h, attacker)).session.isNew).toBe(true);
 		expect(decodeBase64url(body)).not.toBeNull();
+	});
+
+	test("strict base64url decoding accepts exactly the strings an encoder writes (property)", () => {
+		const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		// The rule before the last-character check: decode leniently, then re-encode and compare.
+		const reencodes = (text: string): boolean => /^[A-Za-z0-9_-]*$/.test(text) && text.length % 4 !== 1 && Buffer.from(Buffer.from(text, "base64url")).toString("base64url") === text;
+		fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...alphabet, "=", "+", "/", " ", "."), maxLength: 12 }), (text) => {
+			const decoded = decodeBase64url(text);
+			expect(decoded !== null).toBe(reencodes(text));
+			if (decoded !== null) expect(Buffer.from(decoded).toString("base64url")).toBe(text);
+		}), { numRuns: 5000 });
+		fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+			expect(decodeBase64url(Buffer.from(bytes).toString("base64url"))).toEqual(bytes);
+		}));
+	});
+
+	test("the Set-Cookie line is serializeCookie's, Max-Age counting down to the absolute deadline", async () => {
+		const h = sealed();
+		const jar = new CookieJar();
+		const first = await visit(h, jar, (s) => (s.cart = [1]));
+		const value = (line: string) => line.slice(line.indexOf("=") + 1, line.indexOf(";"));
+		const absoluteMs = h.sessions.policy.absoluteMs;
+		expect(first.setCookies[0]).toBe(serializeCookie("__Host-sid", value(first.setCookies[0] as string), { path: "/", secure: true, httpOnly: true, sameSite: "lax", maxAge: absoluteMs / 1000 }));
+		h.clock.advance(1500);
+		const second = await visit(h, jar, (s) => (s.cart = [2]));
+		expect(second.setCookies[0]).toBe(serializeCookie("__Host-sid", value(second.setCookies[0] as string), { path: "/", secure: true, httpOnly: true, sameSite: "lax", maxAge: (absoluteMs - 1500) / 1000 }));
+		expect(second.setCookies[0]).toContain(`; Max-Age=${Math.floor((absoluteMs - 1500) / 1000)};`);
 	});
 
 	test("a cookie of the format before lineages (1) is refused: it may be a fork of a login that was logged out", async () => {
