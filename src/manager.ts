@@ -1,7 +1,7 @@
 import type { SessionCodec } from "./codec.ts";
 import { createCommit } from "./commit.ts";
 import { createDbscRuntime } from "./dbsc-runtime.ts";
-import { serializeCookie } from "./cookie.ts";
+import { cookieWriter } from "./cookie.ts";
 import { emit } from "./events.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
 import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
@@ -45,8 +45,9 @@ export function createSessionManager<D extends object, F extends object, S exten
 		random: base.random, hook, cookieFor,
 	});
 
+	const writeCookie = cookieWriter(cookieName, attributes);
 	function cookieFor(token: string, absoluteExpiresAt: number, now: number): string {
-		return serializeCookie(cookieName, keyring.sign(token, cookieName), { ...attributes, maxAge: (absoluteExpiresAt - now) / 1000 });
+		return writeCookie(keyring.sign(token, cookieName), (absoluteExpiresAt - now) / 1000);
 	}
 
 	function locate(value: string, now: number): Awaitable<Located | null> {
