@@ -111,7 +111,9 @@ export function packedString(packing: StringPacking, fixedLength?: number): Valu
 			return flaggedInt(
 				(s) => {
 					const days = parseDay(s);
-					if (days !== undefined) return days >= FIRST_DAY && days <= LAST_DAY && same(s, formatDay(days)) ? [PACKED, days] : undefined;
+					if (days !== undefined) return [PACKED, days];
+					// Date writes a day as 10 characters, or with an expanded year (`+010000-…`, `-000001-…`): nothing else packs.
+					if (!expandedYear(s)) return undefined;
 					const ms = Date.parse(`${s}T00:00:00Z`);
 					return Number.isFinite(ms) && ms % DAY_MS === 0 && isoDay(ms / DAY_MS) === s ? [PACKED, ms / DAY_MS] : undefined;
 				},
@@ -121,11 +123,9 @@ export function packedString(packing: StringPacking, fixedLength?: number): Valu
 			return flaggedInt(
 				(s) => {
 					const fast = parseInstant(s);
-					if (fast !== undefined) {
-						// The layout already says which form can give `s` back: 20 characters whole seconds, 24 milliseconds.
-						if (!same(s, formatInstant(fast, s.length === 20))) return undefined;
-						return s.length === 20 ? [PACKED_SECONDS, fast / 1000] : [PACKED, fast];
-					}
+					// 20 characters are whole seconds, 24 milliseconds (even at .000, as Date writes them).
+					if (fast !== undefined) return s.length === 20 ? [PACKED_SECONDS, fast / 1000] : [PACKED, fast];
+					if (!expandedYear(s)) return undefined;
 					const ms = Date.parse(s);
 					if (!Number.isFinite(ms)) return undefined;
 					if (ms % 1000 === 0 && isoSeconds(ms / 1000) === s) return [PACKED_SECONDS, ms / 1000];
@@ -343,13 +343,13 @@ function base64Text(buf: Uint8Array, start: number, end: number, a: Alphabet, pa
 // ISO dates by arithmetic (proleptic Gregorian, as Date), for years 0000–9999; anything else goes
 // through Date, which also writes the expanded years (`+010000-…`) these forms can hold.
 
-/** Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil). */
+/** Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil); all in int32 arithmetic. */
 function daysFromCivil(y: number, m: number, d: number): number {
 	y -= m <= 2 ? 1 : 0;
-	const era = Math.floor(y / 400);
-	const yoe = y - era * 400;
-	const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
-	const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+	const era = Math.floor(y / 400) | 0;
+	const yoe = (y - era * 400) | 0;
+	const doy = ((((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) | 0) + d - 1) | 0;
+	const doe = (yoe * 365 + ((yoe / 4) | 0) - ((yoe / 100) | 0) + doy) | 0;
 	return era * 146097 + doe - 719468;
 }
 
@@ -357,17 +357,20 @@ function daysFromCivil(y: number, m: number, d: number): number {
 const FIRST_DAY = daysFromCivil(0, 1, 1);
 const LAST_DAY = daysFromCivil(9999, 12, 31);
 
-/** Writes `YYYY-MM-DD` of a day in [FIRST_DAY, LAST_DAY] into `t` at 0. */
+/**
+ * Writes `YYYY-MM-DD` of a day in [FIRST_DAY, LAST_DAY] into `t` at 0. Integer arithmetic throughout
+ * (`| 0`): a `%` or a division on a double costs a call to fmod in the JIT.
+ */
 function writeDay(t: Uint8Array, days: number): void {
-	const z = days + 719468;
-	const era = Math.floor(z / 146097);
-	const doe = z - era * 146097;
-	const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-	const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-	const mp = Math.floor((5 * doy + 2) / 153);
-	const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+	const z = (days + 719468) | 0;
+	const era = Math.floor(z / 146097) | 0;
+	const doe = (z - era * 146097) | 0;
+	const yoe = ((doe - ((doe / 1460) | 0) + ((doe / 36524) | 0) - ((doe / 146096) | 0)) / 365) | 0;
+	const doy = (doe - (365 * yoe + ((yoe / 4) | 0) - ((yoe / 100) | 0))) | 0;
+	const mp = ((5 * doy + 2) / 153) | 0;
+	const d = (doy - (((153 * mp + 2) / 5) | 0) + 1) | 0;
 	const m = mp < 10 ? mp + 3 : mp - 9;
-	const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+	const y = (yoe + era * 400 + (m <= 2 ? 1 : 0)) | 0;
 	digits(t, 0, y, 4);
 	t[4] = 0x2d;
 	digits(t, 5, m, 2);
@@ -375,10 +378,12 @@ function writeDay(t: Uint8Array, days: number): void {
 	digits(t, 8, d, 2);
 }
 
+/** Writes the int `v` (≥ 0) as `width` decimal digits at `t[at]`. */
 function digits(t: Uint8Array, at: number, v: number, width: number): void {
 	for (let i = at + width - 1; i >= at; i--) {
-		t[i] = 0x30 + (v % 10);
-		v = Math.floor(v / 10);
+		const q = (v / 10) | 0;
+		t[i] = 0x30 + v - q * 10;
+		v = q;
 	}
 }
 
@@ -386,13 +391,6 @@ function digits(t: Uint8Array, at: number, v: number, width: number): void {
 const DAY_TEXT = new Uint8Array(10);
 const SECONDS_TEXT = new Uint8Array(20);
 const MILLIS_TEXT = new Uint8Array(24);
-
-/** Whether `t` (as returned by a formatter, `undefined` for none) spells `s`. */
-function same(s: string, t: Uint8Array | undefined): boolean {
-	if (t === undefined || t.length !== s.length) return false;
-	for (let i = 0; i < t.length; i++) if (t[i] !== s.charCodeAt(i)) return false;
-	return true;
-}
 
 /** `YYYY-MM-DD` in DAY_TEXT; the day must be in [FIRST_DAY, LAST_DAY]. */
 function formatDay(days: number): Uint8Array {
@@ -418,15 +416,17 @@ function formatInstant(ms: number, seconds: boolean): Uint8Array | undefined {
 	if (days < FIRST_DAY || days > LAST_DAY) return undefined;
 	const t = seconds ? SECONDS_TEXT : MILLIS_TEXT;
 	writeDay(t, days);
-	let rem = ms - days * DAY_MS;
-	const milli = rem % 1000;
-	rem = (rem - milli) / 1000;
+	const dayMs = (ms - days * DAY_MS) | 0;
+	const secs = (dayMs / 1000) | 0;
+	const milli = dayMs - secs * 1000;
+	const mins = (secs / 60) | 0;
+	const hours = (mins / 60) | 0;
 	t[10] = 0x54;
-	digits(t, 11, Math.floor(rem / 3600), 2);
+	digits(t, 11, hours, 2);
 	t[13] = 0x3a;
-	digits(t, 14, Math.floor(rem / 60) % 60, 2);
+	digits(t, 14, mins - hours * 60, 2);
 	t[16] = 0x3a;
-	digits(t, 17, rem % 60, 2);
+	digits(t, 17, secs - mins * 60, 2);
 	if (seconds) {
 		t[19] = 0x5a;
 		return t;
@@ -455,6 +455,12 @@ function isoSeconds(seconds: number): string | undefined {
 	return isoInstant(seconds * 1000, true);
 }
 
+/** Starts as Date writes a year outside 0000–9999 (the only other layout its ISO strings have). */
+function expandedYear(s: string): boolean {
+	const c = s.charCodeAt(0);
+	return c === 0x2b || c === 0x2d;
+}
+
 /** Digits at `s[at, at + width)` as a number, or -1 if any is not a digit. */
 function readDigits(s: string, at: number, width: number): number {
 	let v = 0;
@@ -466,22 +472,27 @@ function readDigits(s: string, at: number, width: number): number {
 	return v;
 }
 
+function monthDays(y: number, m: number): number {
+	if (m === 2) return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28;
+	return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
 /**
- * The day of `YYYY-MM-DD` by its digits alone, or `undefined` when `s` has another layout; the caller
- * keeps it only if formatting the day gives `s` back (which rejects month 13, February 30 and so on).
+ * The day of `YYYY-MM-DD` when `s` is exactly how Date writes one (a real day of years 0000–9999), so
+ * formatting it gives `s` back; `undefined` otherwise.
  */
 function parseDay(s: string, whole = true): number | undefined {
 	if ((whole && s.length !== 10) || s.charCodeAt(4) !== 0x2d || s.charCodeAt(7) !== 0x2d) return undefined;
 	const y = readDigits(s, 0, 4);
 	const m = readDigits(s, 5, 2);
 	const d = readDigits(s, 8, 2);
-	if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31) return undefined;
+	if (y < 0 || m < 1 || m > 12 || d < 1 || d > monthDays(y, m)) return undefined;
 	return daysFromCivil(y, m, d);
 }
 
 /**
- * The instant of `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ` by its digits alone (the two forms
- * packed), or `undefined` for any other string; as with `parseDay`, formatting back decides.
+ * The instant of `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ` when `s` is exactly how Date
+ * writes one (the two forms packed), so formatting it gives `s` back; `undefined` otherwise.
  */
 function parseInstant(s: string): number | undefined {
 	const n = s.length;
@@ -496,6 +507,6 @@ function parseInstant(s: string): number | undefined {
 		if (s.charCodeAt(19) !== 0x2e) return undefined;
 		milli = readDigits(s, 20, 3);
 	}
-	if (h < 0 || mi < 0 || sec < 0 || milli < 0) return undefined;
+	if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || milli < 0) return undefined;
 	return days * DAY_MS + h * 3_600_000 + mi * 60_000 + sec * 1000 + milli;
 }

@@ -351,17 +351,46 @@ export class Reader {
 }
 
 /**
- * The UTF-8 text of `buf[start, end)`; malformed UTF-8 throws `DecodeError`. Bun's decoder has its own
- * ASCII path and makes a flat string: a byte-by-byte loop builds a rope that costs 2–7× more once
- * something reads it (a pattern test, a compare), except for one character.
+ * The UTF-8 text of `buf[start, end)`; malformed UTF-8 throws `DecodeError`. Up to 8 ASCII bytes make
+ * one `String.fromCharCode` call; longer text goes through the decoder, which has its own ASCII path
+ * and makes a flat string (a per-character loop builds a rope that costs 2–7× more once it is read).
  */
 export function utf8(buf: Uint8Array, start: number, end: number): string {
-	if (end - start === 1 && (buf[start] as number) < 0x80) return String.fromCharCode(buf[start] as number);
-	if (end === start) return "";
+	const n = end - start;
+	if (n <= 8) {
+		let or = 0;
+		for (let i = start; i < end; i++) or |= buf[i] as number;
+		if (or < 0x80) return shortAscii(buf, start, n);
+	}
 	try {
 		// A view costs about as much as decoding short text: none when the text is the whole array.
 		return decoder.decode(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
 	} catch {
 		throw new DecodeError("invalid UTF-8");
+	}
+}
+
+const char = String.fromCharCode;
+
+function shortAscii(b: Uint8Array, s: number, n: number): string {
+	switch (n) {
+		case 0:
+			return "";
+		case 1:
+			return char(b[s] as number);
+		case 2:
+			return char(b[s] as number, b[s + 1] as number);
+		case 3:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number);
+		case 4:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number);
+		case 5:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number, b[s + 4] as number);
+		case 6:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number, b[s + 4] as number, b[s + 5] as number);
+		case 7:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number, b[s + 4] as number, b[s + 5] as number, b[s + 6] as number);
+		default:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number, b[s + 4] as number, b[s + 5] as number, b[s + 6] as number, b[s + 7] as number);
 	}
 }
