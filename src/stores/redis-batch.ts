@@ -38,18 +38,23 @@ export class SendBatch {
 		for (const p of queue) this.track(p.command, p.args).then(p.resolve, p.reject);
 	};
 
+	/** Sends now and counts the command until its reply; the caller gets the client's own promise. */
 	private track(command: string, args: string[]): Promise<unknown> {
-		this.inFlight++;
 		let sent: Promise<unknown>;
 		try {
 			sent = this.client.send(command, args);
 		} catch (error) {
-			sent = Promise.reject(error);
+			return Promise.reject(error);
 		}
-		return sent.finally(() => {
-			this.inFlight--;
-		});
+		this.inFlight++;
+		// Registered before the caller's reaction, so the count is down by the time the caller sends again.
+		sent.then(this.settled, this.settled);
+		return sent;
 	}
+
+	private readonly settled = (): void => {
+		this.inFlight--;
+	};
 }
 
 interface Pending {

@@ -179,10 +179,15 @@ export class RedisStore implements Store {
 	 * once the server is back. While a reconnect is under way, `connect()` joins it. A connected client
 	 * sends at once, without waiting a turn for a check that passed.
 	 */
-	private async ready<T>(send: () => Promise<T>): Promise<T> {
-		if (this.closed) throw new Error("RedisStore is closed");
-		if (!this.client.connected) await this.client.connect();
-		return send();
+	private ready<T>(send: () => Promise<T>): Promise<T> {
+		if (this.closed) return Promise.reject(new Error("RedisStore is closed"));
+		// Not an async function: on the hot path that would add a promise and a turn to every command.
+		if (!this.client.connected) return this.client.connect().then(send);
+		try {
+			return send();
+		} catch (error) {
+			return Promise.reject(error);
+		}
 	}
 
 	/**
