@@ -42,7 +42,8 @@ async function child(url: string, kind: Kind, concurrency: number, warm: number,
 		closers.push(() => client.close());
 		c = await floorContender(() => client, "bench:");
 	} else {
-		const nodeRedis = createClient({ url });
+		// node-redis's default command timeout would fire under valgrind.
+		const nodeRedis = createClient({ url, commandOptions: { timeout: 600_000 } });
 		await nodeRedis.connect();
 		closers.push(() => nodeRedis.destroy());
 		const { RedisStore: ConnectRedis } = require("connect-redis") as { RedisStore: new (o: object) => ExpressStore };
@@ -139,7 +140,10 @@ async function main(): Promise<void> {
 			await Bun.sleep(50);
 		}
 		const results: Record<Kind, [number, number]> = {} as Record<Kind, [number, number]>;
-		for (const kind of KINDS) results[kind] = await measure(url, admin, kind, concurrency, warm, small, large, dir);
+		for (const kind of KINDS) {
+			results[kind] = await measure(url, admin, kind, concurrency, warm, small, large, dir);
+			process.stderr.write(`${kind}: ${sig(results[kind][0] / 1000)} kIr/op, ${results[kind][1].toFixed(2)} Redis reads/op\n`);
+		}
 		const rows = KINDS.map((k) => [LABELS[k], sig(results[k][0] / 1000), sig(results[k][0] / results.sess[0]), results[k][1].toFixed(2)]);
 		process.stdout.write(`Client instructions per op at ${concurrency} in flight (callgrind; ${warm} warm-up ops, then ${small} vs ${large}); Redis socket reads over the ${large}-op window\n\n`);
 		process.stdout.write(`${table(["contender", "client kIr/op", "this ÷ sess", "Redis socket reads/op"], rows)}\n`);
