@@ -1,4 +1,4 @@
-import { MAX_COOKIE_AGE_SECONDS, serializeCookie } from "./cookie.ts";
+import { cookieWriter } from "./cookie.ts";
 import { decodeBase64url, encodeBase64url, encodeHex } from "./crypto.ts";
 import { createDbscRuntime, type DbscOptions } from "./dbsc-runtime.ts";
 import type { DbscAlgorithm } from "./dbsc-headers.ts";
@@ -44,13 +44,8 @@ export function createSealedManager<D extends object, F extends object, S extend
 	const fieldList = [...columnOf.keys()];
 	const columnList = [...columnOf.values()];
 
-	// The Set-Cookie line as serializeCookie writes it, cut once around the two parts that change per cookie.
-	const cookieHead = `${cookieName}=`;
-	const cookieLine = serializeCookie(cookieName, "", attributes);
-	const cookiePath = cookieLine.slice(cookieHead.length, cookieHead.length + `; Path=${attributes.path}`.length);
-	const cookieTail = cookieLine.slice(cookieHead.length + cookiePath.length);
-	const setCookie = (value: string, maxAgeSeconds: number): string =>
-		`${cookieHead}${value}${cookiePath}; Max-Age=${Math.max(0, Math.min(MAX_COOKIE_AGE_SECONDS, Math.floor(maxAgeSeconds)))}${cookieTail}`;
+	// The Set-Cookie line's constant parts built once; only the value and Max-Age change per cookie.
+	const setCookie = cookieWriter(cookieName, attributes);
 
 	function columnsOf(data: Record<string, unknown>): Record<string, ColumnValue> {
 		const columns: Record<string, ColumnValue> = {};
