@@ -277,16 +277,24 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		return cookieFor(token, next.absoluteExpiresAt, now);
 	}
 
-	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
+	// Not async: a read-only request whose touch is not due (most of them) then costs no promise and no microtask.
+	function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Awaitable<string | null> {
 		// Signing a user in without regenerate() still counts against the limit, and gets a new ID as a login should.
 		if (changed && isLogin(s, row)) return rotate(s, row, now, null);
-		if (changed) await writeData(s, row, now);
-		else if (touchDue(policy, row, now, anon(s))) {
-			const idleExpiresAt = idleDeadline(policy, now, row.absoluteExpiresAt, anon(s));
-			await call("commit", () => store.touch(row.id, now, idleExpiresAt));
+		if (changed) return writeData(s, row, now).then(() => resigned(s, now));
+		if (!touchDue(policy, row, now, anon(s))) return resigned(s, now);
+		const idleExpiresAt = idleDeadline(policy, now, row.absoluteExpiresAt, anon(s));
+		const touched = call("commit", () => store.touch(row.id, now, idleExpiresAt));
+		const after = (): string | null => {
 			// The session's times after commit are the stored ones, as after any other write.
 			s.row = { ...row, lastSeenAt: now, idleExpiresAt };
-		}
+			return resigned(s, now);
+		};
+		return touched instanceof Promise ? touched.then(after) : after();
+	}
+
+	/** The cookie re-signed under the newest key when it came signed by an older one, else nothing to send. */
+	function resigned(s: SessionState, now: number): string | null {
 		return s.resign && s.token !== null && s.row !== null ? cookieFor(s.token, s.row.absoluteExpiresAt, now) : null;
 	}
 
