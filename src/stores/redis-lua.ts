@@ -12,6 +12,8 @@
  *   i:<column>:<t>:<value> set of live ids holding that value (t = s, n or b); TTL ≥ its longest-lived member
  *   a:<id>                 set of alias ids whose successor is <id>; TTL ≥ its longest-lived member
  *   d                      sorted set id → deadline, for prune() with a caller's clock; TTL ≥ its last deadline
+ *   g:<column>:<t>:<value> (RedisSpreadStore, at the value's home tag) set of the other tags whose i: sets
+ *                          hold that value; TTL ≥ the absolute deadline of every row filed under them
  *
  * The code runs as a Redis 7 function library, loaded once per server: helpers are defined at load,
  * not on every call as a prelude to each EVAL script is (2–3 µs of server CPU per call), and FCALL
@@ -201,7 +203,7 @@ export interface Body {
 }
 
 /** The name of one of the store's scripts. */
-export type ScriptName = "create" | "update" | "write" | "slide" | "touch" | "rotate" | "admit" | "destroy" | "list" | "revoke" | "prune";
+export type ScriptName = "create" | "update" | "write" | "slide" | "touch" | "rotate" | "admit" | "destroy" | "list" | "revoke" | "prune" | "retire" | "enlist";
 
 /** Lua bodies by name, over KEYS and ARGV as EVAL and FCALL both pass them. */
 export const BODIES: Record<ScriptName, Body> = {
@@ -382,6 +384,38 @@ for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 	end
 end
 return n`,
+	},
+	/**
+	 * KEYS: row. ARGV: prefix, id, expected version, graceUntil ("" = none), successor id. The second half of
+	 * a rotation whose successor lives in another slot (RedisSpreadStore writes it first): `rotate` without
+	 * the put, the compare-and-set that decides whether the new ID wins. 1, or 0 writing nothing.
+	 */
+	retire: {
+		uses: ["nearer", "indexKeys", "file", "destroy"],
+		lua: `
+local P, id = ARGV[1], ARGV[2]
+local cur = redis.call("HMGET", KEYS[1], "v", "s", "a", "x")
+if cur[1] ~= ARGV[3] or cur[2] ~= "" then return 0 end
+if ARGV[4] == "" then
+	destroy(P, id)
+else
+	for _, ik in ipairs(indexKeys(cur[4])) do redis.call("SREM", ik, id) end
+	local deadline = nearer(string.format("%d", tonumber(ARGV[4]) + ${ALIAS_SLACK_MS}), cur[3])
+	redis.call("HSET", KEYS[1], "s", ARGV[5], "d", "", "i", ARGV[4], "x", "")
+	redis.call("PEXPIREAT", KEYS[1], deadline)
+	if file(P, id, KEYS[1], ARGV[5], {}, deadline) then redis.call("ZADD", P .. "d", nearer(ARGV[4], cur[3]), id) end
+end
+return 1`,
+	},
+	/**
+	 * KEYS: a value's directory. ARGV: tag, deadline. Notes that rows holding the value live under that tag
+	 * too (RedisSpreadStore), before they are written; kept at least until the rows' absolute deadline.
+	 */
+	enlist: {
+		uses: ["extend"],
+		lua: `
+extend(KEYS[1], ARGV[2], redis.call("SADD", KEYS[1], ARGV[1]))
+return 1`,
 	},
 	/** KEYS: deadline set. ARGV: prefix, now, batch size. Returns { rows deleted, entries seen }. */
 	prune: {
