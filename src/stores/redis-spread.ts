@@ -202,7 +202,11 @@ export class RedisSpreadStore implements Store {
 			await this.of(next.id).destroy(next.id);
 			return false;
 		}
-		if (this.replicas > 0) await this.send(key, "WAIT", [String(this.replicas), String(this.options.waitTimeoutMs ?? 1000)]);
+		if (this.replicas > 0) {
+			// Best effort, as a rotation's: both slots' primaries, the old row's retirement and the new row.
+			const args = [String(this.replicas), String(this.options.waitTimeoutMs ?? 1000)];
+			await Promise.all([this.send(key, "WAIT", args), this.send(`${this.prefixOf(routeTagOf(next.id) as string)}s:${next.id}`, "WAIT", args)]);
+		}
 		return true;
 	}
 
