@@ -116,13 +116,24 @@ export class RedisSpreadStore implements Store {
 		await this.enlist(next);
 		const store = this.of(next.id);
 		if (replaces === null || routeTagOf(replaces.id) === routeTagOf(next.id)) return store.admit(next, replaces, limit, now);
-		// The replaced session (anonymous, in its own tag) first at its version, so a stale login writes
-		// and evicts nothing in the common case; the compare-and-set after the insert still decides.
+		// The replaced session (anonymous, in its own tag) lives in another slot. First a look at its version,
+		// so a stale login writes nothing in the common case. Then three steps, each one script: stage the new
+		// row in the user's slot (refusing there at the limit; staged, it is neither listed, counted by an
+		// evicting limit nor evicted), retire the old row by compare-and-set (where the login takes effect;
+		// a loser deletes its staged row), seat the new row, evicting the least recently seen beyond the
+		// limit. Nobody is evicted for a login that does not take effect.
 		const current = await this.get(replaces.id);
 		if (current === null || current.version !== replaces.version || current.successorId !== null) return { status: "conflict" };
-		const result = await store.admit(next, null, limit, now);
-		if (result.status !== "admitted") return result;
-		return (await this.retire(replaces.id, replaces.version, next, null)) ? result : { status: "conflict" };
+		const prefix = this.prefixOf(routeTagOf(next.id) as string);
+		const index = value === null ? null : store.indexKey(limit.column, value);
+		const keys = [index ?? `${prefix}i:${limit.column}:none`, `${prefix}s:${next.id}`];
+		const max = String(index === null ? Number.MAX_SAFE_INTEGER : limit.max);
+		const [status] = (await this.run("stage", keys, [prefix, max, limit.policy, String(now), ...store.rowArgs(next)])) as string[];
+		if (status !== "staged") return { status: "refused" };
+		if (!(await this.retire(replaces.id, replaces.version, next, null))) return { status: "conflict" };
+		const [, ...evicted] = (await this.run("seat", keys, [prefix, next.id, max, String(now)])) as string[];
+		if (evicted.length > 0 && this.replicas > 0) await this.send(keys[1] as string, "WAIT", [String(this.replicas), String(this.options.waitTimeoutMs ?? 1000)]);
+		return { status: "admitted", evicted };
 	}
 
 	async destroy(id: string): Promise<void> {

@@ -10,6 +10,8 @@ import { RedisCluster } from "../../src/stores/redis-cluster.ts";
 import { slotOf } from "../../src/stores/redis-cluster-slot.ts";
 import { RedisSpreadStore } from "../../src/stores/redis-spread.ts";
 import { Keyring } from "../../src/keyring.ts";
+import { Challenges } from "../../src/dbsc-challenge.ts";
+import { createStoreCall } from "../../src/store-call.ts";
 import { generateSessionToken, hashRoutedSessionToken, isRoutedSessionToken, isSessionToken, randomRouteTag, routeTagFor, routeTagOf, shortSessionId } from "../../src/token.ts";
 import { newKey } from "../helpers/harness.ts";
 import { REDIS_URL, redisReachable } from "../helpers/servers.ts";
@@ -70,6 +72,21 @@ async function deleteBase(clients: Bun.RedisClient[], b: string): Promise<void> 
 describe.skipIf(!(await redisReachable()) && process.env["CI"] !== "true")("RedisSpreadStore on one Redis server", () => {
 	const client = new Bun.RedisClient(REDIS_URL);
 	afterAll(() => client.close());
+	test("a used DBSC challenge is recorded under a routed ID: the first proof wins, a replay is refused", async () => {
+		const b = base();
+		const store = new RedisSpreadStore(client, { table, routeBy: "user_id", base: b });
+		try {
+			const challenges = new Challenges(Keyring.fromString(newKey()), (bytes) => crypto.getRandomValues(bytes), 60_000);
+			const now = Date.now();
+			const challenge = challenges.issue("refresh", "binding-1", now);
+			const call = createStoreCall(5000, undefined);
+			expect(await challenges.consume(store, call, challenge, now)).toBe(true);
+			expect(await challenges.consume(store, call, challenge, now)).toBe(false);
+		} finally {
+			await deleteBase([client], b);
+		}
+	});
+
 	testStore("RedisSpreadStore through routed IDs (one server)", async () => {
 		const b = base();
 		const store = new RedisSpreadStore(client, { table, routeBy: "user_id", base: b });
@@ -172,6 +189,32 @@ describe.skipIf(!clusterToolsPresent() && process.env["CI"] !== "true")("RedisSp
 			await deleteBase(await primaries(), b);
 		}
 	}, 30_000);
+
+	test("two tabs log the same anonymous session in at once (limit 1, evict): one wins, the other conflicts, and the winner is never evicted by the loser", async () => {
+		const b = base();
+		const store = new RedisSpreadStore(router, { table, routeBy: "user_id", base: b });
+		const limit = { column: "user_id", max: 1, policy: "evict" as const };
+		try {
+			for (let round = 0; round < 20; round++) {
+				const user = `racer-${round}`;
+				const earlier = routedRow(user, `e${round}`, { lastSeenAt: T0 - 10 });
+				await store.create(earlier);
+				let anon = routedRow(null, `n${round}`);
+				while (routeTagOf(anon.id) === routeTagOf(earlier.id)) anon = routedRow(null, `n${round}`);
+				await store.create(anon);
+				const tabs = [routedRow(user, `t${round}a`), routedRow(user, `t${round}b`)];
+				const results = await Promise.all(tabs.map((t) => store.admit(t, { id: anon.id, version: 1 }, limit, T0)));
+				const won = results.flatMap((r, i) => (r.status === "admitted" ? [i] : []));
+				expect({ round, won: won.length, statuses: results.map((r) => r.status).sort() }).toEqual({ round, won: 1, statuses: ["admitted", "conflict"] });
+				const winner = tabs[won[0] as number] as ReturnType<typeof routedRow>;
+				expect(results[won[0] as number]).toEqual({ status: "admitted", evicted: [earlier.id] });
+				expect((await store.list("user_id", user)).map((r) => r.id)).toEqual([winner.id]);
+				expect(await store.get(anon.id)).toBeNull();
+			}
+		} finally {
+			await deleteBase(await primaries(), b);
+		}
+	}, 60_000);
 
 	test("a value held by rows of many tags (another column's value, or a row moved by update()): list and revoke find them through its directory", async () => {
 		const b = base();
