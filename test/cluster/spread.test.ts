@@ -13,7 +13,8 @@ import { Keyring } from "../../src/keyring.ts";
 import { Challenges } from "../../src/dbsc-challenge.ts";
 import { createStoreCall } from "../../src/store-call.ts";
 import { generateSessionToken, hashRoutedSessionToken, isRoutedSessionToken, isSessionToken, randomRouteTag, routeTagFor, routeTagOf, shortSessionId } from "../../src/token.ts";
-import { newKey } from "../helpers/harness.ts";
+import { fakeClock, newKey } from "../helpers/harness.ts";
+import { MemoryStore } from "../../src/stores/memory.ts";
 import { REDIS_URL, redisReachable } from "../helpers/servers.ts";
 import { makeRow, testStore } from "../stores/conformance.ts";
 import { clusterToolsPresent, startLocalCluster, type LocalCluster } from "./local-cluster.ts";
@@ -54,6 +55,50 @@ describe("routed tokens", () => {
 		for (const t of tags) expect(t).toMatch(/^[0-9a-f]{3}$/);
 		const random = new Set(Array.from({ length: 2000 }, () => randomRouteTag()));
 		expect(random.size).toBeGreaterThan(1400);
+	});
+});
+
+describe("the manager over a store that routes rows (routeBy)", () => {
+	const { sealed: _sealed, ...rest } = demoModel;
+	const model: SessionModel = { ...rest, sealed: false };
+	const tokenOf = (key: string, setCookie: string | null): string => {
+		const value = (setCookie as string).split(";")[0] as string;
+		return Keyring.fromString(key).verify(decodeURIComponent(value.slice(value.indexOf("=") + 1)), demoModel.cookie.name as string)?.value as string;
+	};
+
+	test("tokens carry the tag: random for a guest, the user's at login, kept by a periodic rotation, random again after logout", async () => {
+		const clock = fakeClock();
+		const store = Object.assign(new MemoryStore(), { routeBy: "user_id" });
+		const key = newKey();
+		const sessions = createSessionManager({ model, codec, Session }, { store, keys: [key], now: clock.now, rotation: { every: "1m", grace: "10s" } }) as Sessions;
+		const guest = await sessions.load(new Request("https://app.test/"));
+		guest.theme = "dark";
+		const first = tokenOf(key, await sessions.commitCookie(guest));
+		expect(isRoutedSessionToken(first)).toBe(true);
+		const cookie = (token: string): Record<string, string> => ({ cookie: `${demoModel.cookie.name}=${Keyring.fromString(key).sign(token, demoModel.cookie.name as string)}` });
+		const s = await sessions.load(new Request("https://app.test/", { headers: cookie(first) }));
+		s.userId = "dora";
+		const login = tokenOf(key, await sessions.commitCookie(s));
+		expect(login.slice(0, 3)).toBe(routeTagFor("user_id", "dora"));
+		expect((await store.list("user_id", "dora")).map((r) => routeTagOf(r.id))).toEqual([routeTagFor("user_id", "dora")]);
+		clock.advance(61_000);
+		const later = await sessions.load(new Request("https://app.test/", { headers: cookie(login) }));
+		const rotated = tokenOf(key, await sessions.commitCookie(later));
+		expect(rotated).not.toBe(login);
+		expect(rotated.slice(0, 3)).toBe(login.slice(0, 3));
+		const back = await sessions.load(new Request("https://app.test/", { headers: cookie(rotated) }));
+		expect(back.userId).toBe("dora");
+		// Signing out (the identity cleared) is a new ID, placed as nobody's: a random tag, out of dora's index.
+		back.userId = undefined;
+		const out = tokenOf(key, await sessions.commitCookie(back));
+		expect(isRoutedSessionToken(out)).toBe(true);
+		expect(await store.list("user_id", "dora")).toEqual([]);
+		expect((await sessions.load(new Request("https://app.test/", { headers: cookie(out) }))).userId).toBeUndefined();
+	});
+
+	test("a store placing rows by a column no promoted field fills is refused at start", () => {
+		const store = Object.assign(new MemoryStore(), { routeBy: "team_id" });
+		expect(() => createSessionManager({ model, codec, Session }, { store, keys: [newKey()] })).toThrow(/places rows by column "team_id"/);
 	});
 });
 
