@@ -152,12 +152,14 @@ export class RedisSpreadStore implements Store {
 	async revoke(column: string, value: ColumnValue, exceptId?: string): Promise<number> {
 		if (value === null) return 0;
 		const home = routeTagFor(column, value);
-		let tags = await this.directory(column, value);
-		// The home tag alone (every session the manager minted for a user): one script, as on one slot.
-		if (tags.every((t) => t === home)) return this.at(home).revoke(column, value, exceptId);
+		// The home tag's script and the directory at once: for the sessions the manager minted for a user,
+		// all at home, that script is the whole revoke, atomic as on one slot.
+		const [first, found] = await Promise.all([this.at(home).revoke(column, value, exceptId), this.directory(column, value)]);
+		let tags = found;
+		if (tags.every((t) => t === home)) return first;
 		// Other tags too: each tag's part is atomic, the whole is not. A session that moved from one tag to
 		// another during a pass (its new row written before its old one died) is met by the next pass.
-		let total = 0;
+		let total = first;
 		for (let pass = 0; pass < REVOKE_PASSES; pass++) {
 			const counts = await Promise.all([home, ...tags.filter((t) => t !== home)].map((t) => this.at(t).revoke(column, value, exceptId)));
 			const n = counts.reduce((a, b) => a + b, 0);
