@@ -20,16 +20,14 @@ type Command = {
 	flags: readonly string[];
 	/** Reads the app's TypeScript (config, schema), which Node needs a loader for. */
 	readsTypeScript?: boolean;
-	/** Uses Bun's database clients: on Node the command is handed to Bun when it is installed. */
-	needsBun?: boolean;
 };
 
 const PATHS = ["config", "schema"];
 const COMMANDS: Record<string, Command> = {
 	init: { run: async (f) => (await import("./cli/init.ts")).runInit(f), flags: ["force"] },
 	generate: { run: async (f) => (await import("./cli/generate.ts")).runGenerate(f), flags: [...PATHS, "out", "dialect", "migrations", "lock", "check", "watch", "js"], readsTypeScript: true },
-	migrate: { run: async (f) => (await import("./cli/migrate.ts")).runMigrate(f), flags: ["db", "config", "migrations"], readsTypeScript: true, needsBun: true },
-	prune: { run: async (f) => (await import("./cli/prune.ts")).runPrune(f), flags: ["db", ...PATHS, "limit"], readsTypeScript: true, needsBun: true },
+	migrate: { run: async (f) => (await import("./cli/migrate.ts")).runMigrate(f), flags: ["db", "config", "migrations"], readsTypeScript: true },
+	prune: { run: async (f) => (await import("./cli/prune.ts")).runPrune(f), flags: ["db", ...PATHS, "limit"], readsTypeScript: true },
 	doctor: { run: async (f) => (await import("./cli/doctor.ts")).runDoctor(f), flags: [...PATHS, "keys"], readsTypeScript: true },
 	keygen: { run: () => out(encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)))), flags: [] },
 };
@@ -48,11 +46,12 @@ export async function main(argv: string[]): Promise<void> {
 	if (spec === undefined) usage(`unknown command "${command}". Run \`sess --help\` to see the commands.`);
 	const flags = parseFlags(rest, spec.flags, command);
 	if (flags.help === true) return out(HELP[command] as string);
-	if (onNode && spec.needsBun === true) handToBun(command, argv);
 	if (onNode && spec.readsTypeScript === true) registerTypeScriptLoader();
 	try {
 		await spec.run(flags);
 	} catch (e) {
+		// Under Node, migrate and prune use the app's own driver; without it, Bun (if installed) has one built in.
+		if (isSessError(e) && e.code === "needs_driver" && onNode) handToBun(argv, e.message);
 		if (isSessError(e)) fail(e.message, e.code);
 		const missing = missingPackage(e);
 		if (missing !== null) {
@@ -71,15 +70,11 @@ function registerTypeScriptLoader(): void {
 	nodeModule.register(new URL(here.endsWith(".ts") ? "./typescript-loader.ts" : "./typescript-loader.js", here));
 }
 
-/** migrate and prune use Bun's SQLite, PostgreSQL, MySQL and Redis clients; run them under Bun when it is on the PATH. */
-function handToBun(command: string, argv: string[]): void {
+/** Runs the command again under Bun, whose database clients are built in, when Bun is on the PATH; else prints `message`. */
+function handToBun(argv: string[], message: string): never {
 	const bun = spawnSync("bun", [fileURLToPath(import.meta.url), ...argv], { stdio: "inherit" });
 	if (bun.error === undefined) process.exit(bun.status ?? 1);
-	const instead =
-		command === "migrate"
-			? "Install Bun (https://bun.sh) and run `bunx sess migrate …`, or apply the same migrations with drizzle-kit: `SESS_DB=<db> npx drizzle-kit migrate --config drizzle.sess.config.ts` (`sess init` writes that config)"
-			: `Install Bun (https://bun.sh) and run \`bunx sess ${command} …\``;
-	fail(`${command} needs Bun (it talks to databases through Bun's built-in clients), and Bun is not on the PATH. ${instead}.`, "needs_bun");
+	return fail(message, "needs_driver");
 }
 
 /** True when this module is the program (`sess …` or `bun generator/cli.ts …`), not an import. */

@@ -43,10 +43,15 @@ export function connectionFailure(error: unknown): string | undefined {
 		const code = codeOf(e);
 		if (/CONNECTION_REFUSED|ECONNREFUSED/.test(code)) return "connection refused";
 		if (/CONNECTION_TIMEOUT|ETIMEDOUT|CONNECTION_CLOSED|ECONNRESET|ENOTFOUND|EAI_AGAIN/.test(code)) return `${messageOf(e).toLowerCase()} (${code})`;
-		// The server answered, but refused this login or database: the reason is its own words.
-		if (/^(28000|28P01|3D000)$/.test(String((e as { errno?: unknown }).errno)) || /^(1044|1045|1049)$/.test(String((e as { errno?: unknown }).errno))) return messageOf(e);
+		if (refusedLogin(e)) return messageOf(e);
 	}
 	return undefined;
+}
+
+/** The server answered, but refused this user, password or database (Bun.SQL puts the SQLSTATE in errno, pg in code). */
+function refusedLogin(e: unknown): boolean {
+	const errno = String((e as { errno?: unknown }).errno);
+	return /^(28000|28P01|3D000|1044|1045|1049)$/.test(errno) || /^(28000|28P01|3D000)$/.test(codeOf(e));
 }
 
 /** Whether `error` says the session table (or the database file) does not exist. */
@@ -57,7 +62,8 @@ export function missingTable(error: unknown): boolean {
 /** A one-line StoreUnavailableError for a server sess could not reach. */
 export function unreachable(location: string, reason: string, cause: unknown): SessError {
 	const engine = ENGINE_NAMES[engineOf(location)];
-	return new StoreUnavailableError(`cannot connect to ${engine} at ${serverAddress(location)}: ${reason}. Check that the server is running and that --db (or SESS_DB) names it.`, { cause });
+	const check = chain(cause).some(refusedLogin) ? "Check the user, password and database name in --db (or SESS_DB); create the database if it is new" : "Check that the server is running and that --db (or SESS_DB) names it";
+	return new StoreUnavailableError(`cannot connect to ${engine} at ${serverAddress(location)}: ${reason}. ${check}.`, { cause });
 }
 
 /** The error for a database without the session table: run `sess migrate` on it. */

@@ -36,6 +36,12 @@ export interface MigrateOptions {
 	migrationsSchema?: string;
 }
 
+/**
+ * sess records its migrations in a table of its own: drizzle's migrator treats a migration as applied
+ * when any newer one is recorded, so sharing the app's `__drizzle_migrations` would silently skip ours.
+ */
+export const SESS_MIGRATIONS: MigrateOptions = { migrationsTable: "__sess_migrations" };
+
 interface Pending {
 	tag: string;
 	when: number;

@@ -1,4 +1,4 @@
-import { KNOWN_SCHEMES, unknownScheme } from "../database.ts";
+import { KNOWN_SCHEMES, unknownScheme } from "../database-scheme.ts";
 import { fail, str, usage, type Flags } from "./io.ts";
 
 /** `--db` (or `SESS_DB`): missing is a usage error, and so is a scheme sess does not know (never taken for a file name). */

@@ -42,6 +42,9 @@ Options:
   --keys <list>        Keys to audit (default: $SESS_KEYS)`,
 	migrate: `Usage: sess migrate --db <sqlite path | postgres://… | mysql://…> [options]
 
+Under Bun the drivers are built in. Under Node it uses node:sqlite (Node 22.13+) or better-sqlite3,
+pg, or mysql2, installed in the folder it runs in (or hands over to Bun when it is on the PATH).
+
 Options:
   --db <target>        Database to bring up to date (default: $SESS_DB)
   --config <file>      Config module (default: sess.config.ts if present)
@@ -49,7 +52,7 @@ Options:
 	prune: `Usage: sess prune --db <sqlite path | postgres://… | mysql://… | redis://…> [options]
 
 Deletes expired sessions in batches of 500, so a million expired rows never hold one long lock.
-Safe to run from cron on several machines at once.
+Safe to run from cron on several machines at once. Under Node, drivers as for migrate (Redis: Bun only).
 
 Options:
   --db <target>        Session store (default: $SESS_DB)

@@ -66,8 +66,8 @@ export async function runInit(flags: Flags): Promise<void> {
 		await appendFile(gitignore, `${current === "" || current.endsWith("\n") ? "" : "\n"}# sess: development signing key, never commit\n${IGNORE}\n`);
 		out(`${paint("added", "green")} ${IGNORE} to .gitignore`);
 	}
-	// Under Node the next steps are npx ones, except migrate, which runs on Bun or through drizzle-kit.
+	// Under Node the next steps are npx ones; migrate uses a driver from the app's folder there.
 	out(typeof Bun === "undefined"
-		? "Next: `npx sess generate`, then `npx sess keygen` for SESS_KEYS; migrations: `bunx sess migrate --db app.db` (Bun) or `SESS_DB=app.db npx drizzle-kit migrate --config drizzle.sess.config.ts`."
+		? "Next: `npx sess generate` (`--js` without a TypeScript build), then `npx sess migrate --db app.db` (on Node: node:sqlite, or better-sqlite3, pg or mysql2 installed here), and `npx sess keygen` for SESS_KEYS."
 		: "Next: `bunx sess generate`, then `bunx sess migrate --db app.db`, and `bunx sess keygen` for SESS_KEYS.");
 }

@@ -45,7 +45,7 @@ describe("sess usage errors exit 2 with one line", () => {
 	test("an unknown URL scheme is refused, naming the schemes sess knows, and creates no file", async () => {
 		for (const command of ["migrate", "prune"]) {
 			const { code, stdout, stderr } = await sess([command, "--db", "mongodb://app:secret@db.example/app"]);
-			expect(stderr).toBe('sess: --db uses the scheme "mongodb:", which sess does not know. Use a SQLite file path or one of postgres://, mysql://, mariadb://, redis://, sqlite://. [unknown_scheme]\n');
+			expect(stderr).toBe('sess: --db uses the scheme "mongodb:", which sess does not know. Use a SQLite file path or one of postgres://, mysql://, mariadb://, redis://, redis-cluster://, sqlite://. [unknown_scheme]\n');
 			expect(code).toBe(2);
 			expect(stdout).toBe("");
 		}
