@@ -127,7 +127,7 @@ describe("sess failures exit 1 with one line", () => {
 	test("a schema module that does not load is one line naming it", async () => {
 		writeFileSync(join(project, "broken.ts"), "export default {;\n");
 		const { code, stderr } = await sess(["generate", "--schema", "broken.ts"]);
-		expect(stderr).toMatch(/^sess: cannot load the schema module broken\.ts: [^\n]+\. Fix the module \(`bun broken\.ts` shows the full error\)\. \[schema_load_failed\]\n$/);
+		expect(stderr).toMatch(/^sess: cannot load the schema module broken\.ts: [^\n]+\. Fix the module \(rerun with SESS_DEBUG=1 for the full error\)\. \[schema_load_failed\]\n$/);
 		expect(code).toBe(1);
 	});
 
