@@ -148,6 +148,13 @@ describe("a database that was never migrated fails at start, not at the first re
 		expect(existsSync(path)).toBe(false);
 	});
 
+	test("openStore on a URL with an unknown scheme: invalid_config naming it, never a SQLite file named mongodb:", async () => {
+		const error = await rejection(openStore("mongodb://127.0.0.1/app", { name: "sessions", columns: [] }));
+		expect(error.code).toBe("invalid_config");
+		expect(error.message).toBe('the store location uses the scheme "mongodb:", which sess does not know (it is never taken for a SQLite file). Use a SQLite file path or a postgres://, mysql://, mariadb://, redis:// or redis-cluster:// URL.');
+		expect(existsSync(join(process.cwd(), "mongodb:"))).toBe(false);
+	});
+
 	test("a SQLiteStore over a database without the table: not_migrated naming the command", async () => {
 		const path = join(project, "bare.db");
 		new Database(path).close();
