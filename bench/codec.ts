@@ -2,7 +2,10 @@
 // writes) against the interpreted one (createCodec over the model, the reference) and against what an app
 // would do without sess: JSON.parse + Zod safeParse to read, Zod parse + JSON.stringify to write.
 //
-//   bun bench/codec.ts [--rounds 7] [--ms 200]
+//   bun bench/codec.ts [--rounds 7] [--ms 200] [--only promoted-uuid,dates] [--no-interpreted]
+//
+// --only: just the schemas whose name contains one of these (the demo row always runs); --no-interpreted:
+// skip the interpreted codec's contenders (a third less time per schema when only emitted ÷ JSON + Zod matters).
 //
 // "decode + validate" = codec.decodeSession(bytes) (decoding validates every field) vs JSON.parse(text) +
 // schema.safeParse(value); "encode" = codec.encode(data) (validates, then writes) vs schema.parse(data) +
@@ -29,6 +32,9 @@ const flag = (name: string, fallback: number): number => {
 };
 const ROUNDS = flag("rounds", 7);
 const MS = flag("ms", 200);
+const ONLY = args.includes("--only") ? String(args[args.indexOf("--only") + 1]).split(",") : undefined;
+const INTERPRETED = !args.includes("--no-interpreted");
+const wanted = (name: string): boolean => ONLY === undefined || ONLY.some((o) => name.includes(o));
 
 // The demo's schema as Zod (examples/demo/schema/session.ts), for the JSON + Zod contender.
 const demoZod = z.object({
@@ -55,13 +61,13 @@ function sampleValid(model: SessionModel, schema: z.ZodType): Row {
 }
 
 const cases: Case[] = [{ name: "demo (typical session)", model: demo, zod: demoZod, value: TYPICAL }];
-for (const s of TEST_SCHEMAS) if (s.zod !== undefined) cases.push({ name: s.name, model: s.model, zod: s.zod, value: sampleValid(s.model, s.zod) });
+for (const s of TEST_SCHEMAS) if (s.zod !== undefined && wanted(s.name)) cases.push({ name: s.name, model: s.model, zod: s.zod, value: sampleValid(s.model, s.zod) });
 // The schema corpus (test/corpus/schemas/*.ts: a default-exported model and its Zod `data`), when present.
 const CORPUS = join(import.meta.dir, "..", "test", "corpus", "schemas");
 if (existsSync(CORPUS)) {
 	for (const file of readdirSync(CORPUS).filter((f) => f.endsWith(".ts") && !f.startsWith("refuse-")).sort()) {
 		const mod = (await import(join(CORPUS, file))) as { default?: SessionModel; data?: z.ZodType };
-		if (mod.default?.modelVersion !== 1 || mod.data === undefined) continue;
+		if (mod.default?.modelVersion !== 1 || mod.data === undefined || !wanted(`corpus/${file.slice(0, -3)}`)) continue;
 		try {
 			cases.push({ name: `corpus/${file.slice(0, -3)}`, model: mod.default, zod: mod.data, value: sampleValid(mod.default, mod.data) });
 		} catch {
@@ -123,6 +129,10 @@ for (const c of cases) {
 		"interpreted encode": () => (sink = interpreted.encode(c.value)),
 		"Zod parse + JSON.stringify": () => (sink = JSON.stringify(c.zod.parse(c.value))),
 	};
+	if (!INTERPRETED) {
+		delete ops["interpreted decode"];
+		delete ops["interpreted encode"];
+	}
 	for (const fn of Object.values(ops)) rate(fn); // warm-up
 	const r: Result = { name: c.name, decodeVsZod: [], encodeVsZod: [], interpDecodeVsZod: [], interpEncodeVsZod: [], decodeVsInterp: [], encodeVsInterp: [], perOp: {} };
 	for (let round = 0; round < ROUNDS; round++) {
@@ -135,10 +145,12 @@ for (const c of cases) {
 		const g = (k: string) => got[k] as number;
 		r.decodeVsZod.push(g("emitted decode") / g("JSON.parse + Zod safeParse"));
 		r.encodeVsZod.push(g("emitted encode") / g("Zod parse + JSON.stringify"));
-		r.interpDecodeVsZod.push(g("interpreted decode") / g("JSON.parse + Zod safeParse"));
-		r.interpEncodeVsZod.push(g("interpreted encode") / g("Zod parse + JSON.stringify"));
-		r.decodeVsInterp.push(g("emitted decode") / g("interpreted decode"));
-		r.encodeVsInterp.push(g("emitted encode") / g("interpreted encode"));
+		if (INTERPRETED) {
+			r.interpDecodeVsZod.push(g("interpreted decode") / g("JSON.parse + Zod safeParse"));
+			r.interpEncodeVsZod.push(g("interpreted encode") / g("Zod parse + JSON.stringify"));
+			r.decodeVsInterp.push(g("emitted decode") / g("interpreted decode"));
+			r.encodeVsInterp.push(g("emitted encode") / g("interpreted encode"));
+		}
 	}
 	results.push(r);
 	process.stderr.write(`${c.name}: done\n`);
@@ -160,4 +172,11 @@ console.log(
 const corpus = results.slice(1);
 if (corpus.length > 0) {
 	console.log(`\nMedian over ${corpus.length} schemas (the test schemas and test/corpus) (each schema's median ratio): decode+validate ÷ JSON+Zod ${sig(median(corpus.map((r) => median(r.interpDecodeVsZod))))} → ${sig(median(corpus.map((r) => median(r.decodeVsZod))))}, encode ÷ Zod+JSON ${sig(median(corpus.map((r) => median(r.interpEncodeVsZod))))} → ${sig(median(corpus.map((r) => median(r.encodeVsZod))))}, decode ÷ interpreted ${sig(median(corpus.map((r) => median(r.decodeVsInterp))))}, encode ÷ interpreted ${sig(median(corpus.map((r) => median(r.encodeVsInterp))))}.`);
+}
+const only = results.filter((r) => r.name.startsWith("corpus/"));
+if (only.length > 0) {
+	const dec = only.map((r) => ({ name: r.name, d: median(r.decodeVsZod), e: median(r.encodeVsZod) }));
+	const slowest = (k: "d" | "e") => dec.reduce((a, b) => (b[k] < a[k] ? b : a));
+	const below = (k: "d" | "e") => dec.filter((x) => x[k] < 1).map((x) => `${x.name.slice(7)} ${sig(x[k])}`);
+	console.log(`test/corpus alone (${only.length} schemas), emitted ÷ JSON + Zod: decode+validate median ${sig(median(dec.map((x) => x.d)))}, slowest ${slowest("d").name} ${sig(slowest("d").d)}, below 1×: ${below("d").join(", ") || "none"}; encode median ${sig(median(dec.map((x) => x.e)))}, slowest ${slowest("e").name} ${sig(slowest("e").e)}, below 1×: ${below("e").join(", ") || "none"}.`);
 }

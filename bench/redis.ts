@@ -1,22 +1,23 @@
 // Redis speed (issue 14 §3b): load + modify + commit of one existing session per op, sess against a bare
 // GET + SET EX (the floor: the two round trips any store needs) and connect-redis, at 1 and 16 in flight,
 // on a single server and on a Redis Cluster, with the Redis CPU each op costs (used_cpu and INFO
-// commandstats deltas). The bench starts its own servers (one redis-server, and a 3+3 cluster from
+// commandstats deltas), Bun's own CPU per op (process.cpuUsage) and how many socket reads Redis needed per
+// op (total_reads_processed: below 2 means commands arrived batched). The bench starts its own servers (one redis-server, and a 3+3 cluster from
 // test/cluster/local-cluster.ts) on free loopback ports, so the CPU it reads is its own, and stops them.
 //
 // Run: bun bench/redis.ts [--rounds 3] [--seconds 1.5] [--targets single,cluster] [--concurrency 1,16]
 import { RedisClient, spawn, spawnSync } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, createCluster } from "redis";
 import { RedisCluster } from "../src/stores/redis-cluster.ts";
 import { slotOf } from "../src/stores/redis-cluster-slot.ts";
 import { RedisStore } from "../src/stores/redis.ts";
-import { codec, model } from "../examples/demo/src/generated/session.ts";
+import { model } from "../examples/demo/src/generated/session.ts";
 import { startLocalCluster, type LocalCluster } from "../test/cluster/local-cluster.ts";
-import { expressContender, require, sessContender, SLOTS, TTL_MS, type ExpressStore } from "./lib/contenders.ts";
-import { timed, type Op } from "./lib/timed.ts";
+import { expressContender, floorContender, require, sessContender, SLOTS, type Contender, type ExpressStore } from "./lib/contenders.ts";
+import { timed } from "./lib/timed.ts";
 
 type Target = "single" | "cluster";
 interface Options {
@@ -39,30 +40,7 @@ function parse(argv: string[]): Options {
 	return o;
 }
 
-const FLOOR_BASE64 = Array.from({ length: 50 }, (_, n) => Buffer.from(codec.encode({ userId: "user-0", role: "user", cart: [n] })).toString("base64"));
-
-interface Contender {
-	label: string;
-	ops: Op[];
-}
 type Kind = "sess" | "floor" | "peer";
-
-/** The bare pair on Bun's client, straight to the node that holds each key. */
-async function floorContender(clientFor: (key: string) => RedisClient, prefix: string): Promise<Contender> {
-	const ttl = String(Math.ceil(TTL_MS / 1000));
-	const keys = Array.from({ length: SLOTS }, (_, slot) => `${prefix}floor:${slot}`);
-	for (const key of keys) await clientFor(key).send("SET", [key, FLOOR_BASE64[0] as string, "EX", ttl]);
-	return {
-		label: "Bun RedisClient GET + SET EX",
-		ops: keys.map((key) => {
-			const client = clientFor(key);
-			return async (i) => {
-				if ((await client.get(key)) === null) throw new Error("floor key missing");
-				await client.send("SET", [key, FLOOR_BASE64[i % 50] as string, "EX", ttl]);
-			};
-		}),
-	};
-}
 
 interface Setup {
 	target: Target;
@@ -154,14 +132,16 @@ async function setupCluster(): Promise<Setup> {
 	};
 }
 
-/** used_cpu_user + used_cpu_sys (seconds) and per-command calls / usec, summed over `addresses`. */
-async function serverStats(addresses: string[]): Promise<{ cpu: number; commands: Map<string, { calls: number; usec: number }> }> {
+/** used_cpu_user + used_cpu_sys (seconds), socket reads and per-command calls / usec, summed over `addresses`. */
+async function serverStats(addresses: string[]): Promise<{ cpu: number; reads: number; commands: Map<string, { calls: number; usec: number }> }> {
 	let cpu = 0;
+	let reads = 0;
 	const commands = new Map<string, { calls: number; usec: number }>();
 	for (const a of addresses) {
 		const c = new RedisClient(`redis://${a}`);
 		try {
-			const info = String(await c.send("INFO", ["cpu"])) + String(await c.send("INFO", ["commandstats"]));
+			const info = String(await c.send("INFO", ["cpu"])) + String(await c.send("INFO", ["stats"])) + String(await c.send("INFO", ["commandstats"]));
+			reads += Number(/total_reads_processed:(\d+)/.exec(info)?.[1] ?? 0);
 			cpu += Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
 			for (const m of info.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
 				const cur = commands.get(m[1] as string) ?? { calls: 0, usec: 0 };
@@ -171,13 +151,17 @@ async function serverStats(addresses: string[]): Promise<{ cpu: number; commands
 			c.close();
 		}
 	}
-	return { cpu, commands };
+	return { cpu, reads, commands };
 }
 
 interface Sample {
 	ops: number;
 	/** Redis CPU per op, µs (used_cpu delta ÷ ops). */
 	cpuUs: number;
+	/** Bun's CPU per op, µs (user + system of this process: the client side of every contender). */
+	clientUs: number;
+	/** Socket reads Redis made per op. */
+	reads: number;
 	/** Commands per op and server µs per op, from commandstats. */
 	perOp: string;
 }
@@ -194,6 +178,7 @@ async function main(): Promise<void> {
 	const ms = opts.seconds * 1000;
 	const kinds: Kind[] = ["sess", "floor", "peer"];
 	const lines: string[] = [];
+	const load = [loadavg()[0] as number];
 	for (const target of opts.targets) {
 		const setup = target === "single" ? await setupSingle() : await setupCluster();
 		try {
@@ -208,36 +193,47 @@ async function main(): Promise<void> {
 						const kind = kinds[(k + round) % kinds.length] as Kind;
 						Bun.gc(true);
 						const before = await serverStats(setup.primaries);
+						const cpu0 = process.cpuUsage();
 						const r = await timed(setup.contenders[kind].ops, concurrency, ms);
+						const client = process.cpuUsage(cpu0);
 						const after = await serverStats(setup.primaries);
 						const per: string[] = [];
 						for (const [name, a] of after.commands) {
 							const b = before.commands.get(name) ?? { calls: 0, usec: 0 };
-							const calls = a.calls - b.calls - (name === "info" ? 2 * setup.primaries.length : 0);
+							const calls = a.calls - b.calls - (name === "info" ? 3 * setup.primaries.length : 0);
 							if (calls / r.count < 0.05) continue;
 							per.push(`${name} ${(calls / r.count).toFixed(2)}× ${((a.usec - b.usec) / Math.max(1, calls)).toFixed(1)} µs`);
 						}
-						samples[kind].push({ ops: r.ops, cpuUs: ((after.cpu - before.cpu) * 1e6) / r.count, perOp: per.join(", ") });
+						samples[kind].push({
+							ops: r.ops,
+							cpuUs: ((after.cpu - before.cpu) * 1e6) / r.count,
+							clientUs: (client.user + client.system) / r.count,
+							// Our own INFO connections cost each server four reads in between (INFO commandstats, HELLO, INFO cpu, INFO stats).
+							reads: (after.reads - before.reads - 4 * setup.primaries.length) / r.count,
+							perOp: per.join(", "),
+						});
 					}
 					process.stderr.write(`${target} c=${concurrency} round ${round + 1}/${opts.rounds}\n`);
 				}
 				const ratio = (a: Kind, b: Kind): number[] => samples[a].map((s, i) => s.ops / (samples[b][i] as Sample).ops);
+				const each = (f: (s: Sample) => number, digits: number): string => kinds.map((k) => median(samples[k].map(f)).toFixed(digits)).join(" / ");
 				lines.push(
-					`| ${target} | ${concurrency} | ${range(samples.sess.map((s) => s.ops), (n) => Math.round(n).toLocaleString("en-US"))} | ${range(samples.floor.map((s) => s.ops), (n) => Math.round(n).toLocaleString("en-US"))} | ${range(samples.peer.map((s) => s.ops), (n) => Math.round(n).toLocaleString("en-US"))} | **${range(ratio("sess", "floor"), (n) => n.toFixed(2))}** | **${range(ratio("sess", "peer"), (n) => n.toFixed(2))}** | ${median(samples.sess.map((s) => s.cpuUs)).toFixed(1)} / ${median(samples.floor.map((s) => s.cpuUs)).toFixed(1)} / ${median(samples.peer.map((s) => s.cpuUs)).toFixed(1)} |`,
+					`| ${target} | ${concurrency} | ${range(samples.sess.map((s) => s.ops), (n) => Math.round(n).toLocaleString("en-US"))} | ${range(samples.floor.map((s) => s.ops), (n) => Math.round(n).toLocaleString("en-US"))} | ${range(samples.peer.map((s) => s.ops), (n) => Math.round(n).toLocaleString("en-US"))} | **${range(ratio("sess", "floor"), (n) => n.toFixed(2))}** | **${range(ratio("sess", "peer"), (n) => n.toFixed(2))}** | ${each((s) => s.cpuUs, 1)} | ${each((s) => s.reads, 2)} | ${each((s) => s.clientUs, 1)} |`,
 				);
-				lines.push(`|  |  | per sess op: ${samples.sess.at(-1)?.perOp} | floor: ${samples.floor.at(-1)?.perOp} | connect-redis: ${samples.peer.at(-1)?.perOp} |  |  |  |`);
+				lines.push(`|  |  | per sess op: ${samples.sess.at(-1)?.perOp} | floor: ${samples.floor.at(-1)?.perOp} | connect-redis: ${samples.peer.at(-1)?.perOp} |  |  |  |  |  |`);
 			}
 		} finally {
 			await setup.cleanup();
 		}
+		load.push(loadavg()[0] as number);
 	}
 	process.stdout.write(
 		[
-			"| target | in flight | sess ops/s | floor ops/s | connect-redis ops/s | sess/floor | sess/connect-redis | Redis CPU µs/op (sess / floor / connect-redis) |",
-			"|---|---|---|---|---|---|---|---|",
+			"| target | in flight | sess ops/s | floor ops/s | connect-redis ops/s | sess/floor | sess/connect-redis | Redis CPU µs/op (sess / floor / connect-redis) | Redis reads/op | Bun CPU µs/op |",
+			"|---|---|---|---|---|---|---|---|---|---|",
 			...lines,
 			"",
-			`median [min–max] over ${opts.rounds} rounds × ${opts.seconds} s per contender, ratios within each round. Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, bun ${Bun.version}, ${new Date().toISOString()}.`,
+			`median [min–max] over ${opts.rounds} rounds × ${opts.seconds} s per contender, ratios within each round; CPU and reads are medians. Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? "?"}, bun ${Bun.version}, ${new Date().toISOString()}, 1-minute load average ${load.map((l) => l.toFixed(1)).join(" → ")}.`,
 			`Command: \`bun bench/redis.ts ${process.argv.slice(2).join(" ")}\``,
 			"",
 		].join("\n"),

@@ -109,7 +109,12 @@ export function checkStatements(type: TypeModel, x: string, fail: Failure, optio
 		}
 		case "record": {
 			const lines: string[] = [];
-			if (!decoded) lines.push(`if (!${ctx.use("isPlainObject")}(${x})) ${end(["expected an object"])}`);
+			if (!decoded) {
+				lines.push(`if (!${ctx.use("isPlainObject")}(${x})) ${end(["expected an object"])}`);
+				// Zod's key schema is a string: an enumerable symbol key is refused.
+				const sym = locals.name("symbol");
+				lines.push(`for (const ${sym} of Object.getOwnPropertySymbols(${x})) if (Object.prototype.propertyIsEnumerable.call(${x}, ${sym})) ${end(["expected string keys"])}`);
+			}
 			const k = locals.name("key");
 			const e = locals.name("item");
 			const key = checkStatements(type.key, k, nested(["key ", { expr: `JSON.stringify(${k})` }, ": "]), { ...options, decoded: true }, ctx, locals, `${path}{}`);
@@ -145,7 +150,9 @@ export function checkFunction(type: TypeModel, path: string, ctx: EmitContext, w
 		let body: string[];
 		if (type.kind === "object") body = objectCheckBody(type.fields, path, ctx, locals, options, type.strict === true, true);
 		else if (type.kind === "union") body = unionCheckBody(type, path, ctx, wellFormed); else body = [...checkStatements(type, "v", { mode: "return", prefix: [] }, options, ctx, locals, path), "return null;"];
-		return [`function ${name}(v${ctx.t("unknown")})${ctx.t("string | null")} {`, ...indent(body), "}"].join("\n");
+		// A field's own check (the typed setters run it) says so; nested object checks read for themselves.
+		const doc = type.kind === "object" || type.kind === "union" ? [] : [`/** \`null\` when the value fits ${path}, else why not. */`];
+		return [...doc, `function ${name}(v${ctx.t("unknown")})${ctx.t("string | null")} {`, ...indent(body), "}"].join("\n");
 	});
 }
 

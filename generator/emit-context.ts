@@ -174,6 +174,7 @@ const RESERVED_MODULE_NAMES = [
 	"SealedManagerOptions", "SessionModel", "initial", "readBigint", "writeBigint", "packedString", "urlNormalizer",
 	"isValidIPv6", "isValidCIDRv6", "isValidBase64", "isValidBase64URL", "isValidJWT", "isObjectLike", "codePointLength",
 	"readDataPlain", "readFlashPlain", "readData", "checkData", "readFlash", "checkFlash",
+	"fields", "FieldChecks", "copyKnown", "withoutProto",
 ];
 
 const RESERVED_WORDS = new Set([

@@ -1,6 +1,7 @@
 import type { FieldModel, SessionModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
 import { objectCheckBody } from "./emit-check.ts";
+import { fieldTables } from "./emit-fields.ts";
 import { EmitContext, hasPack, indent, Locals, str } from "./emit-context.ts";
 import { fieldsLoop, initialValue } from "./emit-decode.ts";
 import { numbered, writeObjectFunction } from "./emit-encode.ts";
@@ -43,11 +44,12 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 	const unsupported = unsupportedPart(model);
 	// As createCodec decides: a schema with a packed string writes format 2, and reads format-1 bytes with plain readers too.
 	const packed = hasPack({ kind: "object", fields: model.data }) || hasPack({ kind: "object", fields: model.flash });
-	const parts = ["writeData", "readData", "checkData", "writeFlash", "readFlash", "checkFlash", "initial", ...(packed ? ["format: 2", "readDataPlain", "readFlashPlain"] : [])];
+	const parts = ["writeData", "readData", "checkData", "writeFlash", "readFlash", "checkFlash", "initial", ...(packed ? ["format: 2", "readDataPlain", "readFlashPlain"] : []), "fields"];
 	const codecLines = unsupported === null
 		? [
 			...topLevel(model.data, "data", ctx, packed),
 			...topLevel(flashFields, "flash", ctx, packed),
+			...fieldTables(model, ctx),
 			"/** A fresh session's data: every field at its initial value. */",
 			`function initial()${ctx.t("SessionData")} {`,
 			`\treturn ${initialObject(model.data, ctx)};`,
@@ -80,7 +82,7 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 		...(ts ? [`import type { ${[...new Set(runtimeTypes)].join(", ")} } from ${str(runtimeImport)};`] : []),
 		"",
 		...(ts ? [...ctx.typeDeclarations.flatMap((d) => [d, ""]), "/** Fields promoted to their own SQL column, usable with `list()` and `revoke()`. */", `export type PromotedField = ${promoted.length === 0 ? "never" : promoted.join(" | ")};`, ""] : []),
-		"/** The schema as plain data: the manager reads its policy, table and per-field checks from it. */",
+		"/** The schema as plain data: the manager reads its policy and table from it. */",
 		`export const model${ctx.t("SessionModel")} = ${literal(model)};`,
 		"",
 		unsupported === null

@@ -206,13 +206,15 @@ export function compileObjectParse(fields: FieldModel[], strict: boolean, wellFo
 	};
 }
 
-function withoutProto(v: Record<string, unknown>): Record<string, unknown> {
+/** A copy of a record without its own `__proto__` key (Zod drops it: its pollution guard). */
+export function withoutProto(v: Record<string, unknown>): Record<string, unknown> {
 	const out: Record<string, unknown> = {};
 	for (const k of Object.keys(v)) if (k !== "__proto__") out[k] = v[k];
 	return out;
 }
 
-function copyKnown(v: Record<string, unknown>, known: Set<string>): Record<string, unknown> {
+/** A plain copy of an object's known fields that are not `undefined`, in its key order (what Zod outputs for a z.object). */
+export function copyKnown(v: Record<string, unknown>, known: ReadonlySet<string>): Record<string, unknown> {
 	const out: Record<string, unknown> = {};
 	for (const k of Object.keys(v)) if (known.has(k) && v[k] !== undefined) out[k] = v[k];
 	return out;

@@ -1,5 +1,5 @@
 import { DBSC_NUMBER, readSystem, SYSTEM_AUTH_ONLY_TAG, writeDbsc, type SessionMeta } from "./codec-system.ts";
-import { CODEC_FORMAT, MAX_ENCODED_BYTES, type DecodedSession, type SessionCodec } from "./codec.ts";
+import { CODEC_FORMAT, MAX_ENCODED_BYTES, type DecodedSession, type FieldChecks, type SessionCodec } from "./codec.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
 import { Reader, scratchWriter, WIRE_BYTES, WIRE_VARINT, type Writer } from "./wire.ts";
@@ -27,6 +27,8 @@ export interface EmittedCodecParts<D, F> {
 	/** For format 2: readers of format-1 bytes (strings as plain UTF-8), written before the schema packed them. */
 	readDataPlain?: (r: Reader, resets: string[], after: number) => Record<string, unknown>;
 	readFlashPlain?: (r: Reader, resets: string[]) => Record<string, unknown>;
+	/** The typed setters' per-field checks and normalisers, so the manager compiles none from the model. */
+	fields?: FieldChecks;
 }
 
 // The system frame's layout; the same numbers as src/codec-system.ts (the differential test holds them equal).
@@ -131,6 +133,7 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 		decodeSession,
 		encodeTrusted,
 		initial: parts.initial,
+		...(parts.fields === undefined ? {} : { fields: parts.fields }),
 	};
 }
 

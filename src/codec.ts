@@ -5,7 +5,7 @@ import { compileValue } from "./codec-value.ts";
 import { readSystem, SYSTEM_AUTH_ONLY_TAG, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./codec-system.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
-import { compileObjectCheck } from "../schema/validate.ts";
+import { compileObjectCheck, type Check } from "../schema/validate.ts";
 import { Reader, scratchWriter, WIRE_BYTES } from "./wire.ts";
 
 /**
@@ -42,6 +42,20 @@ export interface SessionCodec<D, F> {
 	encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array;
 	/** A fresh session's data: every field at its initial value, deeply frozen. */
 	initial(): D;
+	/** Per-field checks and normalisers for the typed setters, when `sess generate` emitted them; else the manager compiles them from the model. */
+	readonly fields?: FieldChecks;
+}
+
+/**
+ * What the typed setters and `flash.set` run on an assigned value, per field: the normaliser (when Zod
+ * would rewrite the value: trim, case, strip unknown keys, fill defaults), then the check (`null` when
+ * the value may be stored, else the reason; a promoted text column's NUL rule included).
+ */
+export interface FieldChecks {
+	data: ReadonlyMap<string, Check>;
+	dataNormalizers: ReadonlyMap<string, (value: unknown) => unknown>;
+	flash: ReadonlyMap<string, Check>;
+	flashNormalizers: ReadonlyMap<string, (value: unknown) => unknown>;
 }
 
 const SYSTEM_TAG = (SYSTEM_NUMBER << 3) | WIRE_BYTES;

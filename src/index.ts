@@ -5,7 +5,7 @@ export { createCodec, CODEC_FORMAT, MAX_ENCODED_BYTES } from "./codec.ts";
 // What the code `sess generate` emits calls: the codec framing and the wire primitives.
 export { defineCodec, isPlainObject, LONE_SURROGATE, nestedChanged, packedString, readBigint, readBoolean, readDate, readEnum, skipDamaged, wireMismatch, writeBigint } from "./codec-emitted.ts";
 export { Reader, Writer } from "./wire.ts";
-export { codePointLength, isObjectLike, isValidBase64, isValidBase64URL, isValidCIDRv6, isValidIPv6, isValidJWT, urlNormalizer } from "../schema/validate.ts";
+export { codePointLength, copyKnown, isObjectLike, isValidBase64, isValidBase64URL, isValidCIDRv6, isValidIPv6, isValidJWT, urlNormalizer, withoutProto } from "../schema/validate.ts";
 export { readCookieValues, serializeCookie } from "./cookie.ts";
 export { checkOrigin, forbiddenResponse } from "./csrf.ts";
 export { SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError, SessionLimitError, NotMigratedError } from "./errors.ts";
@@ -18,7 +18,7 @@ export { generateSessionToken, hashSessionToken, tokensEqual } from "./token.ts"
 export type { Duration } from "../schema/duration.ts";
 export type { Lock } from "../schema/lock.ts";
 export type { SessionModel, FieldModel, TypeModel, TableModel, ColumnModel, SessionLimitModel } from "../schema/model.ts";
-export type { SessionCodec, DecodedSession } from "./codec.ts";
+export type { SessionCodec, DecodedSession, FieldChecks } from "./codec.ts";
 export type { EmittedCodecParts } from "./codec-emitted.ts";
 export type { SessErrorCode } from "./errors.ts";
 export type { SessionEvent, EventHook } from "./events.ts";

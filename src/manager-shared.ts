@@ -1,4 +1,4 @@
-import type { SessionModel } from "../schema/model.ts";
+import type { FieldModel, SessionModel } from "../schema/model.ts";
 import { parseDuration, type Duration } from "../schema/duration.ts";
 import { serializeCookie, type CookieAttributes } from "./cookie.ts";
 import type { DbscOptions } from "./dbsc-runtime.ts";
@@ -10,9 +10,9 @@ import { Keyring, type KeyInput } from "./keyring.ts";
 import type { SessionRuntime } from "./session.ts";
 import { createStoreCall, type StoreCall } from "./store-call.ts";
 import { secureRandom, type RandomSource } from "./token.ts";
+import type { FieldChecks } from "./codec.ts";
 import { promotedTextCheck, promotedTextFields } from "./promoted-text.ts";
-import { compileCheck, compileNormalize } from "../schema/validate.ts";
-import type { FieldModel } from "../schema/model.ts";
+import { compileCheck, compileNormalize, type Check } from "../schema/validate.ts";
 
 /** Settings both modes share; the schema's policy is the default for each. */
 export interface CommonOptions {
@@ -85,8 +85,11 @@ export interface ManagerBase {
 	columnName(field: string, value?: unknown): string;
 }
 
-/** Resolves options and model into the pieces both managers use; `initial` makes a fresh session's data. */
-export function createManagerBase(model: SessionModel, options: CommonOptions, initial: () => Record<string, unknown>): ManagerBase {
+/**
+ * Resolves options and model into the pieces both managers use; `initial` makes a fresh session's data.
+ * `fields`: the setters' checks the generated module emitted (`codec.fields`); without them they are compiled from the model.
+ */
+export function createManagerBase(model: SessionModel, options: CommonOptions, initial: () => Record<string, unknown>, fields?: FieldChecks): ManagerBase {
 	const keyring = options.keys instanceof Keyring ? options.keys : new Keyring(options.keys);
 	const clock = options.now ?? Date.now;
 	const random = options.random ?? secureRandom;
@@ -98,8 +101,8 @@ export function createManagerBase(model: SessionModel, options: CommonOptions, i
 	const cookieName = devCookies ? model.cookie.name.replace(/^__(Host|Secure)-/i, "") : model.cookie.name;
 	const columnOf = new Map(model.table.columns.map((c) => [c.field, c.name]));
 	const timeoutMs = parseDuration(options.storeTimeout ?? "5s", "storeTimeout");
-	const textColumns = promotedTextFields(model);
-	const checks = new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)]));
+	const setters = fields ?? compileFieldChecks(model);
+	const checks = setters.data;
 	const policy = resolvePolicy(model, options);
 	return {
 		keyring,
@@ -112,12 +115,15 @@ export function createManagerBase(model: SessionModel, options: CommonOptions, i
 		quietCall: createStoreCall(timeoutMs, undefined),
 		runtime: {
 			checks,
-			flashChecks: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
-			normalizers: normalizersOf(model.data),
-			flashNormalizers: normalizersOf(model.flash),
-			rotateFields: new Set(model.data.filter((f) => f.rotate === true).map((f) => f.name)),
-			optionalFields: new Set(model.data.filter((f) => f.optional).map((f) => f.name)),
-			identityField: model.data.find((f) => f.identity === true)?.name ?? null,
+			setters: new Map(model.data.map((f) => [f.name, {
+				check: checks.get(f.name) as Check,
+				normalize: setters.dataNormalizers.get(f.name),
+				optional: f.optional,
+				rotate: f.rotate === true,
+				identity: f.identity === true,
+			}])),
+			flashChecks: setters.flash,
+			flashNormalizers: setters.flashNormalizers,
 			keepOnUserSwitch: new Set(model.data.filter((f) => f.keepOnUserSwitch === true).map((f) => f.name)),
 			initial,
 			now: clock,
@@ -176,6 +182,20 @@ function addSessionHeaders(headers: Headers, cookie: string | null, isPrivate: b
 	const vary = headers.get("vary");
 	if (vary === null) headers.set("vary", "Cookie");
 	else if (!/(^|,)\s*cookie\s*(,|$)/i.test(vary)) headers.append("vary", "Cookie");
+}
+
+/**
+ * The setters' checks and normalisers compiled from the model at start-up: for a codec that brings none
+ * (`createCodec`, a hand-made one), and the reference the emitted ones are tested against.
+ */
+export function compileFieldChecks(model: SessionModel): FieldChecks {
+	const textColumns = promotedTextFields(model);
+	return {
+		data: new Map(model.data.map((f) => [f.name, textColumns.has(f.name) ? promotedTextCheck(compileCheck(f.type)) : compileCheck(f.type)])),
+		dataNormalizers: normalizersOf(model.data),
+		flash: new Map(model.flash.map((f) => [f.name, compileCheck(f.type)])),
+		flashNormalizers: normalizersOf(model.flash),
+	};
 }
 
 /** The fields whose assigned values Zod would rewrite, with the rewrite. */

@@ -36,7 +36,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	if ("mode" in options && options.mode === "sealed") return createSealedManager<D, F, S, C>(schema, options);
 	const { model, codec } = schema;
 	const store = (options as SessionManagerOptions).store;
-	const base = createManagerBase(model, options, () => codec.initial() as Record<string, unknown>);
+	const base = createManagerBase(model, options, () => codec.initial() as Record<string, unknown>, codec.fields);
 	const { keyring, clock, hook, call, cookieName, attributes, columnName } = base;
 	const writes = createCommit({
 		store, anonymous: base.anonymous, limit: resolveLimit(options as SessionManagerOptions, model, base.columnOf, store), device: options.device, codec: codec as SessionCodec<object, object>, policy: base.policy, columnOf: base.columnOf, checks: base.runtime.checks, call,

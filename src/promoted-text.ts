@@ -8,8 +8,11 @@ import type { Check } from "../schema/validate.ts";
  * (and both modes) agree, and the client gets a 400 instead of a store error.
  */
 export function promotedTextCheck(check: Check): Check {
-	return (value) => check(value) ?? (typeof value === "string" && value.includes("\0") ? "contains NUL (U+0000), which a promoted text column cannot hold" : null);
+	return (value) => check(value) ?? (typeof value === "string" && value.includes("\0") ? NUL_IN_TEXT_COLUMN : null);
 }
+
+/** Why a promoted text column refuses a value (generated setters say it too). */
+export const NUL_IN_TEXT_COLUMN = "contains NUL (U+0000), which a promoted text column cannot hold";
 
 /** The fields of `model` promoted to text columns. */
 export function promotedTextFields(model: SessionModel): Set<string> {

@@ -37,7 +37,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 	if (!model.sealed) {
 		throw new ConfigError("invalid_config", "This schema does not allow sealed mode: add `sealed: true` to defineSession (it checks the cookie fits and no field is sensitive), then run `sess generate`.");
 	}
-	const base = createManagerBase(model, options, () => codec.initial() as Record<string, unknown>);
+	const base = createManagerBase(model, options, () => codec.initial() as Record<string, unknown>, codec.fields);
 	const { keyring, policy, clock, random, hook, call, cookieName, attributes, columnOf, columnName } = base;
 	const revocations = new Revocations(options.revocations, call, base.quietCall);
 

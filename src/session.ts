@@ -7,17 +7,25 @@ import type { Check } from "../schema/validate.ts";
 import { InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
 
-/** What a schema's sessions share: per-field checks and flags, compiled once by the manager. */
+/** What assigning one data field runs, resolved once per manager so a setter makes one lookup. */
+export interface FieldSetter {
+	check: Check;
+	/** Zod's rewrite of an assigned value (trim, case, strip unknown keys, fill defaults): the stored value is the normalised one. */
+	normalize: ((value: unknown) => unknown) | undefined;
+	optional: boolean;
+	/** A change regenerates the session ID (`.meta({ rotate: true })`). */
+	rotate: boolean;
+	/** The field names who is logged in: a change is a login, logout or user switch. */
+	identity: boolean;
+}
+
+/** What a schema's sessions share: per-field checks and flags, resolved once by the manager. */
 export interface SessionRuntime {
 	checks: ReadonlyMap<string, Check>;
+	/** Per data field, what its setter runs. */
+	setters: ReadonlyMap<string, FieldSetter>;
 	flashChecks: ReadonlyMap<string, Check>;
-	/** Fields whose assigned value Zod would normalise (trim, case, strip unknown keys, fill defaults): the stored value is the normalised one. */
-	normalizers?: ReadonlyMap<string, (value: unknown) => unknown>;
 	flashNormalizers?: ReadonlyMap<string, (value: unknown) => unknown>;
-	rotateFields: ReadonlySet<string>;
-	optionalFields: ReadonlySet<string>;
-	/** The field that names who is logged in (`.meta({ identity: true })`), or null. */
-	identityField: string | null;
 	/** Fields carried over when the identity changes from one user to another. */
 	keepOnUserSwitch: ReadonlySet<string>;
 	/** A fresh session's data (the schema's defaults), a new object each call. */
@@ -253,11 +261,10 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 	protected write<K extends keyof D & string>(key: K, value: D[K]): void {
 		const state = this[STATE];
 		if (state.destroyed) throw new InvalidDataError(`data.${key}`, "the session was destroyed in this request");
-		const check = this.#runtime.checks.get(key);
-		if (check === undefined) throw new InvalidDataError(`data.${key}`, "is not a field of the schema");
-		const normalize = this.#runtime.normalizers?.get(key);
-		if (normalize !== undefined && value !== undefined) value = normalize(value) as D[K];
-		const problem = value !== undefined ? check(value) : this.#runtime.optionalFields.has(key) ? null : "is required";
+		const field = this.#runtime.setters.get(key);
+		if (field === undefined) throw new InvalidDataError(`data.${key}`, "is not a field of the schema");
+		if (field.normalize !== undefined && value !== undefined) value = field.normalize(value) as D[K];
+		const problem = value !== undefined ? field.check(value) : field.optional ? null : "is required";
 		if (problem !== null) throw new InvalidDataError(`data.${key}`, problem);
 		// A plain assignment replaces whatever update() recorded: the app meant this exact value.
 		state.updaters?.delete(key);
@@ -267,8 +274,8 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		if (value === undefined) delete state.data[key];
 		else state.data[key] = deepFreeze(value);
 		state.dirty.add(key);
-		if (key === this.#runtime.identityField) this.#identityChanged(key, previous, value);
-		else if (this.#runtime.rotateFields.has(key)) this.regenerate();
+		if (field.identity) this.#identityChanged(key, previous, value);
+		else if (field.rotate) this.regenerate();
 	}
 
 	/**

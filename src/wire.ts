@@ -197,7 +197,8 @@ export class Reader {
 	pos: number;
 	/** Where reading stops; narrowed by `enter()` to the frame being read. */
 	end: number;
-	private readonly buf: Uint8Array;
+	/** The bytes being read; packed-string readers read a span in place rather than copy it out. */
+	readonly buf: Uint8Array;
 	private view: DataView | undefined;
 
 	constructor(buf: Uint8Array, start = 0, end = buf.length) {
@@ -216,6 +217,14 @@ export class Reader {
 	}
 
 	varint(): number {
+		// One byte (tags, lengths, small numbers) is most of what is read.
+		if (this.pos < this.end) {
+			const b = this.buf[this.pos] as number;
+			if (b < 0x80) {
+				this.pos++;
+				return b;
+			}
+		}
 		let result = 0;
 		let scale = 1;
 		for (let i = 0; i < 8; i++) {
@@ -232,29 +241,40 @@ export class Reader {
 	}
 
 	zigzag(): number {
-		let len = 0;
-		for (;;) {
-			if (this.pos + len >= this.end) throw new DecodeError("truncated input");
-			const b = this.buf[this.pos + len++] as number;
-			if ((b & 0x80) === 0) break;
-			if (len >= 9) throw new DecodeError("varint too long");
+		const buf = this.buf;
+		const end = this.end;
+		let pos = this.pos;
+		// The low 28 bits in integer arithmetic; most values end there.
+		let lo = 0;
+		for (let shift = 0; shift < 28; shift += 7) {
+			if (pos >= end) throw new DecodeError("truncated input");
+			const b = buf[pos++] as number;
+			lo |= (b & 0x7f) << shift;
+			if (b < 0x80) {
+				if (b === 0 && shift > 0) throw new DecodeError("non-canonical varint");
+				this.pos = pos;
+				return lo & 1 ? -((lo >>> 1) + 1) : lo >>> 1;
+			}
 		}
-		if (len <= 7) {
-			const z = this.varint();
-			return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+		// Up to five more bytes. The zigzag value itself may pass 2^53, so halve it as two exact parts:
+		// z >> 1 = hi · 2^27 + (lo >>> 1). A result past 2^53 stays past it in doubles, so the range check holds.
+		let hi = 0;
+		let scale = 1;
+		for (let i = 4; i < 9; i++) {
+			if (pos >= end) throw new DecodeError("truncated input");
+			const b = buf[pos++] as number;
+			hi += (b & 0x7f) * scale;
+			if (b < 0x80) {
+				if (b === 0) throw new DecodeError("non-canonical varint");
+				const half = hi * 0x8000000 + (lo >>> 1);
+				const n = lo & 1 ? -(half + 1) : half;
+				if (!Number.isSafeInteger(n)) throw new DecodeError("integer out of range");
+				this.pos = pos;
+				return n;
+			}
+			scale *= 0x80;
 		}
-		// Past 28 bits the zigzag value may exceed 2^53: decode it exactly with BigInt.
-		let z = 0n;
-		let shift = 0n;
-		for (let i = 0; i < len; i++) {
-			const b = this.buf[this.pos++] as number;
-			z |= BigInt(b & 0x7f) << shift;
-			shift += 7n;
-		}
-		if (this.buf[this.pos - 1] === 0) throw new DecodeError("non-canonical varint");
-		const n = Number(z & 1n ? -((z + 1n) >> 1n) : z >> 1n);
-		if (!Number.isSafeInteger(n)) throw new DecodeError("integer out of range");
-		return n;
+		throw new DecodeError("varint too long");
 	}
 
 	float64(): number {
@@ -300,28 +320,21 @@ export class Reader {
 		return this.buf.slice(start, start + len);
 	}
 
-	string(): string {
+	/**
+	 * Reads a length prefix and steps over that many bytes; returns where they start (they end at `pos`),
+	 * for readers that look at the bytes in place.
+	 */
+	span(): number {
 		const len = this.varint();
 		if (len > this.end - this.pos) throw new DecodeError("length beyond end of input");
 		const start = this.pos;
-		const buf = this.buf;
 		this.pos += len;
-		if (len <= 32) {
-			// Short ASCII is read byte by byte: the decoder's subarray costs more than the loop.
-			let out = "";
-			let i = start;
-			for (; i < start + len; i++) {
-				const b = buf[i] as number;
-				if (b >= 0x80) break;
-				out += String.fromCharCode(b);
-			}
-			if (i === start + len) return out;
-		}
-		try {
-			return decoder.decode(buf.subarray(start, start + len));
-		} catch {
-			throw new DecodeError("invalid UTF-8");
-		}
+		return start;
+	}
+
+	string(): string {
+		const start = this.span();
+		return utf8(this.buf, start, this.pos);
 	}
 
 	/** Skips one value of the given wire type. */
@@ -334,5 +347,50 @@ export class Reader {
 			this.pos += len;
 		}
 		else if (wire !== WIRE_NULL) throw new DecodeError(`unknown wire type ${wire}`);
+	}
+}
+
+/**
+ * The UTF-8 text of `buf[start, end)`; malformed UTF-8 throws `DecodeError`. Up to 8 ASCII bytes make
+ * one `String.fromCharCode` call; longer text goes through the decoder, which has its own ASCII path
+ * and makes a flat string (a per-character loop builds a rope that costs 2–7× more once it is read).
+ */
+export function utf8(buf: Uint8Array, start: number, end: number): string {
+	const n = end - start;
+	if (n <= 8) {
+		let or = 0;
+		for (let i = start; i < end; i++) or |= buf[i] as number;
+		if (or < 0x80) return shortAscii(buf, start, n);
+	}
+	try {
+		// A view costs about as much as decoding short text: none when the text is the whole array.
+		return decoder.decode(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+	} catch {
+		throw new DecodeError("invalid UTF-8");
+	}
+}
+
+const char = String.fromCharCode;
+
+function shortAscii(b: Uint8Array, s: number, n: number): string {
+	switch (n) {
+		case 0:
+			return "";
+		case 1:
+			return char(b[s] as number);
+		case 2:
+			return char(b[s] as number, b[s + 1] as number);
+		case 3:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number);
+		case 4:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number);
+		case 5:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number, b[s + 4] as number);
+		case 6:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number, b[s + 4] as number, b[s + 5] as number);
+		case 7:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number, b[s + 4] as number, b[s + 5] as number, b[s + 6] as number);
+		default:
+			return char(b[s] as number, b[s + 1] as number, b[s + 2] as number, b[s + 3] as number, b[s + 4] as number, b[s + 5] as number, b[s + 6] as number, b[s + 7] as number);
 	}
 }

@@ -2,8 +2,10 @@
 // each op loading one, changing the cart and saving it, with the cookie work each library does per request.
 import { createHash, randomBytes } from "node:crypto";
 import { createRequire } from "node:module";
+import type { Duration } from "../../schema/duration.ts";
 import type { Store } from "../../src/store.ts";
-import { createSessions, model } from "../../examples/demo/src/generated/session.ts";
+import type { RedisClient } from "bun";
+import { codec, createSessions, model } from "../../examples/demo/src/generated/session.ts";
 import type { Op } from "./timed.ts";
 
 /** Independent sessions per contender: one per worker of the widest concurrency. */
@@ -48,8 +50,8 @@ export interface Contender {
 }
 
 /** The demo's sessions on `store`, with SLOTS logged-in sessions created the way a login would. */
-export async function sessContender(store: Store, label: string): Promise<Contender> {
-	const sessions = createSessions({ store, keys: [randomBytes(32).toString("base64url")] });
+export async function sessContender(store: Store, label: string, storeTimeout?: Duration): Promise<Contender> {
+	const sessions = createSessions({ store, keys: [randomBytes(32).toString("base64url")], ...(storeTimeout === undefined ? {} : { storeTimeout }) });
 	const requests: { headers: Headers }[] = [];
 	for (let slot = 0; slot < SLOTS; slot++) {
 		const session = await sessions.load({ headers: new Headers() });
@@ -72,6 +74,26 @@ export async function sessContender(store: Store, label: string): Promise<Conten
 		label,
 		ops: requests.map(opFor),
 		readCart: async () => (await sessions.load(requests[0] as { headers: Headers })).cart,
+	};
+}
+
+const FLOOR_BASE64 = Array.from({ length: 50 }, (_, n) => Buffer.from(codec.encode({ userId: "user-0", role: "user", cart: [n] })).toString("base64"));
+
+/** The Redis floor: a bare GET + SET EX of a session-sized value on Bun's client, straight to the node that holds each key. */
+export async function floorContender(clientFor: (key: string) => RedisClient, prefix: string): Promise<Contender> {
+	const ttl = String(Math.ceil(TTL_MS / 1000));
+	const keys = Array.from({ length: SLOTS }, (_, slot) => `${prefix}floor:${slot}`);
+	for (const key of keys) await clientFor(key).send("SET", [key, FLOOR_BASE64[0] as string, "EX", ttl]);
+	return {
+		label: "Bun RedisClient GET + SET EX",
+		ops: keys.map((key) => {
+			const client = clientFor(key);
+			return async (i) => {
+				if ((await client.get(key)) === null) throw new Error("floor key missing");
+				await client.send("SET", [key, FLOOR_BASE64[i % 50] as string, "EX", ttl]);
+			};
+		}),
+		readCart: async () => codec.decode(Uint8Array.fromBase64((await clientFor(keys[0] as string).get(keys[0] as string)) ?? "")).cart,
 	};
 }
 

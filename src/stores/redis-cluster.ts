@@ -1,4 +1,5 @@
 import type { RedisClient } from "bun";
+import { SendBatch } from "./redis-batch.ts";
 import { SLOTS, slotOf } from "./redis-cluster-slot.ts";
 
 /** Options of the cluster router. */
@@ -67,7 +68,8 @@ export class RedisCluster {
 	private readonly options: Required<Omit<RedisClusterOptions, "tls" | "onRetry">> & Pick<RedisClusterOptions, "tls" | "onRetry">;
 	/** The primary's address for each slot. */
 	private slots: (string | undefined)[] = new Array<string | undefined>(SLOTS);
-	private readonly clients = new Map<string, RedisClient>();
+	/** One connection per node, each behind a SendBatch so that concurrent requests share its writes. */
+	private readonly clients = new Map<string, SendBatch>();
 	private refreshing: Promise<void> | null = null;
 	private loaded = false;
 	private closed = false;
@@ -93,7 +95,7 @@ export class RedisCluster {
 	/** Closes every node's connection. */
 	close(): void {
 		this.closed = true;
-		for (const c of this.clients.values()) c.close();
+		for (const c of this.clients.values()) c.client.close();
 		this.clients.clear();
 	}
 
@@ -117,9 +119,9 @@ export class RedisCluster {
 		if (!this.loaded) await this.refresh();
 		const address = this.slots[slotOf(key)];
 		if (address === undefined) throw new Error(`No Redis Cluster node serves the slot of ${key}.`);
-		const client = this.client(address);
-		if (!client.connected) await client.connect();
-		return client.send(command, args);
+		const node = this.node(address);
+		if (!node.client.connected) await node.client.connect();
+		return node.send(command, args);
 	}
 
 	/** One command to `fixed` (or to its key's primary), following redirections and riding out a failover. */
@@ -132,17 +134,17 @@ export class RedisCluster {
 			let sent = false;
 			try {
 				if (address === undefined) throw Object.assign(new Error("CLUSTERDOWN no node serves this slot"), { code: "ERR_REDIS_SERVER_ERROR" });
-				const client = this.client(address);
-				if (!client.connected) await client.connect();
+				const node = this.node(address);
+				if (!node.client.connected) await node.client.connect();
 				sent = true;
 				if (asking !== null) {
-					// Both sent in the same turn, so no other caller's command gets between them on the connection.
-					const flag = client.send("ASKING", []);
-					const answer = client.send(command, args);
+					// Both straight to the client in the same turn, so no other caller's command gets between them.
+					const flag = node.client.send("ASKING", []);
+					const answer = node.client.send(command, args);
 					await flag;
 					return await answer;
 				}
-				return await client.send(command, args);
+				return await node.send(command, args);
 			} catch (error) {
 				const message = error instanceof Error ? error.message : "";
 				const moved = /^MOVED (\d+) (\S+)/.exec(message);
@@ -174,19 +176,19 @@ export class RedisCluster {
 		}
 	}
 
-	/** The client for a node, made on first use; it never reconnects on its own, so a dead node is noticed. */
-	private client(address: string): RedisClient {
+	/** The connection to a node, made on first use; it never reconnects on its own, so a dead node is noticed. */
+	private node(address: string): SendBatch {
 		let c = this.clients.get(address);
 		if (c === undefined) {
 			const url = `${this.options.tls ? "rediss" : "redis"}://${address}`;
-			c = new Bun.RedisClient(url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: this.options.connectionTimeout, ...(this.options.tls === undefined ? {} : { tls: this.options.tls }) });
-			this.clients.set(address, c);
+			const client: RedisClient = new Bun.RedisClient(url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: this.options.connectionTimeout, ...(this.options.tls === undefined ? {} : { tls: this.options.tls }) });
+			this.clients.set(address, (c = new SendBatch(client)));
 		}
 		return c;
 	}
 
 	private drop(address: string): void {
-		this.clients.get(address)?.close();
+		this.clients.get(address)?.client.close();
 		this.clients.delete(address);
 	}
 
@@ -202,7 +204,7 @@ export class RedisCluster {
 		let last: unknown = null;
 		for (const address of [...new Set([...this.primaries(), ...this.seeds, ...this.clients.keys()])]) {
 			try {
-				const client = this.client(address);
+				const { client } = this.node(address);
 				if (!client.connected) await client.connect();
 				const ranges = (await client.send("CLUSTER", ["SLOTS"])) as [number, number, [string, number, ...unknown[]], ...unknown[]][];
 				const slots = new Array<string | undefined>(SLOTS);

@@ -142,3 +142,44 @@ export function mutated(bytes: Uint8Array): fc.Arbitrary<Uint8Array> {
 		fc.nat({ max: n }).map((i) => bytes.slice(0, i)),
 	);
 }
+
+/**
+ * Values as a setter may receive them, drawn from `values` and then bent the ways Zod's output differs
+ * from its input: -0 for 0, padded or upper-cased strings, unknown, missing and `__proto__` keys, symbol
+ * keys, class instances for objects. Some stay valid (and are normalised), some are refused.
+ */
+export function perturbed(values: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+	return fc.tuple(values, fc.integer()).map(([value, seed]) => bend(value, mulberry32(seed)));
+}
+
+class Instance {}
+const SYMBOL = Symbol("extra");
+
+function bend(value: unknown, rnd: () => number): unknown {
+	if (value === 0) return rnd() < 0.5 ? -0 : 0;
+	if (typeof value === "string") {
+		const r = rnd();
+		return r < 0.2 ? ` ${value}\t` : r < 0.35 ? value.toUpperCase() : r < 0.4 ? `${value}\u0000` : value;
+	}
+	if (Array.isArray(value)) return value.map((v) => bend(v, rnd));
+	if (typeof value !== "object" || value === null || value instanceof Date) return value;
+	const out: Record<string | symbol, unknown> = {};
+	for (const [k, v] of Object.entries(value)) if (rnd() >= 0.15) out[k] = bend(v, rnd);
+	if (rnd() < 0.2) out["extra"] = 1;
+	if (rnd() < 0.1) Object.defineProperty(out, "__proto__", { value: 1, enumerable: true, writable: true, configurable: true });
+	if (rnd() < 0.1) out[SYMBOL] = 1;
+	if (rnd() < 0.1) Object.setPrototypeOf(out, Instance.prototype);
+	return out;
+}
+
+/** A small seeded generator, so a fast-check seed replays the same bending. */
+function mulberry32(seed: number): () => number {
+	let a = seed >>> 0;
+	return () => {
+		a = (a + 0x6d2b79f5) >>> 0;
+		let t = a;
+		t = Math.imul(t ^ (t >>> 15), t | 1);
+		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+	};
+}

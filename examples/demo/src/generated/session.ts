@@ -2,7 +2,7 @@
 // Schema hash: baafcc490309dff3. Do not edit: change the schema and run `sess generate`.
 
 import { codePointLength, createSessionManager, DecodeError, defineCodec, isPlainObject, LONE_SURROGATE, nestedChanged, readEnum, Session as BaseSession, skipDamaged, wireMismatch } from "sess";
-import type { Reader, SealedManagerOptions, SessionCodec, SessionManager, SessionManagerOptions, SessionModel, Writer } from "sess";
+import type { FieldChecks, Reader, SealedManagerOptions, SessionCodec, SessionManager, SessionManagerOptions, SessionModel, Writer } from "sess";
 
 /** Session data as stored and as handlers see it; nested values are read-only, so assign to change them. */
 export interface SessionData {
@@ -20,7 +20,7 @@ export interface FlashData {
 /** Fields promoted to their own SQL column, usable with `list()` and `revoke()`. */
 export type PromotedField = "userId";
 
-/** The schema as plain data: the manager reads its policy, table and per-field checks from it. */
+/** The schema as plain data: the manager reads its policy and table from it. */
 export const model: SessionModel = {
 	modelVersion: 1,
 	data: [
@@ -124,6 +124,54 @@ function writeFlash(w: Writer, v: Partial<FlashData>): void {
 }
 
 const FLASH_FIELDS: ReadonlySet<string> = new Set(["message"]);
+
+/** `null` when the value fits data.userId, else why not. */
+function checkUserId(v: unknown): string | null {
+	if (typeof v !== "string") return "expected a string";
+	if (LONE_SURROGATE.test(v)) return "contains a lone surrogate (not valid Unicode)";
+	if (v.length > 64 && codePointLength(v) > 64) return "expected at most 64 characters";
+	if (v.length < 1 || (v.length < 2 && codePointLength(v) < 1)) return "expected at least 1 characters";
+	return null;
+}
+
+/** data.userId is a promoted text column: no NUL, which PostgreSQL cannot hold. */
+function checkUserIdColumn(v: unknown): string | null {
+	const problem = checkUserId(v);
+	if (problem !== null) return problem;
+	return typeof v === "string" && v.includes("\0") ? "contains NUL (U+0000), which a promoted text column cannot hold" : null;
+}
+
+/** `null` when the value fits data.role, else why not. */
+function checkRole(v: unknown): string | null {
+	if (v !== "guest" && v !== "user" && v !== "admin") return "expected \"guest\" | \"user\" | \"admin\"";
+	return null;
+}
+
+/** `null` when the value fits data.cart, else why not. */
+function checkCart(v: unknown): string | null {
+	if (!Array.isArray(v)) return "expected an array";
+	if (v.length > 50) return "expected at most 50 items";
+	for (let i = 0; i < v.length; i++) {
+		const item: unknown = v[i];
+		if (typeof item !== "number" || !Number.isSafeInteger(item)) return `[${i}]: expected a safe integer`;
+		if (item < 0) return `[${i}]: expected at least 0`;
+	}
+	return null;
+}
+
+/** `null` when the value fits data.theme, else why not. */
+function checkTheme(v: unknown): string | null {
+	if (v !== "light" && v !== "dark") return "expected \"light\" | \"dark\"";
+	return null;
+}
+
+/** `null` when the value fits flash.message, else why not. */
+function checkFlashMessage(v: unknown): string | null {
+	if (typeof v !== "string") return "expected a string";
+	if (LONE_SURROGATE.test(v)) return "contains a lone surrogate (not valid Unicode)";
+	if (v.length > 500 && codePointLength(v) > 500) return "expected at most 500 characters";
+	return null;
+}
 
 /** `null` when the value is a valid SessionData, else why not. */
 function checkData(v: unknown): string | null {
@@ -272,13 +320,28 @@ function readFlash(r: Reader, resets: string[]): Record<string, unknown> {
 	return out;
 }
 
+/** What the typed setters and `flash.set` run on an assigned value, per field: the normaliser (Zod's output), then the check. */
+const fields: FieldChecks = {
+	data: new Map([
+		["userId", checkUserIdColumn],
+		["role", checkRole],
+		["cart", checkCart],
+		["theme", checkTheme],
+	]),
+	dataNormalizers: new Map(),
+	flash: new Map([
+		["message", checkFlashMessage],
+	]),
+	flashNormalizers: new Map(),
+};
+
 /** A fresh session's data: every field at its initial value. */
 function initial(): SessionData {
 	return { role: "guest", cart: CART_INITIAL };
 }
 
 /** The compact, versioned binary form of `SessionData`. */
-export const codec: SessionCodec<SessionData, FlashData> = defineCodec<SessionData, FlashData>({ writeData, readData, checkData, writeFlash, readFlash, checkFlash, initial });
+export const codec: SessionCodec<SessionData, FlashData> = defineCodec<SessionData, FlashData>({ writeData, readData, checkData, writeFlash, readFlash, checkFlash, initial, fields });
 
 /** The session a handler reads and writes: one typed accessor per field. */
 export class Session extends BaseSession<SessionData, FlashData> {
