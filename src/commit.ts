@@ -11,6 +11,7 @@ import type { SessionState } from "./session.ts";
 import type { Check } from "../schema/validate.ts";
 import type { AdmitResult, Awaitable, ColumnValue, SessionLimit, Store, StoredSession, UpdateScope } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
+import { sharedRows } from "./shared-rows.ts";
 import { generateSessionToken, hashSessionToken, shortSessionId, type RandomSource } from "./token.ts";
 
 /** What committing needs from the manager. */
@@ -69,6 +70,9 @@ function lostWrite(): WriteConflictError {
  */
 export function createCommit(ctx: CommitContext): StoreWrites {
 	const { store, codec, policy, columnOf, checks, call, random, hook, cookieFor, limit } = ctx;
+	const writer = sharedRows(store);
+	/** Field, column, field, column…: iterating the Map per write cost an iterator and an entry array per column. */
+	const promoted = [...columnOf].flat();
 	const deviceOf = createDeviceReader(ctx.device, random);
 	const anonymity = ctx.anonymous;
 	/** Whether the session takes the anonymous idle; a login or logout gives it a new row, so a row keeps its answer. */
@@ -100,7 +104,7 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		const createdAt = base === null || restart ? now : base.createdAt;
 		const absoluteExpiresAt = base === null || restart ? now + policy.absoluteMs : base.absoluteExpiresAt;
 		const columns: Record<string, ColumnValue> = {};
-		for (const [field, column] of columnOf) columns[column] = (s.data[field] as ColumnValue | undefined) ?? null;
+		for (let i = 0; i < promoted.length; i += 2) columns[promoted[i + 1] as string] = (s.data[promoted[i] as string] as ColumnValue | undefined) ?? null;
 		const keep = !slide && base !== null;
 		return {
 			id, successorId: null, version, data: codec.encodeTrusted(s.data, s.flash, s.meta), createdAt,
@@ -171,27 +175,47 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		return latest;
 	}
 
-	/** Writes the request's changes over the live row, merging over concurrent writers; throws when none is left. */
-	async function writeData(s: SessionState, start: StoredSession, now: number): Promise<void> {
+	/**
+	 * Writes the request's changes over the live row, merging over concurrent writers; throws when none is left.
+	 * Synchronous when the store is and the first compare-and-set lands (the common case): no promise per request.
+	 */
+	function writeData(s: SessionState, start: StoredSession, now: number): Awaitable<void> {
+		const written = attemptWrite(s, start, now);
+		return written === true ? undefined : retryWrite(s, start, now, written);
+	}
+
+	/** One compare-and-set of the request's changes over `current`; on success the session's row is the written one. */
+	function attemptWrite(s: SessionState, current: StoredSession, now: number): Awaitable<boolean> {
+		// A write is activity, but the idle deadline slides on the touch cadence, as for reads: this keeps
+		// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
+		const times = touchDue(policy, current, now, anon(s));
+		const next = buildRow(s, current, current.id, now, current.version + 1, false, times);
+		const scope = SCOPES[(times ? 1 : 0) + (promotedDirty(s) ? 2 : 0)] as UpdateScope;
+		const written = call("commit", () => writer.update(next, current.version, scope));
+		return written instanceof Promise ? written.then((ok) => landed(s, next, ok)) : landed(s, next, written);
+	}
+
+	function landed(s: SessionState, next: StoredSession, ok: boolean): boolean {
+		if (ok) {
+			s.row = next;
+			reportMerge(s);
+		}
+		return ok;
+	}
+
+	/** The rest of `writeData` once the first attempt did not land at once. */
+	async function retryWrite(s: SessionState, start: StoredSession, now: number, first: Awaitable<boolean>): Promise<void> {
 		let row: StoredSession | null = start;
-		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
-			const current: StoredSession = row;
-			// A write is activity, but the idle deadline slides on the touch cadence, as for reads: this keeps
-			// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
-			const times = touchDue(policy, current, now, anon(s));
-			const next = buildRow(s, current, current.id, now, current.version + 1, false, times);
-			const scope = SCOPES[(times ? 1 : 0) + (promotedDirty(s) ? 2 : 0)] as UpdateScope;
+		let written = first;
+		for (let attempt = 0; ; ) {
 			// Awaited only when the store is asynchronous: over an in-process store the failed write, the
 			// re-read and the retry run without yielding, so other requests cannot slip in between them.
-			const written = call("commit", () => store.update(next, current.version, scope));
-			if (written instanceof Promise ? await written : written) {
-				s.row = next;
-				reportMerge(s);
-				return;
-			}
+			if (written instanceof Promise ? await written : written) return;
 			if (written instanceof Promise) await backoff(attempt);
-			const fetched = fetchLatest(current.id);
-			row = merge(s, current.id, fetched instanceof Promise ? await fetched : fetched, now);
+			const fetched = fetchLatest((row as StoredSession).id);
+			row = merge(s, (row as StoredSession).id, fetched instanceof Promise ? await fetched : fetched, now);
+			if (++attempt >= MAX_ATTEMPTS || row === null) break;
+			written = attemptWrite(s, row, now);
 		}
 		if (row === null) throw lostWrite();
 		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");
@@ -277,16 +301,28 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		return cookieFor(token, next.absoluteExpiresAt, now);
 	}
 
-	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
+	function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Awaitable<string | null> {
 		// Signing a user in without regenerate() still counts against the limit, and gets a new ID as a login should.
 		if (changed && isLogin(s, row)) return rotate(s, row, now, null);
-		if (changed) await writeData(s, row, now);
-		else if (touchDue(policy, row, now, anon(s))) {
+		if (changed) {
+			const written = writeData(s, row, now);
+			if (written instanceof Promise) return written.then(() => resigned(s, now));
+		} else if (touchDue(policy, row, now, anon(s))) {
 			const idleExpiresAt = idleDeadline(policy, now, row.absoluteExpiresAt, anon(s));
-			await call("commit", () => store.touch(row.id, now, idleExpiresAt));
 			// The session's times after commit are the stored ones, as after any other write.
-			s.row = { ...row, lastSeenAt: now, idleExpiresAt };
+			const touched = (): string | null => {
+				s.row = { ...row, lastSeenAt: now, idleExpiresAt };
+				return resigned(s, now);
+			};
+			const done = call("commit", () => store.touch(row.id, now, idleExpiresAt));
+			if (done instanceof Promise) return done.then(touched);
+			return touched();
 		}
+		return resigned(s, now);
+	}
+
+	/** The cookie re-signed under the newest key, when the request came with an older one. */
+	function resigned(s: SessionState, now: number): string | null {
 		return s.resign && s.token !== null && s.row !== null ? cookieFor(s.token, s.row.absoluteExpiresAt, now) : null;
 	}
 

@@ -26,19 +26,21 @@ export function readCookieValues(header: string, name: string): string[] {
 }
 
 /**
- * The index of the `=` of the first `name=…` pair at or after `from`, or -1. Index arithmetic instead of
- * slicing every pair: only a matching value is ever copied out.
+ * The index of the `=` of the first `name=…` pair at or after `from`, or -1. Jumps between occurrences of
+ * `name` (a native search) instead of walking every pair; only a matching value is ever copied out.
  */
 function findPair(header: string, name: string, from: number): number {
-	let start = from;
-	while (start < header.length) {
-		const end = pairEnd(header, start);
-		const at = skipBlanks(header, start, end);
-		if (header.startsWith(name, at)) {
-			const eq = skipBlanks(header, at + name.length, end);
-			if (eq < end && header.charCodeAt(eq) === EQUALS) return eq;
-		}
-		start = end + 1;
+	// Bounded by the length too: an empty name is "found" at every index, the end included.
+	for (let at = header.indexOf(name, from); at >= 0 && at < header.length; at = header.indexOf(name, at + 1)) {
+		// It names a pair only at the pair's start: nothing but blanks back to the previous `;` (or the start),
+		// and the name begins after them (a name that starts with a blank never matches, as blanks are skipped).
+		if (isBlank(header.charCodeAt(at))) continue;
+		let before = at;
+		while (before > 0 && isBlank(header.charCodeAt(before - 1))) before--;
+		if (before > 0 && header.charCodeAt(before - 1) !== SEMICOLON) continue;
+		const end = pairEnd(header, at);
+		const eq = skipBlanks(header, at + name.length, end);
+		if (eq < end && header.charCodeAt(eq) === EQUALS) return eq;
 	}
 	return -1;
 }
@@ -59,6 +61,7 @@ function valueAt(header: string, eq: number): string {
 }
 
 const EQUALS = 0x3d;
+const SEMICOLON = 0x3b;
 const QUOTE = 0x22;
 
 /**
@@ -76,14 +79,31 @@ function skipBlanks(s: string, from: number, end: number): number {
 
 /** Serializes a `Set-Cookie` value; the name and value must already be safe cookie octets. */
 export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
-	let out = `${name}=${value}; Path=${attributes.path}`;
-	if (attributes.maxAge !== undefined) {
-		out += `; Max-Age=${Math.max(0, Math.min(MAX_COOKIE_AGE_SECONDS, Math.floor(attributes.maxAge)))}`;
-	}
+	const out = `${name}=${value}; Path=${attributes.path}`;
+	return attributes.maxAge === undefined ? out + attributeTail(attributes) : out + maxAgeAttribute(attributes.maxAge) + attributeTail(attributes);
+}
+
+/**
+ * `serializeCookie` for one cookie name and fixed attributes, with a `Max-Age` per call: the constant parts
+ * are built once (a session cookie is written on every new ID, and by sealed mode on every change).
+ */
+export function cookieWriter(name: string, attributes: Omit<CookieAttributes, "maxAge">): (value: string, maxAge: number) => string {
+	const head = `${name}=`;
+	const path = `; Path=${attributes.path}`;
+	const tail = attributeTail(attributes);
+	return (value, maxAge) => head + value + path + maxAgeAttribute(maxAge) + tail;
+}
+
+function maxAgeAttribute(maxAge: number): string {
+	return `; Max-Age=${Math.max(0, Math.min(MAX_COOKIE_AGE_SECONDS, Math.floor(maxAge)))}`;
+}
+
+/** Everything after `Max-Age`, in the order `serializeCookie` has always written it. */
+function attributeTail(attributes: Omit<CookieAttributes, "maxAge">): string {
+	let out = "";
 	if (attributes.secure) out += "; Secure";
 	if (attributes.httpOnly) out += "; HttpOnly";
-	out += `; SameSite=${attributes.sameSite === "lax" ? "Lax" : attributes.sameSite === "strict" ? "Strict" : "None"}`;
-	return out;
+	return `${out}; SameSite=${attributes.sameSite === "lax" ? "Lax" : attributes.sameSite === "strict" ? "Strict" : "None"}`;
 }
 
 /** The one session cookie value of a request, nothing (no cookie), or why the cookie was rejected. */

@@ -1,5 +1,5 @@
 import { decodeBase64IgnorePadding, decodeBase64urlIgnorePadding, decodeHex, encodeBase64urlNoPadding } from "@oslojs/encoding";
-import { AES_GCM_IV_BYTES, bytesEqual, decodeBase64url, encodeBase64url, hmacSHA256, hmacSHA256Base64url, openAESGCM, sealAESGCM } from "./crypto.ts";
+import { AES_GCM_IV_BYTES, bytesEqual, decodeBase64url, encodeBase64url, hmacSHA256, hmacSHA256Base64url, hmacSHA256Base64urlInto, openAESGCM, sealAESGCM } from "./crypto.ts";
 import { ConfigError, WeakKeyError } from "./errors.ts";
 
 /** A secret as configured: an encoded string (base64url, base64 or hex) or raw bytes, with an optional id. */
@@ -16,6 +16,8 @@ interface Key {
 	id: string;
 	/** HMAC-SHA-256 under the derived signing key, truncated to `MAC_BYTES`, as base64url. */
 	sign: (message: string) => string;
+	/** The same MAC as ASCII codes into a buffer, for `verify`. */
+	signInto: (message: string, out: Uint8Array) => void;
 	/** A separate key for sealed cookies: one secret never serves two algorithms. */
 	sealing: Uint8Array;
 }
@@ -63,7 +65,7 @@ export class Keyring {
 			const sealing = hmacSHA256(bytes, "sess/v1/cookie-seal-aes-256-gcm");
 			const keyId = id ?? encodeBase64urlNoPadding(hmacSHA256(bytes, "sess/v1/key-id")).slice(0, 6);
 			if (!KEY_ID.test(keyId)) throw new ConfigError("invalid_config", `key id "${keyId}" must match ${KEY_ID}.`);
-			return { id: keyId, sign: hmacSHA256Base64url(signing, MAC_BYTES), sealing };
+			return { id: keyId, sign: hmacSHA256Base64url(signing, MAC_BYTES), signInto: hmacSHA256Base64urlInto(signing, MAC_BYTES), sealing };
 		});
 		this.byId = new Map();
 		for (const key of this.keys) {
@@ -124,10 +126,11 @@ export class Keyring {
 		const key = this.byId.get(signed.slice(idStart + 1, macStart));
 		if (key === undefined) return null;
 		const value = signed.slice(0, idStart);
-		const expected = mac(key, value, context);
-		// Both MACs as bytes in two reused buffers (a TextEncoder would allocate two arrays per request); a
-		// character beyond ASCII, which no MAC holds, is refused rather than truncated into a byte.
-		if (asciiInto(expected, 0, EXPECTED_MAC) | asciiInto(signed, macStart + 1, GIVEN_MAC)) return null;
+		// Both MACs as ASCII bytes in two reused buffers, the expected one written there directly (no string,
+		// no TextEncoder array per request); a character beyond ASCII, which no MAC holds, is refused rather
+		// than truncated into a byte.
+		key.signInto(macInput(value, context), EXPECTED_MAC);
+		if (asciiInto(signed, macStart + 1, GIVEN_MAC)) return null;
 		if (!bytesEqual(EXPECTED_MAC, GIVEN_MAC)) return null;
 		return { value, keyId: key.id, staleKey: key !== this.keys[0] };
 	}
@@ -149,8 +152,12 @@ function asciiInto(text: string, from: number, out: Uint8Array): number {
 }
 
 function mac(key: Key, value: string, context: string): string {
-	// The NUL separator keeps (context, value) pairs unambiguous.
-	return key.sign(`${context}\u0000${value}`);
+	return key.sign(macInput(value, context));
+}
+
+/** What is signed: the NUL separator keeps (context, value) pairs unambiguous. */
+function macInput(value: string, context: string): string {
+	return `${context}\u0000${value}`;
 }
 
 /** Decodes and vets one configured secret; `index` names it in errors, the secret itself never appears. */

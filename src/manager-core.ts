@@ -4,6 +4,7 @@ import { readSessionCookie } from "./cookie.ts";
 import { createDbsc, type Dbsc } from "./dbsc.ts";
 import type { DbscRuntime } from "./dbsc-runtime.ts";
 import { DecodeError } from "./errors.ts";
+import { FAST_PATH, type FastPath } from "./fast-path.ts";
 import { emit, type EventHook, type SessionEvent } from "./events.ts";
 import type { SessionPolicy } from "./expiry.ts";
 import { startPruner, type PruneOptions, type Pruner } from "./pruner.ts";
@@ -253,15 +254,32 @@ export function createCore<D extends object, F extends object, S extends Session
 		return cookie;
 	}
 
+	/** Commits and decorates the response; synchronous while the mode and the store are. */
+	function commitResponse(session: S, response: Response, options?: CommitOptions): Awaitable<Response> {
+		const fromSession = session[STATE].row !== null;
+		const cookie = commitNow(session);
+		return cookie instanceof Promise
+			? cookie.then((c) => finishResponse(session, response, c, fromSession, options))
+			: finishResponse(session, response, cookie, fromSession, options);
+	}
+
+	function finishResponse(session: S, response: Response, cookie: string | null, fromSession: boolean, options?: CommitOptions): Awaitable<Response> {
+		const committed = decorateResponse(response, cookie, fromSession, options);
+		return dbsc === null ? committed : dbsc.finish(session[STATE], committed);
+	}
+
 	const manager: SessionManager<D, S, C> = {
 		load,
 		commitCookie,
 		policy,
 		report: (event) => emit(hook, event),
-		async commit(session: S, response: Response, options?: CommitOptions): Promise<Response> {
-			const fromSession = session[STATE].row !== null;
-			const committed = decorateResponse(response, await commitCookie(session), fromSession, options);
-			return dbsc === null ? committed : dbsc.finish(session[STATE], committed);
+		commit(session: S, response: Response, options?: CommitOptions): Promise<Response> {
+			try {
+				const committed = commitResponse(session, response, options);
+				return committed instanceof Promise ? committed : Promise.resolve(committed);
+			} catch (e) {
+				return Promise.reject(e);
+			}
 		},
 		list: (field, value, options) => mode.list(field, value, options),
 		revoke: (field, value, options) => mode.revoke(field, value, options),
@@ -270,6 +288,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		startPruning: (options = {}) => startPruner({ prune: (limit) => mode.prune(limit), ...(mode.pruneLock === undefined ? {} : { lock: mode.pruneLock }) }, options, hook),
 		dbsc: null,
 	};
+	(manager as { [FAST_PATH]?: FastPath<S> })[FAST_PATH] = { load: loadNow, commit: commitResponse };
 	if (dbsc !== null) (manager as { dbsc: Dbsc<S> | null }).dbsc = createDbsc(dbsc, manager);
 	return manager;
 }

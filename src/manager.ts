@@ -1,7 +1,7 @@
 import type { SessionCodec } from "./codec.ts";
 import { createCommit } from "./commit.ts";
 import { createDbscRuntime } from "./dbsc-runtime.ts";
-import { serializeCookie } from "./cookie.ts";
+import { cookieWriter } from "./cookie.ts";
 import { emit } from "./events.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
 import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
@@ -11,6 +11,7 @@ import type { SessionModel } from "../schema/model.ts";
 import { ConfigError } from "./errors.ts";
 import type { VerifiedValue } from "./keyring.ts";
 import type { Awaitable, ColumnValue, SessionLimit, Store, StoredSession } from "./store.ts";
+import { sharedRows } from "./shared-rows.ts";
 import { hashSessionToken, isSessionToken, shortSessionId } from "./token.ts";
 
 /** Server-side mode: the session lives in a store, the cookie holds a signed random token. */
@@ -36,6 +37,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	if ("mode" in options && options.mode === "sealed") return createSealedManager<D, F, S, C>(schema, options);
 	const { model, codec } = schema;
 	const store = (options as SessionManagerOptions).store;
+	const reader = sharedRows(store);
 	const base = createManagerBase(model, options, () => codec.initial() as Record<string, unknown>, codec.fields);
 	const { keyring, clock, hook, call, cookieName, attributes, columnName } = base;
 	const writes = createCommit({
@@ -43,8 +45,9 @@ export function createSessionManager<D extends object, F extends object, S exten
 		random: base.random, hook, cookieFor,
 	});
 
+	const writeCookie = cookieWriter(cookieName, attributes);
 	function cookieFor(token: string, absoluteExpiresAt: number, now: number): string {
-		return serializeCookie(cookieName, keyring.sign(token, cookieName), { ...attributes, maxAge: (absoluteExpiresAt - now) / 1000 });
+		return writeCookie(keyring.sign(token, cookieName), (absoluteExpiresAt - now) / 1000);
 	}
 
 	function locate(value: string, now: number): Awaitable<Located | null> {
@@ -56,7 +59,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 		if (verified.staleKey) emit(hook, { type: "old_key_used", keyId: verified.keyId });
 		const id = hashSessionToken(verified.value);
 		// Synchronous over a synchronous store: each needless await is a trip through the microtask queue.
-		const got = call("load", () => store.get(id));
+		const got = call("load", () => reader.get(id));
 		return got instanceof Promise ? got.then((row) => found(id, row, now, verified)) : found(id, got, now, verified);
 	}
 

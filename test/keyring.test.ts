@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { decodeBase64urlIgnorePadding, encodeBase64, encodeBase64urlNoPadding, encodeHexLowerCase } from "@oslojs/encoding";
 import { Keyring, type KeyInput } from "../src/keyring.ts";
 import { WeakKeyError } from "../src/errors.ts";
+import { hmacSHA256Base64url, hmacSHA256Base64urlInto } from "../src/crypto.ts";
 import { failure } from "./helpers/failure.ts";
 import { generateSessionToken, hashSessionToken, isSessionToken, tokensEqual, type RandomSource } from "../src/token.ts";
 
@@ -398,6 +399,30 @@ describe("MAC (node:crypto oracle)", () => {
 			}),
 			{ numRuns: 500 },
 		);
+	});
+
+	test("verify() recomputes the same MAC into bytes: it accepts every value sign() made, under any context, and nothing signed under another context", () => {
+		const ring = new Keyring([keygen()]);
+		fc.assert(
+			fc.property(fc.string({ unit: "grapheme", minLength: 1 }), fc.string({ unit: "grapheme", maxLength: 40 }), fc.string({ maxLength: 40 }), (value, context, other) => {
+				expect(ring.verify(ring.sign(value, context), context)?.value).toBe(value);
+				if (other !== context) expect(ring.verify(ring.sign(value, other), context)).toBeNull();
+			}),
+			{ numRuns: 500 },
+		);
+	});
+
+	test("the MAC written into a buffer is the MAC sign() writes, for every truncation length", () => {
+		const key = randomBytes(32);
+		for (let bytes = 1; bytes <= 32; bytes++) {
+			const asText = hmacSHA256Base64url(key, bytes);
+			const into = hmacSHA256Base64urlInto(key, bytes);
+			const expected = createHmac("sha256", key).update(`m${bytes}`).digest().subarray(0, bytes).toString("base64url");
+			const out = new Uint8Array(expected.length);
+			into(`m${bytes}`, out);
+			expect(new TextDecoder().decode(out)).toBe(expected);
+			expect(asText(`m${bytes}`)).toBe(expected);
+		}
 	});
 });
 

@@ -94,7 +94,7 @@ export function parseWrk(out: string): WrkResult {
 	};
 }
 
-async function wrk(port: number, seconds: number, spec: HttpSpec, pair: string, cpu: number | null): Promise<WrkResult> {
+export async function wrk(port: number, seconds: number, spec: HttpSpec, pair: string, cpu: number | null): Promise<WrkResult> {
 	const url = `http://127.0.0.1:${port}/inc`;
 	const base = ["wrk", "-t1", `-c${CONNECTIONS}`, `-d${Math.max(1, Math.round(seconds))}s`, "--latency", "--timeout", "5s"];
 	const cmd = spec.follow === true ? [...base, "-s", join(HERE, "follow.lua"), url] : [...base, "-H", `Cookie: ${FOREIGN_COOKIES}; ${pair}`, url];
@@ -117,7 +117,7 @@ export interface HttpSample {
 	pid: number;
 }
 
-async function get(port: number, path: string, cookie: string | null): Promise<{ status: number; body: string; setCookies: string[] }> {
+export async function get(port: number, path: string, cookie: string | null): Promise<{ status: number; body: string; setCookies: string[] }> {
 	const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: cookie === null ? {} : { cookie: `${FOREIGN_COOKIES}; ${cookie}` } });
 	return { status: res.status, body: await res.text(), setCookies: res.headers.getSetCookie() };
 }

@@ -1,7 +1,7 @@
 import type { BunRequest } from "bun";
 import type { Session } from "../session.ts";
-import { dbscEndpoint } from "./exchange.ts";
-import { withSession, type SessionHandler, type SessionLoader, type WithSessionOptions } from "./fetch.ts";
+import { dbscEndpoint, exchangeNow } from "./exchange.ts";
+import type { SessionHandler, SessionLoader, WithSessionOptions } from "./fetch.ts";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
 
@@ -10,8 +10,11 @@ export type SessionRoutes<S, P extends string = string> = {
 	[Path in P]: SessionHandler<S, BunRequest<Path>> | Partial<Record<Method, SessionHandler<S, BunRequest<Path>>>>;
 };
 
+/** A Bun route handler: a Response when everything ran synchronously (an in-process store), else a promise of one. */
+type BunHandler<Path extends string> = (request: BunRequest<Path>) => Response | Promise<Response>;
+
 type BunRoutes<P extends string> = {
-	[Path in P]: ((request: BunRequest<Path>) => Promise<Response>) | Partial<Record<Method, (request: BunRequest<Path>) => Promise<Response>>>;
+	[Path in P]: BunHandler<Path> | Partial<Record<Method, BunHandler<Path>>>;
 };
 
 /** Turns session-aware routes into `Bun.serve` routes: each handler gets its typed session, committed after it returns; `options` apply to every route. */
@@ -22,10 +25,10 @@ export function sessionRoutes<S extends Session<object, object>, P extends strin
 ): BunRoutes<P> {
 	const out: Record<string, unknown> = {};
 	for (const [path, route] of Object.entries(routes) as [string, SessionRoutes<S, string>[string]][]) {
-		if (typeof route === "function") out[path] = withSession(sessions, route, options);
+		if (typeof route === "function") out[path] = bunHandler(sessions, route, options);
 		else {
 			const methods: Record<string, unknown> = {};
-			for (const [method, handler] of Object.entries(route)) if (handler !== undefined) methods[method] = withSession(sessions, handler, options);
+			for (const [method, handler] of Object.entries(route)) if (handler !== undefined) methods[method] = bunHandler(sessions, handler, options);
 			out[path] = methods;
 		}
 	}
@@ -36,4 +39,11 @@ export function sessionRoutes<S extends Session<object, object>, P extends strin
 		for (const path of [dbsc.registrationPath, dbsc.refreshPath]) out[path] = post;
 	}
 	return out as BunRoutes<P>;
+}
+
+/** `withSession` for Bun.serve, which takes a Response as well as a promise: no promise when none is needed. */
+function bunHandler<S, R extends Request>(sessions: SessionLoader<S>, handler: SessionHandler<S, R>, options: WithSessionOptions): (request: R) => Response | Promise<Response> {
+	return function sessionRoute(request: R): Response | Promise<Response> {
+		return exchangeNow(sessions, options, handler, request, undefined);
+	};
 }

@@ -3,6 +3,7 @@ import { InvalidDataError, SessionLimitError, StoreUnavailableError, WriteConfli
 import type { SessionEvent } from "../events.ts";
 import type { CommitOptions } from "../manager-shared.ts";
 import type { RequestLike } from "../manager.ts";
+import { FAST_PATH, type FastPath } from "../fast-path.ts";
 
 // The one request sequence every adapter runs: origin check → load → handler → commit, and the
 // answers for what can go wrong on the way (403, 400, 503). Adapters only translate their framework's
@@ -16,6 +17,8 @@ export interface SessionLoader<S> {
 	report?(event: SessionEvent): void;
 	/** The DBSC endpoints of a manager made with the `dbsc` option; every adapter answers them before anything else. */
 	readonly dbsc?: { readonly registrationPath: string; readonly refreshPath: string; handle(request: Request): Promise<Response> | null } | null;
+	/** load and commit without their promises, when the manager has them (sess's own managers do). */
+	readonly [FAST_PATH]?: FastPath<S>;
 }
 
 /** Per-route choices of the adapters. */
@@ -36,19 +39,90 @@ export type ExchangeHandler<S, R, X> = (request: R, session: S, extra: X) => Res
  * answers 400; a failing store answers 503 without touching the client's cookie, so nobody is logged
  * out by an outage. A handler that throws anything else commits nothing, and the error propagates.
  */
-export async function exchange<S, R extends Request, X>(
+export function exchange<S, R extends Request, X>(
 	sessions: SessionLoader<S>,
 	options: WithSessionOptions,
 	handler: ExchangeHandler<S, R, X>,
 	request: R,
 	extra: X,
 ): Promise<Response> {
+	try {
+		const answer = exchangeNow(sessions, options, handler, request, extra);
+		return answer instanceof Promise ? answer : Promise.resolve(answer);
+	} catch (e) {
+		return Promise.reject(e);
+	}
+}
+
+/**
+ * `exchange` for servers that take a Response as well as a promise of one (Bun.serve, Deno.serve): over a
+ * synchronous store and handler the whole request runs without a promise. The app's own errors are thrown
+ * (or rejected) as they come.
+ */
+export function exchangeNow<S, R extends Request, X>(
+	sessions: SessionLoader<S>,
+	options: WithSessionOptions,
+	handler: ExchangeHandler<S, R, X>,
+	request: R,
+	extra: X,
+): Response | Promise<Response> {
 	const endpoint = dbscEndpoint(sessions, request);
 	if (endpoint !== null) return endpoint;
 	if (options.csrf !== false && checkOrigin(request, options.csrf) !== null) return forbiddenResponse();
+	const fast = sessions[FAST_PATH];
+	if (fast === undefined) return exchangeAsync(sessions, options, handler, request, extra);
+	let session: S;
+	try {
+		const loaded = fast.load(request);
+		if (loaded instanceof Promise) return loaded.then((s) => respond(sessions, fast, options, handler, request, extra, s), (e: unknown) => failureResponse(sessions, e));
+		session = loaded;
+	} catch (e) {
+		return failureResponse(sessions, e);
+	}
+	return respond(sessions, fast, options, handler, request, extra, session);
+}
+
+/** Runs the handler on a loaded session and commits what it answered. */
+function respond<S, R extends Request, X>(
+	sessions: SessionLoader<S>,
+	fast: FastPath<S>,
+	options: WithSessionOptions,
+	handler: ExchangeHandler<S, R, X>,
+	request: R,
+	extra: X,
+	session: S,
+): Response | Promise<Response> {
+	let response: Response;
+	try {
+		// Most handlers answer synchronously: awaiting a plain Response would only cost a microtask.
+		const answered = handler(request, session, extra);
+		if (answered instanceof Promise) return answered.then((r) => commitNow(sessions, fast, session, r, options), (e: unknown) => failureResponse(sessions, e));
+		response = answered;
+	} catch (e) {
+		return failureResponse(sessions, e);
+	}
+	return commitNow(sessions, fast, session, response, options);
+}
+
+function commitNow<S>(sessions: SessionLoader<S>, fast: FastPath<S>, session: S, response: Response, options: WithSessionOptions): Response | Promise<Response> {
+	try {
+		const committed = fast.commit(session, response, options);
+		return committed instanceof Promise ? committed.catch((e: unknown) => failureResponse(sessions, e)) : committed;
+	} catch (e) {
+		return failureResponse(sessions, e);
+	}
+}
+
+/** The sequence over a loader without a fast path (one made by hand, say). */
+async function exchangeAsync<S, R extends Request, X>(
+	sessions: SessionLoader<S>,
+	options: WithSessionOptions,
+	handler: ExchangeHandler<S, R, X>,
+	request: R,
+	extra: X,
+): Promise<Response> {
 	try {
 		const session = await sessions.load(request);
-		// Most handlers answer synchronously: awaiting a plain Response would only cost a microtask.
 		const answered = handler(request, session, extra);
 		const response = answered instanceof Promise ? await answered : answered;
 		return await sessions.commit(session, response, options);

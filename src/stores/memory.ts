@@ -1,5 +1,6 @@
 import { liveEnd } from "./revoke-except.ts";
-import { leastRecentFirst, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession } from "../store.ts";
+import { SHARED_ROWS, type SharedRows } from "../shared-rows.ts";
+import { leastRecentFirst, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 
 /**
  * An in-process store for tests and single-process development. Every method runs synchronously,
@@ -22,29 +23,45 @@ export class MemoryStore implements Store {
 		return row === undefined ? null : copy(row);
 	}
 
+	/**
+	 * sess's own load and commit read and write rows without the copies: a stored row is never changed in
+	 * place (every change stores a new object), so a row handed out stays as it was when it was read.
+	 */
+	readonly [SHARED_ROWS]: SharedRows = {
+		// Only while get and update are this class's own: a subclass or a wrapper that replaces one sees every call through it.
+		get: (id) => (this.get === MemoryStore.prototype.get ? (this.rows.get(id) ?? null) : this.get(id)),
+		update: (session, expectedVersion, scope) =>
+			this.update === MemoryStore.prototype.update ? this.replace(session, expectedVersion) : this.update(session, expectedVersion, scope),
+	};
+
 	create(session: StoredSession): void {
 		if (this.rows.has(session.id)) throw new Error("session id collision");
 		this.put(copy(session));
 	}
 
-	update(session: StoredSession, expectedVersion: number): boolean {
+	update(session: StoredSession, expectedVersion: number, _scope?: UpdateScope): boolean {
+		return this.replace(copy(session), expectedVersion);
+	}
+
+	/** Compare-and-set of a row this store now owns. */
+	private replace(session: StoredSession, expectedVersion: number): boolean {
 		const row = this.rows.get(session.id);
 		if (row === undefined || row.successorId !== null || row.version !== expectedVersion) return false;
 		if (sameColumns(row.columns, session.columns)) {
-			// The indexes point at the same id under the same values: replace the row in place.
-			this.rows.set(session.id, copy(session));
+			// The indexes point at the same id under the same values: swap the row.
+			this.rows.set(session.id, session);
 			return true;
 		}
 		this.remove(row.id);
-		this.put(copy(session));
+		this.put(session);
 		return true;
 	}
 
 	touch(id: string, lastSeenAt: number, idleExpiresAt: number): void {
 		const row = this.rows.get(id);
 		if (row === undefined || row.successorId !== null) return;
-		row.lastSeenAt = lastSeenAt;
-		row.idleExpiresAt = idleExpiresAt;
+		// A new object rather than a change in place: a row already handed out keeps its times.
+		this.rows.set(id, { ...row, lastSeenAt, idleExpiresAt });
 	}
 
 	rotate(id: string, expectedVersion: number, next: StoredSession, graceUntil: number | null): boolean {

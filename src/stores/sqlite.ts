@@ -37,7 +37,7 @@ const PRUNE_LEASE_MS = 5 * 60_000;
 /** Sessions in a SQLite database through `bun:sqlite`, with WAL and cached prepared statements. */
 export class SQLiteStore implements Store {
 	private readonly table: TableModel;
-	private readonly q: Record<"get" | "successor" | "insert" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
+	private readonly q: Record<"get" | "load" | "successor" | "insert" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
 	/** One prepared UPDATE per scope, indexed `times + 2 × columns`, built on first use. */
 	private readonly updates: (Statement | undefined)[] = [undefined, undefined, undefined, undefined];
 	private readonly db: Database;
@@ -61,6 +61,8 @@ export class SQLiteStore implements Store {
 		const all = [...FIXED, ...promoted].map(quote);
 		this.q = {
 			get: db.prepare(`SELECT ${all.join(", ")} FROM ${t} WHERE "id" = ?`),
+			// Every column but the id, which the caller already holds: one string fewer to copy out per request.
+			load: db.prepare(`SELECT ${all.slice(1).join(", ")} FROM ${t} WHERE "id" = ?`),
 			successor: db.prepare(`SELECT "successor_id" FROM ${t} WHERE "id" = ?`),
 			insert: db.prepare(`INSERT INTO ${t} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")})`),
 			touch: db.prepare(`UPDATE ${t} SET "last_seen_at" = ?, "idle_expires_at" = ? WHERE "id" = ? AND "successor_id" IS NULL`),
@@ -101,8 +103,8 @@ export class SQLiteStore implements Store {
 	}
 
 	get(id: string): StoredSession | null {
-		const row = this.q.get.get(id) as Row | null;
-		return row === null ? null : this.fromRow(row);
+		const row = this.q.load.get(id) as Row | null;
+		return row === null ? null : this.fromRow(row, id);
 	}
 
 	create(session: StoredSession): void {
@@ -140,7 +142,7 @@ export class SQLiteStore implements Store {
 		const rows = this.db
 			.query(`SELECT ${[...FIXED, ...this.table.columns.map((c) => c.name)].map(quote).join(", ")} FROM ${quote(this.table.name)} WHERE ${this.column(column)} = ? AND "successor_id" IS NULL`)
 			.all(toSQL(value)) as Row[];
-		return rows.map((r) => this.fromRow(r));
+		return rows.map((r) => this.fromRow(r, r.id));
 	}
 
 	revoke(column: string, value: ColumnValue, exceptId?: string): number {
@@ -211,7 +213,7 @@ export class SQLiteStore implements Store {
 		return [s.id, s.successorId, s.version, s.data, s.createdAt, s.rotatedAt, s.lastSeenAt, s.idleExpiresAt, s.absoluteExpiresAt, ...deviceParams(s), ...this.columnValues(s)];
 	}
 
-	private fromRow(row: Row): StoredSession {
+	private fromRow(row: Row, id: string): StoredSession {
 		const columns: Record<string, ColumnValue> = {};
 		const promoted = this.table.columns;
 		for (let i = 0; i < promoted.length; i++) {
@@ -220,7 +222,7 @@ export class SQLiteStore implements Store {
 			columns[c.name] = c.type === "boolean" && v !== null ? v === 1 : v;
 		}
 		const session: StoredSession = {
-			id: row.id, successorId: row.successor_id, version: row.version, data: row.data, createdAt: row.created_at,
+			id, successorId: row.successor_id, version: row.version, data: row.data, createdAt: row.created_at,
 			rotatedAt: row.rotated_at, lastSeenAt: row.last_seen_at, idleExpiresAt: row.idle_expires_at,
 			absoluteExpiresAt: row.absolute_expires_at, columns,
 		};
