@@ -12,7 +12,7 @@ import type { Check } from "../schema/validate.ts";
 import type { AdmitResult, Awaitable, ColumnValue, SessionLimit, Store, StoredSession, UpdateScope } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
 import { sharedRows } from "./shared-rows.ts";
-import { generateSessionToken, hashSessionToken, shortSessionId, type RandomSource } from "./token.ts";
+import { generateSessionToken, hashRoutedSessionToken, hashSessionToken, randomRouteTag, routeTagFor, routeTagOf, shortSessionId, type RandomSource } from "./token.ts";
 
 /** What committing needs from the manager. */
 export interface CommitContext {
@@ -77,6 +77,26 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 	const anonymity = ctx.anonymous;
 	/** Whether the session takes the anonymous idle; a login or logout gives it a new row, so a row keeps its answer. */
 	const anon = (s: SessionState): boolean => anonymity !== null && anonymity(s.data, s.meta);
+
+	const routeBy = store.routeBy;
+	let routeField: string | null = null;
+	for (const [field, column] of columnOf) if (column === routeBy) routeField = field;
+
+	/**
+	 * A new token and its stored ID. On a store that routes rows by a column, the token carries the tag of
+	 * the row's shard: kept from `keepFrom` (a rotation with grace stays beside its alias, in one script),
+	 * else the tag of the session's value in that column, else random (nobody signed in).
+	 */
+	function mint(s: SessionState, keepFrom: StoredSession | null): { token: string; id: string } {
+		if (routeBy === undefined) {
+			const token = generateSessionToken(random);
+			return { token, id: hashSessionToken(token) };
+		}
+		const value = routeField === null ? null : (s.data[routeField] as ColumnValue | undefined) ?? null;
+		const tag = (keepFrom === null ? null : routeTagOf(keepFrom.id)) ?? (value === null ? randomRouteTag(random) : routeTagFor(routeBy, value));
+		const token = tag + generateSessionToken(random);
+		return { token, id: hashRoutedSessionToken(token) };
+	}
 
 	/** Whether this commit signs a user in under the limit: the limited field now holds a value `base` did not. */
 	function isLogin(s: SessionState, base: StoredSession | null): boolean {
@@ -249,8 +269,8 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		const graceUntil = login ? null : grace;
 		let row: StoredSession | null = start;
 		for (let attempt = 0; attempt < MAX_ATTEMPTS && row !== null; attempt++) {
-			const token = generateSessionToken(random);
-			const next = buildRow(s, row, hashSessionToken(token), now, row.version + 1, graceUntil === null && s.authenticate);
+			const { token, id } = mint(s, graceUntil === null ? null : row);
+			const next = buildRow(s, row, id, now, row.version + 1, graceUntil === null && s.authenticate);
 			const current: StoredSession = row;
 			if (login ? await admit(next, current, now) : await call("commit", () => store.rotate(current.id, current.version, next, graceUntil))) {
 				emit(hook, { type: graceUntil === null ? "regenerated" : "rotated", id: shortSessionId(current.id), next: shortSessionId(next.id) });
@@ -287,8 +307,8 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 
 	/** Lazy creation; a row that failed to decode is replaced in the same step, so it never lingers as a ghost session. */
 	async function create(s: SessionState, now: number): Promise<string> {
-		const token = generateSessionToken(random);
-		const next = buildRow(s, null, hashSessionToken(token), now, 1, true);
+		const { token, id } = mint(s, null);
+		const next = buildRow(s, null, id, now, 1, true);
 		const corrupt = s.replaces;
 		if (isLogin(s, null)) {
 			if (!(corrupt !== null && (await admit(next, corrupt, now)))) await admit(next, null, now);

@@ -3,7 +3,7 @@ import { sha256Hex } from "./crypto.ts";
 import type { Keyring } from "./keyring.ts";
 import type { Store, StoredSession } from "./store.ts";
 import type { StoreCall } from "./store-call.ts";
-import type { RandomSource } from "./token.ts";
+import { ROUTE_TAG_CHARS, type RandomSource } from "./token.ts";
 
 /** What a challenge is for: registering a key, or proving it again at refresh. */
 export type ChallengePurpose = "register" | "refresh";
@@ -70,8 +70,10 @@ export class Challenges {
 	 */
 	async consume(store: Store, call: StoreCall, challenge: string, now: number): Promise<boolean> {
 		const until = this.expiresAt(challenge);
+		const hash = sha256Hex(`sess/dbsc-used/${challenge}`);
 		const marker: StoredSession = {
-			id: sha256Hex(`sess/dbsc-used/${challenge}`), successorId: null, version: 1, data: new Uint8Array(0),
+			// A store that routes rows by a tag in the ID (RedisSpreadStore) gets one: the hash's first digits spread markers too.
+			id: store.routeBy === undefined ? hash : `${hash.slice(0, ROUTE_TAG_CHARS)}.${hash}`, successorId: null, version: 1, data: new Uint8Array(0),
 			createdAt: now, rotatedAt: now, lastSeenAt: now, idleExpiresAt: until, absoluteExpiresAt: until, columns: {},
 		};
 		try {

@@ -12,7 +12,7 @@ import { ConfigError } from "./errors.ts";
 import type { VerifiedValue } from "./keyring.ts";
 import type { Awaitable, ColumnValue, SessionLimit, Store, StoredSession } from "./store.ts";
 import { sharedRows } from "./shared-rows.ts";
-import { hashSessionToken, isSessionToken, shortSessionId } from "./token.ts";
+import { hashRoutedSessionToken, hashSessionToken, isRoutedSessionToken, isSessionToken, shortSessionId } from "./token.ts";
 
 /** Server-side mode: the session lives in a store, the cookie holds a signed random token. */
 export interface SessionManagerOptions extends CommonOptions {
@@ -50,14 +50,22 @@ export function createSessionManager<D extends object, F extends object, S exten
 		return writeCookie(keyring.sign(token, cookieName), (absoluteExpiresAt - now) / 1000);
 	}
 
+	if (store.routeBy !== undefined && ![...base.columnOf.values()].includes(store.routeBy)) {
+		throw new ConfigError("invalid_config", `The store places rows by column "${store.routeBy}", which no promoted field fills; promote the user's field to that column.`);
+	}
+	// A store that routes rows takes only routed tokens: a cookie of another layout is malformed to it.
+	const routed = store.routeBy !== undefined;
+	const isToken = routed ? isRoutedSessionToken : isSessionToken;
+	const idOf = routed ? hashRoutedSessionToken : hashSessionToken;
+
 	function locate(value: string, now: number): Awaitable<Located | null> {
 		const verified = keyring.verify(value, cookieName);
-		if (verified === null || !isSessionToken(verified.value)) {
+		if (verified === null || !isToken(verified.value)) {
 			emit(hook, { type: "cookie_invalid", reason: verified === null ? "bad_signature" : "malformed" });
 			return null;
 		}
 		if (verified.staleKey) emit(hook, { type: "old_key_used", keyId: verified.keyId });
-		const id = hashSessionToken(verified.value);
+		const id = idOf(verified.value);
 		// Synchronous over a synchronous store: each needless await is a trip through the microtask queue.
 		const got = call("load", () => reader.get(id));
 		return got instanceof Promise ? got.then((row) => found(id, row, now, verified)) : found(id, got, now, verified);
@@ -160,6 +168,9 @@ function resolveLimit(options: SessionManagerOptions, model: SessionModel, colum
 	if (!Number.isSafeInteger(max) || max < 1) throw new ConfigError("invalid_config", `maxSessionsPerUser.max must be a whole number ≥ 1, got ${String(max)}.`);
 	const policy = option?.policy ?? declared?.policy ?? "evict";
 	if (policy !== "evict" && policy !== "refuse") throw new ConfigError("invalid_config", `maxSessionsPerUser.policy must be "evict" or "refuse", got "${String(policy)}".`);
+	if (store.routeBy !== undefined && store.routeBy !== column) {
+		throw new ConfigError("invalid_config", `maxSessionsPerUser counts "${column}" but the store places rows by "${store.routeBy}": count by the store's column, or place rows by this one.`);
+	}
 	if (store.admit === undefined) throw new ConfigError("invalid_config", "maxSessionsPerUser needs a store with admit(); the memory, SQLite, PostgreSQL, MySQL and Redis stores have it.");
 	return { field, limit: { column, max, policy } };
 }

@@ -111,6 +111,13 @@ export interface Store {
 	withPruneLock?<T>(fn: () => Promise<T>): Promise<T | null>;
 	/** Deletes up to `limit` rows whose deadline passed before `now`; returns how many. */
 	prune(now: number, limit?: number): Awaitable<number>;
+	/**
+	 * Set by a store that spreads one table over shards (RedisSpreadStore): the promoted column whose value
+	 * places a row. The manager then mints routed tokens (token.ts): a tag of this column's value (random
+	 * for nobody) in front of the random part, so the store finds the shard from the stored ID alone, and
+	 * every row holding one value (a user's sessions) shares a shard. Other stores leave it unset.
+	 */
+	readonly routeBy?: string;
 	/** Releases what the store opened itself (a client built from a URL); a client passed in stays open. */
 	close?(): Awaitable<void>;
 }

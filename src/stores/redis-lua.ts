@@ -12,6 +12,8 @@
  *   i:<column>:<t>:<value> set of live ids holding that value (t = s, n or b); TTL ≥ its longest-lived member
  *   a:<id>                 set of alias ids whose successor is <id>; TTL ≥ its longest-lived member
  *   d                      sorted set id → deadline, for prune() with a caller's clock; TTL ≥ its last deadline
+ *   g:<column>:<t>:<value> (RedisSpreadStore, at the value's home tag) set of the other tags whose i: sets
+ *                          hold that value; TTL ≥ the absolute deadline of every row filed under them
  *
  * The code runs as a Redis 7 function library, loaded once per server: helpers are defined at load,
  * not on every call as a prelude to each EVAL script is (2–3 µs of server CPU per call), and FCALL
@@ -201,7 +203,7 @@ export interface Body {
 }
 
 /** The name of one of the store's scripts. */
-export type ScriptName = "create" | "update" | "write" | "slide" | "touch" | "rotate" | "admit" | "destroy" | "list" | "revoke" | "prune";
+export type ScriptName = "create" | "update" | "write" | "slide" | "touch" | "rotate" | "admit" | "destroy" | "list" | "revoke" | "prune" | "retire" | "enlist" | "stage" | "seat";
 
 /** Lua bodies by name, over KEYS and ARGV as EVAL and FCALL both pass them. */
 export const BODIES: Record<ScriptName, Body> = {
@@ -305,17 +307,19 @@ if rid ~= "" then
 	if cur[1] ~= ARGV[3] or cur[2] ~= "" then return { "conflict" } end
 end
 if redis.call("EXISTS", KEYS[2]) == 1 then return redis.error_reply("session id collision") end
-local live = {}
+local live, staged = {}, 0
 for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 	if id ~= rid then
-		local row = redis.call("HMGET", P .. "s:" .. id, "s", "l", "c", "i", "a")
+		local row = redis.call("HMGET", P .. "s:" .. id, "s", "l", "c", "i", "a", "p")
 		if row[1] == "" and tonumber(row[4]) > now and tonumber(row[5]) > now then
-			live[#live + 1] = { id, tonumber(row[2]), tonumber(row[3]) }
+			-- A login across slots still under way (stage, then seat) evicts for itself when seated: never
+			-- evicted here, and counted only against a refusing limit, which must not be exceeded.
+			if row[6] then staged = staged + 1 else live[#live + 1] = { id, tonumber(row[2]), tonumber(row[3]) } end
 		end
 	end
 end
 local excess = #live - tonumber(ARGV[4]) + 1
-if excess > 0 and ARGV[5] == "refuse" then return { "refused" } end
+if ARGV[5] == "refuse" and excess + staged > 0 then return { "refused" } end
 -- The order of leastRecentFirst in store.ts: least recently seen, then oldest, then by id.
 table.sort(live, function(a, b)
 	if a[2] ~= b[2] then return a[2] < b[2] end
@@ -346,10 +350,14 @@ return destroy(ARGV[1], ARGV[2])`,
 		lua: `
 local out = {}
 for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
-	local row = redis.call("HMGET", ARGV[1] .. "s:" .. id, "v", "s", "d", "c", "r", "l", "i", "a", "k")
+	local row = redis.call("HMGET", ARGV[1] .. "s:" .. id, "v", "s", "d", "c", "r", "l", "i", "a", "k", "p")
 	if row[2] == "" then
-		table.insert(row, 1, id)
-		out[#out + 1] = row
+		-- A staged login (RedisSpreadStore) is listed once seated, when it has taken effect.
+		if not row[10] then
+			row[10] = nil
+			table.insert(row, 1, id)
+			out[#out + 1] = row
+		end
 	else
 		redis.call("SREM", KEYS[1], id)
 	end
@@ -382,6 +390,94 @@ for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 	end
 end
 return n`,
+	},
+	/**
+	 * KEYS: row. ARGV: prefix, id, expected version, graceUntil ("" = none), successor id. The second half of
+	 * a rotation whose successor lives in another slot (RedisSpreadStore writes it first): `rotate` without
+	 * the put, the compare-and-set that decides whether the new ID wins. 1, or 0 writing nothing.
+	 */
+	retire: {
+		uses: ["nearer", "indexKeys", "file", "destroy"],
+		lua: `
+local P, id = ARGV[1], ARGV[2]
+local cur = redis.call("HMGET", KEYS[1], "v", "s", "a", "x")
+if cur[1] ~= ARGV[3] or cur[2] ~= "" then return 0 end
+if ARGV[4] == "" then
+	destroy(P, id)
+else
+	for _, ik in ipairs(indexKeys(cur[4])) do redis.call("SREM", ik, id) end
+	local deadline = nearer(string.format("%d", tonumber(ARGV[4]) + ${ALIAS_SLACK_MS}), cur[3])
+	redis.call("HSET", KEYS[1], "s", ARGV[5], "d", "", "i", ARGV[4], "x", "")
+	redis.call("PEXPIREAT", KEYS[1], deadline)
+	if file(P, id, KEYS[1], ARGV[5], {}, deadline) then redis.call("ZADD", P .. "d", nearer(ARGV[4], cur[3]), id) end
+end
+return 1`,
+	},
+	/**
+	 * KEYS: a value's directory. ARGV: tag, deadline. Notes that rows holding the value live under that tag
+	 * too (RedisSpreadStore), before they are written; kept at least until the rows' absolute deadline.
+	 */
+	enlist: {
+		uses: ["extend"],
+		lua: `
+extend(KEYS[1], ARGV[2], redis.call("SADD", KEYS[1], ARGV[1]))
+return 1`,
+	},
+	/**
+	 * KEYS: index of the limited value, next row. ARGV: prefix, max, policy, now, next row. The first step
+	 * of a login whose anonymous session lives in another slot: writes the row staged (p = 1), so that
+	 * admits neither count nor evict it under `evict` and list hides it, and nothing is evicted before the
+	 * login takes effect. Under `refuse` the staged rows count, so two racing logins never pass the limit
+	 * together. { "staged" } or { "refused" }, the latter writing nothing.
+	 */
+	stage: {
+		uses: ["trim", "put"],
+		lua: `
+local P, now = ARGV[1], tonumber(ARGV[4])
+if redis.call("EXISTS", KEYS[2]) == 1 then return redis.error_reply("session id collision") end
+if ARGV[3] == "refuse" then
+	local live = 0
+	for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
+		local row = redis.call("HMGET", P .. "s:" .. id, "s", "i", "a")
+		if row[1] == "" and tonumber(row[2]) > now and tonumber(row[3]) > now then live = live + 1 end
+	end
+	if live >= tonumber(ARGV[2]) then return { "refused" } end
+end
+trim(P)
+put(P, ARGV, 5)
+if redis.call("EXISTS", KEYS[2]) == 1 then redis.call("HSET", KEYS[2], "p", "1") end
+return { "staged" }`,
+	},
+	/**
+	 * KEYS: index of the limited value, the staged row. ARGV: prefix, its id, max, now. The last step, once
+	 * the old session is retired: seats the row and evicts the least recently seen beyond the limit, as
+	 * admit does. { "admitted", evicted ids… }; nothing to do if a revoke took the row meanwhile.
+	 */
+	seat: {
+		uses: ["destroy"],
+		lua: `
+local P, id, now = ARGV[1], ARGV[2], tonumber(ARGV[4])
+if redis.call("HDEL", KEYS[2], "p") == 0 then return { "admitted" } end
+local live = {}
+for _, other in ipairs(redis.call("SMEMBERS", KEYS[1])) do
+	if other ~= id then
+		local row = redis.call("HMGET", P .. "s:" .. other, "s", "l", "c", "i", "a", "p")
+		if row[1] == "" and not row[6] and tonumber(row[4]) > now and tonumber(row[5]) > now then
+			live[#live + 1] = { other, tonumber(row[2]), tonumber(row[3]) }
+		end
+	end
+end
+table.sort(live, function(a, b)
+	if a[2] ~= b[2] then return a[2] < b[2] end
+	if a[3] ~= b[3] then return a[3] < b[3] end
+	return a[1] < b[1]
+end)
+local out = { "admitted" }
+for j = 1, #live - tonumber(ARGV[3]) + 1 do
+	destroy(P, live[j][1])
+	out[#out + 1] = live[j][1]
+end
+return out`,
 	},
 	/** KEYS: deadline set. ARGV: prefix, now, batch size. Returns { rows deleted, entries seen }. */
 	prune: {

@@ -212,16 +212,16 @@ export class RedisStore implements Store {
 		return `${this.prefix}s:${id}`;
 	}
 
-	/** The set of IDs holding `value` in `column`, typed so that "5" and 5 differ; null is never indexed. */
-	private indexKey(column: string, value: ColumnValue): string | null {
+	/** The set of IDs holding `value` in `column`, typed so that "5" and 5 differ; null is never indexed. Also RedisSpreadStore's. */
+	indexKey(column: string, value: ColumnValue): string | null {
 		if (!this.table.columns.some((c) => c.name === column)) throw new TypeError(`"${column}" is not a promoted column of ${this.table.name}.`);
 		if (value === null) return null;
 		const typed = typeof value === "string" ? `s:${value}` : typeof value === "number" ? `n:${num(value)}` : `b:${value}`;
 		return `${this.prefix}i:${column}:${typed}`;
 	}
 
-	/** A row as the scripts read it: id, FIELDS, then how many index keys and the keys (none for an alias). */
-	private rowArgs(s: StoredSession): string[] {
+	/** A row as the scripts read it: id, FIELDS, then how many index keys and the keys (none for an alias). Also RedisSpreadStore's. */
+	rowArgs(s: StoredSession): string[] {
 		const columns: Record<string, ColumnValue> = {};
 		for (const c of this.table.columns) columns[c.name] = s.columns[c.name] ?? null;
 		const indexes: string[] = [];

@@ -1,6 +1,7 @@
 // The history checker across a Redis Cluster failover: three demo processes on a local cluster, the
 // primary holding the session table killed (by PID) a third into the run, its replica taking over, the
-// killed node restarted as a replica. Run twice: without and with `waitForReplicas: 1` (SESS_REDIS_WAIT=1).
+// killed node restarted as a replica. Run without and with `waitForReplicas: 1` (SESS_REDIS_WAIT=1), on the
+// one-slot layout (RedisStore) and spread over every slot (RedisSpreadStore, SESS_REDIS_SPREAD=user_id).
 // Redis replicates asynchronously, so without it a failover may lose what the primary acknowledged; with
 // it, an acknowledged logout, revoke or rotation is on the replica first and must survive (no (b)).
 import { describe, expect, test } from "bun:test";
@@ -22,14 +23,15 @@ function say(line: string): void {
 }
 
 describe.skipIf(!clusterToolsPresent() && process.env.CI !== "true")("history across a Redis Cluster failover", () => {
-	for (const wait of [0, 1]) {
-		test(`primary killed mid-run, ${wait === 0 ? "asynchronous replication (what is lost is reported)" : "waitForReplicas: 1 (no acknowledged logout lost)"}`, async () => {
+	for (const [layout, wait] of [["one slot", 0], ["one slot", 1], ["spread", 0], ["spread", 1]] as const) {
+		test(`${layout}: primary killed mid-run, ${wait === 0 ? "asynchronous replication (what is lost is reported)" : "waitForReplicas: 1 (no acknowledged logout lost)"}`, async () => {
 			const cluster = await startLocalCluster();
 			const demos: DemoProcess[] = [];
 			const keys = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
 			const prefix = `{${scratchPrefix("failover")}}:`;
 			try {
-				const env = { SESS_DB: cluster.url, SESS_REDIS_PREFIX: prefix, SESS_REDIS_WAIT: String(wait), SESS_KEYS: keys, SESS_ROTATE_EVERY: `${EVERY_MS}ms`, SESS_GRACE: `${GRACE_MS}ms` };
+				// Spread: the users' sessions over every primary (RedisSpreadStore); the one killed holds about a third of them.
+				const env = { SESS_DB: cluster.url, SESS_REDIS_PREFIX: prefix, SESS_REDIS_WAIT: String(wait), SESS_REDIS_SPREAD: layout === "spread" ? "user_id" : "", SESS_KEYS: keys, SESS_ROTATE_EVERY: `${EVERY_MS}ms`, SESS_GRACE: `${GRACE_MS}ms` };
 				for (let i = 0; i < 3; i++) demos.push(await startDemo(env));
 				const seed = Math.floor(Math.random() * 2 ** 31);
 				const primary = await cluster.primaryOf(slotOf(prefix));
@@ -46,7 +48,7 @@ describe.skipIf(!clusterToolsPresent() && process.env.CI !== "true")("history ac
 				const started = performance.now();
 				const history = await runWorkload({
 					bases: demos.map((d) => d.base), users: 4, devicesPerUser: 2, tabs: 3, durationMs: DURATION_MS, graceMs: GRACE_MS,
-					forge: forger(keys), seed, mode: "store", revokeOwnQuiet: true,
+					forge: forger(keys, "store", layout === "spread"), seed, mode: "store",
 				});
 				await chaos;
 				const seconds = (performance.now() - started) / 1000;
@@ -54,7 +56,7 @@ describe.skipIf(!clusterToolsPresent() && process.env.CI !== "true")("history ac
 				const counts = Object.fromEntries((Object.keys(VIOLATION_CLASSES) as ViolationClass[]).map((c) => [c, report.violations.filter((v) => v.class === c).length])) as Record<ViolationClass, number>;
 				const failed = history.ops.filter((o) => o.status === 0 || o.status >= 500);
 				say(
-					`failover (waitForReplicas ${wait}): ${report.operations} operations checked in ${seconds.toFixed(1)} s, replica took over after ${failedOverMs.toFixed(0)} ms; ` +
+					`failover (${layout}, waitForReplicas ${wait}): ${report.operations} operations checked in ${seconds.toFixed(1)} s, replica took over after ${failedOverMs.toFixed(0)} ms; ` +
 						`violations a=${counts.a} b=${counts.b} c=${counts.c} d=${counts.d} e=${counts.e}; ${failed.length} requests failed (5xx, not acknowledged); seed ${seed}`,
 				);
 				const t0 = history.ops[0]?.inv ?? 0;

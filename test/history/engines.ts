@@ -19,6 +19,8 @@ export interface Engine {
 	name: string;
 	/** Rotation period and grace for a run, when the engine's writes are too slow for the default ones. */
 	timing?: { everyMs: number; graceMs: number };
+	/** Whether the store takes routed tokens only (forged cookies must be routed to reach it). */
+	routed?: boolean;
 	reachable(): Promise<boolean>;
 	create(): Promise<RunStore>;
 }
@@ -59,6 +61,17 @@ const redisCluster: Engine = {
 	},
 };
 
+/** The same, with the table spread over every slot by user (RedisSpreadStore): a user's sessions on the user's primary. */
+const redisClusterSpread: Engine = {
+	name: "redis-cluster-spread",
+	routed: true,
+	reachable: async () => clusterToolsPresent(),
+	async create() {
+		const cluster = await startLocalCluster();
+		return { env: { SESS_DB: cluster.url, SESS_REDIS_PREFIX: `{${scratchPrefix("history")}}:`, SESS_REDIS_SPREAD: "user_id" }, drop: () => cluster.stop() };
+	},
+};
+
 const sqlite: Engine = {
 	name: "sqlite",
 	reachable: async () => true,
@@ -68,7 +81,7 @@ const sqlite: Engine = {
 	},
 };
 
-export const ENGINES: Engine[] = [sqlite, serverEngine("postgres", 5432), serverEngine("mysql", 3306), redis, redisCluster];
+export const ENGINES: Engine[] = [sqlite, serverEngine("postgres", 5432), serverEngine("mysql", 3306), redis, redisCluster, redisClusterSpread];
 
 /**
  * PostgreSQL with a streaming replica made for the run (test/replica/replica-server.ts) that replays

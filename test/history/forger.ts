@@ -2,10 +2,10 @@
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { model } from "../../examples/demo/src/generated/session.ts";
 import { Keyring } from "../../src/keyring.ts";
-import { generateSessionToken } from "../../src/token.ts";
+import { generateSessionToken, randomRouteTag } from "../../src/token.ts";
 
 /** A cookie the servers never issued: a tampered issued one, or (store mode) a random token signed with the real key. */
-export function forger(keys: string, mode: "store" | "sealed" = "store"): (issued: string | null) => string {
+export function forger(keys: string, mode: "store" | "sealed" = "store", routed = false): (issued: string | null) => string {
 	const keyring = Keyring.fromString(keys);
 	const name = model.cookie.name;
 	let n = 0;
@@ -16,7 +16,8 @@ export function forger(keys: string, mode: "store" | "sealed" = "store"): (issue
 			const flipped = issued[at] === "A" ? "B" : "A";
 			return issued.slice(0, at) + flipped + issued.slice(at + 1);
 		}
-		if (mode === "store") return `${name}=${keyring.sign(generateSessionToken(), name)}`;
+		// A routed store (RedisSpreadStore) takes only routed tokens: forge those, so the probe reaches the store.
+		if (mode === "store") return `${name}=${keyring.sign((routed ? randomRouteTag() : "") + generateSessionToken(), name)}`;
 		return `${name}=${encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(96)))}`;
 	};
 }

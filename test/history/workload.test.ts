@@ -44,7 +44,7 @@ for (const setUp of setUps) {
 					bases: demos.map((d) => d.base), users: 4, devicesPerUser: 2, tabs: setUp.mode === "sealed" ? 1 : 3,
 					// Nothing is stepped around: revokes race their own tabs' rotations and other devices' requests, and
 					// every cookie a login held is replayed after its logout (docs/guarantees.md, findings 1–4).
-					durationMs: DURATION_MS, graceMs: GRACE_MS, forge: forger(keys, setUp.mode), seed, mode: setUp.mode,
+					durationMs: DURATION_MS, graceMs: GRACE_MS, forge: forger(keys, setUp.mode, setUp.engine.routed === true), seed, mode: setUp.mode,
 				});
 				const seconds = (performance.now() - started) / 1000;
 				const report = checkHistory(history);

@@ -52,8 +52,6 @@ describe.skipIf(!reachable && process.env.CI !== "true")("history on postgres-re
 			const history = await runWorkload({
 				bases: demos.map((d) => d.base), users: 6, devicesPerUser: 2, tabs: 3,
 				durationMs: DURATION_MS, graceMs: timing.graceMs, forge: forger(keys), seed, mode: "store",
-				// The known gap of store mode (see the README's history section), stepped around as in workload.test.ts.
-				revokeOwnQuiet: true,
 			});
 			const seconds = (performance.now() - runStarted) / 1000;
 			while (demos.length > 0) outputs.push(await stopAndRead(demos.pop() as DemoProcess));
