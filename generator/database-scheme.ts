@@ -1,17 +1,10 @@
 // What a `--db` / `SESS_DB` value names, without opening anything: shared by the Bun migrator
 // (generator/database.ts) and the Node one (generator/cli/node-database.ts), so Node never loads `bun:sqlite`.
 import { ConfigError } from "../src/errors.ts";
-import { engineOf } from "../src/stores/location.ts";
+import { engineOf, unknownScheme } from "../src/stores/location.ts";
 import type { Dialect } from "./migrations.ts";
 
-/** The URL schemes a `--db` / `SESS_DB` value may use; a bare path is a SQLite file. */
-export const KNOWN_SCHEMES = ["postgres://", "postgresql://", "mysql://", "mariadb://", "redis://", "rediss://", "redis-cluster://", "sqlite://", "file:"];
-
-/** The scheme of a location that has one sess does not know (`mongodb:`), else undefined; never read as a file name. */
-export function unknownScheme(db: string): string | undefined {
-	const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(db)?.[1];
-	return scheme !== undefined && !KNOWN_SCHEMES.some((k) => k.toLowerCase().startsWith(scheme.toLowerCase())) ? scheme : undefined;
-}
+export { KNOWN_SCHEMES, unknownScheme } from "../src/stores/location.ts";
 
 /** Which SQL dialect a `--db` / `SESS_DB` value names (Redis has no migrations; an unknown scheme is refused). */
 export function dialectOf(db: string): Dialect {

@@ -31,7 +31,7 @@ export class ConfigError extends SessError {
 export class WeakKeyError extends SessError {
 	override name = "WeakKeyError";
 	constructor(message: string) {
-		super("weak_key", `${message} Generate one with \`bunx sess keygen\` (32 random bytes, base64url).`);
+		super("weak_key", `${message} Generate one with \`npx sess keygen\` (or \`bunx sess keygen\`): 32 random bytes, base64url.`);
 	}
 }
 
@@ -138,4 +138,10 @@ export class NotMigratedError extends SessError {
 		this.table = table;
 		this.missing = missing;
 	}
+}
+
+// A bundler may rename a class (WeakKeyError → WeakKeyError2 in dist/), and Node prints an uncaught error under
+// its class's name: keep the names the docs use. Object keys survive renaming.
+for (const [name, type] of Object.entries({ SessError, ConfigError, WeakKeyError, SchemaError, InvalidDataError, DecodeError, StoreUnavailableError, WriteConflictError, SessionLimitError, NotMigratedError })) {
+	Object.defineProperty(type, "name", { value: name });
 }

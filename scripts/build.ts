@@ -8,7 +8,7 @@
 // Bun runs the TypeScript source through the "bun" condition, so Bun-only entries get declarations
 // but no JavaScript. package.json "exports" and "bin" are the single list of entry points.
 import { existsSync } from "node:fs";
-import { chmod, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
 type Conditions = { types: string; bun?: string; default?: string };
@@ -22,12 +22,24 @@ const sourceOf = (output: string) => output.replace(/^\.\/dist\//, "./").replace
 
 await rm(join(root, "dist"), { recursive: true, force: true });
 
+// Bun-only entries ("default" under dist/bun-only/): elsewhere they resolve to a module that says in one line
+// what to use instead, not to Node's ERR_PACKAGE_PATH_NOT_EXPORTED.
+const BUN_ONLY = "./dist/bun-only/";
+const bunOnly = entries.filter(([, c]) => c.bun !== undefined && c.default?.startsWith(BUN_ONLY) === true);
+await mkdir(join(root, BUN_ONLY), { recursive: true });
+for (const [name, c] of bunOnly) {
+	const message = bunOnlyMessage(name.replace(/^\./, "sess"));
+	await writeFile(join(root, c.default as string), `// ${name} runs on Bun only (the "bun" condition); any other runtime gets this.\nconst error = new Error(${JSON.stringify(message)});\nerror.code = "needs_bun";\nthrow error;\nexport {};\n`);
+}
+
 // Runtime entries: a "bun" source and its build as "default".
-const runtimeEntries = entries.filter(([, c]) => c.bun !== undefined && c.default !== undefined);
+const runtimeEntries = entries.filter(([, c]) => c.bun !== undefined && c.default !== undefined && !c.default.startsWith(BUN_ONLY));
 for (const [name, c] of runtimeEntries) {
 	if (c.default !== built(c.bun as string)) fail(`exports["${name}"]: "default" must be the build of "bun" (${c.bun}).`);
 }
-await bundle(runtimeEntries.map(([, c]) => c.bun as string), { packages: "external" });
+// keepNames: bundling renames a class that two chunks both see (WeakKeyError → WeakKeyError2), and an uncaught
+// error's first line shows the class's name; the user should read the name the docs give.
+await bundle(runtimeEntries.map(([, c]) => c.bun as string), { packages: "external", minify: { whitespace: false, syntax: false, identifiers: false, keepNames: true } });
 
 // Tool entries: the bin and the exports with no "bun" source, bundled with their heavy dependencies.
 const toolOutputs = [...Object.values(manifest.bin), ...entries.filter(([, c]) => c.bun === undefined && c.default !== undefined).map(([, c]) => c.default as string)];
@@ -65,7 +77,7 @@ for (const [name, c] of entries) {
 }
 
 /** One Bun.build into dist/, keeping each entry's path (src/index.ts → dist/src/index.js). */
-async function bundle(sources: string[], options: { packages?: "external"; external?: string[]; minify?: { whitespace: boolean; syntax: boolean; identifiers: boolean } }): Promise<void> {
+async function bundle(sources: string[], options: { packages?: "external"; external?: string[]; minify?: { whitespace: boolean; syntax: boolean; identifiers: boolean; keepNames?: boolean } }): Promise<void> {
 	const result = await Bun.build({
 		entrypoints: sources.map((s) => join(root, s)),
 		root,
@@ -77,6 +89,13 @@ async function bundle(sources: string[], options: { packages?: "external"; exter
 		...options,
 	});
 	if (!result.success) fail(result.logs.map(String).join("\n"));
+}
+
+/** What a Bun-only entry says when another runtime imports it. */
+function bunOnlyMessage(entry: string): string {
+	if (entry === "sess/adapters/bun") return `${entry} needs Bun (Bun.serve routes). On Node use withSession from sess/adapters/fetch with node:http, on Deno sess/adapters/deno (README, "Frameworks and runtimes").`;
+	if (entry === "sess/migrate") return `${entry} needs Bun (its built-in database clients). On Node run \`npx sess migrate --db …\`, which uses node:sqlite, better-sqlite3, pg or mysql2 from your app.`;
+	return `${entry} needs Bun (it uses Bun's built-in database clients). On Node or Deno use MemoryStore from sess/stores/memory, or a Store of your own over your driver (README, "Stores").`;
 }
 
 /** Database drivers drizzle-kit's API imports lazily for commands sess never calls (push, pull, studio). */

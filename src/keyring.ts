@@ -57,7 +57,7 @@ export class Keyring {
 			const got = inputs === undefined ? "nothing (is SESS_KEYS set?)" : typeof inputs === "string" ? "one string" : typeof inputs;
 			throw new ConfigError("invalid_config", `keys must be a list of keys, newest first, e.g. keys: process.env.SESS_KEYS.split(","), but got ${got}; make one with \`sess keygen\`.`);
 		}
-		if (inputs.length === 0) throw new WeakKeyError("No signing key configured.");
+		if (inputs.length === 0) throw new WeakKeyError("No signing key configured. Is SESS_KEYS set and non-empty?");
 		this.keys = inputs.map((input, i) => {
 			const { id, secret } = typeof input === "string" || input instanceof Uint8Array ? { id: undefined, secret: input } : input;
 			const bytes = readKeyBytes(secret, i);

@@ -1,4 +1,5 @@
-import { watch } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, watch } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Lock } from "../../schema/lock.ts";
@@ -29,11 +30,30 @@ export async function runGenerate(flags: Flags): Promise<void> {
 		}
 	}
 	if (flags.check === true) {
-		if (stale.length > 0) fail(`generated files are stale: ${stale.join(", ")}. Run \`sess generate\` and commit the result.`, "stale");
+		const other = otherLanguage(root, stale);
+		if (other !== undefined) {
+			fail(
+				other.missing.endsWith(".ts")
+					? `${other.missing} does not exist, but ${other.present} does (written by \`sess generate --js\`). Run \`sess generate --check --js\`, or set js: true in sess.config.ts so that generate and --check both mean JavaScript.`
+					: `${other.missing} does not exist, but ${other.present} does (written by \`sess generate\` without --js). Run \`sess generate --check\` without --js, or \`sess generate --js\` to switch to JavaScript.`,
+				"stale",
+			);
+		}
+		if (stale.length > 0) fail(`generated files are stale: ${stale.join(", ")}. Run \`sess generate${flags.js === true ? " --js" : ""}\` and commit the result.`, "stale");
 		out("sess: generated files are up to date.");
 	} else {
 		out(stale.length === 0 ? "sess: nothing to generate; everything is up to date." : `sess: wrote\n${stale.map((p) => `  ${paint(p, "green")}`).join("\n")}`);
 	}
+}
+
+/** A generated module the check wants that does not exist while its other-language twin does (`.ts` ↔ `.js`). */
+function otherLanguage(root: string, stale: string[]): { missing: string; present: string } | undefined {
+	for (const path of stale) {
+		if (path.endsWith(".d.ts") || !/\.[jt]s$/.test(path) || existsSync(join(root, path))) continue;
+		const twin = path.endsWith(".ts") ? path.replace(/\.ts$/, ".js") : path.replace(/\.js$/, ".ts");
+		if (existsSync(join(root, twin))) return { missing: path, present: twin };
+	}
+	return undefined;
 }
 
 /**
@@ -47,8 +67,8 @@ async function watchSchema(flags: Flags): Promise<void> {
 	let running: Promise<void> = Promise.resolve();
 	const run = (): void => {
 		running = running.then(async () => {
-			const proc = Bun.spawn([process.execPath, process.argv[1] as string, ...args], { stdout: "inherit", stderr: "inherit" });
-			await proc.exited;
+			// node:child_process, not Bun.spawn: `npx sess generate --watch` runs on Node.
+			await new Promise<void>((resolve) => spawn(process.execPath, [...process.execArgv, process.argv[1] as string, ...args], { stdio: "inherit" }).on("close", () => resolve()));
 		});
 	};
 	run();

@@ -67,7 +67,8 @@ export async function runInit(flags: Flags): Promise<void> {
 		out(`${paint("added", "green")} ${IGNORE} to .gitignore`);
 	}
 	// Under Node the next steps are npx ones; migrate uses a driver from the app's folder there.
-	out(typeof Bun === "undefined"
+	// `bunx sess` runs this file with Node (its #! line) but tells it so in npm_config_user_agent.
+	out(typeof Bun === "undefined" && process.env["npm_config_user_agent"]?.startsWith("bun/") !== true
 		? "Next: `npx sess generate` (`--js` without a TypeScript build), then `npx sess migrate --db app.db` (on Node: node:sqlite, or better-sqlite3, pg or mysql2 installed here), and `npx sess keygen` for SESS_KEYS."
 		: "Next: `bunx sess generate`, then `bunx sess migrate --db app.db`, and `bunx sess keygen` for SESS_KEYS.");
 }

@@ -124,7 +124,8 @@ async function importUserModule(path: string, what: "config" | "schema"): Promis
 		// A sess error (a bad schema) and a package missing from the app's folder have their own one-line reports.
 		if (isSessError(e) || missingPackage(e) !== null) throw e;
 		const reason = (e instanceof Error ? e.message : String(e)).split("\n")[0]?.replace(/\.$/, "");
-		fail(`cannot load the ${what} module ${relative(process.cwd(), path)}: ${reason}. Fix the module (\`bun ${relative(process.cwd(), path)}\` shows the full error).`, `${what}_load_failed`);
+		if (process.env.SESS_DEBUG === "1") throw e;
+		fail(`cannot load the ${what} module ${relative(process.cwd(), path)}: ${reason}. Fix the module (rerun with SESS_DEBUG=1 for the full error).`, `${what}_load_failed`);
 	}
 }
 

@@ -1,3 +1,12 @@
+/** The URL schemes a location may use; a bare path is a SQLite file. */
+export const KNOWN_SCHEMES = ["postgres://", "postgresql://", "mysql://", "mariadb://", "redis://", "rediss://", "redis-cluster://", "sqlite://", "file:"];
+
+/** The scheme of a location that has one sess does not know (`mongodb:`), else undefined; never read as a file name. */
+export function unknownScheme(location: string): string | undefined {
+	const scheme = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(location)?.[1];
+	return scheme !== undefined && !KNOWN_SCHEMES.some((k) => k.toLowerCase().startsWith(scheme.toLowerCase())) ? scheme : undefined;
+}
+
 /** The engines a location string can name. */
 export type Engine = "sqlite" | "postgres" | "mysql" | "redis";
 

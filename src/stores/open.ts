@@ -2,7 +2,7 @@ import { Database } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
 import { ConfigError, SessError } from "../errors.ts";
 import type { Store } from "../store.ts";
-import { engineOf, sqlitePath, type Engine } from "./location.ts";
+import { engineOf, sqlitePath, unknownScheme, type Engine } from "./location.ts";
 import { MySQLStore } from "./mysql.ts";
 import { PostgresStore } from "./postgres.ts";
 import { PostgresReplicaStore } from "./postgres-replica.ts";
@@ -29,6 +29,10 @@ export interface OpenOptions {
  * `NotMigratedError` (code `not_migrated`), on every SQL engine, rather than at the first request.
  */
 export async function openStore(location: string, table: TableModel, options: OpenOptions = {}): Promise<OpenedStore> {
+	const scheme = unknownScheme(location);
+	if (scheme !== undefined) {
+		throw new ConfigError("invalid_config", `the store location uses the scheme "${scheme}", which sess does not know (it is never taken for a SQLite file). Use a SQLite file path or a postgres://, mysql://, mariadb://, redis:// or redis-cluster:// URL.`);
+	}
 	const engine = engineOf(location);
 	if (options.read !== undefined && options.read !== "") {
 		if (engine !== "postgres" || engineOf(options.read) !== "postgres") {

@@ -127,7 +127,7 @@ describe("sess failures exit 1 with one line", () => {
 	test("a schema module that does not load is one line naming it", async () => {
 		writeFileSync(join(project, "broken.ts"), "export default {;\n");
 		const { code, stderr } = await sess(["generate", "--schema", "broken.ts"]);
-		expect(stderr).toMatch(/^sess: cannot load the schema module broken\.ts: [^\n]+\. Fix the module \(`bun broken\.ts` shows the full error\)\. \[schema_load_failed\]\n$/);
+		expect(stderr).toMatch(/^sess: cannot load the schema module broken\.ts: [^\n]+\. Fix the module \(rerun with SESS_DEBUG=1 for the full error\)\. \[schema_load_failed\]\n$/);
 		expect(code).toBe(1);
 	});
 
@@ -146,6 +146,13 @@ describe("a database that was never migrated fails at start, not at the first re
 		expect(error.code).toBe("not_migrated");
 		expect(error.message).toBe(`${path} does not exist. Run \`sess migrate --db ${path}\` to create it with the session table.`);
 		expect(existsSync(path)).toBe(false);
+	});
+
+	test("openStore on a URL with an unknown scheme: invalid_config naming it, never a SQLite file named mongodb:", async () => {
+		const error = await rejection(openStore("mongodb://127.0.0.1/app", { name: "sessions", columns: [] }));
+		expect(error.code).toBe("invalid_config");
+		expect(error.message).toBe('the store location uses the scheme "mongodb:", which sess does not know (it is never taken for a SQLite file). Use a SQLite file path or a postgres://, mysql://, mariadb://, redis:// or redis-cluster:// URL.');
+		expect(existsSync(join(process.cwd(), "mongodb:"))).toBe(false);
 	});
 
 	test("a SQLiteStore over a database without the table: not_migrated naming the command", async () => {

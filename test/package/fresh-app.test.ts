@@ -2,10 +2,11 @@
 // `npm install <tarball> zod` → the CLI on Node without Bun (init, keygen, generate, doctor) and
 // migrate → tsc under "bundler" and "nodenext" → one small server per runtime answering real HTTP
 // requests: Bun (SQLite, the table `sess migrate` created), Node 20 with `generate --js` and no Bun
-// anywhere on the PATH, and Deno.
+// anywhere on the PATH, and Deno; and the mistakes a new user makes (no or weak keys, a Bun-only entry on Node,
+// plain http://, `--check` after `--js`), each answered with what happened and what to do.
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { emptyApp, freshApp, pathWithoutBun, root, startServer, type FreshApp } from "./fresh-app.ts";
 
@@ -209,4 +210,97 @@ createServer(async (req, res) => {
 			await server.stop();
 		}
 	}, 120_000);
+
+	test("Node without Bun: a mistaken start says what happened and what to do in one line", async () => {
+		// The README's node.mjs reads SESS_KEYS with ?.split(",") ?? []: unset, the keyring names it.
+		app.write(
+			"keys-node.mjs",
+			`import { MemoryStore } from "sess/stores/memory";
+import { createSessions } from "./src/generated/session.js";
+createSessions({ store: new MemoryStore(), keys: process.env.SESS_KEYS?.split(",") ?? [], insecureDevelopmentCookies: process.env.SESS_INSECURE === "1" });
+`,
+		);
+		const unset = await app.run(["node", "keys-node.mjs"], { env: { ...noBun, SESS_KEYS: undefined } });
+		expect(unset.code).toBe(1);
+		expect(unset.stderr).toContain("WeakKeyError: No signing key configured. Is SESS_KEYS set and non-empty? Generate one with `npx sess keygen` (or `bunx sess keygen`): 32 random bytes, base64url.\n");
+		const placeholder = await app.run(["node", "keys-node.mjs"], { env: { ...noBun, SESS_KEYS: "changeme" } });
+		expect(placeholder.code).toBe(1);
+		expect(placeholder.stderr).toContain("WeakKeyError: Key #1 is a well-known placeholder or a made-up phrase, not a random secret. Generate one with `npx sess keygen`");
+		const production = await app.run(["node", "keys-node.mjs"], { env: { ...noBun, SESS_KEYS: key, SESS_INSECURE: "1", NODE_ENV: "production" } });
+		expect(production.code).toBe(1);
+		expect(production.stderr).toContain("ConfigError: insecureDevelopmentCookies (SESS_INSECURE=1) is refused when NODE_ENV=production");
+		// A Bun-only entry imported on Node names what to use instead, not ERR_PACKAGE_PATH_NOT_EXPORTED.
+		for (const [entry, instead] of <[string, string][]>[["sess/adapters/bun", "withSession from sess/adapters/fetch"], ["sess/stores/sqlite", "MemoryStore from sess/stores/memory"], ["sess/migrate", "npx sess migrate --db"]]) {
+			const ran = await app.run(["node", "--input-type=module", "-e", `import "${entry}";`], { env: noBun });
+			expect(ran.code).toBe(1);
+			expect(ran.stderr).not.toContain("ERR_PACKAGE_PATH_NOT_EXPORTED");
+			expect(ran.stderr).toContain(`Error: ${entry} needs Bun (`);
+			expect(ran.stderr).toContain(instead);
+		}
+	}, 60_000);
+
+	test("plain http://127.0.0.1 in development: SESS_INSECURE=1 gives a cookie without Secure that a Python-like jar sends back", async () => {
+		app.write(
+			"insecure-node.mjs",
+			`import { createServer } from "node:http";
+import { withSession } from "sess/adapters/fetch";
+import { MemoryStore } from "sess/stores/memory";
+import { createSessions } from "./src/generated/session.js";
+
+const sessions = createSessions({ store: new MemoryStore(), keys: process.env.SESS_KEYS?.split(",") ?? [], insecureDevelopmentCookies: process.env.SESS_INSECURE === "1" });
+const handle = withSession(sessions, (request, session) => {
+	if (request.method === "POST") session.role = "user";
+	return Response.json({ role: session.role });
+});
+createServer(async (req, res) => {
+	const response = await handle(new Request(\`http://\${req.headers.host}\${req.url}\`, { method: req.method, headers: req.headers }));
+	res.writeHead(response.status, [...response.headers].flat());
+	res.end(Buffer.from(await response.arrayBuffer()));
+}).listen(Number(process.env.PORT), "127.0.0.1");
+`,
+		);
+		// What a client that drops Secure cookies over plain HTTP (Python's jar, Safari) keeps of a Set-Cookie.
+		const kept = (setCookie: string | null) => (setCookie === null || /;\s*secure/i.test(setCookie) ? undefined : setCookie.split(";")[0]);
+		for (const insecure of [false, true]) {
+			const server = await startServer(app, ["node", "insecure-node.mjs"], { ...noBun, SESS_KEYS: key, SESS_INSECURE: insecure ? "1" : undefined });
+			try {
+				const login = await fetch(`${server.base}/`, { method: "POST", headers: { origin: server.base } });
+				const setCookie = login.headers.get("set-cookie");
+				const cookie = kept(setCookie);
+				const again = await fetch(`${server.base}/`, { headers: cookie === undefined ? {} : { cookie } });
+				if (insecure) {
+					expect(setCookie).toMatch(/^sid=[^;]+; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
+					expect(await again.json()).toEqual({ role: "user" });
+				} else {
+					// The default: __Host-sid; Secure, which such a client never sends back: each request is a new visitor.
+					expect(setCookie).toMatch(/^__Host-sid=[^;]+;.*; Secure; HttpOnly; SameSite=Lax$/);
+					expect(await again.json()).toEqual({ role: "guest" });
+				}
+			} finally {
+				await server.stop();
+			}
+		}
+	}, 60_000);
+
+	test("generate --check after --js (and the reverse) says which flag to use, in one line", async () => {
+		const ts = join(app.dir, "src", "generated", "session.ts");
+		const js = join(app.dir, "src", "generated", "session.js");
+		renameSync(ts, `${ts}.away`);
+		try {
+			const bare = await app.run(["npx", "sess", "generate", "--check"], { env: noBun });
+			expect(bare.code).toBe(1);
+			expect(bare.stderr).toBe("sess: src/generated/session.ts does not exist, but src/generated/session.js does (written by `sess generate --js`). Run `sess generate --check --js`, or set js: true in sess.config.ts so that generate and --check both mean JavaScript. [stale]\n");
+			expect((await app.ok(["npx", "sess", "generate", "--check", "--js"], { env: noBun })).stdout).toBe("sess: generated files are up to date.\n");
+		} finally {
+			renameSync(`${ts}.away`, ts);
+		}
+		renameSync(js, `${js}.away`);
+		try {
+			const withJs = await app.run(["npx", "sess", "generate", "--check", "--js"], { env: noBun });
+			expect(withJs.code).toBe(1);
+			expect(withJs.stderr).toBe("sess: src/generated/session.js does not exist, but src/generated/session.ts does (written by `sess generate` without --js). Run `sess generate --check` without --js, or `sess generate --js` to switch to JavaScript. [stale]\n");
+		} finally {
+			renameSync(`${js}.away`, js);
+		}
+	}, 60_000);
 });
