@@ -13,9 +13,10 @@
 // timer is off, so neither depends on the scheduler. The ratio shown is floor ÷ sess instructions: the
 // throughput ratio the wall-clock suite estimates, as far as instructions predict time (they do not see
 // cache misses, and SQLite's file I/O is outside the process).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { countWindows } from "./lib/callgrind.ts";
 import { sig, table } from "./lib/stats.ts";
 
 interface Pair {
@@ -49,45 +50,12 @@ const pairs: Pair[] = process.argv.includes("--pairs")
 const COUNT = join(import.meta.dir, "inproc", "count.ts");
 const dir = mkdtempSync(join(tmpdir(), "sess-callgrind-"));
 
-async function control(pid: number, ...args: string[]): Promise<void> {
-	const p = Bun.spawn(["callgrind_control", ...args, String(pid)], { stdout: "ignore", stderr: "pipe" });
-	if ((await p.exited) !== 0) throw new Error(`callgrind_control ${args.join(" ")} failed: ${await new Response(p.stderr).text()}`);
-}
-
 /** Instructions per request of one contender. */
 async function perRequest(id: string, mode: string): Promise<number> {
 	process.stderr.write(`callgrind: ${id} ${mode} (${warm} warm-up, then ${small} and ${large} requests)\n`);
 	const out = join(dir, `${id}.${mode}`);
-	const proc = Bun.spawn(["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, COUNT, id, mode, String(warm), String(small), String(large)], {
-		stdin: "pipe",
-		stdout: "pipe",
-		stderr: "pipe",
-		env: { ...process.env, BUN_JSC_useConcurrentJIT: "0", BUN_GC_TIMER_DISABLE: "1" },
-	});
-	const stderr = new Response(proc.stderr).text();
-	let windows = 0;
-	let buffered = "";
-	for await (const chunk of proc.stdout) {
-		buffered += new TextDecoder().decode(chunk);
-		let nl: number;
-		while ((nl = buffered.indexOf("\n")) >= 0) {
-			const line = buffered.slice(0, nl);
-			buffered = buffered.slice(nl + 1);
-			if (line === "WARM") await control(proc.pid, "--instr=on");
-			else if (line === "DONE") await control(proc.pid, `--dump=window${++windows}`);
-			else continue;
-			proc.stdin.write("\n");
-			proc.stdin.flush();
-		}
-	}
-	proc.stdin.end();
-	if ((await proc.exited) !== 0 || windows !== 2) throw new Error(`${id} ${mode}: ${windows} windows; ${(await stderr).trim().split("\n").slice(-6).join(" / ")}`);
-	const totals = [1, 2].map((k) => {
-		const m = /^totals:\s+(\d+)/m.exec(readFileSync(`${out}.${k}`, "utf8"));
-		if (m === null) throw new Error(`no totals in ${out}.${k}`);
-		return Number(m[1]);
-	});
-	return ((totals[1] as number) - (totals[0] as number)) / (large - small);
+	const [a, b] = await countWindows({ command: [process.execPath, COUNT, id, mode, String(warm), String(small), String(large)], out, label: `${id} ${mode}` });
+	return (b - a) / (large - small);
 }
 
 try {

@@ -10,13 +10,14 @@
 // Callgrind counts user space only: a syscall is one instruction, so batching shows in the Redis socket reads
 // per op of the private server, not in the instruction count.
 import { spawn, spawnSync, RedisClient } from "bun";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
 import { model } from "../examples/demo/src/generated/session.ts";
 import { RedisStore } from "../src/stores/redis.ts";
 import { expressContender, floorContender, require, sessContender, type Contender, type ExpressStore } from "./lib/contenders.ts";
+import { countWindows } from "./lib/callgrind.ts";
 import { sig, table } from "./lib/stats.ts";
 
 type Kind = "sess" | "floor" | "peer";
@@ -75,10 +76,6 @@ async function child(url: string, kind: Kind, concurrency: number, warm: number,
 	process.exit(0);
 }
 
-async function control(pid: number, ...args: string[]): Promise<void> {
-	const p = Bun.spawn(["callgrind_control", ...args, String(pid)], { stdout: "ignore", stderr: "pipe" });
-	if ((await p.exited) !== 0) throw new Error(`callgrind_control ${args.join(" ")} failed: ${await new Response(p.stderr).text()}`);
-}
 
 async function serverReads(admin: RedisClient): Promise<number> {
 	return Number(/total_reads_processed:(\d+)/.exec(String(await admin.send("INFO", ["stats"])))?.[1] ?? 0);
@@ -88,40 +85,16 @@ async function serverReads(admin: RedisClient): Promise<number> {
 async function measure(url: string, admin: RedisClient, kind: Kind, concurrency: number, warm: number, small: number, large: number, dir: string): Promise<[number, number]> {
 	process.stderr.write(`callgrind: ${kind} at ${concurrency} in flight (${warm} warm-up, then ${small} and ${large} ops)\n`);
 	const out = join(dir, kind);
-	const proc = spawn(["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, import.meta.path, "--child", url, kind, String(concurrency), String(warm), String(small), String(large)], {
-		stdin: "pipe",
-		stdout: "pipe",
-		stderr: "pipe",
-		env: { ...process.env, BUN_JSC_useConcurrentJIT: "0", BUN_GC_TIMER_DISABLE: "1" },
-	});
-	const stderr = new Response(proc.stderr).text();
-	let windows = 0;
-	let buffered = "";
 	const reads: number[] = [];
-	for await (const chunk of proc.stdout) {
-		buffered += new TextDecoder().decode(chunk);
-		let nl: number;
-		while ((nl = buffered.indexOf("\n")) >= 0) {
-			const line = buffered.slice(0, nl);
-			buffered = buffered.slice(nl + 1);
-			if (line === "WARM") await control(proc.pid, "--instr=on");
-			else if (line === "DONE") await control(proc.pid, `--dump=window${++windows}`);
-			else continue;
-			reads.push(await serverReads(admin));
-			proc.stdin.write("\n");
-			proc.stdin.flush();
-		}
-	}
-	proc.stdin.end();
-	if ((await proc.exited) !== 0 || windows !== 2) throw new Error(`${kind}: ${windows} windows; ${(await stderr).trim().split("\n").slice(-30).join(" / ")}`);
-	const totals = [1, 2].map((k) => {
-		const m = /^totals:\s+(\d+)/m.exec(readFileSync(`${out}.${k}`, "utf8"));
-		if (m === null) throw new Error(`no totals in ${out}.${k}`);
-		return Number(m[1]);
+	const [t1, t2] = await countWindows({
+		command: [process.execPath, import.meta.path, "--child", url, kind, String(concurrency), String(warm), String(small), String(large)],
+		out,
+		label: kind,
+		onMark: async () => void reads.push(await serverReads(admin)),
 	});
 	// reads[0] is after the warm-up, [1] after the small window, [2] after the large one (one INFO read of ours in between).
 	const [, a = 0, b = 0] = reads;
-	return [((totals[1] as number) - (totals[0] as number)) / (large - small), (b - a - 1) / large];
+	return [(t2 - t1) / (large - small), (b - a - 1) / large];
 }
 
 async function main(): Promise<void> {

@@ -8,7 +8,7 @@
 // request follows the cookies it sets, the single steps repeat on the first request's intermediate values.
 // Windows of 2000 and 12000 calls: with 1000 and 3000 a garbage collection landing in one window moved the
 // whole request by ±20k instructions.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MemoryStore } from "sess/stores/memory";
@@ -17,6 +17,7 @@ import { Keyring } from "../src/keyring.ts";
 import { Revocations } from "../src/revocation.ts";
 import { decodeSealedPlaintext, encodeSealedPlaintext } from "../src/sealed.ts";
 import { createStoreCall } from "../src/store-call.ts";
+import { countWindows } from "./lib/callgrind.ts";
 import { sig, table } from "./lib/stats.ts";
 import { codec, cookiePair, createBenchSessions, FOREIGN_COOKIES, newKey, SAMPLE } from "./lib/schema.ts";
 
@@ -115,39 +116,10 @@ async function child(id: string): Promise<void> {
 	process.exit(0);
 }
 
-async function control(pid: number, ...args: string[]): Promise<void> {
-	const p = Bun.spawn(["callgrind_control", ...args, String(pid)], { stdout: "ignore", stderr: "pipe" });
-	if ((await p.exited) !== 0) throw new Error(`callgrind_control failed: ${await new Response(p.stderr).text()}`);
-}
-
 async function count(dir: string, id: string): Promise<number> {
 	const out = join(dir, id);
-	const proc = Bun.spawn(["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, import.meta.path, "--child", id], {
-		stdin: "pipe",
-		stdout: "pipe",
-		stderr: "pipe",
-		env: { ...process.env, BUN_JSC_useConcurrentJIT: "0", BUN_GC_TIMER_DISABLE: "1" },
-	});
-	const stderr = new Response(proc.stderr).text();
-	let windows = 0;
-	let buffered = "";
-	for await (const chunk of proc.stdout) {
-		buffered += new TextDecoder().decode(chunk);
-		let nl: number;
-		while ((nl = buffered.indexOf("\n")) >= 0) {
-			const line = buffered.slice(0, nl);
-			buffered = buffered.slice(nl + 1);
-			if (line === "WARM") await control(proc.pid, "--instr=on");
-			else if (line === "DONE") await control(proc.pid, `--dump=window${++windows}`);
-			else continue;
-			proc.stdin.write("\n");
-			proc.stdin.flush();
-		}
-	}
-	proc.stdin.end();
-	if ((await proc.exited) !== 0 || windows !== 2) throw new Error(`${id}: ${windows} windows; ${(await stderr).trim().split("\n").slice(-6).join(" / ")}`);
-	const totals = [1, 2].map((k) => Number((/^totals:\s+(\d+)/m.exec(readFileSync(`${out}.${k}`, "utf8")) as RegExpExecArray)[1]));
-	return ((totals[1] as number) - (totals[0] as number)) / (LARGE - SMALL);
+	const [a, b] = await countWindows({ command: [process.execPath, import.meta.path, "--child", id], out, label: id });
+	return (b - a) / (LARGE - SMALL);
 }
 
 if (process.argv[2] === "--child") {

@@ -10,7 +10,7 @@
 // Under callgrind the protocol is bench/inproc/count.ts's: warm up uninstrumented, print WARM, then run a
 // window of `small` and one of `large` ops, each ended with DONE; (Ir(large) − Ir(small)) ÷ (large − small)
 // is the instructions per op.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLock, updateLock } from "../generator/lock.ts";
@@ -19,6 +19,7 @@ import { createSessionManager } from "../src/manager.ts";
 import { MemoryStore } from "../src/stores/memory.ts";
 import demo from "../examples/demo/schema/session.ts";
 import { createSessions, Session, type FlashData, type SessionData } from "../examples/demo/src/generated/session.ts";
+import { countWindows } from "./lib/callgrind.ts";
 import { median, sig, table } from "./lib/stats.ts";
 
 const CONTENDERS = ["emitted", "interpreted"] as const;
@@ -73,32 +74,8 @@ if (args[0] === "--child") {
 	const dir = mkdtempSync(join(tmpdir(), "sess-setters-"));
 	const perOp = async (id: Contender, kind: Op): Promise<number> => {
 		const out = join(dir, `${id}-${kind}`);
-		const proc = Bun.spawn(["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, import.meta.path, "--child", id, kind, "300000", String(small), String(large)], {
-			stdin: "pipe", stdout: "pipe", stderr: "pipe", env: { ...process.env, BUN_JSC_useConcurrentJIT: "0", BUN_GC_TIMER_DISABLE: "1" },
-		});
-		const control = async (...a: string[]) => {
-			const p = Bun.spawn(["callgrind_control", ...a, String(proc.pid)], { stdout: "ignore", stderr: "ignore" });
-			if ((await p.exited) !== 0) throw new Error(`callgrind_control ${a.join(" ")} failed`);
-		};
-		let windows = 0;
-		let buffered = "";
-		for await (const chunk of proc.stdout) {
-			buffered += new TextDecoder().decode(chunk);
-			let nl: number;
-			while ((nl = buffered.indexOf("\n")) >= 0) {
-				const line = buffered.slice(0, nl);
-				buffered = buffered.slice(nl + 1);
-				if (line === "WARM") await control("--instr=on");
-				else if (line === "DONE") await control(`--dump=window${++windows}`);
-				else continue;
-				proc.stdin.write("\n");
-				proc.stdin.flush();
-			}
-		}
-		proc.stdin.end();
-		if ((await proc.exited) !== 0 || windows !== 2) throw new Error(`${id}: ${windows} windows; ${(await new Response(proc.stderr).text()).slice(-400)}`);
-		const [a, b] = [1, 2].map((k) => Number(/^totals:\s+(\d+)/m.exec(readFileSync(`${out}.${k}`, "utf8"))?.[1]));
-		return ((b as number) - (a as number)) / (large - small);
+		const [a, b] = await countWindows({ command: [process.execPath, import.meta.path, "--child", id, kind, "300000", String(small), String(large)], out, label: id });
+		return (b - a) / (large - small);
 	};
 	try {
 		const rows: string[][] = [];

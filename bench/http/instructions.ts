@@ -7,9 +7,10 @@
 //
 // As bench/instructions.ts: the warm-up runs uninstrumented, then (Ir(large) − Ir(small)) ÷ (large − small),
 // all threads counted, the JIT on the main thread and Bun's GC timer off.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { countWindows } from "../lib/callgrind.ts";
 
 function option(name: string, fallback: string): string {
 	const at = process.argv.indexOf(`--${name}`);
@@ -23,41 +24,10 @@ const ids = kinds.length > 0 ? kinds : ["bare", "floor", "sess-memory"];
 const HANDLER = join(import.meta.dir, "handler.ts");
 const dir = mkdtempSync(join(tmpdir(), "sess-http-callgrind-"));
 
-async function control(pid: number, ...args: string[]): Promise<void> {
-	const p = Bun.spawn(["callgrind_control", ...args, String(pid)], { stdout: "ignore", stderr: "pipe" });
-	if ((await p.exited) !== 0) throw new Error(`callgrind_control ${args.join(" ")} failed: ${await new Response(p.stderr).text()}`);
-}
-
 async function perRequest(id: string): Promise<number> {
 	const out = join(dir, id);
-	const proc = Bun.spawn(["valgrind", "--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, HANDLER, id, "--warm", String(warm), "--windows", `${small},${large}`], {
-		stdin: "pipe", stdout: "pipe", stderr: "pipe",
-		env: { ...process.env, BUN_JSC_useConcurrentJIT: "0", BUN_GC_TIMER_DISABLE: "1" },
-	});
-	const stderr = new Response(proc.stderr).text();
-	let dumps = 0;
-	let buffered = "";
-	for await (const chunk of proc.stdout) {
-		buffered += new TextDecoder().decode(chunk);
-		let nl: number;
-		while ((nl = buffered.indexOf("\n")) >= 0) {
-			const line = buffered.slice(0, nl);
-			buffered = buffered.slice(nl + 1);
-			if (line === "WARM") await control(proc.pid, "--instr=on");
-			else if (line === "DONE") await control(proc.pid, `--dump=window${++dumps}`);
-			else continue;
-			proc.stdin.write("\n");
-			proc.stdin.flush();
-		}
-	}
-	proc.stdin.end();
-	if ((await proc.exited) !== 0 || dumps !== 2) throw new Error(`${id}: ${dumps} windows; ${(await stderr).trim().split("\n").slice(-6).join(" / ")}`);
-	const totals = [1, 2].map((k) => {
-		const m = /^totals:\s+(\d+)/m.exec(readFileSync(`${out}.${k}`, "utf8"));
-		if (m === null) throw new Error(`no totals in ${out}.${k}`);
-		return Number(m[1]);
-	});
-	return ((totals[1] as number) - (totals[0] as number)) / (large - small);
+	const [a, b] = await countWindows({ command: [process.execPath, HANDLER, id, "--warm", String(warm), "--windows", `${small},${large}`], out, label: id });
+	return (b - a) / (large - small);
 }
 
 try {
