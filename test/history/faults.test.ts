@@ -75,26 +75,39 @@ async function run(store: MemoryStore, tabs = 3): Promise<ViolationClass[]> {
 	}
 }
 
+/**
+ * Runs the workload over fresh faulty stores until every expected class shows, at most four times: whether
+ * a fault is observed depends on how requests interleave, and a loaded machine serves fewer of them in a run.
+ * The control runs once and must be clean; a checker that cannot see a fault still fails all four runs.
+ */
+async function findsAll(make: () => MemoryStore, expected: ViolationClass[], tabs?: number): Promise<ViolationClass[]> {
+	const found = new Set<ViolationClass>();
+	for (let attempt = 0; attempt < 4 && !expected.every((c) => found.has(c)); attempt++) {
+		for (const c of await run(make(), tabs)) found.add(c);
+	}
+	return [...found].sort();
+}
+
 describe("the checker finds injected store faults end to end", () => {
 	test("control: an unbroken store shows no violation", async () => {
 		expect(await run(new MemoryStore())).toEqual([]);
 	}, 20_000);
 	test("acknowledged writes that were not stored: lost appends (a) and older states (d)", async () => {
-		const found = await run(new LosesWrites());
+		const found = await findsAll(() => new LosesWrites(), ["a", "d"]);
 		expect(found).toContain("a");
 		expect(found).toContain("d");
-	}, 20_000);
+	}, 60_000);
 	test("a logout that deletes nothing: served after logout (b)", async () => {
-		expect(await run(new KeepsDestroyed())).toContain("b");
-	}, 20_000);
+		expect(await findsAll(() => new KeepsDestroyed(), ["b"])).toContain("b");
+	}, 60_000);
 	test("a revoke that ends nobody: served after revoke (b)", async () => {
-		expect(await run(new IgnoresRevoke())).toContain("b");
-	}, 20_000);
+		expect(await findsAll(() => new IgnoresRevoke(), ["b"])).toContain("b");
+	}, 60_000);
 	test("rotation without grace: protocol-following tabs logged out (c)", async () => {
 		// More tabs, so that more requests still carry the cookie a rotation just retired.
-		expect(await run(new NoGrace(), 8)).toContain("c");
-	}, 20_000);
+		expect(await findsAll(() => new NoGrace(), ["c"], 8)).toContain("c");
+	}, 60_000);
 	test("an unknown ID served the newest session: never-issued cookies served (e)", async () => {
-		expect(await run(new GuessesUnknown())).toContain("e");
-	}, 20_000);
+		expect(await findsAll(() => new GuessesUnknown(), ["e"])).toContain("e");
+	}, 60_000);
 });
