@@ -142,6 +142,18 @@ local function destroy(P, id)
 	return unlink(P, id)
 end`,
 	},
+	leastRecentFirst: {
+		uses: [],
+		code: `
+-- Sorts { id, lastSeen, created } entries as leastRecentFirst in store.ts: least recently seen, then oldest, then by id.
+local function leastRecentFirst(live)
+	table.sort(live, function(a, b)
+		if a[2] ~= b[2] then return a[2] < b[2] end
+		if a[3] ~= b[3] then return a[3] < b[3] end
+		return a[1] < b[1]
+	end)
+end`,
+	},
 	trim: {
 		uses: [],
 		code: `
@@ -299,7 +311,7 @@ return 1`,
 	 * { "refused" } or { "conflict" }, the last two writing nothing.
 	 */
 	admit: {
-		uses: ["destroy", "trim", "put"],
+		uses: ["destroy", "trim", "put", "leastRecentFirst"],
 		lua: `
 local P, rid, now = ARGV[1], ARGV[2], tonumber(ARGV[6])
 if rid ~= "" then
@@ -320,12 +332,7 @@ for _, id in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 end
 local excess = #live - tonumber(ARGV[4]) + 1
 if ARGV[5] == "refuse" and excess + staged > 0 then return { "refused" } end
--- The order of leastRecentFirst in store.ts: least recently seen, then oldest, then by id.
-table.sort(live, function(a, b)
-	if a[2] ~= b[2] then return a[2] < b[2] end
-	if a[3] ~= b[3] then return a[3] < b[3] end
-	return a[1] < b[1]
-end)
+leastRecentFirst(live)
 local out = { "admitted" }
 for j = 1, excess do
 	destroy(P, live[j][1])
@@ -454,7 +461,7 @@ return { "staged" }`,
 	 * admit does. { "admitted", evicted ids… }; nothing to do if a revoke took the row meanwhile.
 	 */
 	seat: {
-		uses: ["destroy"],
+		uses: ["destroy", "leastRecentFirst"],
 		lua: `
 local P, id, now = ARGV[1], ARGV[2], tonumber(ARGV[4])
 if redis.call("HDEL", KEYS[2], "p") == 0 then return { "admitted" } end
@@ -467,11 +474,7 @@ for _, other in ipairs(redis.call("SMEMBERS", KEYS[1])) do
 		end
 	end
 end
-table.sort(live, function(a, b)
-	if a[2] ~= b[2] then return a[2] < b[2] end
-	if a[3] ~= b[3] then return a[3] < b[3] end
-	return a[1] < b[1]
-end)
+leastRecentFirst(live)
 local out = { "admitted" }
 for j = 1, #live - tonumber(ARGV[3]) + 1 do
 	destroy(P, live[j][1])
