@@ -4,6 +4,7 @@ import fc from "fast-check";
 import type { FieldModel, StringType, TypeModel } from "../../schema/model.ts";
 import { compileCheck } from "../../schema/validate.ts";
 import { FORMAT_VALUES, stringOf } from "../corpus/arbitrary.ts";
+import { mulberry32 } from "../helpers/seeded-random.ts";
 
 const JUNK: fc.Arbitrary<unknown> = fc.oneof(
 	fc.anything({ maxDepth: 1 }),
@@ -172,14 +173,3 @@ function bend(value: unknown, rnd: () => number): unknown {
 	return out;
 }
 
-/** A small seeded generator, so a fast-check seed replays the same bending. */
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}

@@ -7,6 +7,7 @@
 // so the history shows which session they acted on. Attackers ride along: after a logout or a revoke
 // the old cookies are replayed, and now and then a never-issued cookie is sent.
 import type { History, Op, OpKind, OpRole } from "./history.ts";
+import { mulberry32 } from "../helpers/seeded-random.ts";
 
 export interface WorkloadOptions {
 	/** Base URLs of the demo processes (`http://127.0.0.1:port`). */
@@ -41,17 +42,6 @@ export interface WorkloadOptions {
 	seed: number;
 }
 
-/** A small deterministic generator (mulberry32): the workload's choices repeat for a seed. */
-function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
 
 const ROUTES: Record<OpKind, [string, string]> = {
 	append: ["POST", "/api/cart"],
@@ -71,7 +61,7 @@ const clock = (): number => performance.timeOrigin + performance.now();
 
 /** Runs the workload until `durationMs` has passed and every request has completed; returns the history. */
 export async function runWorkload(options: WorkloadOptions): Promise<History> {
-	const random = rng(options.seed);
+	const random = mulberry32(options.seed);
 	const ops: Op[] = [];
 	let nextId = 1;
 	let nextItem = 1;
