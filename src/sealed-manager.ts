@@ -55,9 +55,9 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	/** The sealed header as a row, so the core, `Session` and the lifecycle getters work unchanged. */
-	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>, anonymous = false, id = sealedId(header)): StoredSession {
+	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>, anonymous = false): StoredSession {
 		return {
-			id, successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
+			id: sealedId(header), successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
 			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt, anonymous),
 			absoluteExpiresAt: header.absoluteExpiresAt, columns,
 		};
@@ -158,13 +158,35 @@ export function createSealedManager<D extends object, F extends object, S extend
 	/** Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. */
 	function seal(s: SessionState, header: SealedHeader, now: number): string {
 		const codecBytes = codec.encodeTrusted(s.data as D, s.flash as Partial<F>, s.meta);
-		// A touch or a change keeps the login and generation, so the row's ID is the one it loaded with.
 		const loaded = s.header as SealedHeader | null;
-		const same = s.row !== null && loaded !== null && loaded.lineage === header.lineage && loaded.generation === header.generation;
-		s.row = asRow(header, codecBytes, columnsOf(s.data), anonymousOf(s), same ? (s.row as StoredSession).id : sealedId(header));
+		const row = s.row;
+		if (row !== null && loaded !== null && loaded.lineage === header.lineage && loaded.generation === header.generation) refresh(row, header, codecBytes, s);
+		else s.row = asRow(header, codecBytes, columnsOf(s.data), anonymousOf(s));
 		s.header = header;
 		const value = keyring.seal(encodeSealedPlaintext(header, codecBytes), cookieName, random);
 		return setCookie(value, (header.absoluteExpiresAt - now) / 1000);
+	}
+
+	/**
+	 * The loaded row brought up to a header of the same login and generation, in place (its ID stays): the row
+	 * was built from this request's cookie, so it is this request's own and nothing else sees it change.
+	 */
+	function refresh(row: StoredSession, header: SealedHeader, data: Uint8Array, s: SessionState): void {
+		row.data = data;
+		row.createdAt = header.createdAt;
+		row.rotatedAt = header.issuedAt;
+		row.lastSeenAt = header.lastSeenAt;
+		row.idleExpiresAt = idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt, anonymousOf(s));
+		row.absoluteExpiresAt = header.absoluteExpiresAt;
+		if (!sameColumns(row.columns, s.data)) row.columns = columnsOf(s.data);
+	}
+
+	/** Whether `columns` still holds the data's promoted values (the usual commit changes none of them). */
+	function sameColumns(columns: Record<string, ColumnValue>, data: Record<string, unknown>): boolean {
+		for (let i = 0; i < fieldList.length; i++) {
+			if (columns[columnList[i] as string] !== ((data[fieldList[i] as string] as ColumnValue | undefined) ?? null)) return false;
+		}
+		return true;
 	}
 
 	function newLineage(): Uint8Array {
