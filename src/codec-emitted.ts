@@ -1,8 +1,8 @@
-import { DBSC_NUMBER, readSystem, SYSTEM_AUTH_ONLY_TAG, writeDbsc, type SessionMeta } from "./codec-system.ts";
-import { CODEC_FORMAT, MAX_ENCODED_BYTES, type DecodedSession, type FieldChecks, type SessionCodec } from "./codec.ts";
+import { DBSC_NUMBER, NO_FLASH, NO_META, readSystem, SYSTEM_AUTH_ONLY_TAG, writeDbsc, type SessionMeta } from "./codec-system.ts";
+import { CODEC_FORMAT, MAX_ENCODED_BYTES, startResets, takeResets, type DecodedSession, type FieldChecks, type SessionCodec } from "./codec.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
-import { Reader, scratchWriter, WIRE_BYTES, WIRE_VARINT, type Writer } from "./wire.ts";
+import { borrowReader, Reader, releaseReader, scratchWriter, WIRE_BYTES, WIRE_VARINT, type Writer } from "./wire.ts";
 
 /**
  * The per-schema functions `sess generate` emits. Each is straight-line code for one schema; this module
@@ -94,29 +94,33 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 		if (bytes.length === 0 || (bytes[0] !== PLAIN_FORMAT && bytes[0] !== CODEC_FORMAT)) throw new DecodeError("unknown codec format");
 		// Bytes of the plain format, written before the schema packed its strings, read strings as UTF-8.
 		const plain = packed && bytes[0] === PLAIN_FORMAT;
-		const r = new Reader(bytes, 1);
-		const resets: string[] = [];
-		let flash: Partial<F> = {};
-		let meta: SessionMeta = {};
-		// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
-		let hasSystem = bytes[1] === SYSTEM_TAG;
-		if (hasSystem) {
-			r.pos = 2;
-			const outer = r.enter();
-			try {
-				const system = readSystem(r, plain ? readFlashPlain : readFlash, resets);
-				flash = system.flash as Partial<F>;
-				meta = system.meta;
-			} finally {
-				r.leave(outer);
+		const r = borrowReader(bytes, 1);
+		const resets = startResets();
+		try {
+			let flash: Partial<F> = NO_FLASH as Partial<F>;
+			let meta: SessionMeta = NO_META;
+			// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
+			let hasSystem = bytes[1] === SYSTEM_TAG;
+			if (hasSystem) {
+				r.pos = 2;
+				const outer = r.enter();
+				try {
+					const system = readSystem(r, plain ? readFlashPlain : readFlash, resets);
+					flash = system.flash as Partial<F>;
+					meta = system.meta;
+				} finally {
+					r.leave(outer);
+				}
+			} else if (bytes[0] === CODEC_FORMAT && bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
+				r.pos = 2;
+				meta = { authenticatedAt: r.zigzag() };
+				hasSystem = true;
 			}
-		} else if (bytes[0] === CODEC_FORMAT && bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
-			r.pos = 2;
-			meta = { authenticatedAt: r.zigzag() };
-			hasSystem = true;
+			const data = (plain ? readDataPlain : readData)(r, resets, hasSystem ? SYSTEM_NUMBER : -1) as D;
+			return { data, flash, meta, resets: takeResets(resets) };
+		} finally {
+			releaseReader(r);
 		}
-		const data = (plain ? readDataPlain : readData)(r, resets, hasSystem ? SYSTEM_NUMBER : -1) as D;
-		return { data, flash, meta, resets };
 	}
 
 	return {

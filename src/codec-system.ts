@@ -23,6 +23,11 @@ export interface DbscBinding {
 	since?: number;
 }
 
+/** The meta of a session that has none: shared and frozen (sessions replace meta, never change it in place). */
+export const NO_META: SessionMeta = Object.freeze({});
+/** The flash of a session that has none: shared and frozen (a session copies it before its first change). */
+export const NO_FLASH: Record<string, unknown> = Object.freeze({});
+
 /** Field number 0 of the top-level message: the system frame, so app fields keep every number from 1 up. */
 export const SYSTEM_NUMBER = 0;
 const FLASH = 1;

@@ -2,11 +2,11 @@ import type { SessionModel, TypeModel } from "../schema/model.ts";
 import type { Lock } from "../schema/lock.ts";
 import { compileObject, readObject, writeObject, type ObjectCodec, type Row } from "./codec-object.ts";
 import { compileValue } from "./codec-value.ts";
-import { readSystem, SYSTEM_AUTH_ONLY_TAG, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./codec-system.ts";
+import { NO_FLASH, NO_META, readSystem, SYSTEM_AUTH_ONLY_TAG, SYSTEM_NUMBER, writeSystem, type SessionMeta } from "./codec-system.ts";
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
 import { compileObjectCheck, type Check } from "../schema/validate.ts";
-import { Reader, scratchWriter, WIRE_BYTES } from "./wire.ts";
+import { borrowReader, releaseReader, scratchWriter, WIRE_BYTES } from "./wire.ts";
 
 /**
  * First byte of every encoded session. Format 2 packs strings by their format (uuid, hex, base64,
@@ -23,8 +23,8 @@ export interface DecodedSession<D, F> {
 	data: D;
 	flash: Partial<F>;
 	meta: SessionMeta;
-	/** Dotted paths of fields whose stored value no longer fit the schema (type or bounds changed). */
-	resets: string[];
+	/** Dotted paths of fields whose stored value no longer fit the schema (type or bounds changed); shared and frozen when empty. */
+	resets: readonly string[];
 }
 
 /** The compact, versioned binary form of one schema's session data. */
@@ -60,6 +60,20 @@ export interface FieldChecks {
 
 const SYSTEM_TAG = (SYSTEM_NUMBER << 3) | WIRE_BYTES;
 
+const NO_RESETS: readonly string[] = Object.freeze([]);
+const scratchResets: string[] = [];
+
+/** The list a decode pushes reset fields to: one shared list, emptied (decodes are synchronous). */
+export function startResets(): string[] {
+	scratchResets.length = 0;
+	return scratchResets;
+}
+
+/** What a decode reports as reset: its own copy of the list, or the shared empty one (most decodes reset nothing). */
+export function takeResets(resets: string[]): readonly string[] {
+	return resets.length === 0 ? NO_RESETS : resets.splice(0);
+}
+
 /** Compiles a codec for a model and its lock; everything per-field is resolved here, once. */
 export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec<D, F> {
 	const compile = (packed: boolean): { data: ObjectCodec; flash: ObjectCodec } => {
@@ -87,25 +101,28 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 		if (bytes.length > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
 		if (bytes.length === 0 || (bytes[0] !== CODEC_FORMAT && bytes[0] !== CODEC_FORMAT_PLAIN)) throw new DecodeError("unknown codec format");
 		const codecs = bytes[0] === CODEC_FORMAT || format === CODEC_FORMAT_PLAIN ? { data, flash } : (plain ??= compile(false));
-		const r = new Reader(bytes, 1);
-		const resets: string[] = [];
-		let system: { flash: Row; meta: SessionMeta } | undefined;
-		// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
-		if (bytes[1] === SYSTEM_TAG) {
-			r.pos = 2;
-			const outer = r.enter();
-			try {
-				system = readSystem(r, (fr, rs) => readObject(fr, codecs.flash, "flash.", rs, true), resets);
-			} finally {
-				r.leave(outer);
+		const r = borrowReader(bytes, 1);
+		const resets = startResets();
+		try {
+			let system: { flash: Row; meta: SessionMeta } | undefined;
+			// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
+			if (bytes[1] === SYSTEM_TAG) {
+				r.pos = 2;
+				const outer = r.enter();
+				try {
+					system = readSystem(r, (fr, rs) => readObject(fr, codecs.flash, "flash.", rs, true), resets);
+				} finally {
+					r.leave(outer);
+				}
+			} else if (bytes[0] === CODEC_FORMAT && bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
+				r.pos = 2;
+				system = { flash: NO_FLASH, meta: { authenticatedAt: r.zigzag() } };
 			}
-		} else if (bytes[0] === CODEC_FORMAT && bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
-			r.pos = 2;
-			system = { flash: {}, meta: { authenticatedAt: r.zigzag() } };
+			const out = readObject(r, codecs.data, "", resets, false, system === undefined ? -1 : SYSTEM_NUMBER);
+			return { data: out as D, flash: (system?.flash ?? NO_FLASH) as Partial<F>, meta: system?.meta ?? NO_META, resets: takeResets(resets) };
+		} finally {
+			releaseReader(r);
 		}
-		const out = readObject(r, codecs.data, "", resets, false, system === undefined ? -1 : SYSTEM_NUMBER);
-		system ??= { flash: {}, meta: {} };
-		return { data: out as D, flash: system.flash as Partial<F>, meta: system.meta, resets };
 	}
 
 	return {

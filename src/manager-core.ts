@@ -211,7 +211,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		const row = located.row;
 		// A device-bound session loads only with a fresh bound cookie of its own.
 		if (dbsc !== null && !dbsc.admits(request, decoded.meta, row.id)) return fresh(request, true);
-		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: decoded.resets });
+		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: [...decoded.resets] });
 		const state = createSessionState(decoded.data as Record<string, unknown>, true, decoded.flash as Record<string, unknown>, decoded.meta);
 		state.row = row;
 		state.viaAlias = located.viaAlias;

@@ -1,5 +1,5 @@
 import type { SessionMeta } from "./codec-system.ts";
-import { CSRF_SECRET_BYTES } from "./codec-system.ts";
+import { CSRF_SECRET_BYTES, NO_FLASH, NO_META } from "./codec-system.ts";
 import { createCsrfToken, verifyCsrfToken } from "./csrf.ts";
 import type { StoredSession } from "./store.ts";
 import type { RandomSource } from "./token.ts";
@@ -39,7 +39,8 @@ export interface SessionState {
 	data: Record<string, unknown>;
 	/** Data as loaded, to tell our changes from a concurrent writer's; `data` is the same object until the first write. */
 	base: Record<string, unknown>;
-	dirty: Set<string>;
+	/** Fields this request assigned; the shared empty `NO_FIELDS` until the first (add through `markDirty`). */
+	dirty: ReadonlySet<string>;
 	flash: Record<string, unknown>;
 	flashDirty: boolean;
 	/** The library's own per-session values (CSRF secret, authentication time). */
@@ -75,10 +76,20 @@ export interface SessionState {
 	updaters: Map<string, ((value: never) => unknown)[]> | null;
 }
 
+/** The dirty set of a session nothing was assigned in: shared, so a request that only reads allocates no set. */
+const NO_FIELDS: ReadonlySet<string> = new Set();
+
+/** Records that `key` was assigned, making the state's own set on the first. */
+export function markDirty(state: SessionState, key: string): void {
+	let dirty = state.dirty as Set<string>;
+	if (dirty === NO_FIELDS) state.dirty = dirty = new Set();
+	dirty.add(key);
+}
+
 /** A state with every flag at rest; callers assign what else they loaded (a spread of options cost more than the rest of this). */
-export function createSessionState(data: Record<string, unknown>, hadCookie: boolean, flash: Record<string, unknown> = {}, meta: SessionMeta = {}): SessionState {
+export function createSessionState(data: Record<string, unknown>, hadCookie: boolean, flash: Record<string, unknown> = NO_FLASH, meta: SessionMeta = NO_META): SessionState {
 	return {
-		data, base: data, dirty: new Set(), flash, flashDirty: false, meta, metaDirty: false, row: null,
+		data, base: data, dirty: NO_FIELDS, flash, flashDirty: false, meta, metaDirty: false, row: null,
 		viaAlias: false, hadCookie, resign: false, token: null, regenerate: false, authenticate: false, destroyed: false, committed: false,
 		replaces: null, overwritten: null, merged: false, reissue: false, header: null, updaters: null, request: null,
 	};
@@ -154,12 +165,15 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 				const check = runtime.flashChecks.get(key);
 				const problem = check === undefined ? "is not a flash field" : check(value);
 				if (problem !== null) throw new InvalidDataError(`flash.${key}`, problem);
+				// A decoded session without flash shares one frozen empty object: give it its own first.
+				if (Object.isFrozen(state.flash)) state.flash = { ...state.flash };
 				state.flash[key] = deepFreeze(value);
 				state.flashDirty = true;
 			},
 			take: (key) => {
 				const value = deepFreeze(state.flash[key]) as F[typeof key] | undefined;
 				if (value !== undefined) {
+					if (Object.isFrozen(state.flash)) state.flash = { ...state.flash };
 					delete state.flash[key];
 					state.flashDirty = true;
 				}
@@ -273,7 +287,7 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 		if (state.data === state.base) state.data = { ...state.base };
 		if (value === undefined) delete state.data[key];
 		else state.data[key] = deepFreeze(value);
-		state.dirty.add(key);
+		markDirty(state, key);
 		if (field.identity) this.#identityChanged(key, previous, value);
 		else if (field.rotate) this.regenerate();
 	}
@@ -294,8 +308,8 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 			}
 			if (next === undefined) delete initial[key];
 			else initial[key] = state.data[key];
-			for (const field of Object.keys(state.data)) state.dirty.add(field);
-			for (const field of Object.keys(initial)) state.dirty.add(field);
+			for (const field of Object.keys(state.data)) markDirty(state, field);
+			for (const field of Object.keys(initial)) markDirty(state, field);
 			state.data = initial;
 			state.updaters = null;
 			state.flash = {};

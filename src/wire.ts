@@ -203,7 +203,7 @@ export class Reader {
 	/** Where reading stops; narrowed by `enter()` to the frame being read. */
 	end: number;
 	/** The bytes being read; packed-string readers read a span in place rather than copy it out. */
-	readonly buf: Uint8Array;
+	buf: Uint8Array;
 	private view: DataView | undefined;
 
 	constructor(buf: Uint8Array, start = 0, end = buf.length) {
@@ -214,6 +214,14 @@ export class Reader {
 
 	get done(): boolean {
 		return this.pos >= this.end;
+	}
+
+	/** Points this reader at other bytes (what `withReader` does to its one shared reader). */
+	point(buf: Uint8Array, start: number, end: number): void {
+		this.buf = buf;
+		this.pos = start;
+		this.end = end;
+		this.view = undefined;
 	}
 
 	byte(): number {
@@ -353,6 +361,28 @@ export class Reader {
 		}
 		else if (wire !== WIRE_NULL) throw new DecodeError(`unknown wire type ${wire}`);
 	}
+}
+
+const NO_BYTES = new Uint8Array(0);
+const shared = new Reader(NO_BYTES);
+let sharedBusy = false;
+
+/**
+ * A reader over `buf` from `start`: the one shared reader when it is free (a decode is synchronous, so a
+ * reader per decode would only be garbage), else a new one. Hand it back with `releaseReader` (in a `finally`).
+ */
+export function borrowReader(buf: Uint8Array, start: number): Reader {
+	if (sharedBusy) return new Reader(buf, start);
+	sharedBusy = true;
+	shared.point(buf, start, buf.length);
+	return shared;
+}
+
+/** Hands back a reader from `borrowReader`; the shared one lets go of its bytes, so it keeps no decrypted plaintext alive. */
+export function releaseReader(r: Reader): void {
+	if (r !== shared) return;
+	shared.point(NO_BYTES, 0, 0);
+	sharedBusy = false;
 }
 
 /**
