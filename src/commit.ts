@@ -282,7 +282,7 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 			const latest = await call("commit", () => store.get(current.id));
 			if (latest !== null && latest.successorId !== null && graceUntil !== null) {
 				// Another request rotated first: it issued the one new ID; ours only needs its data written.
-				if (s.dirty.size > 0 || s.flashDirty || s.metaDirty) {
+				if (s.dirty.length > 0 || s.flashDirty || s.metaDirty) {
 					const successor = await rebase(s, current.id, now);
 					if (successor === null) throw lostWrite();
 					await writeData(s, successor, now);
@@ -293,13 +293,13 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 			if (row !== null && row.id !== current.id && graceUntil !== null) {
 				// The re-read followed a grace alias: another request rotated in between and issued the one new
 				// ID. Rotating its successor again would chain two aliases, and writes through the first are lost.
-				if (s.dirty.size > 0 || s.flashDirty || s.metaDirty) await writeData(s, row, now);
+				if (s.dirty.length > 0 || s.flashDirty || s.metaDirty) await writeData(s, row, now);
 				return null;
 			}
 		}
 		// Gone before our new ID landed: a plain periodic rotation of an unchanged session loses nothing, a login or a change does.
 		if (row === null) {
-			if (graceUntil === null || s.dirty.size > 0 || s.flashDirty || s.metaDirty) throw lostWrite();
+			if (graceUntil === null || s.dirty.length > 0 || s.flashDirty || s.metaDirty) throw lostWrite();
 			return null;
 		}
 		throw new WriteConflictError("The session was changed by too many concurrent requests; retry the request.");

@@ -240,7 +240,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		const now = clock();
 		const row = s.row;
 		if (s.destroyed) return destroy(s, row, now);
-		const changed = s.dirty.size > 0 || s.flashDirty || s.metaDirty;
+		const changed = s.dirty.length > 0 || s.flashDirty || s.metaDirty;
 		if (row === null) {
 			// Lazy creation: a visitor who never writes costs nothing and gets no cookie.
 			if (!changed && !s.regenerate) return null;

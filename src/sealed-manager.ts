@@ -251,7 +251,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 			// One successor per generation: a request that loses the race carries its changes under the old generation.
 			if (!(await revocations.advance(lineageHex(old), old.generation, now + policy.rotation.graceMs, old.absoluteExpiresAt, now))) {
 				s.viaAlias = true;
-				return save(s, row, now, s.dirty.size > 0 || s.flashDirty || s.metaDirty);
+				return save(s, row, now, s.dirty.length > 0 || s.flashDirty || s.metaDirty);
 			}
 			const header = { ...old, generation: old.generation + 1, issuedAt: now, lastSeenAt: now };
 			emit(hook, { type: "rotated", id: shortSessionId(row.id), next: shortSessionId(sealedId(header)) });

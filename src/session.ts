@@ -39,8 +39,8 @@ export interface SessionState {
 	data: Record<string, unknown>;
 	/** Data as loaded, to tell our changes from a concurrent writer's; `data` is the same object until the first write. */
 	base: Record<string, unknown>;
-	/** Fields this request assigned; the shared empty `NO_FIELDS` until the first (add through `markDirty`). */
-	dirty: ReadonlySet<string>;
+	/** Fields this request assigned, each once, in order; the shared empty `NO_FIELDS` until the first (add through `markDirty`). */
+	dirty: readonly string[];
 	flash: Record<string, unknown>;
 	flashDirty: boolean;
 	/** The library's own per-session values (CSRF secret, authentication time). */
@@ -76,14 +76,15 @@ export interface SessionState {
 	updaters: Map<string, ((value: never) => unknown)[]> | null;
 }
 
-/** The dirty set of a session nothing was assigned in: shared, so a request that only reads allocates no set. */
-const NO_FIELDS: ReadonlySet<string> = new Set();
+// An array rather than a Set: sessions assign a few fields, and an array is one heap cell where a Set is two.
+/** The dirty list of a session nothing was assigned in: shared, so a request that only reads allocates none. */
+const NO_FIELDS: readonly string[] = Object.freeze([]);
 
 /** Records that `key` was assigned, making the state's own set on the first. */
 export function markDirty(state: SessionState, key: string): void {
-	let dirty = state.dirty as Set<string>;
-	if (dirty === NO_FIELDS) state.dirty = dirty = new Set();
-	dirty.add(key);
+	const dirty = state.dirty;
+	if (dirty === NO_FIELDS) state.dirty = [key];
+	else if (!dirty.includes(key)) (dirty as string[]).push(key);
 }
 
 /** A state with every flag at rest; callers assign what else they loaded (a spread of options cost more than the rest of this). */
@@ -186,7 +187,7 @@ export class Session<D extends object, F extends object = Record<never, never>> 
 	/** True when commit has something to write. */
 	get changed(): boolean {
 		const s = this[STATE];
-		return s.dirty.size > 0 || s.flashDirty || s.metaDirty || s.regenerate || s.destroyed;
+		return s.dirty.length > 0 || s.flashDirty || s.metaDirty || s.regenerate || s.destroyed;
 	}
 
 	/** A CSRF token for a form or header; any token of this session verifies until the next `regenerate()`. */
