@@ -18,6 +18,17 @@ export function normalizeFunction(type: TypeModel, path: string, ctx: EmitContex
 	if (!normalizes(type) || !alters(type)) return undefined;
 	const check = checkFunction(type, path, ctx, false);
 	return ctx.hoist(`normalize:${path}`, `normalize${pascalName(path)}`, (name) => {
+		if (type.kind === "int") {
+			// Only a zero can change (-0 becomes 0): anything else is returned as it is, valid or not, so the
+			// check (which the setter runs after this anyway) is needed for a zero alone.
+			return [
+				`/** ${path} as a setter stores it: Zod's output for a valid value, the value itself for one the check refuses. */`,
+				`function ${name}(v${ctx.t("unknown")})${ctx.t("unknown")} {`,
+				"\tif (v !== 0) return v;",
+				`\treturn ${check}(v) !== null ? v : 0;`,
+				"}",
+			].join("\n");
+		}
 		const locals = new Locals();
 		const lines: string[] = [];
 		const out = outputOf(type, "v", ctx, locals, path, lines);
