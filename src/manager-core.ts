@@ -9,7 +9,7 @@ import { emit, type EventHook, type SessionEvent } from "./events.ts";
 import type { SessionPolicy } from "./expiry.ts";
 import { startPruner, type PruneOptions, type Pruner } from "./pruner.ts";
 import { decorateResponse, type CommitOptions, type ManagerBase } from "./manager-shared.ts";
-import { createSessionState, Session, STATE, type SessionRuntime, type SessionState } from "./session.ts";
+import { createSessionState, NO_BASE, Session, STATE, type SessionRuntime, type SessionState } from "./session.ts";
 import type { Awaitable, StoredSession } from "./store.ts";
 import { shortSessionId } from "./token.ts";
 
@@ -94,6 +94,11 @@ export interface Located {
  * Each step returns the `Set-Cookie` value to send, or null.
  */
 export interface SessionMode {
+	/**
+	 * Commit never merges with a concurrent writer (sealed mode), so a loaded session keeps no `base` and
+	 * changes its freshly decoded data in place rather than copy it on the first assignment.
+	 */
+	inPlace?: true;
 	/** The session behind a cookie value, or null once the reason was reported as an event. */
 	locate(value: string, now: number): Awaitable<Located | null>;
 	/** Forgets a session that load found expired (store mode deletes its row). */
@@ -213,6 +218,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		if (dbsc !== null && !dbsc.admits(request, decoded.meta, row.id)) return fresh(request, true);
 		if (decoded.resets.length > 0) emit(hook, { type: "fields_reset", id: shortSessionId(row.id), fields: [...decoded.resets] });
 		const state = createSessionState(decoded.data as Record<string, unknown>, true, decoded.flash as Record<string, unknown>, decoded.meta);
+		if (mode.inPlace === true) state.base = NO_BASE;
 		state.row = row;
 		state.viaAlias = located.viaAlias;
 		state.resign = located.staleKey && !located.viaAlias;

@@ -221,6 +221,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 	// Used challenges are recorded beside the revocations: the only server state of this mode.
 	const dbsc = createDbscRuntime(options.dbsc === undefined ? undefined : sealedDbsc(model, options.dbsc), { ...base, sessionCookieName: base.cookieName, store: options.revocations });
 	return createCore<D, F, S, C>(schema, base, {
+		inPlace: true,
 		locate,
 		expired: () => undefined,
 		admit,

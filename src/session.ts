@@ -37,7 +37,10 @@ export interface SessionRuntime {
 /** Per-request state; reached by the manager through `STATE`, invisible to handlers. */
 export interface SessionState {
 	data: Record<string, unknown>;
-	/** Data as loaded, to tell our changes from a concurrent writer's; `data` is the same object until the first write. */
+	/**
+	 * Data as loaded, to tell our changes from a concurrent writer's; `data` is the same object until the first
+	 * write. `NO_BASE` where commit never merges: `data` is then the session's own and changed in place.
+	 */
 	base: Record<string, unknown>;
 	/** Fields this request assigned, each once, in order; the shared empty `NO_FIELDS` until the first (add through `markDirty`). */
 	dirty: readonly string[];
@@ -79,6 +82,9 @@ export interface SessionState {
 // An array rather than a Set: sessions assign a few fields, and an array is one heap cell where a Set is two.
 /** The dirty list of a session nothing was assigned in: shared, so a request that only reads allocates none. */
 const NO_FIELDS: readonly string[] = Object.freeze([]);
+
+/** The `base` of a session whose commit never merges (sealed mode): none kept. */
+export const NO_BASE: Record<string, unknown> = Object.freeze({});
 
 /** Records that `key` was assigned, making the state's own set on the first. */
 export function markDirty(state: SessionState, key: string): void {
