@@ -102,7 +102,7 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 	function isLogin(s: SessionState, base: StoredSession | null): boolean {
 		// A field this request did not assign holds the value it was stored with: no need to read the row's column
 		// (which a store may read only on demand, as SQLite's load does).
-		if (limit === null || !s.dirty.has(limit.field)) return false;
+		if (limit === null || !s.dirty.includes(limit.field)) return false;
 		const value = s.data[limit.field];
 		return value !== undefined && value !== null && (base === null || base.columns[limit.limit.column] !== value);
 	}
