@@ -1,7 +1,9 @@
 // Client instructions per op on Redis at a fixed number of requests in flight (issue 14 §3b): a count that the
 // other tenants of a loaded machine cannot move, where bench/redis.ts's wall-clock ratios are noise.
 //
-//   bun bench/redis-instructions.ts [--concurrency 16] [--warm 20000] [--small 2000] [--large 6000]
+//   bun bench/redis-instructions.ts [--concurrency 16] [--warm 20000] [--small 2000] [--large 6000] [--only sess,floor] [--keep DIR]
+//
+// --keep DIR leaves the callgrind dumps in DIR (<kind>.1, <kind>.2) for callgrind_annotate.
 //
 // Each contender (sess RedisStore, the bare GET + SET EX floor, express-session over connect-redis) runs in a
 // fresh Bun process under `valgrind --tool=callgrind --instr-atstart=no` against a private redis-server (not
@@ -10,7 +12,7 @@
 // Callgrind counts user space only: a syscall is one instruction, so batching shows in the Redis socket reads
 // per op of the private server, not in the instruction count.
 import { spawn, spawnSync, RedisClient } from "bun";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
@@ -102,7 +104,9 @@ async function main(): Promise<void> {
 	const warm = Number(option("warm", "20000"));
 	const small = Number(option("small", "2000"));
 	const large = Number(option("large", "6000"));
-	const dir = mkdtempSync(join(tmpdir(), "sess-redis-callgrind-"));
+	const only = option("only", KINDS.join(",")).split(",") as Kind[];
+	const keep = option("keep", "");
+	const dir = keep === "" ? mkdtempSync(join(tmpdir(), "sess-redis-callgrind-")) : (mkdirSync(keep, { recursive: true }), keep);
 	const port = 20000 + Math.floor(Math.random() * 30000);
 	const server = spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdout: "ignore", stderr: "ignore" });
 	const url = `redis://127.0.0.1:${port}`;
@@ -113,18 +117,18 @@ async function main(): Promise<void> {
 			await Bun.sleep(50);
 		}
 		const results: Record<Kind, [number, number]> = {} as Record<Kind, [number, number]>;
-		for (const kind of KINDS) {
+		for (const kind of KINDS.filter((k) => only.includes(k))) {
 			results[kind] = await measure(url, admin, kind, concurrency, warm, small, large, dir);
 			process.stderr.write(`${kind}: ${sig(results[kind][0] / 1000)} kIr/op, ${results[kind][1].toFixed(2)} Redis reads/op\n`);
 		}
-		const rows = KINDS.map((k) => [LABELS[k], sig(results[k][0] / 1000), sig(results[k][0] / results.sess[0]), results[k][1].toFixed(2)]);
+		const rows = KINDS.filter((k) => results[k] !== undefined).map((k) => [LABELS[k], sig(results[k][0] / 1000), results.sess === undefined ? "—" : sig(results[k][0] / results.sess[0]), results[k][1].toFixed(2)]);
 		process.stdout.write(`Client instructions per op at ${concurrency} in flight (callgrind; ${warm} warm-up ops, then ${small} vs ${large}); Redis socket reads over the ${large}-op window\n\n`);
 		process.stdout.write(`${table(["contender", "client kIr/op", "this ÷ sess", "Redis socket reads/op"], rows)}\n`);
 	} finally {
 		admin.close();
 		server.kill("SIGKILL");
 		await server.exited;
-		rmSync(dir, { recursive: true, force: true });
+		if (keep === "") rmSync(dir, { recursive: true, force: true });
 	}
 }
 

@@ -25,8 +25,8 @@ function isConnectionError(error: unknown): boolean {
 /** Error replies that come before a command runs and go away once the cluster settles (failover, resharding, start-up). */
 const TRANSIENT = /^(TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY)\b/;
 
-/** Commands safe to send again after a lost connection: they only read. */
-const READS = new Set(["HMGET", "HGETALL", "GET", "EXISTS", "PTTL", "PEXPIRETIME", "SMEMBERS", "SCAN", "PING", "CLUSTER"]);
+/** Commands safe to send again after a lost connection: they only read (FCALL_RO runs only functions flagged no-writes). */
+const READS = new Set(["HMGET", "FCALL_RO", "HGETALL", "GET", "EXISTS", "PTTL", "PEXPIRETIME", "SMEMBERS", "SCAN", "PING", "CLUSTER"]);
 
 /** The key a command is routed by: the first key of a script call, else the first argument; null for keyless commands. */
 function routingKey(command: string, args: readonly string[]): string | null {
