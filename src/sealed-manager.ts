@@ -77,7 +77,12 @@ export function createSealedManager<D extends object, F extends object, S extend
 		// An expired cookie is the core's to report; it costs no revocation lookup.
 		if (now >= located.row.absoluteExpiresAt || now >= located.row.idleExpiresAt) return located;
 		const pending = revocations.lineage(lineageHex(header));
-		return pending instanceof Promise ? pending.then((record) => checkLineage(located, header, record, now)) : checkLineage(located, header, pending, now);
+		return pending instanceof Promise ? checkLineageLater(pending, located, header, now) : checkLineage(located, header, pending, now);
+	}
+
+	/** checkLineage once the store answers; its own function, so locate() itself captures nothing (no scope object per load). */
+	function checkLineageLater(pending: Promise<LineageRecord | null>, located: Located, header: SealedHeader, now: number): Promise<Located | null> {
+		return pending.then((record) => checkLineage(located, header, record, now));
 	}
 
 	/** The located cookie if its lineage record lets it load (no record: never rotated nor ended), else null once reported. */
@@ -107,10 +112,15 @@ export function createSealedManager<D extends object, F extends object, S extend
 			const value = columns[column] as ColumnValue;
 			if (value === null) continue;
 			const pending = revocations.notBefore(column, value);
-			if (pending instanceof Promise) return pending.then((mark) => passes(row, since, mark) && admitFrom(row, since, i + 1));
+			if (pending instanceof Promise) return admitLater(pending, row, since, i + 1);
 			if (!passes(row, since, pending)) return false;
 		}
 		return true;
+	}
+
+	/** The rest of admit() from the first asynchronous answer on; apart, so admit()'s loop captures nothing. */
+	async function admitLater(pending: Promise<number | null>, row: StoredSession, since: number, from: number): Promise<boolean> {
+		return passes(row, since, await pending) && admitFrom(row, since, from);
 	}
 
 	/** The rest of admit() once the store answered asynchronously. */
@@ -174,7 +184,7 @@ export function createSealedManager<D extends object, F extends object, S extend
 	const anonymousOf = (s: SessionState): boolean => base.anonymous !== null && base.anonymous(s.data, s.meta);
 
 	/** Writes changes, slides last-seen, re-seals under the newest key; a superseded generation only carries its changes until its grace ends. */
-	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
+	function save(s: SessionState, row: StoredSession, now: number, changed: boolean): string | null {
 		const current = headerOf(s);
 		if (s.viaAlias) return changed ? seal(s, current, now) : null;
 		// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
