@@ -1,7 +1,9 @@
 // Client instructions per op on Redis at a fixed number of requests in flight (issue 14 §3b): a count that the
 // other tenants of a loaded machine cannot move, where bench/redis.ts's wall-clock ratios are noise.
 //
-//   bun bench/redis-instructions.ts [--concurrency 16] [--warm 20000] [--small 2000] [--large 6000] [--only sess,floor] [--keep DIR]
+//   bun bench/redis-instructions.ts [--concurrency 16] [--warm 20000] [--small 2000] [--large 6000] [--only sess,floor,peer,cluster] [--keep DIR]
+//
+// --only defaults to sess,floor,peer; `cluster` is sess on a throw-away 3+3 Redis Cluster through the RedisCluster router.
 //
 // --keep DIR leaves the callgrind dumps in DIR (<kind>.1, <kind>.2) for callgrind_annotate.
 //
@@ -20,11 +22,12 @@ import { model } from "../examples/demo/src/generated/session.ts";
 import { RedisStore } from "../src/stores/redis.ts";
 import { expressContender, floorContender, require, sessContender, type Contender, type ExpressStore } from "./lib/contenders.ts";
 import { countWindows } from "./lib/callgrind.ts";
+import { startLocalCluster } from "../test/cluster/local-cluster.ts";
 import { sig, table } from "./lib/stats.ts";
 
-type Kind = "sess" | "floor" | "peer";
-const KINDS: Kind[] = ["sess", "floor", "peer"];
-const LABELS: Record<Kind, string> = { sess: "sess RedisStore", floor: "floor: Bun RedisClient GET + SET EX", peer: "express-session + connect-redis 10 + node-redis" };
+type Kind = "sess" | "floor" | "peer" | "cluster";
+const KINDS: Kind[] = ["sess", "floor", "peer", "cluster"];
+const LABELS: Record<Kind, string> = { sess: "sess RedisStore", floor: "floor: Bun RedisClient GET + SET EX", peer: "express-session + connect-redis 10 + node-redis", cluster: "sess RedisStore on a 3+3 cluster (RedisCluster router)" };
 
 function option(name: string, fallback: string): string {
 	const at = process.argv.indexOf(`--${name}`);
@@ -35,8 +38,9 @@ function option(name: string, fallback: string): string {
 async function child(url: string, kind: Kind, concurrency: number, warm: number, counts: number[]): Promise<void> {
 	const closers: (() => unknown)[] = [];
 	let c: Contender;
-	if (kind === "sess") {
-		const store = new RedisStore(url, { table: model.table, prefix: "bench:sess:" });
+	if (kind === "sess" || kind === "cluster") {
+		// The cluster's URL is redis-cluster://…: the store opens a RedisCluster router on it.
+		const store = new RedisStore(url, { table: model.table, prefix: kind === "cluster" ? "{bench:sess}:" : "bench:sess:" });
 		closers.push(() => store.close());
 		// Under valgrind the first (compiling) requests can take longer than the default 5 s store timeout.
 		c = await sessContender(store, "sess", "10m");
@@ -84,7 +88,7 @@ async function serverReads(admin: RedisClient): Promise<number> {
 }
 
 /** Instructions and Redis socket reads per op of one contender (the server's CPU is left out: with the client this slow, Redis's idle timers dominate it). */
-async function measure(url: string, admin: RedisClient, kind: Kind, concurrency: number, warm: number, small: number, large: number, dir: string): Promise<[number, number]> {
+async function measure(url: string, admin: RedisClient | null, kind: Kind, concurrency: number, warm: number, small: number, large: number, dir: string): Promise<[number, number]> {
 	process.stderr.write(`callgrind: ${kind} at ${concurrency} in flight (${warm} warm-up, then ${small} and ${large} ops)\n`);
 	const out = join(dir, kind);
 	const reads: number[] = [];
@@ -92,7 +96,7 @@ async function measure(url: string, admin: RedisClient, kind: Kind, concurrency:
 		command: [process.execPath, import.meta.path, "--child", url, kind, String(concurrency), String(warm), String(small), String(large)],
 		out,
 		label: kind,
-		onMark: async () => void reads.push(await serverReads(admin)),
+		onMark: async () => void reads.push(admin === null ? NaN : await serverReads(admin)),
 	});
 	// reads[0] is after the warm-up, [1] after the small window, [2] after the large one (one INFO read of ours in between).
 	const [, a = 0, b = 0] = reads;
@@ -104,7 +108,7 @@ async function main(): Promise<void> {
 	const warm = Number(option("warm", "20000"));
 	const small = Number(option("small", "2000"));
 	const large = Number(option("large", "6000"));
-	const only = option("only", KINDS.join(",")).split(",") as Kind[];
+	const only = option("only", "sess,floor,peer").split(",") as Kind[];
 	const keep = option("keep", "");
 	const dir = keep === "" ? mkdtempSync(join(tmpdir(), "sess-redis-callgrind-")) : (mkdirSync(keep, { recursive: true }), keep);
 	const port = 20000 + Math.floor(Math.random() * 30000);
@@ -118,7 +122,15 @@ async function main(): Promise<void> {
 		}
 		const results: Record<Kind, [number, number]> = {} as Record<Kind, [number, number]>;
 		for (const kind of KINDS.filter((k) => only.includes(k))) {
-			results[kind] = await measure(url, admin, kind, concurrency, warm, small, large, dir);
+			if (kind === "cluster") {
+				// Its socket reads are not counted (they spread over the primaries): reported as NaN.
+				const cluster = await startLocalCluster();
+				try {
+					results[kind] = await measure(cluster.url, null, kind, concurrency, warm, small, large, dir);
+				} finally {
+					await cluster.stop();
+				}
+			} else results[kind] = await measure(url, admin, kind, concurrency, warm, small, large, dir);
 			process.stderr.write(`${kind}: ${sig(results[kind][0] / 1000)} kIr/op, ${results[kind][1].toFixed(2)} Redis reads/op\n`);
 		}
 		const rows = KINDS.filter((k) => results[k] !== undefined).map((k) => [LABELS[k], sig(results[k][0] / 1000), results.sess === undefined ? "—" : sig(results[k][0] / results.sess[0]), results[k][1].toFixed(2)]);
