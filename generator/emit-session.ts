@@ -100,7 +100,7 @@ function render({ model, lock, header, runtimeImport }: EmitSessionInput, ts: bo
 		...(ts ? ["/** The session manager bound to this schema. */", "export type Sessions = SessionManager<SessionData, Session, PromotedField>;", ""] : []),
 		createDoc,
 		`export function createSessions(options${ctx.t(sealedOptions)})${ctx.t("Sessions")} {`,
-		`\treturn createSessionManager${ts ? "<SessionData, FlashData, Session, PromotedField>" : ""}({ model, codec, Session }, options);`,
+		`\treturn createSessionManager${ts ? "<SessionData, FlashData, Session, PromotedField>" : ""}({ model, codec, Session }, options, createSessions);`,
 		"}",
 		"",
 	].join("\n");

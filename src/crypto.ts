@@ -113,15 +113,22 @@ export function importAESKey(key: Uint8Array): AESKey {
 
 /** AES-256-GCM: `iv ‖ ciphertext ‖ tag`, with `aad` authenticated but not encrypted. */
 export function sealAESGCM(key: Uint8Array | AESKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-	return sealInto(key instanceof Uint8Array ? importAESKey(key) : key, iv, plaintext, aad);
+	const out = new Uint8Array(AES_GCM_IV_BYTES + plaintext.length + AES_GCM_TAG_BYTES);
+	sealInto(key instanceof Uint8Array ? importAESKey(key) : key, iv, plaintext, aad, out);
+	return out;
 }
 
-/** `sealAESGCM` as unpadded base64url (a sealed cookie's body): one buffer, encoded once. */
+/** `sealAESGCM` as unpadded base64url (a sealed cookie's body), assembled in a reused buffer and encoded once. */
 export function sealAESGCMBase64url(key: AESKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): string {
-	return encodeBase64url(sealInto(key, iv, plaintext, aad));
+	const length = AES_GCM_IV_BYTES + plaintext.length + AES_GCM_TAG_BYTES;
+	// Sealing is synchronous, one cookie at a time: the bytes only pass through on their way to the text.
+	const out = length <= SEAL_SCRATCH.length ? SEAL_SCRATCH : Buffer.alloc(length);
+	sealInto(key, iv, plaintext, aad, out);
+	return out.toString("base64url", 0, length);
 }
 
-function sealInto(key: AESKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+/** Writes `iv ‖ ciphertext ‖ tag` at the start of `out` (GCM's ciphertext is as long as the plaintext). */
+function sealInto(key: AESKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Uint8Array): void {
 	if (iv.length !== AES_GCM_IV_BYTES) throw new RangeError("AES-GCM needs a 12-byte IV.");
 	// GCM's tag is 16 bytes unless told otherwise; no options object to build and parse per call.
 	const cipher = createCipheriv("aes-256-gcm", key, iv);
@@ -129,14 +136,23 @@ function sealInto(key: AESKey, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8
 	const body = cipher.update(plaintext);
 	// A stream mode: final() emits nothing, it only computes the tag.
 	const tail = cipher.final();
-	const tag = cipher.getAuthTag();
-	const out = new Uint8Array(AES_GCM_IV_BYTES + body.length + tail.length + AES_GCM_TAG_BYTES);
 	out.set(iv);
 	out.set(body, AES_GCM_IV_BYTES);
 	if (tail.length > 0) out.set(tail, AES_GCM_IV_BYTES + body.length);
-	out.set(tag, AES_GCM_IV_BYTES + body.length + tail.length);
-	return out;
+	out.set(cipher.getAuthTag(), AES_GCM_IV_BYTES + plaintext.length);
 }
+
+/**
+ * Where sealed cookies are assembled and opened cookies decoded: both run synchronously, one at a time, and
+ * a cookie header past 16 KiB is never parsed, so 12 KiB holds any body (a longer one gets its own buffer).
+ * Decoding into a long-lived buffer spares a fresh one per request, and the views cut from it (nonce,
+ * ciphertext) do not make JavaScriptCore give a just-allocated small array a separate backing store first.
+ */
+const SCRATCH_BYTES = 12 * 1024;
+const SEAL_SCRATCH = Buffer.alloc(SCRATCH_BYTES);
+const OPEN_SCRATCH = Buffer.alloc(SCRATCH_BYTES);
+const OPEN_IV = OPEN_SCRATCH.subarray(0, AES_GCM_IV_BYTES);
+const OPEN_TAG = Buffer.alloc(AES_GCM_TAG_BYTES);
 
 /** Opens what `sealAESGCM` made; null on any tampering, truncation or wrong key. */
 export function openAESGCM(key: Uint8Array | AESKey, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null {
@@ -150,20 +166,30 @@ export function openAESGCM(key: Uint8Array | AESKey, sealed: Uint8Array, aad: Ui
  */
 export function openAESGCMBase64url(key: AESKey, text: string, aad: Uint8Array): Uint8Array | null {
 	if (!isCanonicalBase64url(text)) return null;
+	// Canonical and unpadded, so the text's length gives the byte count exactly.
+	const length = (text.length * 3) >> 2;
+	if (length < AES_GCM_IV_BYTES + AES_GCM_TAG_BYTES) return null;
 	// Checked above, so Buffer's lenient decoder (which skips junk) sees only the strict alphabet.
-	const sealed = Buffer.from(text, "base64url");
-	if (sealed.length < AES_GCM_IV_BYTES + AES_GCM_TAG_BYTES) return null;
-	return openFrom(key, sealed, aad);
+	if (length > OPEN_SCRATCH.length) return openFrom(key, Buffer.from(text, "base64url"), aad);
+	OPEN_SCRATCH.write(text, 0, "base64url");
+	const tagStart = length - AES_GCM_TAG_BYTES;
+	// Copied out, not viewed: a view would be one more object per request, and setAuthTag copies it anyway.
+	for (let i = 0; i < AES_GCM_TAG_BYTES; i++) OPEN_TAG[i] = OPEN_SCRATCH[tagStart + i] as number;
+	return decrypt(key, OPEN_IV, OPEN_TAG, OPEN_SCRATCH.subarray(AES_GCM_IV_BYTES, tagStart), aad);
 }
 
 function openFrom(key: AESKey, sealed: Buffer, aad: Uint8Array): Uint8Array | null {
 	const tagStart = sealed.length - AES_GCM_TAG_BYTES;
+	return decrypt(key, sealed.subarray(0, AES_GCM_IV_BYTES), sealed.subarray(tagStart), sealed.subarray(AES_GCM_IV_BYTES, tagStart), aad);
+}
+
+function decrypt(key: AESKey, iv: Uint8Array, tag: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | null {
 	try {
-		const decipher = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, AES_GCM_IV_BYTES));
+		const decipher = createDecipheriv("aes-256-gcm", key, iv);
 		decipher.setAAD(aad);
 		// Always the full 16 bytes: without authTagLength a decipher would also take a shorter (weaker) tag.
-		decipher.setAuthTag(sealed.subarray(tagStart));
-		const head = decipher.update(sealed.subarray(AES_GCM_IV_BYTES, tagStart));
+		decipher.setAuthTag(tag);
+		const head = decipher.update(ciphertext);
 		const tail = decipher.final();
 		if (tail.length === 0) return head;
 		const out = new Uint8Array(head.length + tail.length);

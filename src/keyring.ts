@@ -100,9 +100,9 @@ export class Keyring {
 	seal(bytes: Uint8Array, context: string, random: (b: Uint8Array<ArrayBuffer>) => void): string {
 		const key = this.keys[0] as Key;
 		// A fresh random nonce per cookie, never a counter: processes sharing a key cannot coordinate one.
-		const iv = new Uint8Array(AES_GCM_IV_BYTES);
-		random(iv);
-		return `${key.id}.${sealAESGCMBase64url(key.sealing, iv, bytes, this.aad(context))}`;
+		// Drawn into one reused array (sealing is synchronous; the cipher copies it in).
+		random(NONCE);
+		return `${key.id}.${sealAESGCMBase64url(key.sealing, NONCE, bytes, this.aad(context))}`;
 	}
 
 	/** Opens a value this ring sealed; null for anything else (tampered, truncated, other key or context). */
@@ -136,6 +136,8 @@ export class Keyring {
 		return { value, keyId: key.id, staleKey: key !== this.keys[0] };
 	}
 }
+
+const NONCE = new Uint8Array(AES_GCM_IV_BYTES);
 
 /** Scratch for `verify`'s comparison: MACs are checked one at a time, synchronously. */
 const EXPECTED_MAC = new Uint8Array(MAC_CHARS);

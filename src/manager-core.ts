@@ -167,7 +167,19 @@ export function createCore<D extends object, F extends object, S extends Session
 		}
 		const now = clock();
 		const located = mode.locate(cookie.value, now);
-		return located instanceof Promise ? located.then((l) => fromLocated(request, l, now)) : fromLocated(request, located, now);
+		return located instanceof Promise ? fromLocatedLater(request, located, now) : fromLocated(request, located, now);
+	}
+
+	// The asynchronous continuations live in functions of their own: a closure inside loadNow() or fromLocated()
+	// would make JavaScriptCore allocate a scope object on every load, synchronous ones included.
+	function fromLocatedLater(request: RequestLike, located: Promise<Located | null>, now: number): Promise<S> {
+		return located.then((l) => fromLocated(request, l, now));
+	}
+	function freshLater(request: RequestLike, gone: Promise<void>): Promise<S> {
+		return gone.then(() => fresh(request, true));
+	}
+	function loadedLater(request: RequestLike, admitted: Promise<boolean>, located: Located, decoded: DecodedSession<D, F>): Promise<S> {
+		return admitted.then((ok) => (ok ? loaded(request, located, decoded) : fresh(request, true)));
 	}
 
 	function fromLocated(request: RequestLike, located: Located | null, now: number): Awaitable<S> {
@@ -177,7 +189,7 @@ export function createCore<D extends object, F extends object, S extends Session
 		if (expired !== null) {
 			emit(hook, { type: expired, id: shortSessionId(row.id) });
 			const gone = mode.expired(row);
-			return gone instanceof Promise ? gone.then(() => fresh(request, true)) : fresh(request, true);
+			return gone instanceof Promise ? freshLater(request, gone) : fresh(request, true);
 		}
 		// Leave an undecodable row alone: it is replaced only if the visitor's new session gets committed.
 		const decoded = decodeOrReset(codec, row.data, row.id, hook);
@@ -187,10 +199,10 @@ export function createCore<D extends object, F extends object, S extends Session
 		if (anonymous !== null && now >= row.lastSeenAt + policy.anonymousIdleMs && anonymous(data, decoded.meta)) {
 			emit(hook, { type: "idle_expired", id: shortSessionId(row.id) });
 			const gone = mode.expired(row);
-			return gone instanceof Promise ? gone.then(() => fresh(request, true)) : fresh(request, true);
+			return gone instanceof Promise ? freshLater(request, gone) : fresh(request, true);
 		}
 		const admitted = mode.admit(located, data);
-		if (admitted instanceof Promise) return admitted.then((ok) => (ok ? loaded(request, located, decoded) : fresh(request, true)));
+		if (admitted instanceof Promise) return loadedLater(request, admitted, located, decoded);
 		return admitted ? loaded(request, located, decoded) : fresh(request, true);
 	}
 

@@ -8,7 +8,7 @@ import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { createSealedManager, type SealedManagerOptions } from "./sealed-manager.ts";
 import { Session, STATE } from "./session.ts";
 import type { SessionModel } from "../schema/model.ts";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, SessError } from "./errors.ts";
 import type { VerifiedValue } from "./keyring.ts";
 import type { Awaitable, ColumnValue, SessionLimit, Store, StoredSession } from "./store.ts";
 import { sharedRows } from "./shared-rows.ts";
@@ -30,8 +30,26 @@ export interface SessionManagerOptions extends CommonOptions {
 
 export type { RequestLike, SessionInfo, SessionManager, SessionSchema } from "./manager-core.ts";
 
-/** Creates the manager for one schema; generated `createSessions()` calls this with the schema bound. */
+/**
+ * Creates the manager for one schema; generated `createSessions()` calls this with the schema bound and
+ * names itself as `entry`.
+ */
 export function createSessionManager<D extends object, F extends object, S extends Session<D, F>, C extends keyof D & string>(
+	schema: SessionSchema<D, F, S>,
+	options: SessionManagerOptions | SealedManagerOptions,
+	entry?: (...args: never[]) => unknown,
+): SessionManager<D, S, C> {
+	try {
+		return buildManager<D, F, S, C>(schema, options);
+	} catch (error) {
+		// A bad option (weak key, unknown field…) is the caller's mistake: start its stack at the caller's call,
+		// so an uncaught error points the runtime's code frame at the app's line, not at sess internals.
+		if (error instanceof SessError) Error.captureStackTrace(error, entry ?? createSessionManager);
+		throw error;
+	}
+}
+
+function buildManager<D extends object, F extends object, S extends Session<D, F>, C extends keyof D & string>(
 	schema: SessionSchema<D, F, S>,
 	options: SessionManagerOptions | SealedManagerOptions,
 ): SessionManager<D, S, C> {

@@ -11,7 +11,7 @@ import { idleDeadline } from "./expiry.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
 import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { Revocations, type LineageRecord } from "./revocation.ts";
-import { decodeSealedPlaintext, encodeSealedPlaintext, LINEAGE_BYTES, lineageHex, type SealedHeader } from "./sealed.ts";
+import { decodeSealedPlaintext, encodeSealedPlaintext, LINEAGE_BYTES, lineageHex, seenAt, type SealedHeader } from "./sealed.ts";
 import { Session, STATE, type SessionState } from "./session.ts";
 import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import { shortSessionId } from "./token.ts";
@@ -73,11 +73,16 @@ export function createSealedManager<D extends object, F extends object, S extend
 		if (opened.staleKey) emit(hook, { type: "old_key_used", keyId: opened.keyId });
 		const { header, codecBytes } = plain;
 		// Columns are filled in by admit(), once the data is decoded.
-		const located: Located = { row: asRow(header, codecBytes, {}), viaAlias: false, staleKey: opened.staleKey, token: null, header };
+		const located: Located = { row: asRow(header, codecBytes, NO_COLUMNS), viaAlias: false, staleKey: opened.staleKey, token: null, header };
 		// An expired cookie is the core's to report; it costs no revocation lookup.
 		if (now >= located.row.absoluteExpiresAt || now >= located.row.idleExpiresAt) return located;
 		const pending = revocations.lineage(lineageHex(header));
-		return pending instanceof Promise ? pending.then((record) => checkLineage(located, header, record, now)) : checkLineage(located, header, pending, now);
+		return pending instanceof Promise ? checkLineageLater(pending, located, header, now) : checkLineage(located, header, pending, now);
+	}
+
+	/** checkLineage once the store answers; its own function, so locate() itself captures nothing (no scope object per load). */
+	function checkLineageLater(pending: Promise<LineageRecord | null>, located: Located, header: SealedHeader, now: number): Promise<Located | null> {
+		return pending.then((record) => checkLineage(located, header, record, now));
 	}
 
 	/** The located cookie if its lineage record lets it load (no record: never rotated nor ended), else null once reported. */
@@ -107,10 +112,15 @@ export function createSealedManager<D extends object, F extends object, S extend
 			const value = columns[column] as ColumnValue;
 			if (value === null) continue;
 			const pending = revocations.notBefore(column, value);
-			if (pending instanceof Promise) return pending.then((mark) => passes(row, since, mark) && admitFrom(row, since, i + 1));
+			if (pending instanceof Promise) return admitLater(pending, row, since, i + 1);
 			if (!passes(row, since, pending)) return false;
 		}
 		return true;
+	}
+
+	/** The rest of admit() from the first asynchronous answer on; apart, so admit()'s loop captures nothing. */
+	async function admitLater(pending: Promise<number | null>, row: StoredSession, since: number, from: number): Promise<boolean> {
+		return passes(row, since, await pending) && admitFrom(row, since, from);
 	}
 
 	/** The rest of admit() once the store answered asynchronously. */
@@ -148,10 +158,35 @@ export function createSealedManager<D extends object, F extends object, S extend
 	/** Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. */
 	function seal(s: SessionState, header: SealedHeader, now: number): string {
 		const codecBytes = codec.encodeTrusted(s.data as D, s.flash as Partial<F>, s.meta);
-		s.row = asRow(header, codecBytes, columnsOf(s.data), anonymousOf(s));
+		const loaded = s.header as SealedHeader | null;
+		const row = s.row;
+		if (row !== null && loaded !== null && loaded.lineage === header.lineage && loaded.generation === header.generation) refresh(row, header, codecBytes, s);
+		else s.row = asRow(header, codecBytes, columnsOf(s.data), anonymousOf(s));
 		s.header = header;
 		const value = keyring.seal(encodeSealedPlaintext(header, codecBytes), cookieName, random);
 		return setCookie(value, (header.absoluteExpiresAt - now) / 1000);
+	}
+
+	/**
+	 * The loaded row brought up to a header of the same login and generation, in place (its ID stays): the row
+	 * was built from this request's cookie, so it is this request's own and nothing else sees it change.
+	 */
+	function refresh(row: StoredSession, header: SealedHeader, data: Uint8Array, s: SessionState): void {
+		row.data = data;
+		row.createdAt = header.createdAt;
+		row.rotatedAt = header.issuedAt;
+		row.lastSeenAt = header.lastSeenAt;
+		row.idleExpiresAt = idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt, anonymousOf(s));
+		row.absoluteExpiresAt = header.absoluteExpiresAt;
+		if (!sameColumns(row.columns, s.data)) row.columns = columnsOf(s.data);
+	}
+
+	/** Whether `columns` still holds the data's promoted values (the usual commit changes none of them). */
+	function sameColumns(columns: Record<string, ColumnValue>, data: Record<string, unknown>): boolean {
+		for (let i = 0; i < fieldList.length; i++) {
+			if (columns[columnList[i] as string] !== ((data[fieldList[i] as string] as ColumnValue | undefined) ?? null)) return false;
+		}
+		return true;
 	}
 
 	function newLineage(): Uint8Array {
@@ -174,13 +209,13 @@ export function createSealedManager<D extends object, F extends object, S extend
 	const anonymousOf = (s: SessionState): boolean => base.anonymous !== null && base.anonymous(s.data, s.meta);
 
 	/** Writes changes, slides last-seen, re-seals under the newest key; a superseded generation only carries its changes until its grace ends. */
-	async function save(s: SessionState, row: StoredSession, now: number, changed: boolean): Promise<string | null> {
+	function save(s: SessionState, row: StoredSession, now: number, changed: boolean): string | null {
 		const current = headerOf(s);
 		if (s.viaAlias) return changed ? seal(s, current, now) : null;
 		// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
 		const touch = now - row.lastSeenAt >= (anonymousOf(s) ? policy.anonymousTouchAfterMs : policy.touchAfterMs);
 		if (!changed && !touch && !s.resign && !s.reissue) return null;
-		return seal(s, { ...current, lastSeenAt: now }, now);
+		return seal(s, seenAt(current, now), now);
 	}
 
 	// Used challenges are recorded beside the revocations: the only server state of this mode.
@@ -271,6 +306,9 @@ export function createSealedManager<D extends object, F extends object, S extend
 		...(options.revocations.withPruneLock === undefined ? {} : { pruneLock: <T>(fn: () => Promise<T>) => (options.revocations.withPruneLock as NonNullable<Store["withPruneLock"]>).call(options.revocations, fn) as Promise<T | null> }),
 	}, dbsc);
 }
+
+/** The columns of a row not yet admitted: admit() gives it its own. */
+const NO_COLUMNS: Record<string, ColumnValue> = Object.freeze({});
 
 /** `generation.lineage` in hex: what events and `list()` show (their short form keeps the generation and part of the lineage). */
 function sealedId(header: SealedHeader): string {

@@ -31,7 +31,19 @@ export interface SealedHeader {
 
 /** The lineage in hex: every sealed request needs it (row ID, revocation key), so it is computed once per header. */
 export function lineageHex(header: SealedHeader): string {
-	return (header.hex ??= toHex === undefined ? encodeHex(header.lineage) : toHex.call(header.lineage));
+	return (header.hex ??= hexOf(header.lineage));
+}
+
+/** The same header a later time last seen (a touch): a literal of the one shape, not a spread. */
+export function seenAt(header: SealedHeader, lastSeenAt: number): SealedHeader {
+	return {
+		lineage: header.lineage, generation: header.generation, createdAt: header.createdAt, since: header.since, issuedAt: header.issuedAt,
+		lastSeenAt, absoluteExpiresAt: header.absoluteExpiresAt, hex: lineageHex(header),
+	};
+}
+
+function hexOf(lineage: Uint8Array): string {
+	return toHex === undefined ? encodeHex(lineage) : toHex.call(lineage);
 }
 
 /** The runtime's own `Uint8Array.prototype.toHex` where it has one: one flat string, not sixteen concatenations. */
@@ -81,7 +93,8 @@ export function decodeSealedPlaintext(bytes: Uint8Array): { header: SealedHeader
 			absoluteExpiresAt += createdAt;
 			if (!Number.isSafeInteger(since) || !Number.isSafeInteger(issuedAt) || !Number.isSafeInteger(lastSeenAt) || !Number.isSafeInteger(absoluteExpiresAt)) return null;
 		}
-		const header: SealedHeader = { lineage, generation, createdAt, since, issuedAt, lastSeenAt, absoluteExpiresAt };
+		// The hex now, in the literal: every load needs it, and a property added later would give headers two shapes.
+		const header: SealedHeader = { lineage, generation, createdAt, since, issuedAt, lastSeenAt, absoluteExpiresAt, hex: hexOf(lineage) };
 		return { header, codecBytes: bytes.subarray(r.pos) };
 	} catch (e) {
 		if (e instanceof DecodeError) return null;

@@ -23,14 +23,26 @@ export async function openDemoStore(db: string, migrationsRoot: string, redisPre
 		if (spread !== "") {
 			const base = redisPrefix?.replace(/[{}]/g, "").replace(/:$/, "");
 			const store = new RedisSpreadStore(db, { table: model.table, routeBy: spread, ...(base === undefined ? {} : { base }), waitForReplicas: Number(wait) });
+			await checkedRedis(store);
 			return { store, engine: "redis", close: () => store.close(), applied: [] };
 		}
 		if (redisPrefix === undefined && wait === "") return { ...(await openStore(db, model.table)), applied: [] };
 		const store = new RedisStore(db, { table: model.table, ...(redisPrefix === undefined ? {} : { prefix: redisPrefix }), waitForReplicas: Number(wait) });
+		await checkedRedis(store);
 		return { store, engine: "redis", close: () => store.close(), applied: [] };
 	}
 	// Migrate first: the store prepares its statements against the table when it opens.
 	const { applied } = await migrateDatabase(db, migrationsRoot);
 	// openStore checks the table, and that SESS_DB_READ is a replica of SESS_DB, before it resolves: a bad setting fails at start.
 	return { ...(await openStore(db, model.table, { read: readDb })), applied };
+}
+
+/** A Redis that does not answer stops the demo at start with one line, as openStore does for the default layout. */
+async function checkedRedis(store: RedisStore | RedisSpreadStore): Promise<void> {
+	try {
+		await store.check();
+	} catch (error) {
+		await store.close();
+		throw error;
+	}
 }

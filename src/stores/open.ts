@@ -45,6 +45,7 @@ export async function openStore(location: string, table: TableModel, options: Op
 	}
 	if (engine === "redis") {
 		const store = new RedisStore(location, { table });
+		await checked(store, () => store.check());
 		return { store, engine, close: () => store.close() };
 	}
 	if (engine !== "sqlite") {

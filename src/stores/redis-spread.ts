@@ -5,6 +5,7 @@ import type { TableModel } from "../../schema/model.ts";
 import type { AdmitResult, ColumnValue, SessionLimit, Store, StoredSession, UpdateScope } from "../store.ts";
 import { randomRouteTag, ROUTE_TAG_CHARS, routeTagFor, routeTagOf } from "../token.ts";
 import { RedisCluster } from "./redis-cluster.ts";
+import { pingRedis, redisLocation } from "./redis-check.ts";
 import { runScript, type ScriptName } from "./redis-scripts.ts";
 import { RedisStore } from "./redis.ts";
 
@@ -44,17 +45,25 @@ export class RedisSpreadStore implements Store {
 	private readonly owned: boolean;
 	private readonly stores = new Map<string, RedisStore>();
 	private readonly replicas: number;
+	/** The URL the store opened, password masked, for messages; null for a client passed in. */
+	private readonly location: string | null;
 
 	/** Wraps a client or cluster router, or opens (and owns) one from a URL as RedisStore does. */
 	constructor(client: RedisClient | RedisCluster | string, options: RedisSpreadStoreOptions) {
 		if (!options.table.columns.some((c) => c.name === options.routeBy)) throw new TypeError(`routeBy "${options.routeBy}" is not a promoted column of ${options.table.name}.`);
 		this.owned = typeof client === "string";
+		this.location = typeof client === "string" ? redisLocation(client) : null;
 		this.client = typeof client !== "string" ? client : /^rediss?-cluster:/i.test(client) ? new RedisCluster(client, /^rediss/i.test(client) ? { tls: true } : {}) : new Bun.RedisClient(client);
 		this.options = options;
 		this.routeBy = options.routeBy;
 		this.base = options.base ?? `sess:${options.table.name}`;
 		if (/[{}]/.test(this.base)) throw new TypeError(`The base "${this.base}" must not hold braces; the store adds the hash tag itself.`);
 		this.replicas = options.waitForReplicas ?? 0;
+	}
+
+	/** Start-up check, as `RedisStore.check`: a Redis that does not answer fails at start with `StoreUnavailableError`. */
+	check(timeoutMs = 5000): Promise<void> {
+		return pingRedis(this.client, this.location, timeoutMs);
 	}
 
 	/** The key prefix of a tag: its own hash tag, so each tag's keys share one slot. */

@@ -4,6 +4,7 @@ import type { DeviceRecord } from "../device.ts";
 import { FULL_UPDATE, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 import { StoreUnavailableError } from "../errors.ts";
 import { SendBatch } from "./redis-batch.ts";
+import { pingRedis, redisLocation } from "./redis-check.ts";
 import { RedisCluster } from "./redis-cluster.ts";
 import { hashTagOf } from "./redis-cluster-slot.ts";
 import { runScript, type ScriptName } from "./redis-scripts.ts";
@@ -53,6 +54,8 @@ export class RedisStore implements Store {
 	private readonly owned: boolean;
 	private readonly replicas: number;
 	private readonly waitMs: string;
+	/** The URL the store opened, password masked, for messages; null for a client passed in. */
+	private readonly location: string | null;
 	private closed = false;
 
 	/**
@@ -65,6 +68,7 @@ export class RedisStore implements Store {
 			if (c.name.includes(":")) throw new TypeError(`Column "${c.name}" of ${options.table.name} contains ":", which Redis index keys cannot hold.`);
 		}
 		this.owned = typeof client === "string";
+		this.location = typeof client === "string" ? redisLocation(client) : null;
 		this.client = typeof client !== "string" ? client : /^rediss?-cluster:/i.test(client) ? new RedisCluster(client, /^rediss/i.test(client) ? { tls: true } : {}) : new Bun.RedisClient(client);
 		this.sender = this.client instanceof RedisCluster ? this.client : new SendBatch(this.client);
 		this.table = options.table;
@@ -140,6 +144,15 @@ export class RedisStore implements Store {
 		const n = (await this.run("revoke", [key], [this.prefix, exceptId ?? ""])) as number;
 		await this.replicate(key);
 		return n;
+	}
+
+	/**
+	 * Start-up check: connects and PINGs, so a stopped server or a wrong URL fails when the app starts
+	 * (`StoreUnavailableError`) instead of at the first request that has a cookie, after the client's retries.
+	 */
+	async check(timeoutMs = 5000): Promise<void> {
+		if (this.closed) throw new Error("RedisStore is closed");
+		await pingRedis(this.client, this.location, timeoutMs);
 	}
 
 	/** A `SET NX PX` lease under the prefix, released only by its holder (compare-and-delete in one script). */

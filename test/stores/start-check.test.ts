@@ -13,9 +13,11 @@ import { NotMigratedError, StoreUnavailableError } from "../../src/errors.ts";
 import { MySQLStore } from "../../src/stores/mysql.ts";
 import { openStore } from "../../src/stores/open.ts";
 import { PostgresStore } from "../../src/stores/postgres.ts";
+import { RedisStore } from "../../src/stores/redis.ts";
 import { SQLiteStore } from "../../src/stores/sqlite.ts";
 import { rejection } from "../helpers/failure.ts";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/scratch-database.ts";
+import { REDIS_URL, redisReachable } from "../helpers/servers.ts";
 import { requireUrl, serverUrl, skipWithout } from "../helpers/sql-servers.ts";
 
 const MIGRATIONS = "examples/demo/migrations";
@@ -23,7 +25,7 @@ const MIGRATIONS = "examples/demo/migrations";
 const OLD_TABLE = `CREATE TABLE sessions (id varchar(64) PRIMARY KEY, successor_id varchar(64), version integer NOT NULL, data ${"%BLOB%"} NOT NULL,
 	created_at bigint NOT NULL, rotated_at bigint NOT NULL, last_seen_at bigint NOT NULL, idle_expires_at bigint NOT NULL, absolute_expires_at bigint NOT NULL, user_id varchar(64))`;
 
-const [postgresUrl, mysqlUrl] = await Promise.all([serverUrl("postgres"), serverUrl("mysql")]);
+const [postgresUrl, mysqlUrl, redisUp] = await Promise.all([serverUrl("postgres"), serverUrl("mysql"), redisReachable()]);
 
 for (const dialect of ["postgres", "mysql"] as const) {
 	const admin = dialect === "postgres" ? postgresUrl : mysqlUrl;
@@ -120,4 +122,24 @@ describe("a server that is down", () => {
 		expect(error.message).not.toContain("\n");
 		expect(error.message).toContain(`postgres://app:***@127.0.0.1:${port}/app`);
 	}, 30_000);
+
+	test("a Redis that is down fails at start too (not at the first request with a cookie, 30 s of client retries later)", async () => {
+		const server = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+		const port = server.port;
+		server.stop(true);
+		const error = await rejection(openStore(`redis://app:hunter2@127.0.0.1:${port}`, model.table));
+		expect(error).toBeInstanceOf(StoreUnavailableError);
+		expect(error.message).toBe(`cannot reach Redis at redis://app:***@127.0.0.1:${port} (no answer within 5000 ms). Check that it is running and that the URL names it.`);
+		const quick = await rejection(new RedisStore(`redis://127.0.0.1:${port}`, { table: model.table }).check(200));
+		expect(quick.message).toContain("(no answer within 200 ms)");
+	}, 30_000);
+
+	test.skipIf(!redisUp && process.env["CI"] !== "true")("a Redis that is up passes the check and the store opens", async () => {
+		const opened = await openStore(REDIS_URL, model.table);
+		try {
+			expect(opened.engine).toBe("redis");
+		} finally {
+			await opened.close();
+		}
+	});
 });

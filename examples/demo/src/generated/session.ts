@@ -376,5 +376,5 @@ export type Sessions = SessionManager<SessionData, Session, PromotedField>;
 
 /** Creates the session manager for this schema: `{ store, keys }`, or `{ mode: "sealed", revocations, keys }` for stateless cookies. */
 export function createSessions(options: SessionManagerOptions | SealedManagerOptions): Sessions {
-	return createSessionManager<SessionData, FlashData, Session, PromotedField>({ model, codec, Session }, options);
+	return createSessionManager<SessionData, FlashData, Session, PromotedField>({ model, codec, Session }, options, createSessions);
 }

@@ -1,0 +1,64 @@
+// CPU per request by thread (Linux /proc/self/task), for one in-process contender run the way
+// bench/inproc/worker.ts runs it (warm-up, Bun.gc(true), a timed run with per-request timestamps). ops/CPU-s
+// counts every thread of the process: this shows how much of it is the request on the main thread and how
+// much is JIT compiles (JITWorker), JavaScriptCore's block warm-up (JSCWarmUp), GC helpers and mimalloc.
+//
+//   bun bench/threads.ts sess-sealed [seconds=1] [warm-up seconds=1]
+import { readdirSync, readFileSync } from "node:fs";
+import { CONTENDERS, POOL } from "./inproc/contenders.ts";
+
+const [id = "sess-sealed", secondsArg = "1", warmArg = "1"] = process.argv.slice(2);
+const spec = CONTENDERS[id];
+if (spec === undefined) throw new Error(`unknown contender ${id}; one of ${Object.keys(CONTENDERS).join(", ")}`);
+const c = await spec.make("inc");
+/** Linux reports thread CPU time in clock ticks of 10 ms (USER_HZ = 100). */
+const TICK_US = 10_000;
+
+/** CPU ticks so far per thread name (threads of one name summed). */
+function ticksByThread(): Map<string, number> {
+	const out = new Map<string, number>();
+	for (const task of readdirSync("/proc/self/task")) {
+		try {
+			const stat = readFileSync(`/proc/self/task/${task}/stat`, "utf8");
+			const name = readFileSync(`/proc/self/task/${task}/comm`, "utf8").trim();
+			// Fields after the parenthesised name: utime and stime are the 12th and 13th.
+			const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+			out.set(name, (out.get(name) ?? 0) + Number(fields[11]) + Number(fields[12]));
+		} catch {
+			// The thread ended between listing and reading.
+		}
+	}
+	return out;
+}
+
+let slot = 0;
+const latencies = new Float64Array(4_000_000);
+async function loop(ms: number): Promise<number> {
+	let n = 0;
+	const end = performance.now() + ms;
+	for (;;) {
+		const t0 = performance.now();
+		if (t0 >= end) break;
+		const r = c.op(slot);
+		if (r instanceof Promise) await r;
+		if (n < latencies.length) latencies[n] = performance.now() - t0;
+		n++;
+		slot = (slot + 1) % POOL;
+	}
+	return n;
+}
+
+await loop(Number(warmArg) * 1000);
+Bun.gc(true);
+const before = ticksByThread();
+const cpu0 = process.cpuUsage();
+const n = await loop(Number(secondsArg) * 1000);
+const cpu = process.cpuUsage(cpu0);
+const after = ticksByThread();
+await c.close?.();
+const p50 = (Array.from(latencies.subarray(0, Math.min(n, latencies.length))).sort((a, b) => a - b)[Math.floor(n / 2)] ?? Number.NaN) * 1000;
+const cpuUs = cpu.user + cpu.system;
+const threads = [...after].map(([name, t]) => `${name} ${(((t - (before.get(name) ?? 0)) * TICK_US) / n).toFixed(2)}`).filter((s) => !s.endsWith(" 0.00"));
+process.stdout.write(`${id}: ${n} requests, ${Math.round(n / (cpuUs / 1e6))} ops/CPU-s, p50 ${p50.toFixed(2)} µs, CPU ${(cpuUs / n).toFixed(2)} µs/request\n`);
+process.stdout.write(`  µs of CPU per request by thread: ${threads.join(", ")}\n`);
+process.exit(0);
