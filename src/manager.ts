@@ -12,7 +12,7 @@ import { ConfigError, SessError } from "./errors.ts";
 import type { VerifiedValue } from "./keyring.ts";
 import type { Awaitable, ColumnValue, SessionLimit, Store, StoredSession } from "./store.ts";
 import { sharedRows } from "./shared-rows.ts";
-import { VerifiedCookies } from "./verified-cookies.ts";
+import { VerifiedCookies, type VerifiedCookie } from "./verified-cookies.ts";
 import { hashRoutedSessionToken, hashSessionToken, isRoutedSessionToken, isSessionToken, shortSessionId } from "./token.ts";
 
 /** Server-side mode: the session lives in a store, the cookie holds a signed random token. */
@@ -87,8 +87,15 @@ function buildManager<D extends object, F extends object, S extends Session<D, F
 		}
 		if (verified.staleKey) emit(hook, { type: "old_key_used", keyId: verified.keyId });
 		// Synchronous over a synchronous store: each needless await is a trip through the microtask queue.
-		const got = call("load", () => reader.get(verified.id));
-		return got instanceof Promise ? got.then((row) => found(verified.id, row, now, verified)) : found(verified.id, got, now, verified);
+		const got = call("load", readRow, verified.id);
+		return got instanceof Promise ? foundLater(got, now, verified) : found(verified.id, got, now, verified);
+	}
+
+	// Made once and given their arguments: a closure written inside locate would cost a function and a scope
+	// object on every load, synchronous ones included.
+	const readRow = (id: string): Awaitable<StoredSession | null> => reader.get(id);
+	function foundLater(got: Promise<StoredSession | null>, now: number, verified: VerifiedCookie): Promise<Located | null> {
+		return got.then((row) => found(verified.id, row, now, verified));
 	}
 
 	/** What `locate` makes of the row stored under `id` (a function of its own, so a load allocates no closure for it). */
