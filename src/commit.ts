@@ -100,7 +100,9 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 
 	/** Whether this commit signs a user in under the limit: the limited field now holds a value `base` did not. */
 	function isLogin(s: SessionState, base: StoredSession | null): boolean {
-		if (limit === null) return false;
+		// A field this request did not assign holds the value it was stored with: no need to read the row's column
+		// (which a store may read only on demand, as SQLite's load does).
+		if (limit === null || !s.dirty.has(limit.field)) return false;
 		const value = s.data[limit.field];
 		return value !== undefined && value !== null && (base === null || base.columns[limit.limit.column] !== value);
 	}

@@ -15,7 +15,8 @@ const HANDLE_BYTES = 16;
 export function createDeviceReader(options: DeviceOptions | undefined, random: RandomSource): (s: SessionState, base: StoredSession | null) => DeviceRecord | undefined {
 	return (s, base) => {
 		const request = s.request;
-		const kept = base?.device;
+		// An empty handle is none: a store that reads the device record late has it for a row stored without one.
+		const kept = base?.device?.handle ? base.device : undefined;
 		if (request === null) return kept;
 		let handle = kept?.handle;
 		if (handle === undefined) {

@@ -3,6 +3,8 @@ import type { Database, Statement } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
 import { deviceParams } from "./sql-row.ts";
 import { liveEnd } from "./revoke-except.ts";
+import { SHARED_ROWS, type SharedRows } from "../shared-rows.ts";
+import { DeferredRow, deferredColumns } from "./sqlite-deferred.ts";
 import { FULL_UPDATE, leastRecentFirst, updatedColumns, type AdmitResult, type ColumnValue, type SessionLimit, type Store, type StoredSession, type UpdateScope } from "../store.ts";
 
 /** Options of the SQLite store; the table itself comes from `sess migrate`, never from start-up code. */
@@ -25,6 +27,9 @@ type Row = {
 	[column: string]: unknown;
 };
 
+/** What sess's own load reads of a row: every fixed column but the id it holds and the device record (see `DeferredRow`). */
+type LoadedRow = Pick<Row, "successor_id" | "version" | "data" | "created_at" | "rotated_at" | "last_seen_at" | "idle_expires_at" | "absolute_expires_at">;
+
 const FIXED = ["id", "successor_id", "version", "data", "created_at", "rotated_at", "last_seen_at", "idle_expires_at", "absolute_expires_at", "handle", "device", "device_label", "network"];
 /** Rows deleted per statement by prune and revoke, so no single statement holds the write lock long. */
 const BATCH = 500;
@@ -37,10 +42,11 @@ const PRUNE_LEASE_MS = 5 * 60_000;
 /** Sessions in a SQLite database through `bun:sqlite`, with WAL and cached prepared statements. */
 export class SQLiteStore implements Store {
 	private readonly table: TableModel;
-	private readonly q: Record<"get" | "load" | "successor" | "insert" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
+	private readonly q: Record<"get" | "load" | "read" | "deferred" | "successor" | "insert" | "touch" | "alias" | "kill" | "killAliases" | "destroy" | "prune", Statement>;
 	/** One prepared UPDATE per scope, indexed `times + 2 × columns`, built on first use. */
 	private readonly updates: (Statement | undefined)[] = [undefined, undefined, undefined, undefined];
 	private readonly db: Database;
+	private readonly Columns: new (row: DeferredRow) => Record<string, ColumnValue>;
 	private readonly rotateTx: (id: string, version: number, next: StoredSession, graceUntil: number | null) => boolean;
 	private readonly admitTx: (next: StoredSession, replaces: { id: string; version: number } | null, limit: SessionLimit, now: number) => AdmitResult;
 
@@ -63,6 +69,9 @@ export class SQLiteStore implements Store {
 			get: db.prepare(`SELECT ${all.join(", ")} FROM ${t} WHERE "id" = ?`),
 			// Every column but the id, which the caller already holds: one string fewer to copy out per request.
 			load: db.prepare(`SELECT ${all.slice(1).join(", ")} FROM ${t} WHERE "id" = ?`),
+			// sess's own load: the text columns most requests never read wait for `deferred` (see DeferredRow).
+			read: db.prepare(`SELECT ${FIXED.slice(1, 9).map(quote).join(", ")} FROM ${t} WHERE "id" = ?`),
+			deferred: db.prepare(`SELECT ${[...FIXED.slice(9), ...promoted].map(quote).join(", ")} FROM ${t} WHERE "id" = ?`),
 			successor: db.prepare(`SELECT "successor_id" FROM ${t} WHERE "id" = ?`),
 			insert: db.prepare(`INSERT INTO ${t} (${all.join(", ")}) VALUES (${all.map(() => "?").join(", ")})`),
 			touch: db.prepare(`UPDATE ${t} SET "last_seen_at" = ?, "idle_expires_at" = ? WHERE "id" = ? AND "successor_id" IS NULL`),
@@ -72,11 +81,14 @@ export class SQLiteStore implements Store {
 			destroy: db.prepare(`DELETE FROM ${t} WHERE "id" = ? OR "successor_id" = ?`),
 			prune: db.prepare(`DELETE FROM ${t} WHERE "id" IN (${sqlitePruneSelect(this.table.name)})`),
 		};
+		this.Columns = deferredColumns(this.table);
 		const tx = db.transaction((id: string, version: number, next: StoredSession, graceUntil: number | null): boolean => {
+			// Read before the old row goes: a device record kept from a loaded row may still be unread (DeferredRow).
+			const values = this.values(next);
 			const changed = graceUntil === null ? this.q.kill.run(id, version).changes : this.q.alias.run(next.id, graceUntil, id, version).changes;
 			if (changed !== 1) return false;
 			if (graceUntil === null) this.q.killAliases.run(id);
-			this.q.insert.run(...this.values(next));
+			this.q.insert.run(...values);
 			return true;
 		});
 		// IMMEDIATE takes the write lock up front, so two processes cannot both pass the check.
@@ -86,6 +98,7 @@ export class SQLiteStore implements Store {
 				const row = this.q.get.get(replaces.id) as Row | null;
 				if (row === null || row.successor_id !== null || row.version !== replaces.version) return { status: "conflict" };
 			}
+			const values = this.values(next);
 			const value = toSQL(next.columns[limit.column] ?? null);
 			const live = value === null ? [] : (this.db
 				.query(`SELECT "id", "last_seen_at" AS "lastSeenAt", "created_at" AS "createdAt" FROM ${t} WHERE ${this.column(limit.column)} = ? AND "successor_id" IS NULL AND "idle_expires_at" > ? AND "absolute_expires_at" > ?`)
@@ -95,7 +108,7 @@ export class SQLiteStore implements Store {
 			const evicted = excess > 0 ? live.sort(leastRecentFirst).slice(0, excess).map((r) => r.id) : [];
 			for (const id of evicted) this.q.destroy.run(id, id);
 			if (replaces !== null) this.q.destroy.run(replaces.id, replaces.id);
-			this.q.insert.run(...this.values(next));
+			this.q.insert.run(...values);
 			return { status: "admitted", evicted };
 		});
 		// IMMEDIATE: the count and the insert happen under one write lock, which serialises logins across processes.
@@ -105,6 +118,26 @@ export class SQLiteStore implements Store {
 	get(id: string): StoredSession | null {
 		const row = this.q.load.get(id) as Row | null;
 		return row === null ? null : this.fromRow(row, id);
+	}
+
+	/**
+	 * sess's own load reads rows through here: every column a request reads, the rest (device record, promoted
+	 * columns) on first use. A subclass or a wrapper that replaces `get` sees every load through it.
+	 */
+	readonly [SHARED_ROWS]: SharedRows = {
+		get: (id) => (this.get === SQLiteStore.prototype.get ? this.read(id) : this.get(id)),
+		update: (session, expectedVersion, scope) => this.update(session, expectedVersion, scope),
+	};
+
+	private read(id: string): StoredSession | null {
+		const r = this.q.read.get(id) as LoadedRow | null;
+		if (r === null) return null;
+		const deferred = new DeferredRow(this.q.deferred, id);
+		return {
+			id, successorId: r.successor_id, version: r.version, data: r.data, createdAt: r.created_at, rotatedAt: r.rotated_at,
+			lastSeenAt: r.last_seen_at, idleExpiresAt: r.idle_expires_at, absoluteExpiresAt: r.absolute_expires_at,
+			columns: new this.Columns(deferred), device: deferred,
+		};
 	}
 
 	create(session: StoredSession): void {

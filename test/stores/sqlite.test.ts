@@ -7,6 +7,7 @@ import { migrateDatabase } from "../../generator/database.ts";
 import { model } from "../../examples/demo/src/generated/session.ts";
 import { SQLiteStore } from "../../src/stores/sqlite.ts";
 import { CookieJar, MINUTE, makeSessions, visit } from "../helpers/harness.ts";
+import { shortSessionId } from "../../src/token.ts";
 import { rotateUnderLoad } from "./rotation-under-load.ts";
 import { makeRow, storeId, testStore } from "./conformance.ts";
 
@@ -95,6 +96,65 @@ describe("SQLiteStore", () => {
 		try {
 			await rotateUnderLoad(store);
 			expect(db.query(`SELECT count(*) AS n FROM "sessions"`).get()).toEqual({ n: 2 });
+		} finally {
+			close();
+		}
+	});
+
+	test("a session stored before device records gets a handle when it rotates, and keeps it after", async () => {
+		const { store, db, close } = await openStore();
+		try {
+			const h = makeSessions({ store });
+			const jar = new CookieJar();
+			await visit(h, jar, (s) => (s.userId = "u1"));
+			db.run(`UPDATE "sessions" SET "handle" = NULL, "device" = NULL, "device_label" = NULL, "network" = NULL`);
+			expect((await h.sessions.list("userId", "u1")).map((e) => e.handle)).toEqual([`id-${shortSessionId(jar.rowId() as string)}`]);
+			h.clock.advance(15 * MINUTE);
+			expect((await visit(h, jar)).setCookies).toHaveLength(1);
+			const [rotated] = await h.sessions.list("userId", "u1");
+			expect(rotated?.handle).toMatch(/^[A-Za-z0-9_-]{22}$/);
+			h.clock.advance(15 * MINUTE);
+			expect((await visit(h, jar)).setCookies).toHaveLength(1);
+			expect((await h.sessions.list("userId", "u1")).map((e) => e.handle)).toEqual([rotated?.handle as string]);
+		} finally {
+			close();
+		}
+	});
+
+	test("a session deleted by another process after this request loaded it: a due rotation sends nothing and throws nothing", async () => {
+		const { store, db, close } = await openStore();
+		try {
+			const h = makeSessions({ store });
+			const jar = new CookieJar();
+			await visit(h, jar, (s) => (s.userId = "u1"));
+			h.clock.advance(15 * MINUTE);
+			const session = await h.sessions.load(jar.request());
+			expect(session.userId).toBe("u1");
+			db.run(`DELETE FROM "sessions"`);
+			expect(await h.sessions.commitCookie(session)).toBeNull();
+			expect(db.query(`SELECT count(*) AS n FROM "sessions"`).get()).toEqual({ n: 0 });
+		} finally {
+			close();
+		}
+	});
+
+	test("under a per-user limit, signing in a stored guest session evicts the user's older session; a later change of another field keeps the ID", async () => {
+		const { store, close } = await openStore();
+		try {
+			const h = makeSessions({ store, maxSessionsPerUser: { field: "userId", max: 1 } });
+			const laptop = new CookieJar();
+			await visit(h, laptop, (s) => (s.userId = "u1"));
+			const phone = new CookieJar();
+			await visit(h, phone, (s) => (s.theme = "dark"));
+			const guestId = phone.rowId();
+			await visit(h, phone, (s) => (s.userId = "u1"));
+			expect(phone.rowId()).not.toBe(guestId);
+			expect(h.eventsOf("evicted")).toHaveLength(1);
+			expect((await visit(h, laptop)).session.isNew).toBe(true);
+			const signedIn = phone.rowId();
+			expect((await visit(h, phone, (s) => (s.theme = "light"))).setCookies).toEqual([]);
+			expect(phone.rowId()).toBe(signedIn);
+			expect((await visit(h, phone)).session.theme).toBe("light");
 		} finally {
 			close();
 		}
