@@ -328,19 +328,30 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		if (changed && isLogin(s, row)) return rotate(s, row, now, null);
 		if (changed) {
 			const written = writeData(s, row, now);
-			if (written instanceof Promise) return written.then(() => resigned(s, now));
+			if (written instanceof Promise) return resignedLater(s, written, now);
 		} else if (touchDue(policy, row, now, anon(s))) {
-			const idleExpiresAt = idleDeadline(policy, now, row.absoluteExpiresAt, anon(s));
-			// The session's times after commit are the stored ones, as after any other write.
-			const touched = (): string | null => {
-				s.row = { ...row, lastSeenAt: now, idleExpiresAt };
-				return resigned(s, now);
-			};
-			const done = call("commit", () => store.touch(row.id, now, idleExpiresAt));
-			if (done instanceof Promise) return done.then(touched);
-			return touched();
+			return touch(s, row, now);
 		}
 		return resigned(s, now);
+	}
+
+	// The closures below live in functions of their own: inside save() they would make JavaScriptCore allocate
+	// a scope object on every commit, read-only ones included.
+	function resignedLater(s: SessionState, written: Promise<void>, now: number): Promise<string | null> {
+		return written.then(() => resigned(s, now));
+	}
+
+	/** Slides the idle deadline of a session read without changes. */
+	function touch(s: SessionState, row: StoredSession, now: number): Awaitable<string | null> {
+		const idleExpiresAt = idleDeadline(policy, now, row.absoluteExpiresAt, anon(s));
+		// The session's times after commit are the stored ones, as after any other write.
+		const touched = (): string | null => {
+			s.row = { ...row, lastSeenAt: now, idleExpiresAt };
+			return resigned(s, now);
+		};
+		const done = call("commit", () => store.touch(row.id, now, idleExpiresAt));
+		if (done instanceof Promise) return done.then(touched);
+		return touched();
 	}
 
 	/** The cookie re-signed under the newest key, when the request came with an older one. */

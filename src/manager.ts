@@ -76,6 +76,9 @@ function buildManager<D extends object, F extends object, S extends Session<D, F
 	const isToken = routed ? isRoutedSessionToken : isSessionToken;
 	const idOf = routed ? hashRoutedSessionToken : hashSessionToken;
 
+	/** The read of load's row: one function for every request (a closure per load would be an allocation). */
+	const readRow = (id: string): Awaitable<StoredSession | null> => reader.get(id);
+
 	function locate(value: string, now: number): Awaitable<Located | null> {
 		const verified = keyring.verify(value, cookieName);
 		if (verified === null || !isToken(verified.value)) {
@@ -85,8 +88,13 @@ function buildManager<D extends object, F extends object, S extends Session<D, F
 		if (verified.staleKey) emit(hook, { type: "old_key_used", keyId: verified.keyId });
 		const id = idOf(verified.value);
 		// Synchronous over a synchronous store: each needless await is a trip through the microtask queue.
-		const got = call("load", () => reader.get(id));
-		return got instanceof Promise ? got.then((row) => found(id, row, now, verified)) : found(id, got, now, verified);
+		const got = call("load", readRow, id);
+		return got instanceof Promise ? foundLater(id, got, now, verified) : found(id, got, now, verified);
+	}
+
+	// A function of its own: a closure inside locate() would make JavaScriptCore allocate a scope object on every load.
+	function foundLater(id: string, got: Promise<StoredSession | null>, now: number, verified: VerifiedValue): Promise<Located | null> {
+		return got.then((row) => found(id, row, now, verified));
 	}
 
 	/** What `locate` makes of the row stored under `id` (a function of its own, so a load allocates no closure for it). */
