@@ -1,7 +1,11 @@
 // Client instructions per op on Redis at a fixed number of requests in flight (issue 14 §3b): a count that the
 // other tenants of a loaded machine cannot move, where bench/redis.ts's wall-clock ratios are noise.
 //
-//   bun bench/redis-instructions.ts [--concurrency 16] [--warm 20000] [--small 2000] [--large 6000]
+//   bun bench/redis-instructions.ts [--concurrency 16] [--warm 20000] [--small 2000] [--large 6000] [--only sess,floor,peer,cluster] [--keep DIR]
+//
+// --only defaults to sess,floor,peer; `cluster` is sess on a throw-away 3+3 Redis Cluster through the RedisCluster router.
+//
+// --keep DIR leaves the callgrind dumps in DIR (<kind>.1, <kind>.2) for callgrind_annotate.
 //
 // Each contender (sess RedisStore, the bare GET + SET EX floor, express-session over connect-redis) runs in a
 // fresh Bun process under `valgrind --tool=callgrind --instr-atstart=no` against a private redis-server (not
@@ -10,7 +14,7 @@
 // Callgrind counts user space only: a syscall is one instruction, so batching shows in the Redis socket reads
 // per op of the private server, not in the instruction count.
 import { spawn, spawnSync, RedisClient } from "bun";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "redis";
@@ -18,11 +22,12 @@ import { model } from "../examples/demo/src/generated/session.ts";
 import { RedisStore } from "../src/stores/redis.ts";
 import { expressContender, floorContender, require, sessContender, type Contender, type ExpressStore } from "./lib/contenders.ts";
 import { countWindows } from "./lib/callgrind.ts";
+import { startLocalCluster } from "../test/cluster/local-cluster.ts";
 import { sig, table } from "./lib/stats.ts";
 
-type Kind = "sess" | "floor" | "peer";
-const KINDS: Kind[] = ["sess", "floor", "peer"];
-const LABELS: Record<Kind, string> = { sess: "sess RedisStore", floor: "floor: Bun RedisClient GET + SET EX", peer: "express-session + connect-redis 10 + node-redis" };
+type Kind = "sess" | "floor" | "peer" | "cluster";
+const KINDS: Kind[] = ["sess", "floor", "peer", "cluster"];
+const LABELS: Record<Kind, string> = { sess: "sess RedisStore", floor: "floor: Bun RedisClient GET + SET EX", peer: "express-session + connect-redis 10 + node-redis", cluster: "sess RedisStore on a 3+3 cluster (RedisCluster router)" };
 
 function option(name: string, fallback: string): string {
 	const at = process.argv.indexOf(`--${name}`);
@@ -33,8 +38,9 @@ function option(name: string, fallback: string): string {
 async function child(url: string, kind: Kind, concurrency: number, warm: number, counts: number[]): Promise<void> {
 	const closers: (() => unknown)[] = [];
 	let c: Contender;
-	if (kind === "sess") {
-		const store = new RedisStore(url, { table: model.table, prefix: "bench:sess:" });
+	if (kind === "sess" || kind === "cluster") {
+		// The cluster's URL is redis-cluster://…: the store opens a RedisCluster router on it.
+		const store = new RedisStore(url, { table: model.table, prefix: kind === "cluster" ? "{bench:sess}:" : "bench:sess:" });
 		closers.push(() => store.close());
 		// Under valgrind the first (compiling) requests can take longer than the default 5 s store timeout.
 		c = await sessContender(store, "sess", "10m");
@@ -82,7 +88,7 @@ async function serverReads(admin: RedisClient): Promise<number> {
 }
 
 /** Instructions and Redis socket reads per op of one contender (the server's CPU is left out: with the client this slow, Redis's idle timers dominate it). */
-async function measure(url: string, admin: RedisClient, kind: Kind, concurrency: number, warm: number, small: number, large: number, dir: string): Promise<[number, number]> {
+async function measure(url: string, admin: RedisClient | null, kind: Kind, concurrency: number, warm: number, small: number, large: number, dir: string): Promise<[number, number]> {
 	process.stderr.write(`callgrind: ${kind} at ${concurrency} in flight (${warm} warm-up, then ${small} and ${large} ops)\n`);
 	const out = join(dir, kind);
 	const reads: number[] = [];
@@ -90,7 +96,7 @@ async function measure(url: string, admin: RedisClient, kind: Kind, concurrency:
 		command: [process.execPath, import.meta.path, "--child", url, kind, String(concurrency), String(warm), String(small), String(large)],
 		out,
 		label: kind,
-		onMark: async () => void reads.push(await serverReads(admin)),
+		onMark: async () => void reads.push(admin === null ? NaN : await serverReads(admin)),
 	});
 	// reads[0] is after the warm-up, [1] after the small window, [2] after the large one (one INFO read of ours in between).
 	const [, a = 0, b = 0] = reads;
@@ -102,7 +108,9 @@ async function main(): Promise<void> {
 	const warm = Number(option("warm", "20000"));
 	const small = Number(option("small", "2000"));
 	const large = Number(option("large", "6000"));
-	const dir = mkdtempSync(join(tmpdir(), "sess-redis-callgrind-"));
+	const only = option("only", "sess,floor,peer").split(",") as Kind[];
+	const keep = option("keep", "");
+	const dir = keep === "" ? mkdtempSync(join(tmpdir(), "sess-redis-callgrind-")) : (mkdirSync(keep, { recursive: true }), keep);
 	const port = 20000 + Math.floor(Math.random() * 30000);
 	const server = spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdout: "ignore", stderr: "ignore" });
 	const url = `redis://127.0.0.1:${port}`;
@@ -113,18 +121,26 @@ async function main(): Promise<void> {
 			await Bun.sleep(50);
 		}
 		const results: Record<Kind, [number, number]> = {} as Record<Kind, [number, number]>;
-		for (const kind of KINDS) {
-			results[kind] = await measure(url, admin, kind, concurrency, warm, small, large, dir);
+		for (const kind of KINDS.filter((k) => only.includes(k))) {
+			if (kind === "cluster") {
+				// Its socket reads are not counted (they spread over the primaries): reported as NaN.
+				const cluster = await startLocalCluster();
+				try {
+					results[kind] = await measure(cluster.url, null, kind, concurrency, warm, small, large, dir);
+				} finally {
+					await cluster.stop();
+				}
+			} else results[kind] = await measure(url, admin, kind, concurrency, warm, small, large, dir);
 			process.stderr.write(`${kind}: ${sig(results[kind][0] / 1000)} kIr/op, ${results[kind][1].toFixed(2)} Redis reads/op\n`);
 		}
-		const rows = KINDS.map((k) => [LABELS[k], sig(results[k][0] / 1000), sig(results[k][0] / results.sess[0]), results[k][1].toFixed(2)]);
+		const rows = KINDS.filter((k) => results[k] !== undefined).map((k) => [LABELS[k], sig(results[k][0] / 1000), results.sess === undefined ? "—" : sig(results[k][0] / results.sess[0]), results[k][1].toFixed(2)]);
 		process.stdout.write(`Client instructions per op at ${concurrency} in flight (callgrind; ${warm} warm-up ops, then ${small} vs ${large}); Redis socket reads over the ${large}-op window\n\n`);
 		process.stdout.write(`${table(["contender", "client kIr/op", "this ÷ sess", "Redis socket reads/op"], rows)}\n`);
 	} finally {
 		admin.close();
 		server.kill("SIGKILL");
 		await server.exited;
-		rmSync(dir, { recursive: true, force: true });
+		if (keep === "") rmSync(dir, { recursive: true, force: true });
 	}
 }
 

@@ -35,5 +35,14 @@ export function hashTagOf(key: string): string {
 
 /** The slot a key lives in. */
 export function slotOf(key: string): number {
-	return crc16(encoder.encode(hashTagOf(key))) % SLOTS;
+	const tag = hashTagOf(key);
+	// ASCII (every key the stores make): the CRC over the char codes, which are the UTF-8 bytes, without
+	// encoding the tag into a new buffer on every command the router sends.
+	let crc = 0;
+	for (let i = 0; i < tag.length; i++) {
+		const c = tag.charCodeAt(i);
+		if (c > 0x7f) return crc16(encoder.encode(tag)) % SLOTS;
+		crc = ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ c) & 0xff] as number);
+	}
+	return crc % SLOTS;
 }

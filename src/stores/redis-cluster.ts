@@ -25,8 +25,8 @@ function isConnectionError(error: unknown): boolean {
 /** Error replies that come before a command runs and go away once the cluster settles (failover, resharding, start-up). */
 const TRANSIENT = /^(TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY)\b/;
 
-/** Commands safe to send again after a lost connection: they only read. */
-const READS = new Set(["HMGET", "HGETALL", "GET", "EXISTS", "PTTL", "PEXPIRETIME", "SMEMBERS", "SCAN", "PING", "CLUSTER"]);
+/** Commands safe to send again after a lost connection: they only read (FCALL_RO runs only functions flagged no-writes). */
+const READS = new Set(["HMGET", "FCALL_RO", "HGETALL", "GET", "EXISTS", "PTTL", "PEXPIRETIME", "SMEMBERS", "SCAN", "PING", "CLUSTER"]);
 
 /** The key a command is routed by: the first key of a script call, else the first argument; null for keyless commands. */
 function routingKey(command: string, args: readonly string[]): string | null {
@@ -104,8 +104,25 @@ export class RedisCluster {
 		return [...new Set(this.slots.filter((a): a is string => a !== undefined))];
 	}
 
-	/** Sends a command to the primary of its first key's slot (FUNCTION LOAD/DELETE/FLUSH to every primary). */
-	async send(command: string, args: string[]): Promise<unknown> {
+	/**
+	 * Sends a command to the primary of its first key's slot (FUNCTION LOAD/DELETE/FLUSH to every primary).
+	 * Not an async function: with the slot map loaded and the node connected, the command goes straight to
+	 * the node's SendBatch and only a failure enters the retry loop (`attempt`), as its first round.
+	 */
+	send(command: string, args: string[]): Promise<unknown> {
+		if (this.loaded && !this.closed && command !== "FUNCTION") {
+			const key = routingKey(command, args);
+			const address = key === null ? undefined : this.slots[slotOf(key)];
+			const node = address === undefined ? undefined : this.clients.get(address);
+			if (node !== undefined && node.client.connected) {
+				const deadline = performance.now() + this.options.retryForMs;
+				return node.send(command, args).catch((error: unknown) => this.attempt(null, key, command, args, { error, address: address as string, deadline }));
+			}
+		}
+		return this.sendSlowly(command, args);
+	}
+
+	private async sendSlowly(command: string, args: string[]): Promise<unknown> {
 		if (!this.loaded) await this.refresh();
 		if (command === "FUNCTION" && /^(LOAD|DELETE|FLUSH|RESTORE)$/i.test(args[0] ?? "")) {
 			const answers = await Promise.all(this.primaries().map((a) => this.attempt(a, null, command, args)));
@@ -124,15 +141,22 @@ export class RedisCluster {
 		return node.send(command, args);
 	}
 
-	/** One command to `fixed` (or to its key's primary), following redirections and riding out a failover. */
-	private async attempt(fixed: string | null, key: string | null, command: string, args: string[]): Promise<unknown> {
-		const deadline = performance.now() + this.options.retryForMs;
+	/**
+	 * One command to `fixed` (or to its key's primary), following redirections and riding out a failover.
+	 * `failed`: a first round `send` already made, sent to a connected node, and how it failed.
+	 */
+	private async attempt(fixed: string | null, key: string | null, command: string, args: string[], failed?: { error: unknown; address: string; deadline: number }): Promise<unknown> {
+		const deadline = failed?.deadline ?? performance.now() + this.options.retryForMs;
 		let asking: string | null = null;
 		for (let round = 0; ; round++) {
 			if (this.closed) throw new Error("RedisCluster is closed");
-			const address = asking ?? fixed ?? (key === null ? this.primaries()[0] : this.slots[slotOf(key)]);
+			const address = round === 0 && failed !== undefined ? failed.address : (asking ?? fixed ?? (key === null ? this.primaries()[0] : this.slots[slotOf(key)]));
 			let sent = false;
 			try {
+				if (round === 0 && failed !== undefined) {
+					sent = true;
+					throw failed.error;
+				}
 				if (address === undefined) throw Object.assign(new Error("CLUSTERDOWN no node serves this slot"), { code: "ERR_REDIS_SERVER_ERROR" });
 				const node = this.node(address);
 				if (!node.client.connected) await node.client.connect();

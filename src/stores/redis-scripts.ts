@@ -1,6 +1,6 @@
 // Loads and runs the Redis store's scripts (the Lua is in redis-lua.ts): as a function library called
 // with FCALL, falling back to EVALSHA where functions are missing or refused.
-import { BODIES, HELPERS, type Helper, type ScriptName } from "./redis-lua.ts";
+import { BODIES, HELPERS, ROW_FIELDS, type Helper, type ScriptName } from "./redis-lua.ts";
 
 export type { ScriptName };
 
@@ -47,7 +47,7 @@ const LIBRARY = (() => {
 		"#!lua name=$LIB",
 		helpersOf(Object.keys(HELPERS) as Helper[]),
 		...Object.entries(BODIES).map(([name, body]) => {
-			const flags = body.deletesOnly === true ? `, flags = { "allow-oom" }` : "";
+			const flags = body.deletesOnly === true ? `, flags = { "allow-oom" }` : body.readOnly === true ? `, flags = { "no-writes" }` : "";
 			return `redis.register_function{ function_name = "$LIB_${name}", callback = function(KEYS, ARGV)\n${body.lua}\nend${flags} }`;
 		}),
 	].join("\n");
@@ -67,30 +67,51 @@ interface Backend {
 
 const backends = new WeakMap<ScriptClient, Backend>();
 
-/** Runs a script as a function of the library, loading it when missing, or else through EVALSHA. */
-export async function runScript(client: ScriptClient, name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+/**
+ * Runs a script as a function of the library (FCALL_RO for a read-only one), loading the library when
+ * missing, or else through EVALSHA. Not an async function: the common call adds one reaction to the
+ * client's promise, for the errors, and no promise of its own.
+ */
+export function runScript(client: ScriptClient, name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
 	let backend = backends.get(client);
 	if (backend === undefined) backends.set(client, (backend = { functions: true, loading: null }));
-	if (backend.functions) {
-		const command = [LIBRARY.functions[name], String(keys.length), ...keys, ...args];
+	if (!backend.functions) return fallback(client, name, keys, args);
+	const verb = BODIES[name].readOnly === true ? "FCALL_RO" : "FCALL";
+	const command = [LIBRARY.functions[name], String(keys.length), ...keys, ...args];
+	const b = backend;
+	return client.send(verb, command).catch((error: unknown) => recover(client, b, error, verb, command, name, keys, args));
+}
+
+/** After a function call failed before running: loads the library and calls again, or falls back to scripts. */
+async function recover(client: ScriptClient, backend: Backend, error: unknown, verb: string, command: string[], name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+	// Both errors come before the function runs, so calling it again, or the script, applies nothing twice.
+	if (refusesFunctions(error)) backend.functions = false;
+	else if (!isMessage(error, /^ERR Function not found/)) throw error;
+	else if (await load(client, backend)) {
 		try {
-			return await client.send("FCALL", command);
-		} catch (error) {
-			// Both errors come before the function runs, so calling it again, or the script, applies nothing twice.
-			if (refusesFunctions(error)) backend.functions = false;
-			else if (!isMessage(error, /^ERR Function not found/)) throw error;
-			else if (await load(client, backend)) {
-				try {
-					return await client.send("FCALL", command);
-				} catch (again) {
-					// Loaded, yet not found: a proxy spreading commands over servers, say.
-					if (!isMessage(again, /^ERR Function not found/)) throw again;
-					backend.functions = false;
-				}
-			}
+			return await client.send(verb, command);
+		} catch (again) {
+			// Loaded, yet not found: a proxy spreading commands over servers, say.
+			if (!isMessage(again, /^ERR Function not found/)) throw again;
+			backend.functions = false;
 		}
 	}
+	return fallback(client, name, keys, args);
+}
+
+/**
+ * Without functions: the script through EVALSHA, except the row read, which needs no script there: a plain
+ * HMGET, joined as the function joins it, which costs Redis less and which the cluster router may resend.
+ */
+function fallback(client: ScriptClient, name: ScriptName, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+	if (name === "load") return client.send("HMGET", [keys[0] as string, ...ROW_FIELDS]).then(joinRow);
 	return runEval(client, SCRIPTS[name], keys, args);
+}
+
+/** HMGET's answer for a row as the load function gives it: nil for no row, else the fields joined by newlines. */
+function joinRow(values: unknown): string | null {
+	const row = values as (string | null)[];
+	return row[0] === null || row[0] === undefined ? null : row.map((v) => v ?? "").join("\n");
 }
 
 /** Loads the library once for concurrent callers; false (and scripts from then on) where the server refuses it. */
@@ -124,7 +145,7 @@ async function runEval(client: ScriptClient, script: Script, keys: readonly stri
 
 /** Redis before 7, a renamed or disabled FCALL, or an ACL without it. */
 function refusesFunctions(error: unknown): boolean {
-	return isMessage(error, /^ERR unknown command [`']fcall[`']/i) || isMessage(error, /^NOPERM\b.*[`']fcall[`']/i);
+	return isMessage(error, /^ERR unknown command [`']fcall(_ro)?[`']/i) || isMessage(error, /^NOPERM\b.*[`']fcall(_ro)?[`']/i);
 }
 
 function isMessage(error: unknown, pattern: RegExp): boolean {

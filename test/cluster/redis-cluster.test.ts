@@ -19,6 +19,9 @@ describe("Redis Cluster key slots", () => {
 	test("slots match the cluster spec's examples; a hash tag decides the slot, an empty one does not", () => {
 		expect(slotOf("foo")).toBe(12182);
 		expect(slotOf("123456789")).toBe(12739);
+		// Non-ASCII keys hash their UTF-8 bytes, as Redis does.
+		expect(slotOf("{ключ}:é")).toBe(crc16(new TextEncoder().encode("ключ")) % 16384);
+		expect(slotOf("añb")).toBe(crc16(new TextEncoder().encode("añb")) % 16384);
 		expect(slotOf("{user1000}.following")).toBe(slotOf("{user1000}.followers"));
 		expect(hashTagOf("foo{}{bar}")).toBe("foo{}{bar}");
 		expect(hashTagOf("foo{{bar}}zap")).toBe("{bar");

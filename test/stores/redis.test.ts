@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import type { RedisClient } from "bun";
 import { model } from "../../examples/demo/src/generated/session.ts";
 import type { TableModel } from "../../schema/model.ts";
+import type { DeviceRecord } from "../../src/device.ts";
 import { RedisStore } from "../../src/stores/redis.ts";
 import { LIBRARY_NAME } from "../../src/stores/redis-scripts.ts";
 import { ALIAS_SLACK_MS } from "../../src/stores/redis-lua.ts";
@@ -73,7 +74,7 @@ function refusingFunctions(refuse: string, load = refuse): { client: RedisClient
 			if (prop === "send") {
 				return async (command: string, args: string[]): Promise<unknown> => {
 					sent.push(command);
-					if (command === "FCALL") throw serverError(refuse);
+					if (command === "FCALL" || command === "FCALL_RO") throw serverError(refuse);
 					if (command === "FUNCTION") throw serverError(load);
 					return target.send(command, args);
 				};
@@ -346,6 +347,18 @@ describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisStore", () => 
 				expect(await admin().exists(`${prefix}i:tag:n:5`)).toBe(true);
 				expect(await admin().exists(`${prefix}i:admin:b:true`)).toBe(true);
 				expect(() => store.list("nope", 1)).toThrow(TypeError);
+			},
+			{ name: "typed", columns: [{ name: "tag", field: "tag", type: "text" }, { name: "admin", field: "admin", type: "boolean" }] },
+		));
+
+	test("get() reads a row back whole when its column values hold newlines and the device record is set (the load function joins fields by newline)", () =>
+		withStore(
+			async ({ store }) => {
+				const device: DeviceRecord = { handle: "h1", description: "Chrome 131\non macOS", label: "work\nlaptop", network: null };
+				const row = makeRow("nl", { columns: { tag: "line 1\nline 2\n", admin: true }, device });
+				await store.create(row);
+				expect(await store.get(row.id)).toEqual(row);
+				expect(await store.get(storeId("missing"))).toBeNull();
 			},
 			{ name: "typed", columns: [{ name: "tag", field: "tag", type: "text" }, { name: "admin", field: "admin", type: "boolean" }] },
 		));
