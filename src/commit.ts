@@ -213,8 +213,22 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		const times = touchDue(policy, current, now, anon(s));
 		const next = buildRow(s, current, current.id, now, current.version + 1, false, times);
 		const scope = SCOPES[(times ? 1 : 0) + (promotedDirty(s) ? 2 : 0)] as UpdateScope;
-		const written = call("commit", () => writer.update(next, current.version, scope));
-		return written instanceof Promise ? written.then((ok) => landed(s, next, ok)) : landed(s, next, written);
+		const written = call("commit", updateRow, { row: next, expected: current.version, scope });
+		return written instanceof Promise ? landedLater(s, next, written) : landed(s, next, written);
+	}
+
+	// Made once and given their arguments: a closure written inside attemptWrite or save would cost a function
+	// and a scope object on every commit, synchronous ones included.
+	const updateRow = (w: { row: StoredSession; expected: number; scope: UpdateScope }): Awaitable<boolean> => writer.update(w.row, w.expected, w.scope);
+	const touchRow = (t: { id: string; now: number; idleExpiresAt: number }): Awaitable<void> => store.touch(t.id, t.now, t.idleExpiresAt);
+	function landedLater(s: SessionState, next: StoredSession, written: Promise<boolean>): Promise<boolean> {
+		return written.then((ok) => landed(s, next, ok));
+	}
+	function resignedLater(s: SessionState, now: number, written: Promise<void>): Promise<string | null> {
+		return written.then(() => resigned(s, now));
+	}
+	function touchedLater(s: SessionState, row: StoredSession, now: number, idleExpiresAt: number, done: Promise<void>): Promise<string | null> {
+		return done.then(() => touched(s, row, now, idleExpiresAt));
 	}
 
 	function landed(s: SessionState, next: StoredSession, ok: boolean): boolean {
@@ -328,30 +342,20 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		if (changed && isLogin(s, row)) return rotate(s, row, now, null);
 		if (changed) {
 			const written = writeData(s, row, now);
-			if (written instanceof Promise) return resignedLater(s, written, now);
+			if (written instanceof Promise) return resignedLater(s, now, written);
 		} else if (touchDue(policy, row, now, anon(s))) {
-			return touch(s, row, now);
+			const idleExpiresAt = idleDeadline(policy, now, row.absoluteExpiresAt, anon(s));
+			const done = call("commit", touchRow, { id: row.id, now, idleExpiresAt });
+			if (done instanceof Promise) return touchedLater(s, row, now, idleExpiresAt, done);
+			return touched(s, row, now, idleExpiresAt);
 		}
 		return resigned(s, now);
 	}
 
-	// The closures below live in functions of their own: inside save() they would make JavaScriptCore allocate
-	// a scope object on every commit, read-only ones included.
-	function resignedLater(s: SessionState, written: Promise<void>, now: number): Promise<string | null> {
-		return written.then(() => resigned(s, now));
-	}
-
-	/** Slides the idle deadline of a session read without changes. */
-	function touch(s: SessionState, row: StoredSession, now: number): Awaitable<string | null> {
-		const idleExpiresAt = idleDeadline(policy, now, row.absoluteExpiresAt, anon(s));
-		// The session's times after commit are the stored ones, as after any other write.
-		const touched = (): string | null => {
-			s.row = { ...row, lastSeenAt: now, idleExpiresAt };
-			return resigned(s, now);
-		};
-		const done = call("commit", () => store.touch(row.id, now, idleExpiresAt));
-		if (done instanceof Promise) return done.then(touched);
-		return touched();
+	/** After a touch: the session's times after commit are the stored ones, as after any other write. */
+	function touched(s: SessionState, row: StoredSession, now: number, idleExpiresAt: number): string | null {
+		s.row = { ...row, lastSeenAt: now, idleExpiresAt };
+		return resigned(s, now);
 	}
 
 	/** The cookie re-signed under the newest key, when the request came with an older one. */

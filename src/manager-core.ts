@@ -271,8 +271,13 @@ export function createCore<D extends object, F extends object, S extends Session
 		const fromSession = session[STATE].row !== null;
 		const cookie = commitNow(session);
 		return cookie instanceof Promise
-			? cookie.then((c) => finishResponse(session, response, c, fromSession, options))
+			? finishLater(session, response, cookie, fromSession, options)
 			: finishResponse(session, response, cookie, fromSession, options);
+	}
+
+	// Apart, as for load: a closure inside commitResponse would cost a scope object on every commit.
+	function finishLater(session: S, response: Response, cookie: Promise<string | null>, fromSession: boolean, options?: CommitOptions): Promise<Response> {
+		return cookie.then((c) => finishResponse(session, response, c, fromSession, options));
 	}
 
 	function finishResponse(session: S, response: Response, cookie: string | null, fromSession: boolean, options?: CommitOptions): Awaitable<Response> {

@@ -12,6 +12,7 @@ import { ConfigError, SessError } from "./errors.ts";
 import type { VerifiedValue } from "./keyring.ts";
 import type { Awaitable, ColumnValue, SessionLimit, Store, StoredSession } from "./store.ts";
 import { sharedRows } from "./shared-rows.ts";
+import { VerifiedCookies, type VerifiedCookie } from "./verified-cookies.ts";
 import { hashRoutedSessionToken, hashSessionToken, isRoutedSessionToken, isSessionToken, shortSessionId } from "./token.ts";
 
 /** Server-side mode: the session lives in a store, the cookie holds a signed random token. */
@@ -76,25 +77,25 @@ function buildManager<D extends object, F extends object, S extends Session<D, F
 	const isToken = routed ? isRoutedSessionToken : isSessionToken;
 	const idOf = routed ? hashRoutedSessionToken : hashSessionToken;
 
-	/** The read of load's row: one function for every request (a closure per load would be an allocation). */
-	const readRow = (id: string): Awaitable<StoredSession | null> => reader.get(id);
+	const cookies = new VerifiedCookies(keyring, cookieName, isToken, idOf);
 
 	function locate(value: string, now: number): Awaitable<Located | null> {
-		const verified = keyring.verify(value, cookieName);
-		if (verified === null || !isToken(verified.value)) {
-			emit(hook, { type: "cookie_invalid", reason: verified === null ? "bad_signature" : "malformed" });
+		const verified = cookies.verify(value);
+		if (typeof verified === "string") {
+			emit(hook, { type: "cookie_invalid", reason: verified });
 			return null;
 		}
 		if (verified.staleKey) emit(hook, { type: "old_key_used", keyId: verified.keyId });
-		const id = idOf(verified.value);
 		// Synchronous over a synchronous store: each needless await is a trip through the microtask queue.
-		const got = call("load", readRow, id);
-		return got instanceof Promise ? foundLater(id, got, now, verified) : found(id, got, now, verified);
+		const got = call("load", readRow, verified.id);
+		return got instanceof Promise ? foundLater(got, now, verified) : found(verified.id, got, now, verified);
 	}
 
-	// A function of its own: a closure inside locate() would make JavaScriptCore allocate a scope object on every load.
-	function foundLater(id: string, got: Promise<StoredSession | null>, now: number, verified: VerifiedValue): Promise<Located | null> {
-		return got.then((row) => found(id, row, now, verified));
+	// Made once and given their arguments: a closure written inside locate would cost a function and a scope
+	// object on every load, synchronous ones included.
+	const readRow = (id: string): Awaitable<StoredSession | null> => reader.get(id);
+	function foundLater(got: Promise<StoredSession | null>, now: number, verified: VerifiedCookie): Promise<Located | null> {
+		return got.then((row) => found(verified.id, row, now, verified));
 	}
 
 	/** What `locate` makes of the row stored under `id` (a function of its own, so a load allocates no closure for it). */

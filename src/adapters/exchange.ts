@@ -74,12 +74,35 @@ export function exchangeNow<S, R extends Request, X>(
 	let session: S;
 	try {
 		const loaded = fast.load(request);
-		if (loaded instanceof Promise) return loaded.then((s) => respond(sessions, fast, options, handler, request, extra, s), (e: unknown) => failureResponse(sessions, e));
+		if (loaded instanceof Promise) return respondLater(sessions, fast, options, handler, request, extra, loaded);
 		session = loaded;
 	} catch (e) {
 		return failureResponse(sessions, e);
 	}
 	return respond(sessions, fast, options, handler, request, extra, session);
+}
+
+// The asynchronous continuations live in functions of their own: a closure written inside exchangeNow,
+// respond or commitNow would make JavaScriptCore allocate a scope object on every call, synchronous ones included.
+
+function respondLater<S, R extends Request, X>(
+	sessions: SessionLoader<S>,
+	fast: FastPath<S>,
+	options: WithSessionOptions,
+	handler: ExchangeHandler<S, R, X>,
+	request: R,
+	extra: X,
+	loaded: Promise<S>,
+): Promise<Response> {
+	return loaded.then((s) => respond(sessions, fast, options, handler, request, extra, s), (e: unknown) => failureResponse(sessions, e));
+}
+
+function commitLater<S>(sessions: SessionLoader<S>, fast: FastPath<S>, session: S, answered: Promise<Response>, options: WithSessionOptions): Promise<Response> {
+	return answered.then((r) => commitNow(sessions, fast, session, r, options), (e: unknown) => failureResponse(sessions, e));
+}
+
+function failLater<S>(sessions: SessionLoader<S>, pending: Promise<Response>): Promise<Response> {
+	return pending.catch((e: unknown) => failureResponse(sessions, e));
 }
 
 /** Runs the handler on a loaded session and commits what it answered. */
@@ -96,7 +119,7 @@ function respond<S, R extends Request, X>(
 	try {
 		// Most handlers answer synchronously: awaiting a plain Response would only cost a microtask.
 		const answered = handler(request, session, extra);
-		if (answered instanceof Promise) return answered.then((r) => commitNow(sessions, fast, session, r, options), (e: unknown) => failureResponse(sessions, e));
+		if (answered instanceof Promise) return commitLater(sessions, fast, session, answered, options);
 		response = answered;
 	} catch (e) {
 		return failureResponse(sessions, e);
@@ -107,7 +130,7 @@ function respond<S, R extends Request, X>(
 function commitNow<S>(sessions: SessionLoader<S>, fast: FastPath<S>, session: S, response: Response, options: WithSessionOptions): Response | Promise<Response> {
 	try {
 		const committed = fast.commit(session, response, options);
-		return committed instanceof Promise ? committed.catch((e: unknown) => failureResponse(sessions, e)) : committed;
+		return committed instanceof Promise ? failLater(sessions, committed) : committed;
 	} catch (e) {
 		return failureResponse(sessions, e);
 	}
@@ -151,8 +174,10 @@ export async function openSession<S>(sessions: SessionLoader<S>, request: Reques
  * endpoints do their own origin check; their store failures answer 503 like any other.
  */
 export function dbscEndpoint<S>(sessions: SessionLoader<S>, request: Request): Promise<Response> | null {
-	const answer = sessions.dbsc?.handle(request) ?? null;
-	return answer === null ? null : answer.catch((e: unknown) => failureResponse(sessions, e));
+	const dbsc = sessions.dbsc;
+	if (dbsc === undefined || dbsc === null) return null;
+	const answer = dbsc.handle(request);
+	return answer === null ? null : failLater(sessions, answer);
 }
 
 /** The second half of `exchange`: the committed response, or the 400/503 that replaces it. */
