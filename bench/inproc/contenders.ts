@@ -69,8 +69,16 @@ function pairsBytes(pairs: string[]): number {
 
 // ---------------------------------------------------------------- sess
 
+/** A slot's cookies and the request-like object that carries them (made when they change, as a server's request arrives made). */
+type SessSlot = { header: string; pairs: string[]; request: { headers: { get(name: string): string } } };
+
+function sessSlot(pairs: string[]): SessSlot {
+	const { header } = jar(pairs);
+	return { header, pairs, request: { headers: { get: () => header } } };
+}
+
 async function sessContender(sessions: BenchSessions, mode: Mode, notes: string, writes?: () => number): Promise<Contender> {
-	const slots: { header: string; pairs: string[] }[] = [];
+	const slots: SessSlot[] = [];
 	let lastSet = 0;
 	for (let i = 0; i < POOL; i++) {
 		const s = await sessions.load({ headers: new Headers() });
@@ -80,20 +88,19 @@ async function sessContender(sessions: BenchSessions, mode: Mode, notes: string,
 		s.theme = SAMPLE.theme;
 		const set = await sessions.commitCookie(s);
 		if (set === null) throw new Error("sess: login issued no cookie");
-		slots.push(jar([cookiePair(set)]));
+		slots.push(sessSlot([cookiePair(set)]));
 	}
 	return {
 		notes,
 		async op(slot) {
-			const j = slots[slot] as { header: string; pairs: string[] };
 			// The raw header string, as the floors get it: a server has its request's headers already.
-			const session = await sessions.load({ headers: { get: () => j.header } });
+			const session = await sessions.load((slots[slot] as SessSlot).request);
 			if (session.isNew) throw new Error("sess: the session did not load");
 			if (session.role !== "user") throw new Error("sess: wrong role");
 			if (mode === "inc") session.counter = session.counter + 1;
 			const set = await sessions.commitCookie(session);
 			if (set !== null) {
-				slots[slot] = jar([cookiePair(set)]);
+				slots[slot] = sessSlot([cookiePair(set)]);
 				lastSet = set.length;
 			}
 		},
