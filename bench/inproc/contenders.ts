@@ -69,16 +69,15 @@ function pairsBytes(pairs: string[]): number {
 
 // ---------------------------------------------------------------- sess
 
-/** A slot's cookies and the request-like object that carries them (made when they change, as a server's request arrives made). */
-type SessSlot = { header: string; pairs: string[]; request: { headers: { get(name: string): string } } };
-
-function sessSlot(pairs: string[]): SessSlot {
-	const { header } = jar(pairs);
-	return { header, pairs, request: { headers: { get: () => header } } };
-}
+/** A slot's cookies as the browser keeps them: the Cookie header it sends and the pairs in it. */
+type Jar = { header: string; pairs: string[] };
 
 async function sessContender(sessions: BenchSessions, mode: Mode, notes: string, writes?: () => number): Promise<Contender> {
-	const slots: SessSlot[] = [];
+	const slots: Jar[] = [];
+	// One request-like object per slot, made once, whose Cookie header is the slot's current one: a server
+	// has its request (and its headers) already, so making them is not the session layer's work, and the
+	// client follows each Set-Cookie the same way as every other contender (`jar([cookiePair(set)])`).
+	const requests: { headers: { get(name: string): string } }[] = [];
 	let lastSet = 0;
 	for (let i = 0; i < POOL; i++) {
 		const s = await sessions.load({ headers: new Headers() });
@@ -88,26 +87,27 @@ async function sessContender(sessions: BenchSessions, mode: Mode, notes: string,
 		s.theme = SAMPLE.theme;
 		const set = await sessions.commitCookie(s);
 		if (set === null) throw new Error("sess: login issued no cookie");
-		slots.push(sessSlot([cookiePair(set)]));
+		slots.push(jar([cookiePair(set)]));
+		requests.push({ headers: { get: () => (slots[i] as Jar).header } });
 	}
 	return {
 		notes,
 		async op(slot) {
-			// The raw header string, as the floors get it: a server has its request's headers already.
-			const session = await sessions.load((slots[slot] as SessSlot).request);
+			// The raw header string, as the floors get it.
+			const session = await sessions.load(requests[slot] as { headers: { get(name: string): string } });
 			if (session.isNew) throw new Error("sess: the session did not load");
 			if (session.role !== "user") throw new Error("sess: wrong role");
 			if (mode === "inc") session.counter = session.counter + 1;
 			const set = await sessions.commitCookie(session);
 			if (set !== null) {
-				slots[slot] = sessSlot([cookiePair(set)]);
+				slots[slot] = jar([cookiePair(set)]);
 				lastSet = set.length;
 			}
 		},
 		async counter(slot) {
-			return (await sessions.load({ headers: new Headers({ cookie: (slots[slot] as { header: string }).header }) })).counter;
+			return (await sessions.load({ headers: new Headers({ cookie: (slots[slot] as Jar).header }) })).counter;
 		},
-		cookieBytes: () => pairsBytes((slots[0] as { pairs: string[] }).pairs),
+		cookieBytes: () => pairsBytes((slots[0] as Jar).pairs),
 		setCookieBytes: () => lastSet,
 		...(writes === undefined ? {} : { writes }),
 	};
@@ -194,22 +194,24 @@ const floorHmac: ContenderSpec = {
 		const { value: token } = await sealedSample();
 		const mac = (payload: string) => createHmac("sha256", key).update(payload).digest();
 		const signed = `${token}.${mac(token).toString("base64url")}`;
-		const header = jar([`${FLOOR_COOKIE}=${signed}`]).header;
+		const slots: Jar[] = Array.from({ length: POOL }, () => jar([`${FLOOR_COOKIE}=${signed}`]));
 		let lastSet = 0;
 		return {
-			notes: `the sealed sess cookie's value (${token.length} chars) as payload; indexOf cookie lookup, createHmac + timingSafeEqual, re-sign, Set-Cookie string`,
-			op() {
-				const value = floorCookie(header);
+			notes: `the sealed sess cookie's value (${token.length} chars) as payload; indexOf cookie lookup, createHmac + timingSafeEqual, re-sign, Set-Cookie string the client follows`,
+			op(slot) {
+				const value = floorCookie((slots[slot] as Jar).header);
 				const dot = value.lastIndexOf(".");
 				const payload = value.slice(0, dot);
 				const given = Buffer.from(value.slice(dot + 1), "base64url");
 				const expected = mac(payload);
 				if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error("floor: bad mac");
 				const set = `${FLOOR_COOKIE}=${payload}.${mac(payload).toString("base64url")}${FLOOR_ATTRS}`;
+				// Delivered to the client as every other contender's: the next request on the slot carries it.
+				slots[slot] = jar([cookiePair(set)]);
 				lastSet = set.length;
 			},
 			counter: async () => null,
-			cookieBytes: () => Buffer.byteLength(`${FLOOR_COOKIE}=${signed}`),
+			cookieBytes: () => pairsBytes((slots[0] as Jar).pairs),
 			setCookieBytes: () => lastSet,
 		};
 	},
@@ -230,21 +232,23 @@ const floorAesGcm: ContenderSpec = {
 			c.setAAD(aad);
 			return Buffer.concat([iv, c.update(bytes), c.final(), c.getAuthTag()]).toString("base64url");
 		};
-		const header = jar([`${FLOOR_COOKIE}=${seal(plaintext)}`]).header;
+		const slots: Jar[] = Array.from({ length: POOL }, () => jar([`${FLOOR_COOKIE}=${seal(plaintext)}`]));
 		let lastSet = 0;
 		return {
-			notes: `${plaintextBytes} plaintext bytes (the sealed sess cookie's); createDecipheriv + createCipheriv, Buffer base64url, Set-Cookie string`,
-			op() {
-				const sealed = Buffer.from(floorCookie(header), "base64url");
+			notes: `${plaintextBytes} plaintext bytes (the sealed sess cookie's); createDecipheriv + createCipheriv, Buffer base64url, Set-Cookie string the client follows`,
+			op(slot) {
+				const sealed = Buffer.from(floorCookie((slots[slot] as Jar).header), "base64url");
 				const d = createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12), { authTagLength: 16 });
 				d.setAAD(aad);
 				d.setAuthTag(sealed.subarray(sealed.length - 16));
 				const opened = Buffer.concat([d.update(sealed.subarray(12, sealed.length - 16)), d.final()]);
 				const set = `${FLOOR_COOKIE}=${seal(opened)}${FLOOR_ATTRS}`;
+				// Delivered to the client as every other contender's: the next request on the slot carries it.
+				slots[slot] = jar([cookiePair(set)]);
 				lastSet = set.length;
 			},
 			counter: async () => null,
-			cookieBytes: () => Buffer.byteLength(floorCookie(header)) + FLOOR_COOKIE.length + 1,
+			cookieBytes: () => pairsBytes((slots[0] as Jar).pairs),
 			setCookieBytes: () => lastSet,
 		};
 	},
