@@ -51,8 +51,7 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 	const readDataPlain = parts.readDataPlain ?? readData;
 	const readFlashPlain = parts.readFlashPlain ?? readFlash;
 
-	function encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
-		const w = scratchWriter();
+	function writeTrusted(w: Writer, data: D, flash: Partial<F> | undefined, meta?: SessionMeta): void {
 		w.byte(format);
 		const hasFlash = flash !== undefined && hasAny(flash);
 		if (packed && !hasFlash && meta?.csrfSecret === undefined && meta?.dbsc === undefined && meta?.authenticatedAt !== undefined) {
@@ -85,24 +84,30 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 			w.end(system);
 		}
 		writeData(w, data);
+	}
+
+	function encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
+		const w = scratchWriter();
+		writeTrusted(w, data, flash, meta);
 		return w.finish();
 	}
 
-	function decodeSession(bytes: Uint8Array): DecodedSession<D, F> {
+	function decodeSession(bytes: Uint8Array, start = 0): DecodedSession<D, F> {
 		if (!(bytes instanceof Uint8Array)) throw new DecodeError("expected bytes");
-		if (bytes.length > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
-		if (bytes.length === 0 || (bytes[0] !== PLAIN_FORMAT && bytes[0] !== CODEC_FORMAT)) throw new DecodeError("unknown codec format");
+		if (bytes.length - start > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
+		const first = bytes[start];
+		if (bytes.length <= start || (first !== PLAIN_FORMAT && first !== CODEC_FORMAT)) throw new DecodeError("unknown codec format");
 		// Bytes of the plain format, written before the schema packed its strings, read strings as UTF-8.
-		const plain = packed && bytes[0] === PLAIN_FORMAT;
-		const r = borrowReader(bytes, 1);
+		const plain = packed && first === PLAIN_FORMAT;
+		const r = borrowReader(bytes, start + 1);
 		const resets = startResets();
 		try {
 			let flash: Partial<F> = NO_FLASH as Partial<F>;
 			let meta: SessionMeta = NO_META;
 			// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
-			let hasSystem = bytes[1] === SYSTEM_TAG;
+			let hasSystem = bytes[start + 1] === SYSTEM_TAG;
 			if (hasSystem) {
-				r.pos = 2;
+				r.pos = start + 2;
 				const outer = r.enter();
 				try {
 					const system = readSystem(r, plain ? readFlashPlain : readFlash, resets);
@@ -111,8 +116,8 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 				} finally {
 					r.leave(outer);
 				}
-			} else if (bytes[0] === CODEC_FORMAT && bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
-				r.pos = 2;
+			} else if (first === CODEC_FORMAT && bytes[start + 1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > start + 2) {
+				r.pos = start + 2;
 				meta = { authenticatedAt: r.zigzag() };
 				hasSystem = true;
 			}
@@ -136,6 +141,7 @@ export function defineCodec<D, F>(parts: EmittedCodecParts<D, F>): SessionCodec<
 		decode: (bytes) => deepFreeze(decodeSession(bytes).data),
 		decodeSession,
 		encodeTrusted,
+		writeTrusted,
 		initial: parts.initial,
 		...(parts.fields === undefined ? {} : { fields: parts.fields }),
 	};

@@ -6,7 +6,7 @@ import { NO_FLASH, NO_META, readSystem, SYSTEM_AUTH_ONLY_TAG, SYSTEM_NUMBER, wri
 import { DecodeError, InvalidDataError } from "./errors.ts";
 import { deepFreeze } from "./freeze.ts";
 import { compileObjectCheck, type Check } from "../schema/validate.ts";
-import { borrowReader, releaseReader, scratchWriter, WIRE_BYTES } from "./wire.ts";
+import { borrowReader, releaseReader, scratchWriter, WIRE_BYTES, type Writer } from "./wire.ts";
 
 /**
  * First byte of every encoded session. Format 2 packs strings by their format (uuid, hex, base64,
@@ -35,11 +35,14 @@ export interface SessionCodec<D, F> {
 	decode(bytes: Uint8Array): D;
 	/**
 	 * Like `decode`, also returning flash and the fields reset by schema evolution. Values are not frozen:
-	 * sessions freeze each one when a handler first reads it, so unread fields cost nothing.
+	 * sessions freeze each one when a handler first reads it, so unread fields cost nothing. The encoded
+	 * session may start at `start` and runs to the end of `bytes` (a sealed cookie's header comes first).
 	 */
-	decodeSession(bytes: Uint8Array): DecodedSession<D, F>;
+	decodeSession(bytes: Uint8Array, start?: number): DecodedSession<D, F>;
 	/** Encodes without validating: for values that came through validated setters or `decode`. */
 	encodeTrusted(data: D, flash: Partial<F> | undefined, meta?: SessionMeta): Uint8Array;
+	/** `encodeTrusted`'s bytes appended to `w`: a caller that frames them (a sealed cookie's header first) needs no copy of its own. */
+	writeTrusted(w: Writer, data: D, flash: Partial<F> | undefined, meta?: SessionMeta): void;
 	/** A fresh session's data: every field at its initial value, deeply frozen. */
 	initial(): D;
 	/** Per-field checks and normalisers for the typed setters, when `sess generate` emitted them; else the manager compiles them from the model. */
@@ -65,7 +68,8 @@ const scratchResets: string[] = [];
 
 /** The list a decode pushes reset fields to: one shared list, emptied (decodes are synchronous). */
 export function startResets(): string[] {
-	scratchResets.length = 0;
+	// Written only when needed: setting an array's length costs JavaScriptCore a call even when it is already 0.
+	if (scratchResets.length !== 0) scratchResets.length = 0;
 	return scratchResets;
 }
 
@@ -88,34 +92,39 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 	const checkData = compileObjectCheck(model.data);
 	const checkFlash = compileObjectCheck(model.flash.map((f) => ({ ...f, optional: true })));
 
-	function encodeTrusted(value: D, pending: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
-		const w = scratchWriter();
+	function writeTrusted(w: Writer, value: D, pending: Partial<F> | undefined, meta?: SessionMeta): void {
 		w.byte(format);
 		writeSystem(w, flash, pending as Row | undefined, meta, format === CODEC_FORMAT);
 		writeObject(w, data, value as Row);
+	}
+
+	function encodeTrusted(value: D, pending: Partial<F> | undefined, meta?: SessionMeta): Uint8Array {
+		const w = scratchWriter();
+		writeTrusted(w, value, pending, meta);
 		return w.finish();
 	}
 
-	function decodeSession(bytes: Uint8Array): DecodedSession<D, F> {
+	function decodeSession(bytes: Uint8Array, start = 0): DecodedSession<D, F> {
 		if (!(bytes instanceof Uint8Array)) throw new DecodeError("expected bytes");
-		if (bytes.length > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
-		if (bytes.length === 0 || (bytes[0] !== CODEC_FORMAT && bytes[0] !== CODEC_FORMAT_PLAIN)) throw new DecodeError("unknown codec format");
-		const codecs = bytes[0] === CODEC_FORMAT || format === CODEC_FORMAT_PLAIN ? { data, flash } : (plain ??= compile(false));
-		const r = borrowReader(bytes, 1);
+		if (bytes.length - start > MAX_ENCODED_BYTES) throw new DecodeError("encoded session too large");
+		const first = bytes[start];
+		if (bytes.length <= start || (first !== CODEC_FORMAT && first !== CODEC_FORMAT_PLAIN)) throw new DecodeError("unknown codec format");
+		const codecs = first === CODEC_FORMAT || format === CODEC_FORMAT_PLAIN ? { data, flash } : (plain ??= compile(false));
+		const r = borrowReader(bytes, start + 1);
 		const resets = startResets();
 		try {
 			let system: { flash: Row; meta: SessionMeta } | undefined;
 			// Fields come in number order, so the system frame (number 0) can only be first: one byte tells.
-			if (bytes[1] === SYSTEM_TAG) {
-				r.pos = 2;
+			if (bytes[start + 1] === SYSTEM_TAG) {
+				r.pos = start + 2;
 				const outer = r.enter();
 				try {
 					system = readSystem(r, (fr, rs) => readObject(fr, codecs.flash, "flash.", rs, true), resets);
 				} finally {
 					r.leave(outer);
 				}
-			} else if (bytes[0] === CODEC_FORMAT && bytes[1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > 2) {
-				r.pos = 2;
+			} else if (first === CODEC_FORMAT && bytes[start + 1] === SYSTEM_AUTH_ONLY_TAG && bytes.length > start + 2) {
+				r.pos = start + 2;
 				system = { flash: NO_FLASH, meta: { authenticatedAt: r.zigzag() } };
 			}
 			const out = readObject(r, codecs.data, "", resets, false, system === undefined ? -1 : SYSTEM_NUMBER);
@@ -138,6 +147,7 @@ export function createCodec<D, F>(model: SessionModel, lock: Lock): SessionCodec
 		decode: (bytes) => deepFreeze(decodeSession(bytes).data),
 		decodeSession,
 		encodeTrusted,
+		writeTrusted,
 		initial() {
 			const out: Row = {};
 			for (const f of data.fields) if (f.initial !== undefined) out[f.name] = f.initial();

@@ -163,7 +163,7 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 			return null;
 		}
 		// Another writer's bytes that do not decode count as a fresh session's.
-		const decoded = decodeOrReset(codec, latest.data, latest.id, hook);
+		const decoded = decodeOrReset(codec, latest, hook);
 		const theirs: { data: Record<string, unknown>; flash: Record<string, unknown>; meta: SessionMeta } = decoded === null
 			? { data: codec.initial() as Record<string, unknown>, flash: {}, meta: {} }
 			: { data: decoded.data as Record<string, unknown>, flash: decoded.flash as Record<string, unknown>, meta: decoded.meta };

@@ -175,8 +175,11 @@ export function openAESGCMBase64url(key: AESKey, text: string, aad: Uint8Array):
 	const tagStart = length - AES_GCM_TAG_BYTES;
 	// Copied out, not viewed: a view would be one more object per request, and setAuthTag copies it anyway.
 	for (let i = 0; i < AES_GCM_TAG_BYTES; i++) OPEN_TAG[i] = OPEN_SCRATCH[tagStart + i] as number;
-	return decrypt(key, OPEN_IV, OPEN_TAG, OPEN_SCRATCH.subarray(AES_GCM_IV_BYTES, tagStart), aad);
+	// The ciphertext's view is kept while cookies keep their length (they mostly do): the decipher reads it at once.
+	if (openCiphertext.length !== tagStart - AES_GCM_IV_BYTES) openCiphertext = OPEN_SCRATCH.subarray(AES_GCM_IV_BYTES, tagStart);
+	return decrypt(key, OPEN_IV, OPEN_TAG, openCiphertext, aad);
 }
+let openCiphertext = OPEN_SCRATCH.subarray(AES_GCM_IV_BYTES, AES_GCM_IV_BYTES);
 
 function openFrom(key: AESKey, sealed: Buffer, aad: Uint8Array): Uint8Array | null {
 	const tagStart = sealed.length - AES_GCM_TAG_BYTES;

@@ -20,6 +20,8 @@ interface Key {
 	signInto: (message: string, out: Uint8Array) => void;
 	/** A separate key for sealed cookies: one secret never serves two algorithms (imported once, not per cookie). */
 	sealing: AESKey;
+	/** `id.`, which starts every value this key seals (made once, not per cookie). */
+	sealPrefix: string;
 }
 
 /** An opened sealed value: the plaintext and which key sealed it. */
@@ -65,7 +67,7 @@ export class Keyring {
 			const sealing = importAESKey(hmacSHA256(bytes, "sess/v1/cookie-seal-aes-256-gcm"));
 			const keyId = id ?? encodeBase64urlNoPadding(hmacSHA256(bytes, "sess/v1/key-id")).slice(0, 6);
 			if (!KEY_ID.test(keyId)) throw new ConfigError("invalid_config", `key id "${keyId}" must match ${KEY_ID}.`);
-			return { id: keyId, sign: hmacSHA256Base64url(signing, MAC_BYTES), signInto: hmacSHA256Base64urlInto(signing, MAC_BYTES), sealing };
+			return { id: keyId, sign: hmacSHA256Base64url(signing, MAC_BYTES), signInto: hmacSHA256Base64urlInto(signing, MAC_BYTES), sealing, sealPrefix: `${keyId}.` };
 		});
 		this.byId = new Map();
 		for (const key of this.keys) {
@@ -98,11 +100,21 @@ export class Keyring {
 
 	/** `keyId.base64url(iv ‖ AES-256-GCM(bytes) ‖ tag)` under the newest key; `context` (the cookie name) is authenticated. */
 	seal(bytes: Uint8Array, context: string, random: (b: Uint8Array<ArrayBuffer>) => void): string {
+		return this.sealPrefix + this.sealBody(bytes, context, random);
+	}
+
+	/** What every value `seal` makes now starts with: the newest key's `keyId.` (a constant of the keyring). */
+	get sealPrefix(): string {
+		return (this.keys[0] as Key).sealPrefix;
+	}
+
+	/** `seal` without `sealPrefix`: for a caller that writes both into a longer string in one step (a Set-Cookie line). */
+	sealBody(bytes: Uint8Array, context: string, random: (b: Uint8Array<ArrayBuffer>) => void): string {
 		const key = this.keys[0] as Key;
 		// A fresh random nonce per cookie, never a counter: processes sharing a key cannot coordinate one.
 		// Drawn into one reused array (sealing is synchronous; the cipher copies it in).
 		random(NONCE);
-		return `${key.id}.${sealAESGCMBase64url(key.sealing, NONCE, bytes, this.aad(context))}`;
+		return sealAESGCMBase64url(key.sealing, NONCE, bytes, this.aad(context));
 	}
 
 	/** Opens a value this ring sealed; null for anything else (tampered, truncated, other key or context). */

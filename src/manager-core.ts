@@ -86,6 +86,8 @@ export interface Located {
 	token: string | null;
 	/** Sealed mode: the cookie's header. */
 	header: unknown;
+	/** Where the session's encoded bytes start in `row.data` (sealed mode: after the header, in the opened cookie); 0 when absent. */
+	dataStart?: number;
 }
 
 /**
@@ -124,13 +126,16 @@ export interface SessionMode {
 	pruneLock?: <T>(fn: () => Promise<T>) => Promise<T | null>;
 }
 
-/** Decodes a session's bytes; on bytes that do not decode, reports `decode_reset` and returns null. */
-export function decodeOrReset<D, F>(codec: SessionCodec<D, F>, bytes: Uint8Array, id: string, hook: EventHook | undefined): DecodedSession<D, F> | null {
+/**
+ * Decodes a row's bytes (from `start`); on bytes that do not decode, reports `decode_reset` and returns null.
+ * Takes the row, not its ID: a sealed row makes its ID only when something reads it.
+ */
+export function decodeOrReset<D, F>(codec: SessionCodec<D, F>, row: { readonly id: string; readonly data: Uint8Array }, hook: EventHook | undefined, start = 0): DecodedSession<D, F> | null {
 	try {
-		return codec.decodeSession(bytes);
+		return codec.decodeSession(row.data, start);
 	} catch (e) {
 		if (!(e instanceof DecodeError)) throw e;
-		emit(hook, { type: "decode_reset", id: shortSessionId(id), reason: e.message });
+		emit(hook, { type: "decode_reset", id: shortSessionId(row.id), reason: e.message });
 		return null;
 	}
 }
@@ -197,7 +202,7 @@ export function createCore<D extends object, F extends object, S extends Session
 			return gone instanceof Promise ? freshLater(request, gone) : fresh(request, true);
 		}
 		// Leave an undecodable row alone: it is replaced only if the visitor's new session gets committed.
-		const decoded = decodeOrReset(codec, row.data, row.id, hook);
+		const decoded = decodeOrReset(codec, row, hook, located.dataStart ?? 0);
 		if (decoded === null) return fresh(request, true, row);
 		const data = decoded.data as Record<string, unknown>;
 		// A row stored under a longer idle (a sealed cookie's header, or a row written before anonymousIdle was set).

@@ -11,7 +11,7 @@ import { idleDeadline } from "./expiry.ts";
 import { createCore, type Located, type SessionManager, type SessionSchema } from "./manager-core.ts";
 import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { Revocations, type LineageRecord } from "./revocation.ts";
-import { decodeSealedPlaintext, encodeSealedPlaintext, LINEAGE_BYTES, lineageHex, seenAt, type SealedHeader } from "./sealed.ts";
+import { LINEAGE_BYTES, lineageHex, readSealedPlaintext, sealedPlaintextWriter, type SealedHeader } from "./sealed.ts";
 import { Session, STATE, type SessionState } from "./session.ts";
 import type { Awaitable, ColumnValue, Store, StoredSession } from "./store.ts";
 import { shortSessionId } from "./token.ts";
@@ -56,24 +56,20 @@ export function createSealedManager<D extends object, F extends object, S extend
 
 	/** The sealed header as a row, so the core, `Session` and the lifecycle getters work unchanged. */
 	function asRow(header: SealedHeader, data: Uint8Array, columns: Record<string, ColumnValue>, anonymous = false): StoredSession {
-		return {
-			id: sealedId(header), successorId: null, version: 0, data, createdAt: header.createdAt, rotatedAt: header.issuedAt,
-			lastSeenAt: header.lastSeenAt, idleExpiresAt: idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt, anonymous),
-			absoluteExpiresAt: header.absoluteExpiresAt, columns,
-		};
+		return new SealedRow(header, data, idleDeadline(policy, header.lastSeenAt, header.absoluteExpiresAt, anonymous), columns);
 	}
 
 	function locate(value: string, now: number): Awaitable<Located | null> {
 		const opened = keyring.open(value, cookieName);
-		const plain = opened === null ? null : decodeSealedPlaintext(opened.bytes);
+		const plain = opened === null ? null : readSealedPlaintext(opened.bytes);
 		if (opened === null || plain === null) {
 			emit(hook, { type: "cookie_invalid", reason: opened === null ? "bad_signature" : "malformed" });
 			return null;
 		}
 		if (opened.staleKey) emit(hook, { type: "old_key_used", keyId: opened.keyId });
-		const { header, codecBytes } = plain;
-		// Columns are filled in by admit(), once the data is decoded.
-		const located: Located = { row: asRow(header, codecBytes, NO_COLUMNS), viaAlias: false, staleKey: opened.staleKey, token: null, header };
+		const header = plain.header;
+		// The opened plaintext is the row's data, read from `dataStart` on; columns are filled in by admit(), once the data is decoded.
+		const located: Located = { row: asRow(header, opened.bytes, NO_COLUMNS), viaAlias: false, staleKey: opened.staleKey, token: null, header, dataStart: plain.codecStart };
 		// An expired cookie is the core's to report; it costs no revocation lookup.
 		if (now >= located.row.absoluteExpiresAt || now >= located.row.idleExpiresAt) return located;
 		const pending = revocations.lineage(lineageHex(header));
@@ -155,24 +151,29 @@ export function createSealedManager<D extends object, F extends object, S extend
 		return since;
 	}
 
-	/** Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. */
+	/**
+	 * Seals the state under a header, sets it as the row, and returns the `Set-Cookie` value. The session's
+	 * bytes are encoded straight after the header, in the one buffer that is sealed: no copy of their own.
+	 */
 	function seal(s: SessionState, header: SealedHeader, now: number): string {
-		const codecBytes = codec.encodeTrusted(s.data as D, s.flash as Partial<F>, s.meta);
+		const w = sealedPlaintextWriter(header);
+		codec.writeTrusted(w, s.data as D, s.flash as Partial<F>, s.meta);
 		const loaded = s.header as SealedHeader | null;
 		const row = s.row;
-		if (row !== null && loaded !== null && loaded.lineage === header.lineage && loaded.generation === header.generation) refresh(row, header, codecBytes, s);
-		else s.row = asRow(header, codecBytes, columnsOf(s.data), anonymousOf(s));
+		if (row !== null && loaded !== null && loaded.lineage === header.lineage && loaded.generation === header.generation) refresh(row, header, s);
+		else s.row = asRow(header, SEALED_AWAY, columnsOf(s.data), anonymousOf(s));
 		s.header = header;
-		const value = keyring.seal(encodeSealedPlaintext(header, codecBytes), cookieName, random);
-		return setCookie(value, (header.absoluteExpiresAt - now) / 1000);
+		// `keyId.` and the sealed body go into the Set-Cookie line in one step, not joined into a value first.
+		const body = keyring.sealBody(w.written(), cookieName, random);
+		return setCookie(keyring.sealPrefix, (header.absoluteExpiresAt - now) / 1000, body);
 	}
 
 	/**
 	 * The loaded row brought up to a header of the same login and generation, in place (its ID stays): the row
 	 * was built from this request's cookie, so it is this request's own and nothing else sees it change.
 	 */
-	function refresh(row: StoredSession, header: SealedHeader, data: Uint8Array, s: SessionState): void {
-		row.data = data;
+	function refresh(row: StoredSession, header: SealedHeader, s: SessionState): void {
+		row.data = SEALED_AWAY;
 		row.createdAt = header.createdAt;
 		row.rotatedAt = header.issuedAt;
 		row.lastSeenAt = header.lastSeenAt;
@@ -215,7 +216,9 @@ export function createSealedManager<D extends object, F extends object, S extend
 		// The cookie carries last-seen, so sliding the idle deadline means a new cookie.
 		const touch = now - row.lastSeenAt >= (anonymousOf(s) ? policy.anonymousTouchAfterMs : policy.touchAfterMs);
 		if (!changed && !touch && !s.resign && !s.reissue) return null;
-		return seal(s, seenAt(current, now), now);
+		// Slid in place: the header was read from this request's own cookie (or made by it), so nothing else holds it.
+		current.lastSeenAt = now;
+		return seal(s, current, now);
 	}
 
 	// Used challenges are recorded beside the revocations: the only server state of this mode.
@@ -310,6 +313,46 @@ export function createSealedManager<D extends object, F extends object, S extend
 
 /** The columns of a row not yet admitted: admit() gives it its own. */
 const NO_COLUMNS: Record<string, ColumnValue> = Object.freeze({});
+
+/**
+ * A sealed row's data once its session is sealed: the bytes went into the cookie, and a committed session
+ * is never decoded again (a later request opens the cookie), so the row keeps no copy of them.
+ */
+const SEALED_AWAY = new Uint8Array(0);
+
+/**
+ * A sealed cookie's header shown as a row. Its ID (`generation.lineage`) is made when first read: only events,
+ * `list()` and DBSC read it, so most requests never build the string.
+ */
+class SealedRow implements StoredSession {
+	successorId: string | null = null;
+	version = 0;
+	createdAt: number;
+	rotatedAt: number;
+	lastSeenAt: number;
+	absoluteExpiresAt: number;
+	#id: string | undefined = undefined;
+	readonly #header: SealedHeader;
+
+	constructor(
+		header: SealedHeader,
+		/** The opened plaintext when loaded (the codec bytes start at `Located.dataStart`), or `SEALED_AWAY`. */
+		public data: Uint8Array,
+		public idleExpiresAt: number,
+		public columns: Record<string, ColumnValue>,
+	) {
+		this.#header = header;
+		this.createdAt = header.createdAt;
+		this.rotatedAt = header.issuedAt;
+		this.lastSeenAt = header.lastSeenAt;
+		this.absoluteExpiresAt = header.absoluteExpiresAt;
+	}
+
+	/** `refresh()` keeps the login and generation, so the ID never changes once made. */
+	get id(): string {
+		return (this.#id ??= sealedId(this.#header));
+	}
+}
 
 /** `generation.lineage` in hex: what events and `list()` show (their short form keeps the generation and part of the lineage). */
 function sealedId(header: SealedHeader): string {

@@ -1,6 +1,6 @@
 import { encodeHex } from "./crypto.ts";
 import { DecodeError } from "./errors.ts";
-import { Reader, scratchWriter } from "./wire.ts";
+import { Reader, scratchWriter, type Writer } from "./wire.ts";
 
 /**
  * Layout version of the sealed plaintext: 3 writes the later times as deltas from the creation time; 2 (the
@@ -34,14 +34,6 @@ export function lineageHex(header: SealedHeader): string {
 	return (header.hex ??= hexOf(header.lineage));
 }
 
-/** The same header a later time last seen (a touch): a literal of the one shape, not a spread. */
-export function seenAt(header: SealedHeader, lastSeenAt: number): SealedHeader {
-	return {
-		lineage: header.lineage, generation: header.generation, createdAt: header.createdAt, since: header.since, issuedAt: header.issuedAt,
-		lastSeenAt, absoluteExpiresAt: header.absoluteExpiresAt, hex: lineageHex(header),
-	};
-}
-
 function hexOf(lineage: Uint8Array): string {
 	return toHex === undefined ? encodeHex(lineage) : toHex.call(lineage);
 }
@@ -51,12 +43,10 @@ const toHex = (Uint8Array.prototype as { toHex?: (this: Uint8Array) => string })
 
 /**
  * `format ‖ lineage ‖ generation ‖ created ‖ since − created ‖ issued − created ‖ last seen − issued ‖
- * absolute deadline − created ‖ codec bytes`, all inside the AEAD. Zigzag varints: a fresh cookie's deltas
- * take one to four bytes each instead of six. Returns a view of a shared buffer, valid until the next encode:
- * the caller seals it at once (a copy per cookie would only be garbage).
+ * absolute deadline − created`, then the codec bytes, all inside the AEAD. Zigzag varints: a fresh
+ * cookie's deltas take one to four bytes each instead of six.
  */
-export function encodeSealedPlaintext(header: SealedHeader, codecBytes: Uint8Array): Uint8Array {
-	const w = scratchWriter();
+export function writeSealedHeader(w: Writer, header: SealedHeader): void {
 	const created = header.createdAt;
 	w.byte(SEALED_FORMAT);
 	w.raw(header.lineage);
@@ -66,20 +56,45 @@ export function encodeSealedPlaintext(header: SealedHeader, codecBytes: Uint8Arr
 	w.zigzag(header.issuedAt - created);
 	w.zigzag(header.lastSeenAt - header.issuedAt);
 	w.zigzag(header.absoluteExpiresAt - created);
+}
+
+/** The shared writer, emptied, with the header written: the caller appends the codec bytes and seals `written()` at once. */
+export function sealedPlaintextWriter(header: SealedHeader): Writer {
+	const w = scratchWriter();
+	writeSealedHeader(w, header);
+	return w;
+}
+
+/**
+ * The plaintext of a sealed cookie: the header, then `codecBytes`. Returns a view of a shared buffer, valid
+ * until the next encode: the caller seals it at once (a copy per cookie would only be garbage).
+ */
+export function encodeSealedPlaintext(header: SealedHeader, codecBytes: Uint8Array): Uint8Array {
+	const w = sealedPlaintextWriter(header);
 	w.raw(codecBytes);
 	return w.written();
 }
 
-/** Splits an opened plaintext; null when it is not one we write (it was authenticated, so this means a format change). */
-export function decodeSealedPlaintext(bytes: Uint8Array): { header: SealedHeader; codecBytes: Uint8Array } | null {
+/** An opened plaintext's header, and where its codec bytes start (they run to its end). */
+export interface SealedPlaintext {
+	header: SealedHeader;
+	codecStart: number;
+}
+
+/**
+ * Reads an opened plaintext's header; null when it is not one we write (it was authenticated, so this means
+ * a format change). Cuts nothing out of `bytes`: a view of a just-made array costs JavaScriptCore more than
+ * the rest of the header (it must first give the array a buffer of its own), so the codec reads from
+ * `codecStart` and the lineage comes from `internLineage`.
+ */
+export function readSealedPlaintext(bytes: Uint8Array): SealedPlaintext | null {
+	if (bytes.length < 1 + LINEAGE_BYTES) return null;
+	const format = bytes[0];
+	if (format !== SEALED_FORMAT && format !== SEALED_FORMAT_ABSOLUTE) return null;
+	// One reader for every header: reading is synchronous, and it lets go of the bytes before returning.
+	const r = headerReader;
+	r.point(bytes, 1 + LINEAGE_BYTES, bytes.length);
 	try {
-		const r = new Reader(bytes);
-		const format = r.byte();
-		if (format !== SEALED_FORMAT && format !== SEALED_FORMAT_ABSOLUTE) return null;
-		if (bytes.length < 1 + LINEAGE_BYTES) return null;
-		// Views, not copies: the opened plaintext is this request's own and nothing writes to it.
-		const lineage = bytes.subarray(1, 1 + LINEAGE_BYTES);
-		r.pos = 1 + LINEAGE_BYTES;
 		const generation = r.varint();
 		const createdAt = r.zigzag();
 		let since = r.zigzag();
@@ -93,11 +108,58 @@ export function decodeSealedPlaintext(bytes: Uint8Array): { header: SealedHeader
 			absoluteExpiresAt += createdAt;
 			if (!Number.isSafeInteger(since) || !Number.isSafeInteger(issuedAt) || !Number.isSafeInteger(lastSeenAt) || !Number.isSafeInteger(absoluteExpiresAt)) return null;
 		}
-		// The hex now, in the literal: every load needs it, and a property added later would give headers two shapes.
-		const header: SealedHeader = { lineage, generation, createdAt, since, issuedAt, lastSeenAt, absoluteExpiresAt, hex: hexOf(lineage) };
-		return { header, codecBytes: bytes.subarray(r.pos) };
+		const lineage = internLineage(bytes, 1);
+		// The hex in the literal: every load needs it, and a property added later would give headers two shapes.
+		const header: SealedHeader = { lineage: lineage.bytes, generation, createdAt, since, issuedAt, lastSeenAt, absoluteExpiresAt, hex: lineage.hex };
+		return { header, codecStart: r.pos };
 	} catch (e) {
 		if (e instanceof DecodeError) return null;
 		throw e;
+	} finally {
+		r.point(NO_BYTES, 0, 0);
 	}
+}
+
+/** `readSealedPlaintext` with the codec bytes cut out (tests and tools; the manager reads them in place). */
+export function decodeSealedPlaintext(bytes: Uint8Array): { header: SealedHeader; codecBytes: Uint8Array } | null {
+	const plain = readSealedPlaintext(bytes);
+	return plain === null ? null : { header: plain.header, codecBytes: bytes.subarray(plain.codecStart) };
+}
+
+const NO_BYTES = new Uint8Array(0);
+const headerReader = new Reader(NO_BYTES);
+
+/** A lineage's bytes and hex, shared by every header of that login while it is cached. */
+interface Lineage {
+	/** Never written to: headers of several requests hold the same array. */
+	readonly bytes: Uint8Array;
+	readonly hex: string;
+}
+
+/**
+ * Lineages of recent cookies, by their first four bytes (a full comparison settles a collision). The same
+ * logins come back request after request, and each needs its lineage as bytes (to seal again) and as hex (its
+ * revocation key, its ID): this gives both without a new array or string per request. It holds only what the
+ * authenticated cookie said, never revocation state, so it cannot make a revoke late.
+ */
+const lineages = new Map<number, Lineage>();
+const LINEAGES_CACHED = 4096;
+
+/** The lineage written at `bytes[at, at + LINEAGE_BYTES)`, from the cache or else copied into it. */
+function internLineage(bytes: Uint8Array, at: number): Lineage {
+	const id = ((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number);
+	const cached = lineages.get(id);
+	if (cached !== undefined && sameLineage(cached.bytes, bytes, at)) return cached;
+	const own = new Uint8Array(LINEAGE_BYTES);
+	for (let i = 0; i < LINEAGE_BYTES; i++) own[i] = bytes[at + i] as number;
+	const lineage: Lineage = { bytes: own, hex: hexOf(own) };
+	// Cleared rather than evicted one by one: refilling costs one copy per login, and the bound is what matters.
+	if (lineages.size >= LINEAGES_CACHED) lineages.clear();
+	lineages.set(id, lineage);
+	return lineage;
+}
+
+function sameLineage(a: Uint8Array, bytes: Uint8Array, at: number): boolean {
+	for (let i = 0; i < LINEAGE_BYTES; i++) if (a[i] !== bytes[at + i]) return false;
+	return true;
 }
