@@ -5,6 +5,8 @@ import type { TableModel } from "../../schema/model.ts";
 import type { AdmitResult, ColumnValue, SessionLimit, Store, StoredSession, UpdateScope } from "../store.ts";
 import { randomRouteTag, ROUTE_TAG_CHARS, routeTagFor, routeTagOf } from "../token.ts";
 import { RedisCluster } from "./redis-cluster.ts";
+import type { RedisConnection } from "./redis-connection.ts";
+import { openRedis } from "./redis-open.ts";
 import { pingRedis, redisLocation } from "./redis-check.ts";
 import { runScript, type ScriptName } from "./redis-scripts.ts";
 import { RedisStore } from "./redis.ts";
@@ -39,7 +41,7 @@ const REVOKE_PASSES = 3;
  */
 export class RedisSpreadStore implements Store {
 	readonly routeBy: string;
-	readonly client: RedisClient | RedisCluster;
+	readonly client: RedisClient | RedisCluster | RedisConnection;
 	private readonly options: RedisSpreadStoreOptions;
 	private readonly base: string;
 	private readonly owned: boolean;
@@ -49,11 +51,11 @@ export class RedisSpreadStore implements Store {
 	private readonly location: string | null;
 
 	/** Wraps a client or cluster router, or opens (and owns) one from a URL as RedisStore does. */
-	constructor(client: RedisClient | RedisCluster | string, options: RedisSpreadStoreOptions) {
+	constructor(client: RedisClient | RedisCluster | RedisConnection | string, options: RedisSpreadStoreOptions) {
 		if (!options.table.columns.some((c) => c.name === options.routeBy)) throw new TypeError(`routeBy "${options.routeBy}" is not a promoted column of ${options.table.name}.`);
 		this.owned = typeof client === "string";
 		this.location = typeof client === "string" ? redisLocation(client) : null;
-		this.client = typeof client !== "string" ? client : /^rediss?-cluster:/i.test(client) ? new RedisCluster(client, /^rediss/i.test(client) ? { tls: true } : {}) : new Bun.RedisClient(client);
+		this.client = typeof client !== "string" ? client : openRedis(client);
 		this.options = options;
 		this.routeBy = options.routeBy;
 		this.base = options.base ?? `sess:${options.table.name}`;

@@ -6,11 +6,14 @@ import { StoreUnavailableError } from "../errors.ts";
 import { SendBatch } from "./redis-batch.ts";
 import { pingRedis, redisLocation } from "./redis-check.ts";
 import { RedisCluster } from "./redis-cluster.ts";
+import { RedisConnection } from "./redis-connection.ts";
+import { openRedis } from "./redis-open.ts";
 import { hashTagOf } from "./redis-cluster-slot.ts";
 import { ROW_FIELDS } from "./redis-lua.ts";
 import { runScript, type ScriptName } from "./redis-scripts.ts";
 
 export { RedisCluster, type RedisClusterOptions } from "./redis-cluster.ts";
+export { RedisConnection, type RedisConnectionOptions } from "./redis-connection.ts";
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
@@ -42,12 +45,12 @@ const BATCH = 500;
 // with the caller's clock, which matters only when that clock runs ahead of the server's, and drops the
 // deadline entries of rows Redis already expired; index members of such rows go when list/revoke meet them.
 
-/** Sessions in Redis through `Bun.RedisClient`: a hash per hashed ID with a TTL, ID sets per column value, Lua for multi-key writes. */
+/** Sessions in Redis (our RESP connection, a cluster router, or a `Bun.RedisClient` of the app's): a hash per hashed ID with a TTL, ID sets per column value, Lua for multi-key writes. */
 export class RedisStore implements Store {
 	/** The connection; the store closes it only when it opened it from a URL. */
-	readonly client: RedisClient | RedisCluster;
-	/** Where commands go: the router (which batches per node), or the client through a SendBatch. */
-	private readonly sender: RedisCluster | SendBatch;
+	readonly client: RedisClient | RedisCluster | RedisConnection;
+	/** Where commands go: the router or connection (which gather writes themselves), or a Bun.RedisClient through a SendBatch. */
+	private readonly sender: RedisCluster | RedisConnection | SendBatch;
 	private readonly table: TableModel;
 	private readonly prefix: string;
 	private readonly owned: boolean;
@@ -61,15 +64,15 @@ export class RedisStore implements Store {
 	 * Wraps a client or a cluster router, or opens (and then owns) one from a `redis://`, `rediss://` or
 	 * `redis-cluster://host:port[,host:port…]` URL.
 	 */
-	constructor(client: RedisClient | RedisCluster | string, options: RedisStoreOptions) {
+	constructor(client: RedisClient | RedisCluster | RedisConnection | string, options: RedisStoreOptions) {
 		for (const c of options.table.columns) {
 			// The column name sits between colons in index keys; a colon in it could make two keys collide.
 			if (c.name.includes(":")) throw new TypeError(`Column "${c.name}" of ${options.table.name} contains ":", which Redis index keys cannot hold.`);
 		}
 		this.owned = typeof client === "string";
 		this.location = typeof client === "string" ? redisLocation(client) : null;
-		this.client = typeof client !== "string" ? client : /^rediss?-cluster:/i.test(client) ? new RedisCluster(client, /^rediss/i.test(client) ? { tls: true } : {}) : new Bun.RedisClient(client);
-		this.sender = this.client instanceof RedisCluster ? this.client : new SendBatch(this.client);
+		this.client = typeof client !== "string" ? client : openRedis(client);
+		this.sender = this.client instanceof RedisCluster || this.client instanceof RedisConnection ? this.client : new SendBatch(this.client);
 		this.table = options.table;
 		const cluster = this.client instanceof RedisCluster;
 		this.prefix = options.prefix ?? (cluster ? `{sess:${options.table.name}}:` : `sess:${options.table.name}:`);
