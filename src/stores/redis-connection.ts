@@ -151,6 +151,8 @@ export class RedisConnection {
 	private head = 0;
 	/** Commands sent and not yet answered. */
 	private inFlight = 0;
+	/** Replies delivered this turn whose callers have not sent a command since. */
+	private answered = 0;
 	/** Commands gathered in `out`, not yet sent. */
 	private queued = 0;
 	private out = "";
@@ -215,19 +217,21 @@ export class RedisConnection {
 		}
 		this.waiters.push(w);
 		this.out += w.frame;
-		// At once while the connection is idle; while others are out, as soon as as many wait here as are
-		// out at Redis (so Redis works on one half while this process handles the other's replies), else
-		// at the end of the turn. See SendBatch (redis-batch.ts) for the measurements behind this rule.
-		if (++this.queued >= this.inFlight) this.flush();
-		else if (!this.scheduled) {
-			this.scheduled = true;
-			setImmediate(this.atTurnEnd);
-		}
+		// Each answered caller is taken to send this command (their follow-up: a load's commit, the next load).
+		if (this.answered > 0) this.answered--;
+		// At once while the connection is idle; while others are out at Redis or answered and about to send,
+		// as soon as as many wait here as those: Redis then works on one half while this process handles
+		// the replies of the other (see SendBatch in redis-batch.ts for why halves). Until then the command
+		// waits for replies, not for the end of the turn: Redis runs a connection's commands in order, so
+		// it could not start this one before answering those anyway, and a turn-end flush kept small groups
+		// apart for good (16 in flight went out as 1, 1, 2, 4 and 8 per cycle).
+		if (++this.queued >= this.inFlight + this.answered) this.flush();
 	}
 
 	private readonly atTurnEnd = (): void => {
 		this.scheduled = false;
-		if (this.queued > 0 && this.state === READY) this.flush();
+		this.answered = 0;
+		if (this.queued > 0 && this.queued >= this.inFlight && this.state === READY) this.flush();
 	};
 
 	private flush(): void {
@@ -262,6 +266,12 @@ export class RedisConnection {
 		if (socket !== this.socket) return;
 		try {
 			this.reader.feed(chunk, this.answer);
+			// The callers of these replies usually send more, and that sends the waiting ones with theirs;
+			// callers that do not are forgotten at the end of the turn.
+			if (!this.scheduled) {
+				this.scheduled = true;
+				setImmediate(this.atTurnEnd);
+			}
 		} catch (error) {
 			// A reply we cannot read: nothing after it can be matched to its command.
 			socket.data.reason = error instanceof Error ? error.message : String(error);
@@ -283,6 +293,7 @@ export class RedisConnection {
 			this.head = 0;
 		}
 		this.inFlight--;
+		this.answered++;
 		if (reply instanceof RedisReplyError) w.reject(reply);
 		else w.resolve(reply);
 	};
@@ -308,6 +319,7 @@ export class RedisConnection {
 		this.waiters = [];
 		this.head = 0;
 		this.inFlight = 0;
+		this.answered = 0;
 		this.queued = 0;
 		this.out = "";
 		this.unsent = null;
