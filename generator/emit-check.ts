@@ -1,4 +1,5 @@
 import type { FieldModel, StringType, TypeModel } from "../schema/model.ts";
+import { patternProblem } from "../schema/pattern-problem.ts";
 import { literal } from "./emit-literal.ts";
 import { EmitContext, hasString, indent, Locals, pascalName, renderMessage, str, type Message } from "./emit-context.ts";
 
@@ -253,12 +254,11 @@ function stringLevel(type: StringType, x: string, end: (message: Message) => str
 	// Code points, as Zod 4 counts them; within bounds in UTF-16 units needs no count.
 	if (type.maxLength !== undefined && type.maxLength !== Infinity) lines.push(`if (${s}.length > ${type.maxLength} && ${ctx.use("codePointLength")}(${s}) > ${type.maxLength}) ${end([`expected at most ${type.maxLength} characters`])}`);
 	if (type.minLength !== undefined && type.minLength > 0) lines.push(`if (${s}.length < ${type.minLength} || (${s}.length < ${type.minLength * 2} && ${ctx.use("codePointLength")}(${s}) < ${type.minLength})) ${end([`expected at least ${type.minLength} characters`])}`);
-	for (const [source, flags] of type.patterns ?? []) {
-		const shown = String(new RegExp(source, flags));
+	for (const [source, flags, format] of type.patterns ?? []) {
 		const re = new RegExp(source, flags.replace(/g/g, ""));
 		const name = ctx.hoist(`pattern:${String(re)}`, `${constName(path)}_PATTERN`, (n) => `const ${n} = ${String(re)};`);
 		if (re.sticky) lines.push(`${name}.lastIndex = 0;`);
-		lines.push(`if (!${name}.test(${s})) ${end([`does not match ${shown}`])}`);
+		lines.push(`if (!${name}.test(${s})) ${end([patternProblem(source, flags, format)])}`);
 	}
 	for (const c of type.checks ?? []) {
 		switch (c.check) {

@@ -1,5 +1,6 @@
 import type { FieldModel, JSONValue, LiteralValue, Normalizer, StringCheck, StringType, TypeModel } from "./model.ts";
 import { materialize } from "./materialize.ts";
+import { patternProblem } from "./pattern-problem.ts";
 
 /** Returns `null` when the value satisfies the type, or a short reason (with a path suffix) when not. */
 export type Check = (value: unknown) => string | null;
@@ -284,7 +285,7 @@ function compileString(type: StringType, wellFormed: boolean): Parse {
 	const before = type.before === undefined ? undefined : compileString(type.before, wellFormed);
 	const normalizers = (type.normalize ?? []).map(compileNormalizer);
 	const { minLength = 0, maxLength = Infinity } = type;
-	const patterns = (type.patterns ?? []).map(([source, flags]) => new RegExp(source, flags));
+	const patterns = (type.patterns ?? []).map(([source, flags, format]) => ({ re: new RegExp(source, flags), problem: new Problem(patternProblem(source, flags, format)) }));
 	const checks = (type.checks ?? []).map(compileStringCheck);
 	const what = new Problem("expected a string");
 	const lone = new Problem("contains a lone surrogate (not valid Unicode)");
@@ -308,8 +309,8 @@ function compileString(type: StringType, wellFormed: boolean): Parse {
 		if (units > maxLength && codePointLength(s) > maxLength) return long;
 		if (units < minLength || (units < minLength * 2 && codePointLength(s) < minLength)) return short;
 		for (const p of patterns) {
-			p.lastIndex = 0;
-			if (!p.test(s)) return new Problem(`does not match ${p}`);
+			p.re.lastIndex = 0;
+			if (!p.re.test(s)) return p.problem;
 		}
 		for (const c of checks) {
 			const problem = c(s);
