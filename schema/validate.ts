@@ -1,5 +1,6 @@
 import type { FieldModel, JSONValue, LiteralValue, Normalizer, StringCheck, StringType, TypeModel } from "./model.ts";
 import { materialize } from "./materialize.ts";
+import { countOf } from "./count-noun.ts";
 import { patternProblem } from "./pattern-problem.ts";
 
 /** Returns `null` when the value satisfies the type, or a short reason (with a path suffix) when not. */
@@ -82,8 +83,8 @@ export function compileParse(type: TypeModel, wellFormed = false): Parse {
 			const { minItems = 0, maxItems = Infinity } = type;
 			return (v) => {
 				if (!Array.isArray(v)) return new Problem("expected an array");
-				if (v.length < minItems) return new Problem(`expected at least ${minItems} items`);
-				if (v.length > maxItems) return new Problem(`expected at most ${maxItems} items`);
+				if (v.length < minItems) return new Problem(`expected at least ${countOf(minItems, "item")}`);
+				if (v.length > maxItems) return new Problem(`expected at most ${countOf(maxItems, "item")}`);
 				return parseItems(v, 0, v.length, element, undefined);
 			};
 		}
@@ -93,8 +94,8 @@ export function compileParse(type: TypeModel, wellFormed = false): Parse {
 			const n = items.length;
 			return (v) => {
 				if (!Array.isArray(v)) return new Problem("expected an array (a tuple)");
-				if (v.length < n) return new Problem(`expected ${n} items`);
-				if (rest === undefined && v.length > n) return new Problem(`expected ${n} items`);
+				if (v.length < n) return new Problem(`expected ${countOf(n, "item")}`);
+				if (rest === undefined && v.length > n) return new Problem(`expected ${countOf(n, "item")}`);
 				return parseItems(v, 0, v.length, rest, items);
 			};
 		}
@@ -289,8 +290,8 @@ function compileString(type: StringType, wellFormed: boolean): Parse {
 	const checks = (type.checks ?? []).map(compileStringCheck);
 	const what = new Problem("expected a string");
 	const lone = new Problem("contains a lone surrogate (not valid Unicode)");
-	const short = new Problem(`expected at least ${minLength} characters`);
-	const long = new Problem(`expected at most ${maxLength} characters`);
+	const short = new Problem(`expected at least ${countOf(minLength, "character")}`);
+	const long = new Problem(`expected at most ${countOf(maxLength, "character")}`);
 	return (v) => {
 		if (typeof v !== "string") return what;
 		let s = v;

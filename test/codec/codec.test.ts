@@ -133,7 +133,7 @@ describe("codec.encode() validation", () => {
 		["a fractional cart item", { role: "user", cart: [1.5] }, "data: .cart: [0]: expected a safe integer"],
 		["an unsafe integer", { role: "user", cart: [2 ** 53] }, "data: .cart: [0]: expected a safe integer"],
 		["51 cart items", { role: "user", cart: Array.from({ length: 51 }, () => 1) }, "data: .cart: expected at most 50 items"],
-		["an empty userId", { role: "user", cart: [], userId: "" }, "data: .userId: expected at least 1 characters"],
+		["an empty userId", { role: "user", cart: [], userId: "" }, "data: .userId: expected at least 1 character"],
 		["a 65-character userId", { role: "user", cart: [], userId: "x".repeat(65) }, "data: .userId: expected at most 64 characters"],
 		["a missing required field", { cart: [] }, "data: .role: is required"],
 		["an unknown field", { role: "user", cart: [], admin: true }, "data: .admin: is not a field of the schema"],
