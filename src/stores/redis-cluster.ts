@@ -111,17 +111,22 @@ export class RedisCluster {
 	 * Not an async function: with the slot map loaded and the node connected, the command goes straight to
 	 * the node's connection and only a failure enters the retry loop (`attempt`), as its first round.
 	 */
-	send(command: string, args: string[]): Promise<unknown> {
+	send(command: string, args: string[], recover?: (error: unknown) => unknown): Promise<unknown> {
 		if (this.loaded && !this.closed && command !== "FUNCTION") {
 			const key = routingKey(command, args);
 			const address = key === null ? undefined : this.slots[slotOf(key)];
 			const node = address === undefined ? undefined : this.clients.get(address);
 			if (node !== undefined && node.connected) {
 				const deadline = performance.now() + this.options.retryForMs;
-				return node.send(command, args).catch((error: unknown) => this.attempt(null, key, command, args, { error, address: address as string, deadline }));
+				// The retry loop as the connection's `recover`: no promise of the router's own per command.
+				return node.send(command, args, (error: unknown) => {
+					const retried = this.attempt(null, key, command, args, { error, address: address as string, deadline });
+					return recover === undefined ? retried : retried.catch(recover);
+				});
 			}
 		}
-		return this.sendSlowly(command, args);
+		const slowly = this.sendSlowly(command, args);
+		return recover === undefined ? slowly : slowly.catch(recover);
 	}
 
 	private async sendSlowly(command: string, args: string[]): Promise<unknown> {

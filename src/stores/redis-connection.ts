@@ -63,6 +63,8 @@ interface Waiter {
 	frame: string;
 	resolve(value: unknown): void;
 	reject(error: unknown): void;
+	/** What the caller does with a failure instead of rejecting (see `send`). */
+	recover: ((error: unknown) => unknown) | undefined;
 	/** Sent again once if the connection breaks before the reply (a read, with retryReads). */
 	retry: boolean;
 }
@@ -80,6 +82,12 @@ function connectFailure(address: string, error: unknown): StoreUnavailableError 
 	const code = (error as { code?: unknown } | null)?.code;
 	const reason = typeof code === "string" && !message.includes(code) && code !== "ERR_REDIS_SERVER_ERROR" ? `${message}: ${code}` : message;
 	return Object.assign(new StoreUnavailableError(`cannot connect to Redis at ${address} (${reason})`, { cause: error }), { reason });
+}
+
+/** Fails a command: its caller's `recover` runs in a later microtask, as `.catch` would run it, never inside a socket callback. */
+function fail(w: Waiter, error: unknown): void {
+	if (w.recover === undefined) w.reject(error);
+	else w.resolve(Promise.reject(error).catch(w.recover));
 }
 
 const IDLE = 0;
@@ -188,12 +196,14 @@ export class RedisConnection {
 	/**
 	 * Sends a command; resolves with its reply (strings, numbers, null, arrays) or rejects with the
 	 * server's error reply (RedisReplyError) or StoreUnavailableError. Connects first when needed.
+	 * `recover`, when given, is `.catch(recover)` without the promise and reaction `.catch` adds to
+	 * every command (the script runner and the cluster router each had one per command).
 	 */
-	send(command: string, args: readonly string[]): Promise<unknown> {
-		if (this.state === CLOSED) return Promise.reject(new Error("Redis connection is closed"));
+	send(command: string, args: readonly string[], recover?: (error: unknown) => unknown): Promise<unknown> {
+		if (this.state === CLOSED) return Promise.reject(new Error("Redis connection is closed")).catch(recover);
 		const frame = encodeCommand(command, args);
 		const retry = this.retryReads && READS.has(command);
-		return new Promise((resolve, reject) => this.issue({ frame, resolve, reject, retry }));
+		return new Promise((resolve, reject) => this.issue({ frame, resolve, reject, recover, retry }));
 	}
 
 	/** Closes the connection; commands still waiting fail. */
@@ -294,7 +304,7 @@ export class RedisConnection {
 		}
 		this.inFlight--;
 		this.answered++;
-		if (reply instanceof RedisReplyError) w.reject(reply);
+		if (reply instanceof RedisReplyError) fail(w, reply);
 		else w.resolve(reply);
 	};
 
@@ -328,12 +338,12 @@ export class RedisConnection {
 			if (retry && w.retry) {
 				w.retry = false;
 				again.push(w);
-			} else w.reject(i < written ? sent : unsent);
+			} else fail(w, i < written ? sent : unsent);
 		});
 		if (this.state === CLOSED) {
 			const offline = this.offline;
 			this.offline = [];
-			for (const w of offline) w.reject(unsent);
+			for (const w of offline) fail(w, unsent);
 		}
 		return again;
 	}
@@ -367,7 +377,7 @@ export class RedisConnection {
 				}
 				const offline = this.offline;
 				this.offline = [];
-				for (const w of offline) w.reject(failure);
+				for (const w of offline) fail(w, failure);
 				throw failure;
 			},
 		);
@@ -396,7 +406,7 @@ export class RedisConnection {
 			this.socket = socket;
 			const hello: Promise<unknown>[] = [];
 			const ask = (command: string, args: string[]): void => {
-				hello.push(new Promise((resolve, reject) => this.waiters.push({ frame: "", resolve, reject, retry: false })));
+				hello.push(new Promise((resolve, reject) => this.waiters.push({ frame: "", resolve, reject, recover: undefined, retry: false })));
 				this.out += encodeCommand(command, args);
 				this.queued++;
 			};

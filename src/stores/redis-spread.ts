@@ -5,7 +5,8 @@ import type { TableModel } from "../../schema/model.ts";
 import type { AdmitResult, ColumnValue, SessionLimit, Store, StoredSession, UpdateScope } from "../store.ts";
 import { randomRouteTag, ROUTE_TAG_CHARS, routeTagFor, routeTagOf } from "../token.ts";
 import { RedisCluster } from "./redis-cluster.ts";
-import type { RedisConnection } from "./redis-connection.ts";
+import { RedisConnection } from "./redis-connection.ts";
+import { SendBatch } from "./redis-batch.ts";
 import { openRedis } from "./redis-open.ts";
 import { pingRedis, redisLocation } from "./redis-check.ts";
 import { runScript, type ScriptName } from "./redis-scripts.ts";
@@ -42,6 +43,8 @@ const REVOKE_PASSES = 3;
 export class RedisSpreadStore implements Store {
 	readonly routeBy: string;
 	readonly client: RedisClient | RedisCluster | RedisConnection;
+	/** Where the cross-tag scripts go: the client, or a Bun.RedisClient through a SendBatch (which takes runScript's `recover`). */
+	private readonly scripts: RedisCluster | RedisConnection | SendBatch;
 	private readonly options: RedisSpreadStoreOptions;
 	private readonly base: string;
 	private readonly owned: boolean;
@@ -56,6 +59,7 @@ export class RedisSpreadStore implements Store {
 		this.owned = typeof client === "string";
 		this.location = typeof client === "string" ? redisLocation(client) : null;
 		this.client = typeof client !== "string" ? client : openRedis(client);
+		this.scripts = this.client instanceof RedisCluster || this.client instanceof RedisConnection ? this.client : new SendBatch(this.client);
 		this.options = options;
 		this.routeBy = options.routeBy;
 		this.base = options.base ?? `sess:${options.table.name}`;
@@ -267,7 +271,7 @@ export class RedisSpreadStore implements Store {
 
 	private async run(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
 		if (!this.client.connected) await this.client.connect();
-		return runScript(this.client, name, keys, args);
+		return runScript(this.scripts, name, keys, args);
 	}
 
 	/** A plain command about `key` (its first key); WAIT goes to the connection that wrote `key`, as it must. */
