@@ -127,6 +127,12 @@ export interface SessionMode {
 }
 
 /**
+ * What `commitCookie` answers when there is no cookie to send (most read-only requests): one settled promise
+ * shared by every call, since a settled promise never changes, instead of a new one per request.
+ */
+const NOTHING_TO_SEND: Promise<null> = Promise.resolve(null);
+
+/**
  * Decodes a row's bytes (from `start`); on bytes that do not decode, reports `decode_reset` and returns null.
  * Takes the row, not its ID: a sealed row makes its ID only when something reads it.
  */
@@ -238,6 +244,7 @@ export function createCore<D extends object, F extends object, S extends Session
 	function commitCookie(session: S): Promise<string | null> {
 		try {
 			const cookie = commitNow(session);
+			if (cookie === null) return NOTHING_TO_SEND;
 			return cookie instanceof Promise ? cookie : Promise.resolve(cookie);
 		} catch (e) {
 			return Promise.reject(e);

@@ -387,10 +387,11 @@ export function releaseReader(r: Reader): void {
 
 /**
  * The UTF-8 text of `buf[start, end)`; malformed UTF-8 throws `DecodeError`. Up to 16 ASCII bytes make
- * one `String.fromCharCode` call; longer text goes through the decoder, which has its own ASCII path
- * and makes a flat string (a per-character loop builds a rope that costs 2–7× more once it is read).
- * The decoder needs a view, and a view of a just-made array (an opened cookie) first costs JavaScriptCore
- * a buffer of its own: for a 10-character ID that was twice the instructions of the direct call.
+ * one `String.fromCharCode` call of that many arguments; longer text goes through the decoder, which has
+ * its own ASCII path and makes a flat string (a per-character loop builds a rope that costs 2–7× more once
+ * it is read). Short text is most of a session's strings (ids, names, enum-like values), and a decoder call
+ * costs a view, a trip through the runtime's binding and UTF-8 validation: under callgrind, decoding a
+ * 10-byte user id took ≈ 1,760 instructions and ≈ 120 instruction-cache misses per request that way.
  */
 export function utf8(buf: Uint8Array, start: number, end: number): string {
 	const n = end - start;
@@ -409,6 +410,7 @@ export function utf8(buf: Uint8Array, start: number, end: number): string {
 
 const char = String.fromCharCode;
 
+/** `n` (≤ 16) ASCII bytes from `s` as one flat string: a call of exact arity, so no array and no rope. */
 function shortAscii(b: Uint8Array, s: number, n: number): string {
 	switch (n) {
 		case 0:
