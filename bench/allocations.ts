@@ -4,12 +4,13 @@
 //
 //   bun bench/allocations.ts                          # sess-sealed and floor-aes, inc
 //   bun bench/allocations.ts sess-memory floor-map    # any contenders of bench/inproc/contenders.ts
+//   bun bench/allocations.ts sess-sqlite:read floor-verify-select:read   # a mode other than inc
 //
 // Each contender runs in this process after a warm-up; then bun:jsc's heapStats() is read around a window
 // short enough that no collection runs inside it (a window where any count went down had one, and is
 // retried). Reading heapStats() allocates too, so an empty window is measured the same way and subtracted.
 import { heapStats } from "bun:jsc";
-import { CONTENDERS, POOL } from "./inproc/contenders.ts";
+import { CONTENDERS, POOL, type Mode } from "./inproc/contenders.ts";
 import { table } from "./lib/stats.ts";
 
 const WARM = 30000;
@@ -37,10 +38,11 @@ async function perRun(run: (n: number) => Promise<void>, n: number): Promise<Cou
 	return null;
 }
 
-async function measure(id: string): Promise<Counts> {
+async function measure(arg: string): Promise<Counts> {
+	const [id = "", mode = "inc"] = arg.split(":");
 	const spec = CONTENDERS[id];
 	if (spec === undefined) throw new Error(`unknown contender ${id}; one of ${Object.keys(CONTENDERS).join(", ")}`);
-	const c = await spec.make("inc");
+	const c = await spec.make(mode as Mode);
 	let slot = 0;
 	const run = async (n: number): Promise<void> => {
 		for (let i = 0; i < n; i++) {
