@@ -5,7 +5,8 @@
 //
 //   bun bench/threads.ts sess-sealed [seconds=1] [warm-up seconds=1]
 import { readdirSync, readFileSync } from "node:fs";
-import { CONTENDERS, POOL } from "./inproc/contenders.ts";
+import { CONTENDERS } from "./inproc/contenders.ts";
+import { timedLoop } from "./inproc/loop.ts";
 
 const [id = "sess-sealed", secondsArg = "1", warmArg = "1"] = process.argv.slice(2);
 const spec = CONTENDERS[id];
@@ -31,28 +32,14 @@ function ticksByThread(): Map<string, number> {
 	return out;
 }
 
-let slot = 0;
 const latencies = new Float64Array(4_000_000);
-async function loop(ms: number): Promise<number> {
-	let n = 0;
-	const end = performance.now() + ms;
-	for (;;) {
-		const t0 = performance.now();
-		if (t0 >= end) break;
-		const r = c.op(slot);
-		if (r instanceof Promise) await r;
-		if (n < latencies.length) latencies[n] = performance.now() - t0;
-		n++;
-		slot = (slot + 1) % POOL;
-	}
-	return n;
-}
+const loop = timedLoop(c);
 
-await loop(Number(warmArg) * 1000);
+await loop(Number(warmArg) * 1000, null);
 Bun.gc(true);
 const before = ticksByThread();
 const cpu0 = process.cpuUsage();
-const n = await loop(Number(secondsArg) * 1000);
+const n = await loop(Number(secondsArg) * 1000, latencies);
 const cpu = process.cpuUsage(cpu0);
 const after = ticksByThread();
 await c.close?.();

@@ -4,7 +4,7 @@
 // are bundled into it, so an app that only serves sessions never installs them. Each command is
 // imported on first use, so `keygen` does not load the migration generator.
 import { spawnSync } from "node:child_process";
-import { realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 // A namespace import: a named `register` import would fail to link on Node older than 20.6, with a stack trace, before any check could run.
 import * as nodeModule from "node:module";
 import { relative } from "node:path";
@@ -70,11 +70,21 @@ function registerTypeScriptLoader(): void {
 	nodeModule.register(new URL(here.endsWith(".ts") ? "./typescript-loader.ts" : "./typescript-loader.js", here));
 }
 
-/** Runs the command again under Bun, whose database clients are built in, when Bun is on the PATH; else prints `message`. */
+/** Runs the command again under Bun, whose database clients are built in, when Bun can be found; else prints `message`. */
 function handToBun(argv: string[], message: string): never {
-	const bun = spawnSync("bun", [fileURLToPath(import.meta.url), ...argv], { stdio: "inherit" });
+	const bun = spawnSync(bunExecutable(), [fileURLToPath(import.meta.url), ...argv], { stdio: "inherit" });
 	if (bun.error === undefined) process.exit(bun.status ?? 1);
 	return fail(message, "needs_driver");
+}
+
+/**
+ * The Bun that launched `bunx sess …` (bunx runs a bin whose shebang names node under Node, and says so in
+ * npm_config_user_agent and npm_execpath, without putting itself on the PATH), else `bun` from the PATH.
+ */
+function bunExecutable(): string {
+	const launcher = process.env.npm_execpath;
+	const byBun = process.env.npm_config_user_agent?.startsWith("bun/") === true;
+	return byBun && launcher !== undefined && existsSync(launcher) ? launcher : "bun";
 }
 
 /** True when this module is the program (`sess …` or `bun generator/cli.ts …`), not an import. */

@@ -1,4 +1,6 @@
 import type { FieldModel, StringType, TypeModel } from "../schema/model.ts";
+import { countOf } from "../schema/count-noun.ts";
+import { patternProblem } from "../schema/pattern-problem.ts";
 import { literal } from "./emit-literal.ts";
 import { EmitContext, hasString, indent, Locals, pascalName, renderMessage, str, type Message } from "./emit-context.ts";
 
@@ -75,7 +77,7 @@ export function checkStatements(type: TypeModel, x: string, fail: Failure, optio
 			const n = type.items.length;
 			if (!decoded) {
 				lines.push(`if (!Array.isArray(${x})) ${end(["expected an array (a tuple)"])}`);
-				lines.push(`if (${x}.length ${type.rest === undefined ? "!==" : "<"} ${n}) ${end([`expected ${n} items`])}`);
+				lines.push(`if (${x}.length ${type.rest === undefined ? "!==" : "<"} ${n}) ${end([`expected ${countOf(n, "item")}`])}`);
 			}
 			type.items.forEach((item, i) => {
 				const e = locals.name("item");
@@ -97,8 +99,8 @@ export function checkStatements(type: TypeModel, x: string, fail: Failure, optio
 		case "array": {
 			const lines: string[] = [];
 			if (!decoded) lines.push(`if (!Array.isArray(${x})) ${end(["expected an array"])}`);
-			if (type.minItems !== undefined && type.minItems > 0) lines.push(`if (${x}.length < ${type.minItems}) ${end([`expected at least ${type.minItems} items`])}`);
-			if (type.maxItems !== undefined && type.maxItems !== Infinity) lines.push(`if (${x}.length > ${type.maxItems}) ${end([`expected at most ${type.maxItems} items`])}`);
+			if (type.minItems !== undefined && type.minItems > 0) lines.push(`if (${x}.length < ${type.minItems}) ${end([`expected at least ${countOf(type.minItems, "item")}`])}`);
+			if (type.maxItems !== undefined && type.maxItems !== Infinity) lines.push(`if (${x}.length > ${type.maxItems}) ${end([`expected at most ${countOf(type.maxItems, "item")}`])}`);
 			const i = locals.name("i");
 			const e = locals.name("item");
 			const element = checkStatements(type.element, e, nested(["[", { expr: i }, "]: "]), options, ctx, locals, `${path}[]`);
@@ -251,14 +253,13 @@ function stringLevel(type: StringType, x: string, end: (message: Message) => str
 		s = n;
 	}
 	// Code points, as Zod 4 counts them; within bounds in UTF-16 units needs no count.
-	if (type.maxLength !== undefined && type.maxLength !== Infinity) lines.push(`if (${s}.length > ${type.maxLength} && ${ctx.use("codePointLength")}(${s}) > ${type.maxLength}) ${end([`expected at most ${type.maxLength} characters`])}`);
-	if (type.minLength !== undefined && type.minLength > 0) lines.push(`if (${s}.length < ${type.minLength} || (${s}.length < ${type.minLength * 2} && ${ctx.use("codePointLength")}(${s}) < ${type.minLength})) ${end([`expected at least ${type.minLength} characters`])}`);
-	for (const [source, flags] of type.patterns ?? []) {
-		const shown = String(new RegExp(source, flags));
+	if (type.maxLength !== undefined && type.maxLength !== Infinity) lines.push(`if (${s}.length > ${type.maxLength} && ${ctx.use("codePointLength")}(${s}) > ${type.maxLength}) ${end([`expected at most ${countOf(type.maxLength, "character")}`])}`);
+	if (type.minLength !== undefined && type.minLength > 0) lines.push(`if (${s}.length < ${type.minLength} || (${s}.length < ${type.minLength * 2} && ${ctx.use("codePointLength")}(${s}) < ${type.minLength})) ${end([`expected at least ${countOf(type.minLength, "character")}`])}`);
+	for (const [source, flags, format] of type.patterns ?? []) {
 		const re = new RegExp(source, flags.replace(/g/g, ""));
 		const name = ctx.hoist(`pattern:${String(re)}`, `${constName(path)}_PATTERN`, (n) => `const ${n} = ${String(re)};`);
 		if (re.sticky) lines.push(`${name}.lastIndex = 0;`);
-		lines.push(`if (!${name}.test(${s})) ${end([`does not match ${shown}`])}`);
+		lines.push(`if (!${name}.test(${s})) ${end([patternProblem(source, flags, format)])}`);
 	}
 	for (const c of type.checks ?? []) {
 		switch (c.check) {

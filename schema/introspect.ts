@@ -407,7 +407,8 @@ function readString(checks: CheckDef[], path: string): StringType {
 			if (PACKINGS[format] !== undefined) out.pack = PACKINGS[format];
 		} else if (c.check === "string_format" && PATTERN_FORMATS.has(c.format ?? "") && c.pattern instanceof RegExp) {
 			// Zod resets lastIndex before each test, so a g flag changes nothing; y (sticky) does, and is kept.
-			(out.patterns ??= []).push([c.pattern.source, c.pattern.flags.replace("g", "")]);
+			const flags = c.pattern.flags.replace("g", "");
+			(out.patterns ??= []).push(c.format === "regex" ? [c.pattern.source, flags] : [c.pattern.source, flags, c.format as string]);
 			const pack = PACKINGS[c.format ?? ""];
 			if (pack !== undefined) out.pack = pack;
 		} else refuseCheck(c, path);

@@ -30,8 +30,11 @@ export interface StringType {
 	/** Bounds in Unicode code points, as Zod 4 counts them. */
 	minLength?: number;
 	maxLength?: number;
-	/** Regular expressions from Zod checks (formats included), as `[source, flags]`; `lastIndex` is reset before each test. */
-	patterns?: [string, string][];
+	/**
+	 * Regular expressions from Zod checks, as `[source, flags]`, plus the format's name when the pattern is a
+	 * format's (`email`, `uuid`…), so a failure names the format; `lastIndex` is reset before each test.
+	 */
+	patterns?: ([string, string] | [string, string, string])[];
 	/** Names of the Zod formats checked at this level (`uuid`, `email`, …): informative, the patterns and checks do the work. */
 	formats?: string[];
 	/** Checks Zod runs as code rather than a pattern. */

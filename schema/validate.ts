@@ -1,5 +1,7 @@
 import type { FieldModel, JSONValue, LiteralValue, Normalizer, StringCheck, StringType, TypeModel } from "./model.ts";
 import { materialize } from "./materialize.ts";
+import { countOf } from "./count-noun.ts";
+import { patternProblem } from "./pattern-problem.ts";
 
 /** Returns `null` when the value satisfies the type, or a short reason (with a path suffix) when not. */
 export type Check = (value: unknown) => string | null;
@@ -81,8 +83,8 @@ export function compileParse(type: TypeModel, wellFormed = false): Parse {
 			const { minItems = 0, maxItems = Infinity } = type;
 			return (v) => {
 				if (!Array.isArray(v)) return new Problem("expected an array");
-				if (v.length < minItems) return new Problem(`expected at least ${minItems} items`);
-				if (v.length > maxItems) return new Problem(`expected at most ${maxItems} items`);
+				if (v.length < minItems) return new Problem(`expected at least ${countOf(minItems, "item")}`);
+				if (v.length > maxItems) return new Problem(`expected at most ${countOf(maxItems, "item")}`);
 				return parseItems(v, 0, v.length, element, undefined);
 			};
 		}
@@ -92,8 +94,8 @@ export function compileParse(type: TypeModel, wellFormed = false): Parse {
 			const n = items.length;
 			return (v) => {
 				if (!Array.isArray(v)) return new Problem("expected an array (a tuple)");
-				if (v.length < n) return new Problem(`expected ${n} items`);
-				if (rest === undefined && v.length > n) return new Problem(`expected ${n} items`);
+				if (v.length < n) return new Problem(`expected ${countOf(n, "item")}`);
+				if (rest === undefined && v.length > n) return new Problem(`expected ${countOf(n, "item")}`);
 				return parseItems(v, 0, v.length, rest, items);
 			};
 		}
@@ -284,12 +286,12 @@ function compileString(type: StringType, wellFormed: boolean): Parse {
 	const before = type.before === undefined ? undefined : compileString(type.before, wellFormed);
 	const normalizers = (type.normalize ?? []).map(compileNormalizer);
 	const { minLength = 0, maxLength = Infinity } = type;
-	const patterns = (type.patterns ?? []).map(([source, flags]) => new RegExp(source, flags));
+	const patterns = (type.patterns ?? []).map(([source, flags, format]) => ({ re: new RegExp(source, flags), problem: new Problem(patternProblem(source, flags, format)) }));
 	const checks = (type.checks ?? []).map(compileStringCheck);
 	const what = new Problem("expected a string");
 	const lone = new Problem("contains a lone surrogate (not valid Unicode)");
-	const short = new Problem(`expected at least ${minLength} characters`);
-	const long = new Problem(`expected at most ${maxLength} characters`);
+	const short = new Problem(`expected at least ${countOf(minLength, "character")}`);
+	const long = new Problem(`expected at most ${countOf(maxLength, "character")}`);
 	return (v) => {
 		if (typeof v !== "string") return what;
 		let s = v;
@@ -308,8 +310,8 @@ function compileString(type: StringType, wellFormed: boolean): Parse {
 		if (units > maxLength && codePointLength(s) > maxLength) return long;
 		if (units < minLength || (units < minLength * 2 && codePointLength(s) < minLength)) return short;
 		for (const p of patterns) {
-			p.lastIndex = 0;
-			if (!p.test(s)) return new Problem(`does not match ${p}`);
+			p.re.lastIndex = 0;
+			if (!p.re.test(s)) return p.problem;
 		}
 		for (const c of checks) {
 			const problem = c(s);

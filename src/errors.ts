@@ -13,3 +13,12 @@ export {
 	NotMigratedError,
 	type SessErrorCode,
 } from "../schema/errors.ts";
+
+/**
+ * Restarts an error's stack at the caller of `fn` (a constructor or entry point), so that a start-up
+ * mistake left uncaught makes the runtime show the app's line, not sess internals.
+ */
+export function fromCaller<E extends Error>(error: E, fn: Function): E {
+	Error.captureStackTrace(error, fn);
+	return error;
+}

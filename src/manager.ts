@@ -8,7 +8,7 @@ import { createManagerBase, type CommonOptions } from "./manager-shared.ts";
 import { createSealedManager, type SealedManagerOptions } from "./sealed-manager.ts";
 import { Session, STATE } from "./session.ts";
 import type { SessionModel } from "../schema/model.ts";
-import { ConfigError, SessError } from "./errors.ts";
+import { ConfigError, fromCaller, SessError } from "./errors.ts";
 import type { VerifiedValue } from "./keyring.ts";
 import type { Awaitable, ColumnValue, SessionLimit, Store, StoredSession } from "./store.ts";
 import { sharedRows } from "./shared-rows.ts";
@@ -44,7 +44,7 @@ export function createSessionManager<D extends object, F extends object, S exten
 	} catch (error) {
 		// A bad option (weak key, unknown field…) is the caller's mistake: start its stack at the caller's call,
 		// so an uncaught error points the runtime's code frame at the app's line, not at sess internals.
-		if (error instanceof SessError) Error.captureStackTrace(error, entry ?? createSessionManager);
+		if (error instanceof SessError) fromCaller(error, entry ?? createSessionManager);
 		throw error;
 	}
 }

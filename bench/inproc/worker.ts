@@ -1,6 +1,7 @@
 // One contender in a fresh process: set up, warm up, run for a fixed time at concurrency 1, check, print JSON.
 // Run by bench/inproc/run.ts; by hand: bun bench/inproc/worker.ts <contender> <inc|read> <seconds>
 import { CONTENDERS, POOL, removeTempDirs, type Mode } from "./contenders.ts";
+import { timedLoop } from "./loop.ts";
 
 export interface WorkerResult {
 	id: string;
@@ -32,23 +33,8 @@ const seconds = Number(secondsArg);
 const warm = Number(warmArg);
 
 const c = await spec.make(mode);
-let slot = 0;
+const loop = timedLoop(c);
 let ops = 0;
-async function loop(ms: number, lat: Float64Array | null): Promise<number> {
-	let n = 0;
-	const end = performance.now() + ms;
-	for (;;) {
-		const t0 = performance.now();
-		if (t0 >= end) break;
-		const r = c.op(slot);
-		if (r instanceof Promise) await r;
-		const t1 = performance.now();
-		if (lat !== null && n < lat.length) lat[n] = t1 - t0;
-		n++;
-		slot = (slot + 1) % POOL;
-	}
-	return n;
-}
 
 ops += await loop(warm * 1000, null);
 Bun.gc(true);

@@ -1,4 +1,4 @@
-import { NotMigratedError } from "../errors.ts";
+import { fromCaller, NotMigratedError } from "../errors.ts";
 import type { Database, Statement } from "bun:sqlite";
 import type { TableModel } from "../../schema/model.ts";
 import { deviceParams } from "./sql-row.ts";
@@ -58,7 +58,7 @@ export class SQLiteStore implements Store {
 		const file = db.filename === "" || db.filename === ":memory:" ? "this database" : db.filename;
 		const found = new Set((db.query(`SELECT "name" FROM pragma_table_info(?)`).all(this.table.name) as { name: string }[]).map((c) => c.name));
 		const missing = found.size === 0 ? [] : [...FIXED, ...this.table.columns.map((c) => c.name)].filter((c) => !found.has(c));
-		if (found.size === 0 || missing.length > 0) throw new NotMigratedError(this.table.name, file, `sess migrate --db ${file}`, missing);
+		if (found.size === 0 || missing.length > 0) throw fromCaller(new NotMigratedError(this.table.name, file, `sess migrate --db ${file}`, missing), new.target);
 		db.run("PRAGMA journal_mode = WAL");
 		db.run("PRAGMA synchronous = NORMAL");
 		db.run(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);

@@ -102,6 +102,32 @@ describe("a fresh app that installed the packed tarball", () => {
 		expect((await app.ok(["npx", "sess", "migrate", "--db", "app.db"])).stdout).toContain("up to date");
 	}, 60_000);
 
+	test("`bunx sess migrate` with Bun outside the PATH: bunx runs the bin under Node, which hands back to that Bun", async () => {
+		// As when Bun is started by its full path: bunx names itself only in npm_execpath and the user agent.
+		const migrated = await app.ok([process.execPath, "x", "sess", "migrate", "--db", "bunx.db"], { env: noBun });
+		expect(migrated.stdout).toContain("applied 1 sqlite migration");
+		const db = new Database(join(app.dir, "bunx.db"), { readonly: true });
+		const table = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").get();
+		db.close();
+		expect(table).toEqual({ name: "sessions" });
+	}, 60_000);
+
+	test("Bun: a SQLite table not migrated yet is named in one line, and the code frame is the app's own line", async () => {
+		app.write(
+			"unmigrated.ts",
+			`import { Database } from "bun:sqlite";
+import { SQLiteStore } from "sess/stores/sqlite";
+import { model } from "./src/generated/session.ts";
+new SQLiteStore(new Database("unmigrated.db"), { table: model.table });
+`,
+		);
+		const ran = await app.run([process.execPath, "unmigrated.ts"]);
+		expect(ran.code).toBe(1);
+		expect(ran.stderr).toContain('NotMigratedError: the session table "sessions" does not exist in unmigrated.db. Run `sess migrate --db unmigrated.db` first.\n');
+		expect(ran.stderr).toContain("new SQLiteStore(new Database(");
+		expect(ran.stderr).not.toContain("stores/sqlite.");
+	}, 60_000);
+
 	test("tsc accepts the app under moduleResolution bundler and nodenext, and rejects a wrong value", async () => {
 		app.write("handler.ts", HANDLER("./src/generated/session.ts"));
 		for (const resolution of ["bundler", "nodenext"] as const) {

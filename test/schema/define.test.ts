@@ -557,7 +557,7 @@ describe("defineSession()", () => {
 			expectError(
 				() => defineSession({ data: z.object({ o: z.object({ a: z.string().max(1).default("xx") }) }) }),
 				"unsupported_schema",
-				"the default does not satisfy the field's own schema (.a: expected at most 1 characters).",
+				"the default does not satisfy the field's own schema (.a: expected at most 1 character).",
 			);
 		});
 

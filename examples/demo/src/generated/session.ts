@@ -130,7 +130,7 @@ function checkUserId(v: unknown): string | null {
 	if (typeof v !== "string") return "expected a string";
 	if (LONE_SURROGATE.test(v)) return "contains a lone surrogate (not valid Unicode)";
 	if (v.length > 64 && codePointLength(v) > 64) return "expected at most 64 characters";
-	if (v.length < 1 || (v.length < 2 && codePointLength(v) < 1)) return "expected at least 1 characters";
+	if (v.length < 1 || (v.length < 2 && codePointLength(v) < 1)) return "expected at least 1 character";
 	return null;
 }
 
@@ -181,7 +181,7 @@ function checkData(v: unknown): string | null {
 		if (typeof userId !== "string") return ".userId: expected a string";
 		if (LONE_SURROGATE.test(userId)) return ".userId: contains a lone surrogate (not valid Unicode)";
 		if (userId.length > 64 && codePointLength(userId) > 64) return ".userId: expected at most 64 characters";
-		if (userId.length < 1 || (userId.length < 2 && codePointLength(userId) < 1)) return ".userId: expected at least 1 characters";
+		if (userId.length < 1 || (userId.length < 2 && codePointLength(userId) < 1)) return ".userId: expected at least 1 character";
 	}
 	const role = v.role;
 	if (role === undefined) return ".role: is required";
