@@ -24,8 +24,13 @@ export class SendBatch {
 
 	constructor(readonly client: RedisClient) {}
 
-	/** `client.send`, gathered with other commands while the connection is busy. */
-	send(command: string, args: string[]): Promise<unknown> {
+	/** `client.send`, gathered with other commands while the connection is busy; `recover` as `.catch(recover)`. */
+	send(command: string, args: string[], recover?: (error: unknown) => unknown): Promise<unknown> {
+		const sent = this.gather(command, args);
+		return recover === undefined ? sent : sent.catch(recover);
+	}
+
+	private gather(command: string, args: string[]): Promise<unknown> {
 		if (this.inFlight === 0 && this.queue.length === 0) return this.track(command, args);
 		return new Promise((resolve, reject) => {
 			this.queue.push({ command, args, resolve, reject });

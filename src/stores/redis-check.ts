@@ -1,6 +1,7 @@
 import type { RedisClient } from "bun";
 import { StoreUnavailableError } from "../errors.ts";
 import type { RedisCluster } from "./redis-cluster.ts";
+import type { RedisConnection } from "./redis-connection.ts";
 
 /** A Redis URL for messages: the password masked. */
 export function redisLocation(url: string): string {
@@ -12,7 +13,7 @@ export function redisLocation(url: string): string {
  * or a wrong URL then fails when the app starts, not at the first request with a cookie after Bun's
  * client has spent ~30 s on reconnects.
  */
-export async function pingRedis(client: RedisClient | RedisCluster, location: string | null, timeoutMs: number): Promise<void> {
+export async function pingRedis(client: RedisClient | RedisCluster | RedisConnection, location: string | null, timeoutMs: number): Promise<void> {
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const late = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -25,7 +26,9 @@ export async function pingRedis(client: RedisClient | RedisCluster, location: st
 	try {
 		await Promise.race([ping, late]);
 	} catch (error) {
-		const reason = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+		// A failed connect says why in `reason`, without the address this message gives anyway.
+		const given = (error as { reason?: unknown } | null)?.reason;
+		const reason = typeof given === "string" ? given : (error instanceof Error ? error.message : String(error)).split("\n")[0];
 		throw new StoreUnavailableError(`cannot reach Redis${location === null ? "" : ` at ${location}`} (${reason}). Check that it is running and that the URL names it.`, { cause: error });
 	} finally {
 		clearTimeout(timer);

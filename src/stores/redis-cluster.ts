@@ -1,5 +1,4 @@
-import type { RedisClient } from "bun";
-import { SendBatch } from "./redis-batch.ts";
+import { READS, RedisConnection } from "./redis-connection.ts";
 import { SLOTS, slotOf } from "./redis-cluster-slot.ts";
 
 /** Options of the cluster router. */
@@ -11,7 +10,7 @@ export interface RedisClusterOptions {
 	 * replica takes over after the cluster's node timeout), in milliseconds (default 4000, under the manager's 5 s store timeout).
 	 */
 	retryForMs?: number;
-	/** TLS for every node, as Bun.RedisClient takes it. */
+	/** TLS for every node, as Bun.connect takes it. */
 	tls?: boolean | Bun.TLSOptions;
 	/** Called with each error the router rides out (a redirection, a failover, a broken connection): for logs and tests. */
 	onRetry?: (error: unknown, node: string | undefined) => void;
@@ -22,11 +21,14 @@ function isConnectionError(error: unknown): boolean {
 	return error instanceof Error && (error as Error & { code?: unknown }).code !== "ERR_REDIS_SERVER_ERROR";
 }
 
+/** A lost connection that never sent the command (it waited to be written): safe to send anywhere. */
+function wasNotSent(error: unknown): boolean {
+	return (error as { unsent?: unknown } | null)?.unsent === true;
+}
+
 /** Error replies that come before a command runs and go away once the cluster settles (failover, resharding, start-up). */
 const TRANSIENT = /^(TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY)\b/;
 
-/** Commands safe to send again after a lost connection: they only read (FCALL_RO runs only functions flagged no-writes). */
-const READS = new Set(["HMGET", "FCALL_RO", "HGETALL", "GET", "EXISTS", "PTTL", "PEXPIRETIME", "SMEMBERS", "SCAN", "PING", "CLUSTER"]);
 
 /** The key a command is routed by: the first key of a script call, else the first argument; null for keyless commands. */
 function routingKey(command: string, args: readonly string[]): string | null {
@@ -53,14 +55,14 @@ function routingKey(command: string, args: readonly string[]): string | null {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A thin Redis Cluster router over `Bun.RedisClient` (which speaks to one server): a slot map from
+ * A thin Redis Cluster router over RedisConnection (which speaks to one server): a slot map from
  * CLUSTER SLOTS, one client per primary, each command sent to the primary of its first key's slot.
  * It follows MOVED (and refreshes the map) and ASK (ASKING first, on the same connection), and while a
  * slot has no reachable primary (a failover) retries for `retryForMs`. A command whose connection broke
  * after it was sent is retried only if it only reads: a write may have run, and running a
  * compare-and-set twice is not the same as once, so the caller gets the error (the request fails, unacknowledged).
  *
- * It offers the part of `RedisClient` the Redis store uses: `send`, `connected`, `connect`, `close`,
+ * It offers the part of a client the Redis store uses: `send`, `connected`, `connect`, `close`,
  * plus `sendTo` for a command that must reach a given key's node (WAIT after a write).
  */
 export class RedisCluster {
@@ -68,8 +70,8 @@ export class RedisCluster {
 	private readonly options: Required<Omit<RedisClusterOptions, "tls" | "onRetry">> & Pick<RedisClusterOptions, "tls" | "onRetry">;
 	/** The primary's address for each slot. */
 	private slots: (string | undefined)[] = new Array<string | undefined>(SLOTS);
-	/** One connection per node, each behind a SendBatch so that concurrent requests share its writes. */
-	private readonly clients = new Map<string, SendBatch>();
+	/** One connection per node; each gathers the writes of concurrent requests. */
+	private readonly clients = new Map<string, RedisConnection>();
 	private refreshing: Promise<void> | null = null;
 	private loaded = false;
 	private closed = false;
@@ -95,7 +97,7 @@ export class RedisCluster {
 	/** Closes every node's connection. */
 	close(): void {
 		this.closed = true;
-		for (const c of this.clients.values()) c.client.close();
+		for (const c of this.clients.values()) c.close();
 		this.clients.clear();
 	}
 
@@ -107,19 +109,24 @@ export class RedisCluster {
 	/**
 	 * Sends a command to the primary of its first key's slot (FUNCTION LOAD/DELETE/FLUSH to every primary).
 	 * Not an async function: with the slot map loaded and the node connected, the command goes straight to
-	 * the node's SendBatch and only a failure enters the retry loop (`attempt`), as its first round.
+	 * the node's connection and only a failure enters the retry loop (`attempt`), as its first round.
 	 */
-	send(command: string, args: string[]): Promise<unknown> {
+	send(command: string, args: string[], recover?: (error: unknown) => unknown): Promise<unknown> {
 		if (this.loaded && !this.closed && command !== "FUNCTION") {
 			const key = routingKey(command, args);
 			const address = key === null ? undefined : this.slots[slotOf(key)];
 			const node = address === undefined ? undefined : this.clients.get(address);
-			if (node !== undefined && node.client.connected) {
+			if (node !== undefined && node.connected) {
 				const deadline = performance.now() + this.options.retryForMs;
-				return node.send(command, args).catch((error: unknown) => this.attempt(null, key, command, args, { error, address: address as string, deadline }));
+				// The retry loop as the connection's `recover`: no promise of the router's own per command.
+				return node.send(command, args, (error: unknown) => {
+					const retried = this.attempt(null, key, command, args, { error, address: address as string, deadline });
+					return recover === undefined ? retried : retried.catch(recover);
+				});
 			}
 		}
-		return this.sendSlowly(command, args);
+		const slowly = this.sendSlowly(command, args);
+		return recover === undefined ? slowly : slowly.catch(recover);
 	}
 
 	private async sendSlowly(command: string, args: string[]): Promise<unknown> {
@@ -137,7 +144,7 @@ export class RedisCluster {
 		const address = this.slots[slotOf(key)];
 		if (address === undefined) throw new Error(`No Redis Cluster node serves the slot of ${key}.`);
 		const node = this.node(address);
-		if (!node.client.connected) await node.client.connect();
+		if (!node.connected) await node.connect();
 		return node.send(command, args);
 	}
 
@@ -159,12 +166,12 @@ export class RedisCluster {
 				}
 				if (address === undefined) throw Object.assign(new Error("CLUSTERDOWN no node serves this slot"), { code: "ERR_REDIS_SERVER_ERROR" });
 				const node = this.node(address);
-				if (!node.client.connected) await node.client.connect();
+				if (!node.connected) await node.connect();
 				sent = true;
 				if (asking !== null) {
-					// Both straight to the client in the same turn, so no other caller's command gets between them.
-					const flag = node.client.send("ASKING", []);
-					const answer = node.client.send(command, args);
+					// Both in the same turn, so no other caller's command gets between them.
+					const flag = node.send("ASKING", []);
+					const answer = node.send(command, args);
 					await flag;
 					return await answer;
 				}
@@ -190,7 +197,7 @@ export class RedisCluster {
 				asking = null;
 				const connection = isConnectionError(error);
 				// A broken connection after the command went out: a write may have run; only reads go again.
-				const retry = connection ? !sent || READS.has(command) : TRANSIENT.test(message);
+				const retry = connection ? !sent || wasNotSent(error) || READS.has(command) : TRANSIENT.test(message);
 				if (!retry || performance.now() >= deadline) throw error;
 				this.options.onRetry?.(error, address);
 				if (connection && address !== undefined) this.drop(address);
@@ -201,18 +208,21 @@ export class RedisCluster {
 	}
 
 	/** The connection to a node, made on first use; it never reconnects on its own, so a dead node is noticed. */
-	private node(address: string): SendBatch {
+	private node(address: string): RedisConnection {
 		let c = this.clients.get(address);
 		if (c === undefined) {
-			const url = `${this.options.tls ? "rediss" : "redis"}://${address}`;
-			const client: RedisClient = new Bun.RedisClient(url, { autoReconnect: false, enableOfflineQueue: false, connectionTimeout: this.options.connectionTimeout, ...(this.options.tls === undefined ? {} : { tls: this.options.tls }) });
-			this.clients.set(address, (c = new SendBatch(client)));
+			// IPv6 addresses come as a:b::c:port; the URL wants brackets around the host.
+			const colon = address.lastIndexOf(":");
+			const host = address.slice(0, colon);
+			const url = `redis://${host.includes(":") ? `[${host}]` : host}:${address.slice(colon + 1)}`;
+			c = new RedisConnection(url, { retryReads: false, connectionTimeout: this.options.connectionTimeout, ...(this.options.tls === undefined ? {} : { tls: this.options.tls }) });
+			this.clients.set(address, c);
 		}
 		return c;
 	}
 
 	private drop(address: string): void {
-		this.clients.get(address)?.client.close();
+		this.clients.get(address)?.close();
 		this.clients.delete(address);
 	}
 
@@ -228,7 +238,7 @@ export class RedisCluster {
 		let last: unknown = null;
 		for (const address of [...new Set([...this.primaries(), ...this.seeds, ...this.clients.keys()])]) {
 			try {
-				const { client } = this.node(address);
+				const client = this.node(address);
 				if (!client.connected) await client.connect();
 				const ranges = (await client.send("CLUSTER", ["SLOTS"])) as [number, number, [string, number, ...unknown[]], ...unknown[]][];
 				const slots = new Array<string | undefined>(SLOTS);

@@ -4,9 +4,12 @@ import { BODIES, HELPERS, ROW_FIELDS, type Helper, type ScriptName } from "./red
 
 export type { ScriptName };
 
-/** What the scripts need of a connection: Bun.RedisClient, or the cluster router. */
+/**
+ * What the scripts need of a connection: our RedisConnection, the cluster router, or a Bun.RedisClient
+ * (through a SendBatch). `recover` is `.catch(recover)`, which the first two apply without a promise of their own.
+ */
 export interface ScriptClient {
-	send(command: string, args: string[]): Promise<unknown>;
+	send(command: string, args: string[], recover?: (error: unknown) => unknown): Promise<unknown>;
 }
 
 const sha1 = (text: string): string => new Bun.CryptoHasher("sha1").update(text).digest("hex");
@@ -79,7 +82,7 @@ export function runScript(client: ScriptClient, name: ScriptName, keys: readonly
 	const verb = BODIES[name].readOnly === true ? "FCALL_RO" : "FCALL";
 	const command = [LIBRARY.functions[name], String(keys.length), ...keys, ...args];
 	const b = backend;
-	return client.send(verb, command).catch((error: unknown) => recover(client, b, error, verb, command, name, keys, args));
+	return client.send(verb, command, (error: unknown) => recover(client, b, error, verb, command, name, keys, args));
 }
 
 /** After a function call failed before running: loads the library and calls again, or falls back to scripts. */

@@ -5,6 +5,9 @@ import type { TableModel } from "../../schema/model.ts";
 import type { AdmitResult, ColumnValue, SessionLimit, Store, StoredSession, UpdateScope } from "../store.ts";
 import { randomRouteTag, ROUTE_TAG_CHARS, routeTagFor, routeTagOf } from "../token.ts";
 import { RedisCluster } from "./redis-cluster.ts";
+import { RedisConnection } from "./redis-connection.ts";
+import { SendBatch } from "./redis-batch.ts";
+import { openRedis } from "./redis-open.ts";
 import { pingRedis, redisLocation } from "./redis-check.ts";
 import { runScript, type ScriptName } from "./redis-scripts.ts";
 import { RedisStore } from "./redis.ts";
@@ -39,7 +42,9 @@ const REVOKE_PASSES = 3;
  */
 export class RedisSpreadStore implements Store {
 	readonly routeBy: string;
-	readonly client: RedisClient | RedisCluster;
+	readonly client: RedisClient | RedisCluster | RedisConnection;
+	/** Where the cross-tag scripts go: the client, or a Bun.RedisClient through a SendBatch (which takes runScript's `recover`). */
+	private readonly scripts: RedisCluster | RedisConnection | SendBatch;
 	private readonly options: RedisSpreadStoreOptions;
 	private readonly base: string;
 	private readonly owned: boolean;
@@ -49,11 +54,12 @@ export class RedisSpreadStore implements Store {
 	private readonly location: string | null;
 
 	/** Wraps a client or cluster router, or opens (and owns) one from a URL as RedisStore does. */
-	constructor(client: RedisClient | RedisCluster | string, options: RedisSpreadStoreOptions) {
+	constructor(client: RedisClient | RedisCluster | RedisConnection | string, options: RedisSpreadStoreOptions) {
 		if (!options.table.columns.some((c) => c.name === options.routeBy)) throw new TypeError(`routeBy "${options.routeBy}" is not a promoted column of ${options.table.name}.`);
 		this.owned = typeof client === "string";
 		this.location = typeof client === "string" ? redisLocation(client) : null;
-		this.client = typeof client !== "string" ? client : /^rediss?-cluster:/i.test(client) ? new RedisCluster(client, /^rediss/i.test(client) ? { tls: true } : {}) : new Bun.RedisClient(client);
+		this.client = typeof client !== "string" ? client : openRedis(client);
+		this.scripts = this.client instanceof RedisCluster || this.client instanceof RedisConnection ? this.client : new SendBatch(this.client);
 		this.options = options;
 		this.routeBy = options.routeBy;
 		this.base = options.base ?? `sess:${options.table.name}`;
@@ -265,7 +271,7 @@ export class RedisSpreadStore implements Store {
 
 	private async run(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
 		if (!this.client.connected) await this.client.connect();
-		return runScript(this.client, name, keys, args);
+		return runScript(this.scripts, name, keys, args);
 	}
 
 	/** A plain command about `key` (its first key); WAIT goes to the connection that wrote `key`, as it must. */

@@ -94,6 +94,19 @@ describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisStore", () => 
 
 	testStore("RedisStore", open);
 
+	// The same contract over the store's own connection, as a store opened from a URL has it.
+	testStore("RedisStore opened from a URL (its own RESP connection)", async () => {
+		const prefix = `sess:test:${crypto.randomUUID().replaceAll("-", "")}:`;
+		const store = new RedisStore(REDIS_URL, { table: model.table, prefix });
+		return {
+			store,
+			cleanup: async () => {
+				await store.close();
+				await wipe(prefix);
+			},
+		};
+	});
+
 	// The same contract where functions are missing (Redis 6): every script through EVALSHA.
 	testStore("RedisStore without functions", async () => {
 		const prefix = `sess:test:${crypto.randomUUID().replaceAll("-", "")}:`;
