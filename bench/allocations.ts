@@ -4,6 +4,7 @@
 //
 //   bun bench/allocations.ts                          # sess-sealed and floor-aes, inc
 //   bun bench/allocations.ts sess-memory floor-map    # any contenders of bench/inproc/contenders.ts
+//   bun bench/allocations.ts sess-sqlite:read floor-verify-select:read   # a mode other than inc
 //   bun bench/allocations.ts http:sess-memory http:floor   # the HTTP route handlers (bench/http/routes.ts), in process
 //
 // Each contender runs in this process after a warm-up; then bun:jsc's heapStats() is read around a window
@@ -12,7 +13,7 @@
 import { heapStats } from "bun:jsc";
 import { MemoryStore } from "sess/stores/memory";
 import { bareRoutes, floorRoutes, sessRoutes, type BenchRoutes } from "./http/routes.ts";
-import { CONTENDERS, POOL } from "./inproc/contenders.ts";
+import { CONTENDERS, POOL, type Mode } from "./inproc/contenders.ts";
 import { cookiePair, createBenchSessions, FOREIGN_COOKIES, lastPerName, newKey } from "./lib/schema.ts";
 import { table } from "./lib/stats.ts";
 
@@ -62,11 +63,12 @@ async function httpRun(kind: string): Promise<(n: number) => Promise<void>> {
 	};
 }
 
-async function measure(id: string): Promise<Counts> {
-	if (id.startsWith("http:")) return measureRun(id, await httpRun(id.slice(5)));
+async function measure(arg: string): Promise<Counts> {
+	if (arg.startsWith("http:")) return measureRun(arg, await httpRun(arg.slice(5)));
+	const [id = "", mode = "inc"] = arg.split(":");
 	const spec = CONTENDERS[id];
 	if (spec === undefined) throw new Error(`unknown contender ${id}; one of ${Object.keys(CONTENDERS).join(", ")}`);
-	const c = await spec.make("inc");
+	const c = await spec.make(mode as Mode);
 	let slot = 0;
 	const run = async (n: number): Promise<void> => {
 		for (let i = 0; i < n; i++) {

@@ -13,6 +13,18 @@
 // timer is off, so neither depends on the scheduler. The ratio shown is floor ÷ sess instructions: the
 // throughput ratio the wall-clock suite estimates, as far as instructions predict time (they do not see
 // cache misses, and SQLite's file I/O is outside the process).
+//
+// Three ways the count misleads (found on the read-only SQLite pair, where sess counted fewer instructions
+// than the floor yet ran at 0.7× its speed):
+// - Windows shorter than the GC period. An eden collection comes every 8 MB allocated (~5,000 requests of
+//   either read-only contender), so 1,000 vs 3,000 requests holds zero or one collection by luck: ±5k
+//   instructions per request between runs. Use --small 10000 --large 40000 for pairs within 10 %.
+// - Valgrind hides SHA-NI, so SHA-256 runs BoringSSL's software path: ~2,100 instructions per 64-byte block
+//   against a few hundred natively. The floors that HMAC per request (createHmac: 4 blocks) are overcounted
+//   far more than sess (1 block to hash the token, MACs memoised).
+// - Instructions are not cycles: sess's request runs ~20 JIT-compiled functions and more runtime code, with
+//   25–35 % more I1 misses and 1.7–2× the D1 misses and branch mispredictions of the SQLite floor. Add
+//   `--cache-sim=yes --branch-sim=yes` to the valgrind command (bench/lib/callgrind.ts) to see them.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -3,15 +3,15 @@
 // counts every thread of the process: this shows how much of it is the request on the main thread and how
 // much is JIT compiles (JITWorker), JavaScriptCore's block warm-up (JSCWarmUp), GC helpers and mimalloc.
 //
-//   bun bench/threads.ts sess-sealed [seconds=1] [warm-up seconds=1]
+//   bun bench/threads.ts sess-sealed [seconds=1] [warm-up seconds=1] [mode=inc|read]
 import { readdirSync, readFileSync } from "node:fs";
-import { CONTENDERS } from "./inproc/contenders.ts";
+import { CONTENDERS, type Mode } from "./inproc/contenders.ts";
 import { timedLoop } from "./inproc/loop.ts";
 
-const [id = "sess-sealed", secondsArg = "1", warmArg = "1"] = process.argv.slice(2);
+const [id = "sess-sealed", secondsArg = "1", warmArg = "1", modeArg = "inc"] = process.argv.slice(2);
 const spec = CONTENDERS[id];
 if (spec === undefined) throw new Error(`unknown contender ${id}; one of ${Object.keys(CONTENDERS).join(", ")}`);
-const c = await spec.make("inc");
+const c = await spec.make(modeArg as Mode);
 /** Linux reports thread CPU time in clock ticks of 10 ms (USER_HZ = 100). */
 const TICK_US = 10_000;
 

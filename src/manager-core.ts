@@ -124,6 +124,12 @@ export interface SessionMode {
 	pruneLock?: <T>(fn: () => Promise<T>) => Promise<T | null>;
 }
 
+/**
+ * What `commitCookie` answers when there is no cookie to send (most read-only requests): one settled promise
+ * shared by every call, since a settled promise never changes, instead of a new one per request.
+ */
+const NOTHING_TO_SEND: Promise<null> = Promise.resolve(null);
+
 /** Decodes a session's bytes; on bytes that do not decode, reports `decode_reset` and returns null. */
 export function decodeOrReset<D, F>(codec: SessionCodec<D, F>, bytes: Uint8Array, id: string, hook: EventHook | undefined): DecodedSession<D, F> | null {
 	try {
@@ -233,6 +239,7 @@ export function createCore<D extends object, F extends object, S extends Session
 	function commitCookie(session: S): Promise<string | null> {
 		try {
 			const cookie = commitNow(session);
+			if (cookie === null) return NOTHING_TO_SEND;
 			return cookie instanceof Promise ? cookie : Promise.resolve(cookie);
 		} catch (e) {
 			return Promise.reject(e);

@@ -1,4 +1,3 @@
-import { bytesEqual } from "./crypto.ts";
 import type { Keyring, VerifiedValue } from "./keyring.ts";
 
 /** A verified session cookie: its token, the key that signed it, and the token's stored ID. */
@@ -69,20 +68,16 @@ export class VerifiedCookies {
 	}
 }
 
-/** Scratch for the presented MAC, as long as the MACs (one length per keyring): checks run one at a time, synchronously. */
-let given = new Uint8Array(0);
-
-/** Whether `signed` ends, from `macStart`, in exactly the remembered MAC; compared in constant time, as the keyring does. */
+/**
+ * Whether `signed` ends, from `macStart`, in exactly the remembered MAC; constant-time as the keyring's check
+ * is: every character is compared, differences are OR-ed together, and nothing branches on them. Read straight
+ * from the string (no copy of the presented MAC into bytes first, then a second pass); a character beyond
+ * ASCII, which no MAC holds, differs from every remembered code, so it is refused rather than truncated.
+ */
 function sameMac(mac: Uint8Array, signed: string, macStart: number): boolean {
 	const length = signed.length - macStart;
 	if (length !== mac.length) return false;
-	if (given.length !== length) given = new Uint8Array(length);
-	// A character beyond ASCII, which no MAC holds, is refused rather than truncated into a byte.
-	let high = 0;
-	for (let i = 0; i < length; i++) {
-		const c = signed.charCodeAt(macStart + i);
-		high |= c & ~0x7f;
-		given[i] = c;
-	}
-	return high === 0 && bytesEqual(mac, given);
+	let diff = 0;
+	for (let i = 0; i < length; i++) diff |= signed.charCodeAt(macStart + i) ^ (mac[i] as number);
+	return diff === 0;
 }

@@ -41,6 +41,21 @@ describe("VerifiedCookies", () => {
 		expect(v.verify(signed)).toEqual({ value: token, keyId: "new", staleKey: false, id: hashSessionToken(token) });
 	});
 
+	test("once a cookie verified, a MAC character beyond ASCII whose low byte is the genuine character is refused, not truncated", () => {
+		const v = cookies();
+		const token = generateSessionToken();
+		const signed = new Keyring([NEW]).sign(token, COOKIE);
+		expect(typeof v.verify(signed)).toBe("object");
+		const macStart = signed.lastIndexOf(".") + 1;
+		for (const i of [macStart, macStart + 10, signed.length - 1]) {
+			for (const high of [0x100, 0x8000, 0xff00]) {
+				const forged = signed.slice(0, i) + String.fromCharCode(signed.charCodeAt(i) | high) + signed.slice(i + 1);
+				expect(v.verify(forged)).toBe("bad_signature");
+			}
+		}
+		expect(v.verify(signed)).toEqual({ value: token, keyId: "new", staleKey: false, id: hashSessionToken(token) });
+	});
+
 	test("a MAC of another context (cookie name) or another token is refused, seen or not", () => {
 		const v = cookies();
 		const token = generateSessionToken();

@@ -389,7 +389,9 @@ const floorVerifySelect: ContenderSpec = {
 		db.run("PRAGMA journal_mode = WAL");
 		db.run("PRAGMA synchronous = NORMAL");
 		const insert = db.prepare(`INSERT INTO sessions (id, successor_id, version, data, created_at, rotated_at, last_seen_at, idle_expires_at, absolute_expires_at, user_id) VALUES (?,?,?,?,?,?,?,?,?,?)`);
-		const select = db.prepare(`SELECT data, version FROM sessions WHERE id = ?`);
+		// The deadlines too: a session store must refuse an expired session on every load (idle and absolute),
+		// as sess does and as the Map floor does with its one deadline.
+		const select = db.prepare(`SELECT data, version, idle_expires_at, absolute_expires_at FROM sessions WHERE id = ?`);
 		const data = codec.encode(SAMPLE);
 		const headers: string[] = [];
 		const now = Date.now();
@@ -399,10 +401,12 @@ const floorVerifySelect: ContenderSpec = {
 			headers.push(jar([`${FLOOR_COOKIE}=${value}`]).header);
 		}
 		return {
-			notes: "indexOf cookie lookup, HMAC verify of the id, SELECT data, version WHERE id = ?; no codec",
+			notes: "indexOf cookie lookup, HMAC verify of the id, SELECT data, version and the two deadlines WHERE id = ?, expiry check; no codec",
 			op(slot) {
 				const sid = verifySid(key, floorCookie(headers[slot] as string));
-				if (select.get(sid) === null) throw new Error("floor: row missing");
+				const row = select.get(sid) as { idle_expires_at: number; absolute_expires_at: number } | null;
+				const now = Date.now();
+				if (row === null || now >= row.idle_expires_at || now >= row.absolute_expires_at) throw new Error("floor: no live session");
 			},
 			counter: async () => null,
 			cookieBytes: () => Buffer.byteLength(headers[0]?.slice(FOREIGN_COOKIES.length + 2) ?? ""),

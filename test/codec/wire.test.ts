@@ -250,6 +250,28 @@ describe("Writer.string() / Reader.string()", () => {
 		expect(new Reader(encoded).string()).toBe("\uFFFDx");
 	});
 
+	// Up to 16 ASCII bytes are read by one String.fromCharCode call of that arity, longer or non-ASCII text by the
+	// decoder: every length on both sides of that line, at an offset inside a larger buffer, reads back exactly.
+	test("reads ASCII of every length from 0 to 40 and text with a non-ASCII byte at each position, inside a larger buffer", () => {
+		for (let n = 0; n <= 40; n++) {
+			const ascii = Array.from({ length: n }, (_, i) => String.fromCharCode(0x20 + ((i * 7) % 95))).join("");
+			const r = new Reader(write((w) => { w.varint(7); w.string(ascii); w.varint(9); }));
+			expect(r.varint()).toBe(7);
+			expect(r.string()).toBe(ascii);
+			expect(r.varint()).toBe(9);
+			for (let at = 0; at < n; at++) {
+				const text = `${ascii.slice(0, at)}é${ascii.slice(at + 1)}`;
+				expect(new Reader(write((w) => w.string(text))).string()).toBe(text);
+			}
+		}
+	});
+
+	test("refuses malformed UTF-8 of a short length as a DecodeError", () => {
+		for (const bytes of [[0x03, 0x61, 0xff, 0x62], [0x02, 0xc3, 0x28], [0x0a, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x80]]) {
+			expect(() => new Reader(Uint8Array.from(bytes)).string()).toThrow(DecodeError);
+		}
+	});
+
 	test("round-trips any well-formed string", () => {
 		fc.assert(
 			fc.property(fc.string({ unit: "grapheme", maxLength: 80 }), (s) => {

@@ -104,9 +104,8 @@ describe("a fresh app that installed the packed tarball", () => {
 
 	test("`bunx sess migrate` with Bun outside the PATH: bunx runs the bin under Node, which hands back to that Bun", async () => {
 		// As when Bun is started by its full path: bunx names itself only in npm_execpath and the user agent.
-		// Without the launcher variables of whatever runs this suite (`npm test` sets npm's, which bunx then leaves alone).
-		const env = { ...noBun, npm_execpath: undefined, npm_config_user_agent: undefined };
-		const migrated = await app.ok([process.execPath, "x", "sess", "migrate", "--db", "bunx.db"], { env });
+		// Without npm's own values of those two: under `npm test` they are inherited, and bunx keeps them.
+		const migrated = await app.ok([process.execPath, "x", "sess", "migrate", "--db", "bunx.db"], { env: { ...noBun, npm_execpath: undefined, npm_config_user_agent: undefined } });
 		expect(migrated.stdout).toContain("applied 1 sqlite migration");
 		const db = new Database(join(app.dir, "bunx.db"), { readonly: true });
 		const table = db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sessions'").get();

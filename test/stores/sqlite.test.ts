@@ -10,6 +10,7 @@ import { CookieJar, MINUTE, makeSessions, visit } from "../helpers/harness.ts";
 import { shortSessionId } from "../../src/token.ts";
 import { rotateUnderLoad } from "./rotation-under-load.ts";
 import { makeRow, storeId, testStore } from "./conformance.ts";
+import { SHARED_ROWS, type SharedRows } from "../../src/shared-rows.ts";
 
 const MIGRATIONS = "examples/demo/migrations";
 const dirs: string[] = [];
@@ -39,6 +40,31 @@ testStore("SQLiteStore", async () => {
 });
 
 describe("SQLiteStore", () => {
+	test("sess's own row read (shared rows) gives what get() gives, field for field, with the device record and promoted columns read on demand", async () => {
+		const { store, close } = await openStore();
+		try {
+			const device = { handle: "h".repeat(22), description: "Firefox 133 on Linux", label: "work laptop", network: "192.0.2.0/24" };
+			const written = makeRow(1, { successorId: null, version: 3, createdAt: 1_000, rotatedAt: 2_000, lastSeenAt: 3_000, idleExpiresAt: 4_000, absoluteExpiresAt: 5_000, columns: { user_id: "ann" }, device });
+			store.create(written);
+			store.create(makeRow(2, { successorId: storeId(1), version: 1, columns: { user_id: null } }));
+			const shared = (store as unknown as { [SHARED_ROWS]: SharedRows })[SHARED_ROWS];
+			for (const n of [1, 2]) {
+				const read = shared.get(storeId(n)) as NonNullable<ReturnType<SQLiteStore["get"]>>;
+				const got = store.get(storeId(n)) as NonNullable<ReturnType<SQLiteStore["get"]>>;
+				expect(Object.keys(read)).toEqual(["id", "successorId", "version", "data", "createdAt", "rotatedAt", "lastSeenAt", "idleExpiresAt", "absoluteExpiresAt", "columns", "device"]);
+				for (const key of ["id", "successorId", "version", "data", "createdAt", "rotatedAt", "lastSeenAt", "idleExpiresAt", "absoluteExpiresAt"] as const) expect(read[key]).toEqual(got[key]);
+				expect(read.columns["user_id"]).toBe(got.columns["user_id"] as string | null);
+				expect({ ...read, columns: null, device: null }).toEqual({ ...got, columns: null, device: null });
+			}
+			const first = shared.get(storeId(1)) as NonNullable<ReturnType<SQLiteStore["get"]>>;
+			expect(first.data).toBeInstanceOf(Uint8Array);
+			expect({ handle: first.device?.handle, description: first.device?.description, label: first.device?.label, network: first.device?.network }).toEqual(device);
+			expect(shared.get(storeId(3))).toBeNull();
+		} finally {
+			close();
+		}
+	});
+
 	test("a session committed through the manager is a row with the hashed id, a BLOB and the promoted user_id", async () => {
 		const { store, db, close } = await openStore();
 		try {
