@@ -137,7 +137,8 @@ const HANDLERS = {
  * it in a SendBatch (a promise and two reactions more per command) to gather writes. Here a chunk of
  * replies is parsed where it lands (redis-resp.ts) and each settles its caller's promise directly,
  * and writes are gathered as SendBatch gathered them, with no promise of the connection's own. That
- * saves ≈12k of ≈74k client instructions per session request (bench/redis-instructions.ts).
+ * took client instructions per session request at 16 in flight from ≈80k to ≈62-65k with the same
+ * commands (bench/redis-instructions.ts, medians of repeated runs, which spread by ±10%).
  *
  * Failures: a lost connection rejects every command waiting on it with StoreUnavailableError (a read
  * is first sent once more on a new connection, as it changes nothing); the next command connects again,
