@@ -5,12 +5,16 @@
 //   bun bench/allocations.ts                          # sess-sealed and floor-aes, inc
 //   bun bench/allocations.ts sess-memory floor-map    # any contenders of bench/inproc/contenders.ts
 //   bun bench/allocations.ts sess-sqlite:read floor-verify-select:read   # a mode other than inc
+//   bun bench/allocations.ts http:sess-memory http:floor   # the HTTP route handlers (bench/http/routes.ts), in process
 //
 // Each contender runs in this process after a warm-up; then bun:jsc's heapStats() is read around a window
 // short enough that no collection runs inside it (a window where any count went down had one, and is
 // retried). Reading heapStats() allocates too, so an empty window is measured the same way and subtracted.
 import { heapStats } from "bun:jsc";
+import { MemoryStore } from "sess/stores/memory";
+import { bareRoutes, floorRoutes, sessRoutes, type BenchRoutes } from "./http/routes.ts";
 import { CONTENDERS, POOL, type Mode } from "./inproc/contenders.ts";
+import { cookiePair, createBenchSessions, FOREIGN_COOKIES, lastPerName, newKey } from "./lib/schema.ts";
 import { table } from "./lib/stats.ts";
 
 const WARM = 30000;
@@ -38,7 +42,29 @@ async function perRun(run: (n: number) => Promise<void>, n: number): Promise<Cou
 	return null;
 }
 
+/** `/inc` of an HTTP contender's route table, called with one Request carrying the session cookie, as handler.ts does. */
+async function httpRun(kind: string): Promise<(n: number) => Promise<void>> {
+	const made: Record<string, [() => BenchRoutes, string]> = {
+		bare: [bareRoutes, "fixed"],
+		floor: [floorRoutes, "__Host-f"],
+		"sess-memory": [() => sessRoutes(createBenchSessions({ store: new MemoryStore(), keys: [newKey()] })), "__Host-sid"],
+	};
+	const entry = made[kind];
+	if (entry === undefined) throw new Error(`unknown HTTP kind ${kind}; one of ${Object.keys(made).join(", ")}`);
+	const inc = entry[0]()["/inc"].GET;
+	const set = lastPerName((await inc(new Request("http://127.0.0.1/inc"))).headers.getSetCookie()).find((c) => c.startsWith(`${entry[1]}=`));
+	if (set === undefined) throw new Error(`${kind}: no ${entry[1]} cookie`);
+	const request = new Request("http://127.0.0.1/inc", { headers: { cookie: `${FOREIGN_COOKIES}; ${cookiePair(set)}` } });
+	return async (n) => {
+		for (let i = 0; i < n; i++) {
+			const r = inc(request);
+			if (r instanceof Promise) await r;
+		}
+	};
+}
+
 async function measure(arg: string): Promise<Counts> {
+	if (arg.startsWith("http:")) return measureRun(arg, await httpRun(arg.slice(5)));
 	const [id = "", mode = "inc"] = arg.split(":");
 	const spec = CONTENDERS[id];
 	if (spec === undefined) throw new Error(`unknown contender ${id}; one of ${Object.keys(CONTENDERS).join(", ")}`);
@@ -51,10 +77,17 @@ async function measure(arg: string): Promise<Counts> {
 			slot = (slot + 1) % POOL;
 		}
 	};
+	try {
+		return await measureRun(id, run);
+	} finally {
+		await c.close?.();
+	}
+}
+
+async function measureRun(id: string, run: (n: number) => Promise<void>): Promise<Counts> {
 	await run(WARM);
 	const empty = await perRun(async () => {}, 1);
 	const window = await perRun(run, WINDOW);
-	await c.close?.();
 	if (empty === null || window === null) throw new Error(`${id}: a collection ran in every window`);
 	const out: Counts = {};
 	for (const [type, d] of Object.entries(window)) {

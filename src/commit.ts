@@ -212,14 +212,14 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		// the indexed deadline (and unchanged promoted columns) out of most UPDATEs.
 		const times = touchDue(policy, current, now, anon(s));
 		const next = buildRow(s, current, current.id, now, current.version + 1, false, times);
-		const scope = SCOPES[(times ? 1 : 0) + (promotedDirty(s) ? 2 : 0)] as UpdateScope;
-		const written = call("commit", updateRow, { row: next, expected: current.version, scope });
+		const written = call("commit", updates[(times ? 1 : 0) + (promotedDirty(s) ? 2 : 0)] as (row: StoredSession) => Awaitable<boolean>, next);
 		return written instanceof Promise ? landedLater(s, next, written) : landed(s, next, written);
 	}
 
 	// Made once and given their arguments: a closure written inside attemptWrite or save would cost a function
 	// and a scope object on every commit, synchronous ones included.
-	const updateRow = (w: { row: StoredSession; expected: number; scope: UpdateScope }): Awaitable<boolean> => writer.update(w.row, w.expected, w.scope);
+	// One per scope, in SCOPES' order, taking only the row: the version expected is the one before the row's own.
+	const updates = SCOPES.map((scope) => (row: StoredSession): Awaitable<boolean> => writer.update(row, row.version - 1, scope));
 	const touchRow = (t: { id: string; now: number; idleExpiresAt: number }): Awaitable<void> => store.touch(t.id, t.now, t.idleExpiresAt);
 	function landedLater(s: SessionState, next: StoredSession, written: Promise<boolean>): Promise<boolean> {
 		return written.then((ok) => landed(s, next, ok));

@@ -120,15 +120,24 @@ export type SessionCookie = { value: string } | { value: null; rejected: "oversi
  * trusting either one would be a guess, so both are rejected.
  */
 export function readSessionCookie(header: string | null, name: string): SessionCookie {
+	const value = sessionCookieValue(header, name);
+	return typeof value === "string" ? { value } : value;
+}
+
+/** No usable session cookie: none was sent (`rejected: null`), or why the one sent was rejected. */
+export type NoSessionCookie = { readonly value: null; readonly rejected: "oversized" | "duplicate" | null };
+
+/** `readSessionCookie` for the per-request load: the value itself, so a request with a cookie allocates no answer object. */
+export function sessionCookieValue(header: string | null, name: string): string | NoSessionCookie {
 	if (header === null) return NO_COOKIE;
 	if (header.length > MAX_COOKIE_HEADER) return OVERSIZED;
 	const eq = findPair(header, name, 0);
 	if (eq < 0) return NO_COOKIE;
 	if (findPair(header, name, pairEnd(header, eq) + 1) >= 0) return DUPLICATE;
-	return { value: valueAt(header, eq) };
+	return valueAt(header, eq);
 }
 
 // Shared, frozen answers: most requests without a session cookie need no object of their own.
-const NO_COOKIE: SessionCookie = Object.freeze({ value: null, rejected: null });
-const OVERSIZED: SessionCookie = Object.freeze({ value: null, rejected: "oversized" });
-const DUPLICATE: SessionCookie = Object.freeze({ value: null, rejected: "duplicate" });
+const NO_COOKIE: NoSessionCookie = Object.freeze({ value: null, rejected: null });
+const OVERSIZED: NoSessionCookie = Object.freeze({ value: null, rejected: "oversized" });
+const DUPLICATE: NoSessionCookie = Object.freeze({ value: null, rejected: "duplicate" });

@@ -9,7 +9,7 @@ import { constantTimeEqual } from "@oslojs/crypto/subtle";
 /** The slice of Bun's API used here, typed locally so the module reads the same on every runtime. */
 interface BunHashing {
 	CryptoHasher: new (algorithm: "sha256", key?: Uint8Array) => BunHasher;
-	SHA256: { hash(input: string, encoding: "hex"): string };
+	SHA256: { hash(input: string, into: Uint8Array): Uint8Array };
 }
 interface BunHasher {
 	copy(): BunHasher;
@@ -29,9 +29,23 @@ export function sha256String(message: string): Uint8Array {
 	return new Uint8Array(createHash("sha256").update(message).digest());
 }
 
-/** Lower-case hex SHA-256 of a UTF-8 string, encoded natively (a JS hex loop was 8% of a request's CPU). */
+/** ES2026 `Uint8Array.prototype.toHex` (Bun, Deno), where the runtime has it. */
+type WithToHex = Uint8Array & { toHex(): string };
+const nativeHex = typeof (Uint8Array.prototype as Partial<WithToHex>).toHex === "function";
+/** Where Bun writes a digest: hashes run one at a time, synchronously, and the digest is read out at once. */
+const DIGEST = new Uint8Array(32);
+
+/**
+ * Lower-case hex SHA-256 of a UTF-8 string, encoded natively (a JS hex loop was 8% of a request's CPU). On Bun
+ * the digest goes into a buffer and `toHex()` writes the text: 0.14 µs against 0.31 µs for Bun's own "hex"
+ * output, the stored ID of every session cookie.
+ */
 export const sha256Hex: (message: string) => string =
-	bun !== undefined ? (message) => bun.SHA256.hash(message, "hex") : (message) => createHash("sha256").update(message).digest("hex");
+	bun === undefined
+		? (message) => createHash("sha256").update(message).digest("hex")
+		: nativeHex
+			? (message) => (bun.SHA256.hash(message, DIGEST) as WithToHex).toHex()
+			: (message) => encodeHex(bun.SHA256.hash(message, DIGEST));
 
 const B64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 

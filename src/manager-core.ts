@@ -1,6 +1,6 @@
 import type { SessionModel } from "../schema/model.ts";
 import type { DecodedSession, SessionCodec } from "./codec.ts";
-import { readSessionCookie } from "./cookie.ts";
+import { sessionCookieValue } from "./cookie.ts";
 import { createDbsc, type Dbsc } from "./dbsc.ts";
 import type { DbscRuntime } from "./dbsc-runtime.ts";
 import { DecodeError } from "./errors.ts";
@@ -176,13 +176,13 @@ export function createCore<D extends object, F extends object, S extends Session
 	}
 
 	function loadNow(request: RequestLike): Awaitable<S> {
-		const cookie = readSessionCookie(request.headers.get("cookie"), cookieName);
-		if (cookie.value === null) {
+		const cookie = sessionCookieValue(request.headers.get("cookie"), cookieName);
+		if (typeof cookie !== "string") {
 			if (cookie.rejected !== null) emit(hook, { type: "cookie_invalid", reason: cookie.rejected });
 			return fresh(request, cookie.rejected !== null);
 		}
 		const now = clock();
-		const located = mode.locate(cookie.value, now);
+		const located = mode.locate(cookie, now);
 		return located instanceof Promise ? fromLocatedLater(request, located, now) : fromLocated(request, located, now);
 	}
 
