@@ -7,7 +7,7 @@ import { randomRouteTag, ROUTE_TAG_CHARS, routeTagFor, routeTagOf } from "../tok
 import { RedisCluster } from "./redis-cluster.ts";
 import { RedisConnection } from "./redis-connection.ts";
 import { SendBatch } from "./redis-batch.ts";
-import { openRedis } from "./redis-open.ts";
+import { openRedis, senderFor } from "./redis-open.ts";
 import { pingRedis, redisLocation } from "./redis-check.ts";
 import { runScript, type ScriptName } from "./redis-scripts.ts";
 import { RedisStore } from "./redis.ts";
@@ -59,7 +59,7 @@ export class RedisSpreadStore implements Store {
 		this.owned = typeof client === "string";
 		this.location = typeof client === "string" ? redisLocation(client) : null;
 		this.client = typeof client !== "string" ? client : openRedis(client);
-		this.scripts = this.client instanceof RedisCluster || this.client instanceof RedisConnection ? this.client : new SendBatch(this.client);
+		this.scripts = senderFor(this.client);
 		this.options = options;
 		this.routeBy = options.routeBy;
 		this.base = options.base ?? `sess:${options.table.name}`;
