@@ -203,7 +203,11 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 	 */
 	function writeData(s: SessionState, start: StoredSession, now: number): Awaitable<void> {
 		const written = attemptWrite(s, start, now);
-		return written === true ? undefined : retryWrite(s, start, now, written);
+		if (written === true) return undefined;
+		// Over a network store the retry loop starts only once a write failed: an async frame per commit cost
+		// a promise and two turns on every request, for a loop that almost never runs.
+		if (written instanceof Promise) return written.then((ok) => (ok ? undefined : retryWrite(s, start, now, false, true)));
+		return retryWrite(s, start, now, written, false);
 	}
 
 	/** One compare-and-set of the request's changes over `current`; on success the session's row is the written one. */
@@ -239,15 +243,17 @@ export function createCommit(ctx: CommitContext): StoreWrites {
 		return ok;
 	}
 
-	/** The rest of `writeData` once the first attempt did not land at once. */
-	async function retryWrite(s: SessionState, start: StoredSession, now: number, first: Awaitable<boolean>): Promise<void> {
+	/** The rest of `writeData` once the first attempt did not land; `remote`: that attempt went over the network. */
+	async function retryWrite(s: SessionState, start: StoredSession, now: number, first: Awaitable<boolean>, remote: boolean): Promise<void> {
 		let row: StoredSession | null = start;
 		let written = first;
 		for (let attempt = 0; ; ) {
 			// Awaited only when the store is asynchronous: over an in-process store the failed write, the
 			// re-read and the retry run without yielding, so other requests cannot slip in between them.
+			if (written instanceof Promise) remote = true;
 			if (written instanceof Promise ? await written : written) return;
-			if (written instanceof Promise) await backoff(attempt);
+			if (remote) await backoff(attempt);
+			remote = false;
 			const fetched = fetchLatest((row as StoredSession).id);
 			row = merge(s, (row as StoredSession).id, fetched instanceof Promise ? await fetched : fetched, now);
 			if (++attempt >= MAX_ATTEMPTS || row === null) break;

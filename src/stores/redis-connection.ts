@@ -1,6 +1,7 @@
 import type { Socket, TLSOptions } from "bun";
 import { StoreUnavailableError } from "../errors.ts";
-import { encodeCommand, RedisReplyError, RespReader } from "./redis-resp.ts";
+import { CommandBuffer } from "./redis-command.ts";
+import { RedisReplyError, RespReader } from "./redis-resp.ts";
 
 /** Options of a Redis connection. */
 export interface RedisConnectionOptions {
@@ -60,7 +61,8 @@ function parseUrl(url: string): Target {
 
 /** One command awaiting its reply. */
 interface Waiter {
-	frame: string;
+	command: string;
+	args: readonly string[];
 	resolve(value: unknown): void;
 	reject(error: unknown): void;
 	/** What the caller does with a failure instead of rejecting (see `send`). */
@@ -164,7 +166,7 @@ export class RedisConnection {
 	private answered = 0;
 	/** Commands gathered in `out`, not yet sent. */
 	private queued = 0;
-	private out = "";
+	private readonly out = new CommandBuffer();
 	/** Bytes the socket did not take yet (backpressure), sent on drain. */
 	private unsent: Buffer | null = null;
 	private scheduled = false;
@@ -202,9 +204,8 @@ export class RedisConnection {
 	 */
 	send(command: string, args: readonly string[], recover?: (error: unknown) => unknown): Promise<unknown> {
 		if (this.state === CLOSED) return Promise.reject(new Error("Redis connection is closed")).catch(recover);
-		const frame = encodeCommand(command, args);
 		const retry = this.retryReads && READS.has(command);
-		return new Promise((resolve, reject) => this.issue({ frame, resolve, reject, recover, retry }));
+		return new Promise((resolve, reject) => this.issue({ command, args, resolve, reject, recover, retry }));
 	}
 
 	/** Closes the connection; commands still waiting fail. */
@@ -227,7 +228,7 @@ export class RedisConnection {
 			return;
 		}
 		this.waiters.push(w);
-		this.out += w.frame;
+		this.out.append(w.command, w.args);
 		// Each answered caller is taken to send this command (their follow-up: a load's commit, the next load).
 		if (this.answered > 0) this.answered--;
 		// At once while the connection is idle; while others are out at Redis or answered and about to send,
@@ -246,23 +247,18 @@ export class RedisConnection {
 	};
 
 	private flush(): void {
-		const out = this.out;
-		this.out = "";
 		this.inFlight += this.queued;
 		this.queued = 0;
-		this.write(out);
-	}
-
-	private write(out: string): void {
+		const out = this.out.bytes();
 		const socket = this.socket as Socket<SocketState>;
-		if (this.unsent !== null) {
-			this.unsent = Buffer.concat([this.unsent, Buffer.from(out)]);
-			return;
+		// Copied when kept: the buffer is written over by the next commands.
+		if (this.unsent !== null) this.unsent = Buffer.concat([this.unsent, out]);
+		else {
+			const n = socket.write(out);
+			// The socket closed (`lost` fails the waiters), or the kernel took only part.
+			if (n >= 0 && n < out.length) this.unsent = Buffer.from(out.subarray(n));
 		}
-		const n = socket.write(out);
-		// The socket closed: `lost` fails the waiters. Otherwise the kernel may have taken only part (a count of bytes).
-		if (n < 0 || n === Buffer.byteLength(out)) return;
-		this.unsent = Buffer.from(out).subarray(n);
+		this.out.clear();
 	}
 
 	/** @internal The socket can take more bytes. */
@@ -332,7 +328,7 @@ export class RedisConnection {
 		this.inFlight = 0;
 		this.answered = 0;
 		this.queued = 0;
-		this.out = "";
+		this.out.clear();
 		this.unsent = null;
 		const again: Waiter[] = [];
 		waiters.forEach((w, i) => {
@@ -363,7 +359,7 @@ export class RedisConnection {
 				this.offline = [];
 				for (const w of offline) {
 					this.waiters.push(w);
-					this.out += w.frame;
+					this.out.append(w.command, w.args);
 					this.queued++;
 				}
 				if (this.queued > 0) this.flush();
@@ -407,8 +403,8 @@ export class RedisConnection {
 			this.socket = socket;
 			const hello: Promise<unknown>[] = [];
 			const ask = (command: string, args: string[]): void => {
-				hello.push(new Promise((resolve, reject) => this.waiters.push({ frame: "", resolve, reject, recover: undefined, retry: false })));
-				this.out += encodeCommand(command, args);
+				hello.push(new Promise((resolve, reject) => this.waiters.push({ command, args, resolve, reject, recover: undefined, retry: false })));
+				this.out.append(command, args);
 				this.queued++;
 			};
 			const { username, password, db } = this.target;
@@ -427,7 +423,7 @@ export class RedisConnection {
 					this.head = 0;
 					this.inFlight = 0;
 					this.queued = 0;
-					this.out = "";
+					this.out.clear();
 					this.unsent = null;
 					this.reader.reset();
 				}

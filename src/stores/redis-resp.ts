@@ -162,15 +162,3 @@ export class RespReader {
 		return negative ? -n : n;
 	}
 }
-
-
-/** One command as RESP: an array of bulk strings, whose lengths count UTF-8 bytes. */
-export function encodeCommand(command: string, args: readonly string[]): string {
-	let out = `*${args.length + 1}\r\n$${command.length}\r\n${command}\r\n`;
-	for (let i = 0; i < args.length; i++) {
-		const arg = args[i] as string;
-		// Measured natively: cheaper than testing for ASCII in JS first, even on one-letter arguments.
-		out += `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`;
-	}
-	return out;
-}

@@ -80,7 +80,10 @@ export function runScript(client: ScriptClient, name: ScriptName, keys: readonly
 	if (backend === undefined) backends.set(client, (backend = { functions: true, loading: null }));
 	if (!backend.functions) return fallback(client, name, keys, args);
 	const verb = BODIES[name].readOnly === true ? "FCALL_RO" : "FCALL";
-	const command = [LIBRARY.functions[name], String(keys.length), ...keys, ...args];
+	// Pushed rather than spread: two spreads per call cost more than the function's name and counts.
+	const command: string[] = [LIBRARY.functions[name], String(keys.length)];
+	for (let i = 0; i < keys.length; i++) command.push(keys[i] as string);
+	for (let i = 0; i < args.length; i++) command.push(args[i] as string);
 	const b = backend;
 	return client.send(verb, command, (error: unknown) => recover(client, b, error, verb, command, name, keys, args));
 }

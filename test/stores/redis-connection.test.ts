@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { model } from "../../examples/demo/src/generated/session.ts";
 import { StoreUnavailableError } from "../../src/errors.ts";
 import { RedisConnection } from "../../src/stores/redis-connection.ts";
-import { RedisReplyError, RespReader, encodeCommand } from "../../src/stores/redis-resp.ts";
+import { RedisReplyError, RespReader } from "../../src/stores/redis-resp.ts";
+import { CommandBuffer, encodeCommand } from "../../src/stores/redis-command.ts";
 import { RedisStore } from "../../src/stores/redis.ts";
 import { rejection } from "../helpers/failure.ts";
 import { REDIS_URL, redisReachable, serverReachable } from "../helpers/servers.ts";
@@ -81,7 +82,26 @@ describe("RESP replies", () => {
 	});
 
 	test("a command is an array of bulk strings whose lengths count UTF-8 bytes", () => {
-		expect(encodeCommand("SET", ["k", "é€😀", ""])).toBe("*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$9\r\né€😀\r\n$0\r\n\r\n");
+		expect(encodeCommand("SET", ["k", "é€😀", ""]).toString()).toBe("*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$9\r\né€😀\r\n$0\r\n\r\n");
+		expect(encodeCommand("SET", ["k", "é".repeat(5)]).toString()).toBe(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\n${"é".repeat(5)}\r\n`);
+	});
+
+	test("commands appended one after another, of any text and length, are each the array of their arguments' UTF-8 bytes", () => {
+		const text = fc.oneof(fc.string({ unit: "grapheme", maxLength: 40 }), fc.string({ unit: "binary", maxLength: 40 }), fc.string({ maxLength: 3000 }));
+		fc.assert(
+			fc.property(fc.array(fc.array(text, { maxLength: 8 }), { minLength: 1, maxLength: 6 }), (commands) => {
+				const out = new CommandBuffer();
+				let expected = "";
+				for (const args of commands) {
+					out.append("CMD", args);
+					expected += `*${args.length + 1}\r\n$3\r\nCMD\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join("")}`;
+				}
+				expect(Buffer.compare(out.bytes(), Buffer.from(expected))).toBe(0);
+				out.clear();
+				expect(out.bytes().length).toBe(0);
+			}),
+			{ numRuns: 300 },
+		);
 	});
 });
 
