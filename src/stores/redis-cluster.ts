@@ -12,6 +12,8 @@ export interface RedisClusterOptions {
 	retryForMs?: number;
 	/** TLS for every node, as Bun.connect takes it. */
 	tls?: boolean | Bun.TLSOptions;
+	/** Each node connection's `pollMicros` (RedisConnectionOptions): how long it spins while replies are due; default 200. */
+	pollMicros?: number;
 	/** Called with each error the router rides out (a redirection, a failover, a broken connection): for logs and tests. */
 	onRetry?: (error: unknown, node: string | undefined) => void;
 }
@@ -67,7 +69,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export class RedisCluster {
 	private readonly seeds: string[];
-	private readonly options: Required<Omit<RedisClusterOptions, "tls" | "onRetry">> & Pick<RedisClusterOptions, "tls" | "onRetry">;
+	private readonly options: Required<Omit<RedisClusterOptions, "tls" | "onRetry" | "pollMicros">> & Pick<RedisClusterOptions, "tls" | "onRetry" | "pollMicros">;
 	/** The primary's address for each slot. */
 	private slots: (string | undefined)[] = new Array<string | undefined>(SLOTS);
 	/** One connection per node; each gathers the writes of concurrent requests. */
@@ -80,7 +82,7 @@ export class RedisCluster {
 	constructor(seeds: string | readonly string[], options: RedisClusterOptions = {}) {
 		this.seeds = typeof seeds === "string" ? parseClusterUrl(seeds) : [...seeds];
 		if (this.seeds.length === 0) throw new TypeError("A Redis Cluster needs at least one seed node, as host:port.");
-		this.options = { connectionTimeout: options.connectionTimeout ?? 2000, retryForMs: options.retryForMs ?? 4000, ...(options.tls === undefined ? {} : { tls: options.tls }), ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }) };
+		this.options = { connectionTimeout: options.connectionTimeout ?? 2000, retryForMs: options.retryForMs ?? 4000, ...(options.tls === undefined ? {} : { tls: options.tls }), ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }), ...(options.pollMicros === undefined ? {} : { pollMicros: options.pollMicros }) };
 	}
 
 	/** True once the slot map is loaded: commands then go straight to their node. */
@@ -215,7 +217,12 @@ export class RedisCluster {
 			const colon = address.lastIndexOf(":");
 			const host = address.slice(0, colon);
 			const url = `redis://${host.includes(":") ? `[${host}]` : host}:${address.slice(colon + 1)}`;
-			c = new RedisConnection(url, { retryReads: false, connectionTimeout: this.options.connectionTimeout, ...(this.options.tls === undefined ? {} : { tls: this.options.tls }) });
+			c = new RedisConnection(url, {
+				retryReads: false,
+				connectionTimeout: this.options.connectionTimeout,
+				...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
+				...(this.options.pollMicros === undefined ? {} : { pollMicros: this.options.pollMicros }),
+			});
 			this.clients.set(address, c);
 		}
 		return c;

@@ -131,6 +131,33 @@ describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisConnection on 
 		}
 	});
 
+	test("polling while replies are due changes no answer, and stops once none is due", async () => {
+		expect(() => new RedisConnection(REDIS_URL, { pollMicros: -1 })).toThrow(TypeError);
+		for (const pollMicros of [0, 200, 5_000_000]) {
+			const c = new RedisConnection(REDIS_URL, { pollMicros });
+			try {
+				await c.send("DEL", [key]);
+				const replies = await Promise.all(Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? c.send("INCR", [key]) : c.send("GET", [key]))));
+				expect(replies).toEqual(Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? i / 2 + 1 : String(i / 2 + 0.5))));
+				// Nothing is due now: even a 5 s poll must let the process sleep, not turn the loop (setImmediate after setImmediate).
+				const original = globalThis.setImmediate;
+				let turns = 0;
+				globalThis.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
+					turns++;
+					return original(...args);
+				}) as typeof setImmediate;
+				try {
+					await Bun.sleep(100);
+				} finally {
+					globalThis.setImmediate = original;
+				}
+				expect(turns).toBeLessThan(5);
+			} finally {
+				c.close();
+			}
+		}
+	});
+
 	test("a command larger than the socket takes at once goes out on drain, and its reply arrives whole", async () => {
 		const c = new RedisConnection(REDIS_URL);
 		try {
