@@ -91,7 +91,7 @@ export class RedisStore implements Store {
 		// (redis-resp.ts), and Redis less than any script (no Lua call: FCALL_RO of the load function took
 		// ≈4 µs of Redis CPU per request). Over a Bun.RedisClient, which converts each reply element at a
 		// price, one packed string from the load function: see `load` in redis-lua.ts.
-		if (this.plainReads) return this.ready(() => this.sender.send("HMGET", [this.rowKey(id), ...ROW_FIELDS])).then((row) => this.decodeRow(id, row));
+		if (this.plainReads) return this.ready("HMGET", [this.rowKey(id), ...ROW_FIELDS]).then((row) => this.decodeRow(id, row));
 		return this.run("load", [this.rowKey(id)], []).then((packed) => (typeof packed === "string" ? this.unpack(id, packed) : null));
 	}
 
@@ -99,15 +99,20 @@ export class RedisStore implements Store {
 		if ((await this.run("create", [this.rowKey(session.id)], [this.prefix, ...this.rowArgs(session)])) !== 1) throw new Error("session id collision");
 	}
 
-	async update(session: StoredSession, expectedVersion: number, scope: UpdateScope = FULL_UPDATE): Promise<boolean> {
-		const key = this.rowKey(session.id);
-		const expected = int(expectedVersion);
-		// Only a change of promoted columns moves the row between index sets. Otherwise only hash fields
-		// change, plus, when the idle deadline slides, the row's TTL and the TTLs that must outlive it.
-		if (scope.columns) return (await this.run("update", [key], [this.prefix, expected, ...this.rowArgs(session)])) === 1;
-		const head = [expected, int(session.version), session.data.toBase64()];
-		if (!scope.times) return (await this.run("write", [key], head)) === 1;
-		return (await this.run("slide", [key, `${this.prefix}d`], [...head, num(session.lastSeenAt), num(session.idleExpiresAt), session.id])) === 1;
+	// Not async: the commit of every request would pay an async frame and its turns for an `=== 1`.
+	update(session: StoredSession, expectedVersion: number, scope: UpdateScope = FULL_UPDATE): Promise<boolean> {
+		try {
+			const key = this.rowKey(session.id);
+			const expected = int(expectedVersion);
+			// Only a change of promoted columns moves the row between index sets. Otherwise only hash fields
+			// change, plus, when the idle deadline slides, the row's TTL and the TTLs that must outlive it.
+			if (scope.columns) return this.run("update", [key], [this.prefix, expected, ...this.rowArgs(session)]).then(isOne);
+			const version = int(session.version);
+			if (!scope.times) return this.run("write", [key], [expected, version, session.data.toBase64()]).then(isOne);
+			return this.run("slide", [key, `${this.prefix}d`], [expected, version, session.data.toBase64(), num(session.lastSeenAt), num(session.idleExpiresAt), session.id]).then(isOne);
+		} catch (error) {
+			return Promise.reject(error);
+		}
 	}
 
 	async touch(id: string, lastSeenAt: number, idleExpiresAt: number): Promise<void> {
@@ -167,12 +172,12 @@ export class RedisStore implements Store {
 	async withPruneLock<T>(fn: () => Promise<T>): Promise<T | null> {
 		const key = `${this.prefix}prune-lock`;
 		const token = crypto.randomUUID();
-		const taken = await this.ready(() => this.sender.send("SET", [key, token, "NX", "PX", String(PRUNE_LEASE_MS)]));
+		const taken = await this.ready("SET", [key, token, "NX", "PX", String(PRUNE_LEASE_MS)]);
 		if (taken !== "OK") return null;
 		try {
 			return await fn();
 		} finally {
-			await this.ready(() => this.sender.send("EVAL", ['if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0', "1", key, token]));
+			await this.ready("EVAL", ['if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0', "1", key, token]);
 		}
 	}
 
@@ -200,12 +205,23 @@ export class RedisStore implements Store {
 	 * once the server is back. While a reconnect is under way, `connect()` joins it. A connected client
 	 * sends at once, without waiting a turn for a check that passed.
 	 */
-	private ready<T>(send: () => Promise<T>): Promise<T> {
+	private ready(command: string, args: string[]): Promise<unknown> {
 		if (this.closed) return Promise.reject(new Error("RedisStore is closed"));
 		// Not an async function: on the hot path that would add a promise and a turn to every command.
-		if (!this.client.connected) return this.client.connect().then(send);
+		if (!this.client.connected) return this.client.connect().then(() => this.sender.send(command, args));
 		try {
-			return send();
+			return this.sender.send(command, args);
+		} catch (error) {
+			return Promise.reject(error);
+		}
+	}
+
+	/** `ready` for a script. */
+	private readyScript(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
+		if (this.closed) return Promise.reject(new Error("RedisStore is closed"));
+		if (!this.client.connected) return this.client.connect().then(() => runScript(this.sender, name, keys, args));
+		try {
+			return runScript(this.sender, name, keys, args);
 		} catch (error) {
 			return Promise.reject(error);
 		}
@@ -226,7 +242,7 @@ export class RedisStore implements Store {
 	}
 
 	private run(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
-		return this.ready(() => runScript(this.sender, name, keys, args));
+		return this.readyScript(name, keys, args);
 	}
 
 	private rowKey(id: string): string {
@@ -295,6 +311,8 @@ export class RedisStore implements Store {
 		};
 	}
 }
+
+const isOne = (reply: unknown): boolean => reply === 1;
 
 /** A finite number as Redis and Lua parse it back exactly. */
 function num(n: number): string {
