@@ -35,14 +35,53 @@ export function hashTagOf(key: string): string {
 
 /** The slot a key lives in. */
 export function slotOf(key: string): number {
-	const tag = hashTagOf(key);
+	const tag = tagRange(key);
 	// ASCII (every key the stores make): the CRC over the char codes, which are the UTF-8 bytes, without
-	// encoding the tag into a new buffer on every command the router sends.
+	// copying the tag out of the key or encoding it into a new buffer on every command the router sends.
 	let crc = 0;
-	for (let i = 0; i < tag.length; i++) {
-		const c = tag.charCodeAt(i);
-		if (c > 0x7f) return crc16(encoder.encode(tag)) % SLOTS;
+	for (let i = tag.start; i < tag.end; i++) {
+		const c = key.charCodeAt(i);
+		if (c > 0x7f) return crc16(encoder.encode(key.slice(tag.start, tag.end))) % SLOTS;
 		crc = ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ c) & 0xff] as number);
 	}
 	return crc % SLOTS;
+}
+
+/** Where `hashTagOf(key)` lies in the key, reused between calls: [start, end) of the tag, or the whole key. */
+const RANGE = { start: 0, end: 0 };
+function tagRange(key: string): { start: number; end: number } {
+	const open = key.indexOf("{");
+	const close = open === -1 ? -1 : key.indexOf("}", open + 1);
+	if (close === -1 || close === open + 1) {
+		RANGE.start = 0;
+		RANGE.end = key.length;
+	} else {
+		RANGE.start = open + 1;
+		RANGE.end = close;
+	}
+	return RANGE;
+}
+
+/**
+ * `slotOf` that remembers the last hash tag it saw: a store's keys all start with the same tagged prefix,
+ * and a key that starts with the text up to that tag's `}` has that tag (its first `{` and the next `}` are
+ * there), so only a prefix is compared instead of finding and hashing the tag on every command.
+ */
+export class SlotCache {
+	private prefix: string | null = null;
+	private slot = 0;
+
+	/** The slot of `key`. */
+	of(key: string): number {
+		if (this.prefix !== null && key.startsWith(this.prefix)) return this.slot;
+		const slot = slotOf(key);
+		const open = key.indexOf("{");
+		const close = open === -1 ? -1 : key.indexOf("}", open + 1);
+		// Only a real tag (not empty) makes a prefix that decides the slot.
+		if (close > open + 1) {
+			this.prefix = key.slice(0, close + 1);
+			this.slot = slot;
+		}
+		return slot;
+	}
 }

@@ -1,5 +1,5 @@
 import { READS, RedisConnection } from "./redis-connection.ts";
-import { SLOTS, slotOf } from "./redis-cluster-slot.ts";
+import { SlotCache, SLOTS, slotOf } from "./redis-cluster-slot.ts";
 
 /** Options of the cluster router. */
 export interface RedisClusterOptions {
@@ -75,6 +75,7 @@ export class RedisCluster {
 	/** One connection per node; each gathers the writes of concurrent requests. */
 	private readonly clients = new Map<string, RedisConnection>();
 	private refreshing: Promise<void> | null = null;
+	private readonly slotCache = new SlotCache();
 	private loaded = false;
 	private closed = false;
 
@@ -116,7 +117,7 @@ export class RedisCluster {
 	send(command: string, args: string[], recover?: (error: unknown) => unknown): Promise<unknown> {
 		if (this.loaded && !this.closed && command !== "FUNCTION") {
 			const key = routingKey(command, args);
-			const address = key === null ? undefined : this.slots[slotOf(key)];
+			const address = key === null ? undefined : this.slots[this.slotCache.of(key)];
 			const node = address === undefined ? undefined : this.clients.get(address);
 			if (node !== undefined && node.connected) {
 				const deadline = performance.now() + this.options.retryForMs;

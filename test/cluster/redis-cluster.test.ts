@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { model } from "../../examples/demo/src/generated/session.ts";
 import { RedisCluster, parseClusterUrl } from "../../src/stores/redis-cluster.ts";
-import { crc16, hashTagOf, slotOf } from "../../src/stores/redis-cluster-slot.ts";
+import fc from "fast-check";
+import { crc16, hashTagOf, SlotCache, slotOf } from "../../src/stores/redis-cluster-slot.ts";
 import { RedisStore } from "../../src/stores/redis.ts";
 import { makeRow, testStore } from "../stores/conformance.ts";
 import { clusterToolsPresent, startLocalCluster, type LocalCluster } from "./local-cluster.ts";
@@ -27,6 +28,18 @@ describe("Redis Cluster key slots", () => {
 		expect(hashTagOf("foo{{bar}}zap")).toBe("{bar");
 		expect(hashTagOf("foo{bar}{zap}")).toBe("bar");
 		expect(slotOf("{sess:t}:s:abc")).toBe(slotOf("{sess:t}:i:user_id:s:u1"));
+	});
+
+	test("the router's remembered tag gives every key, tagged or not, the slot slotOf gives it", () => {
+		const part = fc.constantFrom("{", "}", "a", "b", ":", "é", "{a}", "{}", "{b}:");
+		const key = fc.array(part, { maxLength: 8 }).map((parts) => parts.join(""));
+		fc.assert(
+			fc.property(fc.array(key, { minLength: 1, maxLength: 20 }), (keys) => {
+				const cache = new SlotCache();
+				for (const k of keys) expect(cache.of(k)).toBe(slotOf(k));
+			}),
+			{ numRuns: 500 },
+		);
 	});
 
 	test("redis-cluster:// URLs give the seed nodes; a bare host gets port 6379", () => {
