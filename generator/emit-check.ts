@@ -1,5 +1,6 @@
 import type { FieldModel, StringType, TypeModel } from "../schema/model.ts";
 import { countOf } from "../schema/count-noun.ts";
+import { lengthProblem } from "../schema/length-problem.ts";
 import { patternProblem } from "../schema/pattern-problem.ts";
 import { literal } from "./emit-literal.ts";
 import { EmitContext, hasString, indent, Locals, pascalName, renderMessage, str, type Message } from "./emit-context.ts";
@@ -253,8 +254,8 @@ function stringLevel(type: StringType, x: string, end: (message: Message) => str
 		s = n;
 	}
 	// Code points, as Zod 4 counts them; within bounds in UTF-16 units needs no count.
-	if (type.maxLength !== undefined && type.maxLength !== Infinity) lines.push(`if (${s}.length > ${type.maxLength} && ${ctx.use("codePointLength")}(${s}) > ${type.maxLength}) ${end([`expected at most ${countOf(type.maxLength, "character")}`])}`);
-	if (type.minLength !== undefined && type.minLength > 0) lines.push(`if (${s}.length < ${type.minLength} || (${s}.length < ${type.minLength * 2} && ${ctx.use("codePointLength")}(${s}) < ${type.minLength})) ${end([`expected at least ${countOf(type.minLength, "character")}`])}`);
+	if (type.maxLength !== undefined && type.maxLength !== Infinity) lines.push(`if (${s}.length > ${type.maxLength} && ${ctx.use("codePointLength")}(${s}) > ${type.maxLength}) ${end([lengthProblem("long", type.minLength ?? 0, type.maxLength)])}`);
+	if (type.minLength !== undefined && type.minLength > 0) lines.push(`if (${s}.length < ${type.minLength} || (${s}.length < ${type.minLength * 2} && ${ctx.use("codePointLength")}(${s}) < ${type.minLength})) ${end([lengthProblem("short", type.minLength, type.maxLength ?? Infinity)])}`);
 	for (const [source, flags, format] of type.patterns ?? []) {
 		const re = new RegExp(source, flags.replace(/g/g, ""));
 		const name = ctx.hoist(`pattern:${String(re)}`, `${constName(path)}_PATTERN`, (n) => `const ${n} = ${String(re)};`);

@@ -1,3 +1,4 @@
+import { posix } from "node:path";
 import { encodeHexLowerCase } from "@oslojs/encoding";
 import { sha256 } from "@oslojs/crypto/sha2";
 import type { SessionModel } from "../schema/model.ts";
@@ -46,6 +47,10 @@ export async function generate(input: GenerateInput): Promise<OutputFile[]> {
 	if (config.js === true) {
 		const { js, dts } = emitSessionJs(emitInput);
 		files.push({ path: join(config.out, "session.js"), contents: js }, { path: join(config.out, "session.d.ts"), contents: dts });
+		// `npm init` writes "type": "commonjs", under which Node reads any .js as CommonJS and the generated
+		// module fails to load. A package.json of the folder's own makes its .js files ES modules, whatever
+		// the app's says, and keeps the import path the README gives. Not in the project root: that one is the app's.
+		if (!isProjectRoot(config.out)) files.push({ path: join(config.out, "package.json"), contents: ESM_FOLDER_PACKAGE });
 	} else files.push({ path: join(config.out, "session.ts"), contents: emitSession(emitInput) });
 	files.push({ path: config.lock, contents: `${JSON.stringify(lock, null, "\t")}\n` });
 	for (const dialect of config.dialects) {
@@ -57,9 +62,17 @@ export async function generate(input: GenerateInput): Promise<OutputFile[]> {
 	return files;
 }
 
+/** The generated folder's own package.json under `--js` (`isEsmFolderPackage` recognises it). */
+export const ESM_FOLDER_PACKAGE = `${JSON.stringify({ "//": "Written by `sess generate --js`: the modules in this folder are ES modules, whatever type the app's package.json gives.", type: "module" }, null, "\t")}\n`;
+
 /** First 16 hex digits of the SHA-256 of the model's canonical JSON. */
 export function schemaHash(model: SessionModel): string {
 	return encodeHexLowerCase(sha256(new TextEncoder().encode(JSON.stringify(model)))).slice(0, 16);
+}
+
+/** Whether `out` names the project root itself (`.`, `./`, ``), whose package.json is the app's. */
+export function isProjectRoot(out: string): boolean {
+	return posix.normalize(out.replaceAll("\\", "/") || ".").replace(/\/+$/, "") === ".";
 }
 
 function join(...parts: string[]): string {

@@ -1,3 +1,5 @@
+import { problemAt } from "./problem-path.ts";
+
 /** Every code a sess error can carry; stable across releases, safe to branch on. */
 export type SessErrorCode =
 	| "invalid_config"
@@ -43,9 +45,10 @@ export class SchemaError extends SessError {
 /** A value assigned to a session field does not satisfy the schema. */
 export class InvalidDataError extends SessError {
 	override name = "InvalidDataError";
+	/** The field written (`data.cart`), or `data` / `flash` for a whole value; the message names the nested part. */
 	readonly path: string;
 	constructor(path: string, message: string) {
-		super("invalid_data", `${path}: ${message}`);
+		super("invalid_data", problemAt(path, message));
 		this.path = path;
 	}
 

@@ -1,6 +1,7 @@
 import type { FieldModel, JSONValue, LiteralValue, Normalizer, StringCheck, StringType, TypeModel } from "./model.ts";
 import { materialize } from "./materialize.ts";
 import { countOf } from "./count-noun.ts";
+import { lengthProblem } from "./length-problem.ts";
 import { patternProblem } from "./pattern-problem.ts";
 
 /** Returns `null` when the value satisfies the type, or a short reason (with a path suffix) when not. */
@@ -290,8 +291,8 @@ function compileString(type: StringType, wellFormed: boolean): Parse {
 	const checks = (type.checks ?? []).map(compileStringCheck);
 	const what = new Problem("expected a string");
 	const lone = new Problem("contains a lone surrogate (not valid Unicode)");
-	const short = new Problem(`expected at least ${countOf(minLength, "character")}`);
-	const long = new Problem(`expected at most ${countOf(maxLength, "character")}`);
+	const short = new Problem(lengthProblem("short", minLength, maxLength));
+	const long = new Problem(lengthProblem("long", minLength, maxLength));
 	return (v) => {
 		if (typeof v !== "string") return what;
 		let s = v;

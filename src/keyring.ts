@@ -119,6 +119,14 @@ export class Keyring {
 
 	/** Opens a value this ring sealed; null for anything else (tampered, truncated, other key or context). */
 	open(value: string, context: string): OpenedValue | null {
+		const bytes = this.openBytes(value, context);
+		if (bytes === null) return null;
+		const older = this.olderKeyId(value);
+		return { bytes, keyId: older ?? (this.keys[0] as Key).id, staleKey: older !== null };
+	}
+
+	/** `open` without the answer object (the sealed per-request path): the plaintext, or null. */
+	openBytes(value: string, context: string): Uint8Array | null {
 		const dot = value.indexOf(".");
 		if (dot <= 0) return null;
 		// Nearly every cookie is under the newest key: compared in place, without slicing out its id.
@@ -126,8 +134,14 @@ export class Keyring {
 		const key = dot === newest.id.length && value.startsWith(newest.id) ? newest : this.byId.get(value.slice(0, dot));
 		if (key === undefined) return null;
 		// The body's alphabet, spelling and length are checked where it is decoded.
-		const bytes = openAESGCMBase64url(key.sealing, value.slice(dot + 1), this.aad(context));
-		return bytes === null ? null : { bytes, keyId: key.id, staleKey: key !== this.keys[0] };
+		return openAESGCMBase64url(key.sealing, value.slice(dot + 1), this.aad(context));
+	}
+
+	/** The id of the key a value that `openBytes` opened was sealed under, when it is not the newest; null when it is. */
+	olderKeyId(value: string): string | null {
+		const dot = value.indexOf(".");
+		const newest = (this.keys[0] as Key).id;
+		return dot === newest.length && value.startsWith(newest) ? null : value.slice(0, dot);
 	}
 
 	/** Returns the payload of a value this ring signed, or null for anything else. */

@@ -60,16 +60,17 @@ export function createSealedManager<D extends object, F extends object, S extend
 	}
 
 	function locate(value: string, now: number): Awaitable<Located | null> {
-		const opened = keyring.open(value, cookieName);
-		const plain = opened === null ? null : readSealedPlaintext(opened.bytes);
-		if (opened === null || plain === null) {
-			emit(hook, { type: "cookie_invalid", reason: opened === null ? "bad_signature" : "malformed" });
+		const bytes = keyring.openBytes(value, cookieName);
+		const plain = bytes === null ? null : readSealedPlaintext(bytes);
+		if (bytes === null || plain === null) {
+			emit(hook, { type: "cookie_invalid", reason: bytes === null ? "bad_signature" : "malformed" });
 			return null;
 		}
-		if (opened.staleKey) emit(hook, { type: "old_key_used", keyId: opened.keyId });
+		const olderKey = keyring.olderKeyId(value);
+		if (olderKey !== null) emit(hook, { type: "old_key_used", keyId: olderKey });
 		const header = plain.header;
 		// The opened plaintext is the row's data, read from `dataStart` on; columns are filled in by admit(), once the data is decoded.
-		const located: Located = { row: asRow(header, opened.bytes, NO_COLUMNS), viaAlias: false, staleKey: opened.staleKey, token: null, header, dataStart: plain.codecStart };
+		const located: Located = { row: asRow(header, bytes, NO_COLUMNS), viaAlias: false, staleKey: olderKey !== null, token: null, header, dataStart: plain.codecStart };
 		// An expired cookie is the core's to report; it costs no revocation lookup.
 		if (now >= located.row.absoluteExpiresAt || now >= located.row.idleExpiresAt) return located;
 		const pending = revocations.lineage(lineageHex(header));

@@ -168,8 +168,13 @@ export class Writer {
 
 	/** What was written, as a view of the writer's own buffer: valid only until the writer is written to or reset. */
 	written(): Uint8Array {
-		return this.buf.subarray(0, this.length);
+		// The last view is handed out again while it still covers exactly what was written: a sealed cookie's
+		// plaintext keeps its length from request to request, and a view is an object per commit otherwise.
+		const last = this.lastWritten;
+		if (last !== undefined && last.length === this.length && last.buffer === this.buf.buffer) return last;
+		return (this.lastWritten = this.buf.subarray(0, this.length));
 	}
+	private lastWritten: Uint8Array | undefined = undefined;
 
 	finish(): Uint8Array {
 		return this.buf.slice(0, this.length);

@@ -232,7 +232,7 @@ describe("sealed mode", () => {
 		const after = sealed({ keys: [newKey(), oldKey], clock: before.clock, revocations: before.revocations });
 		const { session, setCookies } = await visit(after, jar);
 		expect(session.cart).toEqual([3]);
-		expect(after.events.some((e) => e.type === "old_key_used")).toBe(true);
+		expect(after.events.filter((e) => e.type === "old_key_used")).toEqual([{ type: "old_key_used", keyId: oldKid as string }]);
 		expect(setCookies).toHaveLength(1);
 		expect(cookieValue(jar).split(".")[0]).not.toBe(oldKid);
 		expect((await visit(sealed({ keys: [after.keys[0] as string], clock: before.clock }), jar)).session.cart).toEqual([3]);

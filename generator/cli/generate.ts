@@ -19,6 +19,7 @@ export async function runGenerate(flags: Flags): Promise<void> {
 	const files = await generate({
 		model, schemaPath: config.schema.replaceAll("\\", "/"), lock: lockText === null ? null : (JSON.parse(lockText) as Lock), migrations, config,
 	});
+	if (config.js === true) await checkModuleScope(root, config.out, files);
 	const stale: string[] = [];
 	for (const file of files) {
 		const target = join(root, file.path);
@@ -43,6 +44,32 @@ export async function runGenerate(flags: Flags): Promise<void> {
 		out("sess: generated files are up to date.");
 	} else {
 		out(stale.length === 0 ? "sess: nothing to generate; everything is up to date." : `sess: wrote\n${stale.map((p) => `  ${paint(p, "green")}`).join("\n")}`);
+	}
+}
+
+/**
+ * `--js` writes ES modules. Into a folder of their own they bring a package.json saying so; that file is
+ * never written over one the app made, and into the project root (whose package.json is the app's) only
+ * when the app is already `"type": "module"`: otherwise Node would load session.js as CommonJS and fail.
+ */
+async function checkModuleScope(root: string, outDir: string, files: { path: string; contents: string }[]): Promise<void> {
+	const own = files.find((f) => f.path.endsWith("package.json"));
+	if (own !== undefined) {
+		const existing = await readOptional(join(root, own.path));
+		if (existing !== null && existing !== own.contents && !existing.includes("sess generate --js")) {
+			fail(`${own.path} exists and is not the one \`sess generate --js\` writes; the generated modules need their folder to be "type": "module". Set out: in sess.config.ts to a folder of their own.`, "invalid_config");
+		}
+		return;
+	}
+	const app = await readOptional(join(root, "package.json"));
+	let type: unknown;
+	try {
+		type = app === null ? undefined : (JSON.parse(app) as { type?: unknown }).type;
+	} catch {
+		type = undefined;
+	}
+	if (type !== "module") {
+		fail(`out: "${outDir}" puts session.js beside package.json, which does not say "type": "module", so Node would load it as CommonJS. Add "type": "module" to package.json, or set out: in sess.config.ts to a folder of its own (sess then marks that folder as ES modules).`, "invalid_config");
 	}
 }
 

@@ -128,16 +128,16 @@ describe("codec.encode() validation", () => {
 	});
 
 	test.each([
-		["an unknown enum value", { role: "root", cart: [] }, 'data: .role: expected "guest" | "user" | "admin"'],
-		["a negative cart item", { role: "user", cart: [1, -1] }, "data: .cart: [1]: expected at least 0"],
-		["a fractional cart item", { role: "user", cart: [1.5] }, "data: .cart: [0]: expected a safe integer"],
-		["an unsafe integer", { role: "user", cart: [2 ** 53] }, "data: .cart: [0]: expected a safe integer"],
-		["51 cart items", { role: "user", cart: Array.from({ length: 51 }, () => 1) }, "data: .cart: expected at most 50 items"],
-		["an empty userId", { role: "user", cart: [], userId: "" }, "data: .userId: expected at least 1 character"],
-		["a 65-character userId", { role: "user", cart: [], userId: "x".repeat(65) }, "data: .userId: expected at most 64 characters"],
-		["a missing required field", { cart: [] }, "data: .role: is required"],
-		["an unknown field", { role: "user", cart: [], admin: true }, "data: .admin: is not a field of the schema"],
-		["null for a non-nullable field", { role: "user", cart: [], theme: null }, 'data: .theme: expected "light" | "dark"'],
+		["an unknown enum value", { role: "root", cart: [] }, 'data.role: expected "guest" | "user" | "admin"'],
+		["a negative cart item", { role: "user", cart: [1, -1] }, "data.cart[1]: expected at least 0"],
+		["a fractional cart item", { role: "user", cart: [1.5] }, "data.cart[0]: expected a safe integer"],
+		["an unsafe integer", { role: "user", cart: [2 ** 53] }, "data.cart[0]: expected a safe integer"],
+		["51 cart items", { role: "user", cart: Array.from({ length: 51 }, () => 1) }, "data.cart: expected at most 50 items"],
+		["an empty userId", { role: "user", cart: [], userId: "" }, "data.userId: expected at least 1 character"],
+		["a 65-character userId", { role: "user", cart: [], userId: "x".repeat(65) }, "data.userId: expected at most 64 characters"],
+		["a missing required field", { cart: [] }, "data.role: is required"],
+		["an unknown field", { role: "user", cart: [], admin: true }, "data.admin: is not a field of the schema"],
+		["null for a non-nullable field", { role: "user", cart: [], theme: null }, 'data.theme: expected "light" | "dark"'],
 		["a non-object", ["user"], "data: expected an object"],
 	] as const)("rejects %s, naming the path", (_label, value, message) => {
 		const e = invalidData(() => demoCodec.encode(value as unknown as SessionData));
@@ -148,7 +148,7 @@ describe("codec.encode() validation", () => {
 	test("rejects an invalid flash message under the flash path", () => {
 		const e = invalidData(() => demoCodec.encode(typical, { message: "x".repeat(501) }));
 		expect(e.path).toBe("flash");
-		expect(e.message).toBe("flash: .message: expected at most 500 characters");
+		expect(e.message).toBe("flash.message: expected at most 500 characters");
 	});
 
 	test("accepts a flash message at the bound", () => {
@@ -157,29 +157,29 @@ describe("codec.encode() validation", () => {
 
 	test("names nested paths", () => {
 		const { codec } = compile(z.object({ profile: z.object({ zip: z.int().max(99_999).optional() }) }));
-		expect(invalidData(() => codec.encode({ profile: { zip: 100_000 } })).message).toBe("data: .profile: .zip: expected at most 99999");
+		expect(invalidData(() => codec.encode({ profile: { zip: 100_000 } })).message).toBe("data.profile.zip: expected at most 99999");
 		expect(codec.decode(codec.encode({ profile: { zip: 99_999 } }))).toEqual({ profile: { zip: 99_999 } });
 	});
 
 	test("rejects NaN and infinities in float fields", () => {
 		const { codec } = compile(z.object({ x: z.number().optional() }));
-		expect(invalidData(() => codec.encode({ x: Number.NaN })).message).toBe("data: .x: expected a finite number");
-		expect(invalidData(() => codec.encode({ x: Number.POSITIVE_INFINITY })).message).toBe("data: .x: expected a finite number");
+		expect(invalidData(() => codec.encode({ x: Number.NaN })).message).toBe("data.x: expected a finite number");
+		expect(invalidData(() => codec.encode({ x: Number.POSITIVE_INFINITY })).message).toBe("data.x: expected a finite number");
 		expect(codec.decode(codec.encode({ x: Number.MAX_VALUE }))).toEqual({ x: Number.MAX_VALUE });
 	});
 
 	test("rejects an invalid Date", () => {
 		const { codec } = compile(z.object({ d: z.date().optional() }));
-		expect(invalidData(() => codec.encode({ d: new Date(Number.NaN) })).message).toBe("data: .d: expected a valid Date");
+		expect(invalidData(() => codec.encode({ d: new Date(Number.NaN) })).message).toBe("data.d: expected a valid Date");
 	});
 
 	test("a value that fails a format is refused by the format's name, not its regular expression", () => {
 		const { codec } = compile(z.object({ e: z.email().optional(), u: z.uuid().optional(), d: z.iso.date().optional(), ip: z.ipv4().optional(), low: z.string().lowercase().optional() }));
-		expect(invalidData(() => codec.encode({ e: "nope" })).message).toBe("data: .e: expected an email address");
-		expect(invalidData(() => codec.encode({ u: "nope" })).message).toBe("data: .u: expected a UUID");
-		expect(invalidData(() => codec.encode({ d: "2026-13-01" })).message).toBe("data: .d: expected an ISO 8601 date (YYYY-MM-DD)");
-		expect(invalidData(() => codec.encode({ ip: "1.2.3" })).message).toBe("data: .ip: expected an IPv4 address");
-		expect(invalidData(() => codec.encode({ low: "Ab" })).message).toBe("data: .low: expected lowercase text");
+		expect(invalidData(() => codec.encode({ e: "nope" })).message).toBe("data.e: expected an email address");
+		expect(invalidData(() => codec.encode({ u: "nope" })).message).toBe("data.u: expected a UUID");
+		expect(invalidData(() => codec.encode({ d: "2026-13-01" })).message).toBe("data.d: expected an ISO 8601 date (YYYY-MM-DD)");
+		expect(invalidData(() => codec.encode({ ip: "1.2.3" })).message).toBe("data.ip: expected an IPv4 address");
+		expect(invalidData(() => codec.encode({ low: "Ab" })).message).toBe("data.low: expected lowercase text");
 		expect(codec.decode(codec.encode({ e: "ada@example.com" }))).toEqual({ e: "ada@example.com" });
 	});
 
@@ -200,14 +200,14 @@ describe("codec.encode() validation", () => {
 
 	test("a sticky regex still rejects a non-matching value every time", () => {
 		const { codec } = compile(z.object({ code: z.string().regex(/^ab/y).optional() }));
-		for (let i = 0; i < 3; i++) expect(invalidData(() => codec.encode({ code: "xab" })).message).toBe("data: .code: does not match /^ab/y");
+		for (let i = 0; i < 3; i++) expect(invalidData(() => codec.encode({ code: "xab" })).message).toBe("data.code: does not match /^ab/y");
 	});
 
 	// UTF-8 cannot hold a lone surrogate: stored, it would come back as U+FFFD.
 	test("rejects a string with a lone surrogate", () => {
 		const { codec } = compile(z.object({ s: z.string().optional() }));
-		expect(invalidData(() => codec.encode({ s: "ok\uD800" })).message).toBe("data: .s: contains a lone surrogate (not valid Unicode)");
-		expect(invalidData(() => codec.encode({ s: "\uDC00ok" })).message).toBe("data: .s: contains a lone surrogate (not valid Unicode)");
+		expect(invalidData(() => codec.encode({ s: "ok\uD800" })).message).toBe("data.s: contains a lone surrogate (not valid Unicode)");
+		expect(invalidData(() => codec.encode({ s: "\uDC00ok" })).message).toBe("data.s: contains a lone surrogate (not valid Unicode)");
 	});
 
 	test("accepts a well-formed surrogate pair", () => {
@@ -217,14 +217,14 @@ describe("codec.encode() validation", () => {
 
 	test("rejects a record key with a lone surrogate", () => {
 		const { codec } = compile(z.object({ r: z.record(z.string(), z.int()).default({}) }));
-		expect(invalidData(() => codec.encode({ r: { "\uD800": 1 } })).message).toBe('data: .r: key "\\ud800": contains a lone surrogate (not valid Unicode)');
+		expect(invalidData(() => codec.encode({ r: { "\uD800": 1 } })).message).toBe('data.r (key "\\ud800"): contains a lone surrogate (not valid Unicode)');
 	});
 
 	test("rejects a record key that breaks the key schema, as Zod does", () => {
 		const schema = z.object({ r: z.record(z.string().max(3), z.int()).default({}) });
 		const { codec } = compile(schema);
 		expect(schema.safeParse({ r: { toolong: 1 } }).success).toBe(false);
-		expect(invalidData(() => codec.encode({ r: { toolong: 1 } })).message).toBe('data: .r: key "toolong": expected at most 3 characters');
+		expect(invalidData(() => codec.encode({ r: { toolong: 1 } })).message).toBe('data.r (key "toolong"): expected at most 3 characters');
 	});
 
 	test("accepts a record key within the key schema", () => {

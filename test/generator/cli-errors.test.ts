@@ -41,6 +41,50 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(() => rmSync(project, { recursive: true, force: true }));
 
+describe("sess generate --js and the app's module type", () => {
+	const config = (out: string) => `export default { schema: "schema/session.ts", out: ${JSON.stringify(out)}, dialects: ["sqlite"], migrations: "migrations" };\n`;
+
+	test("into the project root beside a package.json that is not \"type\": \"module\": refused in one line, nothing written", async () => {
+		const dir = join(project, "root-out");
+		mkdirSync(join(dir, "schema"), { recursive: true });
+		writeFileSync(join(dir, "schema", "session.ts"), 'import * as z from "zod";\nimport { defineSession } from "sess/schema";\nexport default defineSession({ data: z.object({ n: z.int().default(0) }) });\n');
+		writeFileSync(join(dir, "sess.config.ts"), config("."));
+		try {
+			for (const pkg of [{ name: "app", type: "commonjs" }, { name: "app" }]) {
+				writeFileSync(join(dir, "package.json"), JSON.stringify(pkg));
+				const { code, stdout, stderr } = await sess(["generate", "--js", "--config", join(dir, "sess.config.ts")]);
+				expect(stderr).toBe('sess: out: "." puts session.js beside package.json, which does not say "type": "module", so Node would load it as CommonJS. Add "type": "module" to package.json, or set out: in sess.config.ts to a folder of its own (sess then marks that folder as ES modules). [invalid_config]\n');
+				expect({ code, stdout }).toEqual({ code: 1, stdout: "" });
+				expect(existsSync(join(dir, "session.js"))).toBe(false);
+			}
+			writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "app", type: "module" }));
+			expect((await sess(["generate", "--js", "--config", join(dir, "sess.config.ts")])).code).toBe(0);
+			expect(existsSync(join(dir, "session.js"))).toBe(true);
+			expect(JSON.parse(await Bun.file(join(dir, "package.json")).text())).toEqual({ name: "app", type: "module" });
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+
+	test("a package.json of the app's own in the output folder is never written over", async () => {
+		const dir = join(project, "foreign-out");
+		mkdirSync(join(dir, "schema"), { recursive: true });
+		mkdirSync(join(dir, "gen"), { recursive: true });
+		writeFileSync(join(dir, "schema", "session.ts"), 'import * as z from "zod";\nimport { defineSession } from "sess/schema";\nexport default defineSession({ data: z.object({ n: z.int().default(0) }) });\n');
+		writeFileSync(join(dir, "sess.config.ts"), config("gen"));
+		writeFileSync(join(dir, "gen", "package.json"), '{ "name": "mine" }\n');
+		try {
+			const { code, stderr } = await sess(["generate", "--js", "--config", join(dir, "sess.config.ts")]);
+			expect(stderr).toBe('sess: gen/package.json exists and is not the one `sess generate --js` writes; the generated modules need their folder to be "type": "module". Set out: in sess.config.ts to a folder of their own. [invalid_config]\n');
+			expect(code).toBe(1);
+			expect(await Bun.file(join(dir, "gen", "package.json")).text()).toBe('{ "name": "mine" }\n');
+			expect(existsSync(join(dir, "gen", "session.js"))).toBe(false);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+});
+
 describe("sess usage errors exit 2 with one line", () => {
 	test("an unknown URL scheme is refused, naming the schemes sess knows, and creates no file", async () => {
 		for (const command of ["migrate", "prune"]) {

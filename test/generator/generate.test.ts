@@ -42,6 +42,17 @@ function copyDemo(name: string): string {
 }
 
 describe("generate()", () => {
+	test("--js gives the generated folder a package.json of its own marking it as ES modules, but never in the project root", async () => {
+		const base = { ...DEFAULT_CONFIG, ...demoConfig, js: true };
+		const lock = JSON.parse(readFileSync(join(demo, "sess.lock.json"), "utf8")) as Lock;
+		const run = (out: string) => generate({ model: demoModel, schemaPath: "schema/session.ts", lock, migrations: {}, config: { ...base, out } });
+		const nested = (await run("src/generated")).find((f) => f.path === "src/generated/package.json");
+		expect(JSON.parse(nested?.contents ?? "{}")).toEqual({ "//": "Written by `sess generate --js`: the modules in this folder are ES modules, whatever type the app's package.json gives.", type: "module" });
+		for (const out of [".", "./", "", "src/.."]) expect((await run(out)).map((f) => f.path).filter((p) => p.endsWith("package.json"))).toEqual([]);
+		const ts = await generate({ model: demoModel, schemaPath: "schema/session.ts", lock, migrations: {}, config: { ...base, js: false } });
+		expect(ts.map((f) => f.path).filter((p) => p.endsWith("package.json"))).toEqual([]);
+	});
+
 	test("the committed demo files are exactly what the generator writes (golden files)", async () => {
 		const files = await demoFiles();
 		expect(files.map((f) => f.path).sort()).toEqual(["sess.lock.json", "src/generated/session.ts"]);

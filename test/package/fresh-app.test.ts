@@ -6,7 +6,7 @@
 // plain http://, `--check` after `--js`), each answered with what happened and what to do.
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, renameSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { emptyApp, freshApp, pathWithoutBun, root, startServer, type FreshApp } from "./fresh-app.ts";
 
@@ -177,6 +177,24 @@ Bun.serve({
 		const rows = db.query("SELECT count(*) AS n FROM sessions WHERE user_id = 'ada'").get();
 		db.close();
 		expect(rows).toEqual({ n: 1 });
+	}, 60_000);
+
+	test('`generate --js` in a package `npm init -y` made ("type": "commonjs"): Node loads the module by import, import() and require', async () => {
+		const pkg = join(app.dir, "package.json");
+		const original = readFileSync(pkg, "utf8");
+		writeFileSync(pkg, `${JSON.stringify({ ...(JSON.parse(original) as object), type: "commonjs" }, null, 2)}\n`);
+		rmSync(join(app.dir, "src", "generated", "package.json"), { force: true });
+		try {
+			expect((await app.ok(["npx", "sess", "generate", "--js"], { env: noBun })).stdout).toContain("src/generated/package.json");
+			app.write("load.mjs", 'import { createSessions } from "./src/generated/session.js";\nconsole.log(typeof createSessions);\n');
+			// CommonJS files of the app: import() on every Node sess supports, require() where Node loads ES modules with it (20.19+).
+			app.write("load-import.js", 'import("./src/generated/session.js").then((m) => console.log(typeof m.createSessions));\n');
+			app.write("load-require.js", 'const { createSessions } = require("./src/generated/session.js");\nconsole.log(typeof createSessions);\n');
+			for (const file of ["load.mjs", "load-import.js", "load-require.js"]) expect((await app.ok(["node", file], { env: noBun })).stdout).toBe("function\n");
+			expect((await app.ok(["npx", "sess", "generate", "--check", "--js"], { env: noBun })).stdout).toBe("sess: generated files are up to date.\n");
+		} finally {
+			writeFileSync(pkg, original);
+		}
 	}, 60_000);
 
 	test("Deno: Deno.serve with sessionHandler, sess resolved from node_modules", async () => {
