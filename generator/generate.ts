@@ -62,8 +62,8 @@ export async function generate(input: GenerateInput): Promise<OutputFile[]> {
 	return files;
 }
 
-/** The generated folder's own package.json under `--js` (`isEsmFolderPackage` recognises it). */
-export const ESM_FOLDER_PACKAGE = `${JSON.stringify({ "//": "Written by `sess generate --js`: the modules in this folder are ES modules, whatever type the app's package.json gives.", type: "module" }, null, "\t")}\n`;
+/** The generated folder's own package.json under `--js` (the CLI knows it by its "//" line, so never overwrites the app's). */
+const ESM_FOLDER_PACKAGE = `${JSON.stringify({ "//": "Written by `sess generate --js`: the modules in this folder are ES modules, whatever type the app's package.json gives.", type: "module" }, null, "\t")}\n`;
 
 /** First 16 hex digits of the SHA-256 of the model's canonical JSON. */
 export function schemaHash(model: SessionModel): string {
@@ -71,7 +71,7 @@ export function schemaHash(model: SessionModel): string {
 }
 
 /** Whether `out` names the project root itself (`.`, `./`, ``), whose package.json is the app's. */
-export function isProjectRoot(out: string): boolean {
+function isProjectRoot(out: string): boolean {
 	return posix.normalize(out.replaceAll("\\", "/") || ".").replace(/\/+$/, "") === ".";
 }
 

@@ -27,10 +27,8 @@ export function crc16(bytes: Uint8Array): number {
  * empty (the hash tag), else the whole key. Keys sharing a tag share a slot, so one script may touch them.
  */
 export function hashTagOf(key: string): string {
-	const open = key.indexOf("{");
-	if (open === -1) return key;
-	const close = key.indexOf("}", open + 1);
-	return close === -1 || close === open + 1 ? key : key.slice(open + 1, close);
+	const tag = tagRange(key);
+	return tag.start === 0 ? key : key.slice(tag.start, tag.end);
 }
 
 /** The slot a key lives in. */
@@ -75,11 +73,10 @@ export class SlotCache {
 	of(key: string): number {
 		if (this.prefix !== null && key.startsWith(this.prefix)) return this.slot;
 		const slot = slotOf(key);
-		const open = key.indexOf("{");
-		const close = open === -1 ? -1 : key.indexOf("}", open + 1);
-		// Only a real tag (not empty) makes a prefix that decides the slot.
-		if (close > open + 1) {
-			this.prefix = key.slice(0, close + 1);
+		// Only a real tag (not empty, which hashes the whole key) makes a prefix that decides the slot.
+		const tag = tagRange(key);
+		if (tag.start > 0) {
+			this.prefix = key.slice(0, tag.end + 1);
 			this.slot = slot;
 		}
 		return slot;

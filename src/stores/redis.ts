@@ -216,8 +216,8 @@ export class RedisStore implements Store {
 		}
 	}
 
-	/** `ready` for a script. */
-	private readyScript(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
+	/** `ready` for a script of the library. */
+	private run(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
 		if (this.closed) return Promise.reject(new Error("RedisStore is closed"));
 		if (!this.client.connected) return this.client.connect().then(() => runScript(this.sender, name, keys, args));
 		try {
@@ -239,10 +239,6 @@ export class RedisStore implements Store {
 		const args = [String(this.replicas), this.waitMs];
 		const acked = (await (this.client instanceof RedisCluster ? this.client.sendTo(key, "WAIT", args) : this.sender.send("WAIT", args))) as number;
 		if (acked < this.replicas && strict) throw new StoreUnavailableError(`Redis: ${acked} of ${this.replicas} replicas acknowledged a logout, revoke or rotation within ${this.waitMs} ms; check the replicas, or lower waitForReplicas.`);
-	}
-
-	private run(name: ScriptName, keys: string[], args: string[]): Promise<unknown> {
-		return this.readyScript(name, keys, args);
 	}
 
 	private rowKey(id: string): string {
