@@ -5,6 +5,7 @@ import { ConfigError, SchemaError } from "./errors.ts";
 import { compileCheck } from "./validate.ts";
 import { materialize } from "./materialize.ts";
 import { COOKIE_LIMIT, sealedCookieSize } from "./sealed-size.ts";
+import { enforceStringBound, stringBound } from "./string-bound.ts";
 
 /** What `defineSession` accepts. Zod schemas are read once; only plain data is kept. */
 export interface SessionDefinitionInput {
@@ -110,6 +111,8 @@ function checkSealable(model: SessionModel): void {
 	if (sensitive.length > 0) {
 		throw new SchemaError("unsupported_schema", `sealed: fields flagged sensitive must never reach a client-side cookie: ${sensitive.join(", ")}. Drop \`sealed: true\` or keep those fields out of the schema.`);
 	}
+	// An email's RFC limit becomes its maximum here too: the cookie's worst case counts on it.
+	for (const f of [...model.data, ...model.flash]) forEachString(f.type, enforceStringBound);
 	const size = sealedCookieSize(model);
 	if (size.unbounded.length > 0) {
 		throw new SchemaError("unsupported_schema", `sealed: a sealed cookie must fit ${COOKIE_LIMIT} bytes, so every field needs a bound; unbounded: ${size.unbounded.join(", ")}.`);
@@ -117,6 +120,31 @@ function checkSealable(model: SessionModel): void {
 	if (size.bytes > COOKIE_LIMIT) {
 		const largest = [...size.fields].sort((a, b) => b.bytes - a.bytes).slice(0, 3).map((f) => `${f.path} (${f.bytes} B)`);
 		throw new SchemaError("unsupported_schema", `sealed: the worst-case cookie is ${size.bytes} bytes, over the ${COOKIE_LIMIT} browsers keep; largest fields: ${largest.join(", ")}. Tighten their bounds or use a store.`);
+	}
+}
+
+/** Every string a type holds, at any depth (record keys aside: sealed mode refuses records). */
+function forEachString(type: TypeModel, visit: (s: StringType) => void): void {
+	switch (type.kind) {
+		case "string":
+			return visit(type);
+		case "nullable":
+		case "optional":
+			return forEachString(type.inner, visit);
+		case "array":
+			return forEachString(type.element, visit);
+		case "tuple":
+			for (const t of type.items) forEachString(t, visit);
+			if (type.rest !== undefined) forEachString(type.rest, visit);
+			return;
+		case "record":
+			return forEachString(type.value, visit);
+		case "object":
+			for (const f of type.fields) forEachString(f.type, visit);
+			return;
+		case "union":
+			for (const o of type.options) forEachString(o, visit);
+			return;
 	}
 }
 
@@ -228,23 +256,4 @@ function tableModel(name: string, data: FieldModel[]): TableModel {
 		}
 	}
 	return { name, columns };
-}
-
-/** Lengths formats fix, in characters; email's is RFC 5321's limit on a deliverable address. */
-const FORMAT_BOUNDS: Record<string, number> = { uuid: 36, guid: 36, ulid: 26, xid: 20, ksuid: 27, email: 254 };
-
-/** The longest value a promoted string can hold: its `.max()`, or the length its format fixes. */
-function stringBound(type: StringType): number | undefined {
-	let bound = type.maxLength;
-	for (const f of type.formats ?? []) {
-		const b = FORMAT_BOUNDS[f];
-		if (b !== undefined) bound = Math.min(bound ?? Infinity, b);
-	}
-	// z.email().trim().toLowerCase(): the format sits before the normalisers; the bound applies to the
-	// stored value either way, since it becomes the field's own maximum.
-	if (type.before !== undefined) {
-		const inner = stringBound(type.before);
-		if (inner !== undefined) bound = Math.min(bound ?? Infinity, inner);
-	}
-	return bound;
 }

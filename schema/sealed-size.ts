@@ -1,4 +1,5 @@
 import type { FieldModel, SessionModel, TypeModel } from "./model.ts";
+import { enforcedBound, isAscii } from "./string-bound.ts";
 
 /** Browsers keep cookies up to 4096 bytes (name, value and attributes: RFC 6265 §6.1); larger ones vanish silently. */
 export const COOKIE_LIMIT = 4096;
@@ -36,10 +37,11 @@ export interface FieldSize {
  */
 export function sealedCookieSize(model: SessionModel, dbscKeyBytes?: number): { bytes: number; unbounded: string[]; fields: FieldSize[] } {
 	const unbounded: string[] = [];
-	const fields = model.data.map((f) => ({ path: `data.${f.name}`, bytes: fieldBytes(f, `data.${f.name}`, unbounded) }));
-	const flash = model.flash.reduce((sum, f) => sum + fieldBytes(f, `flash.${f.name}`, unbounded), 0);
+	const sizes = (scope: "data" | "flash") => model[scope].map((f) => ({ path: `${scope}.${f.name}`, bytes: fieldBytes(f, `${scope}.${f.name}`, unbounded) }));
+	// Flash fields are listed too: a long message is as likely as any data field to be what does not fit.
+	const fields = [...sizes("data"), ...sizes("flash")];
 	const system = SYSTEM_META + (dbscKeyBytes === undefined ? 0 : dbscBindingBytes(dbscKeyBytes));
-	const codec = 1 + TAG + LENGTH + system + TAG + LENGTH + flash + fields.reduce((sum, f) => sum + f.bytes, 0);
+	const codec = 1 + TAG + LENGTH + system + TAG + LENGTH + fields.reduce((sum, f) => sum + f.bytes, 0);
 	const value = KEY_ID + Math.ceil(((AEAD + SEALED_HEADER + codec) * 4) / 3);
 	return { bytes: model.cookie.name.length + 1 + value + ATTRIBUTES, unbounded, fields };
 }
@@ -51,13 +53,13 @@ function fieldBytes(field: FieldModel, path: string, unbounded: string[]): numbe
 function typeBytes(type: TypeModel, path: string, unbounded: string[]): number {
 	switch (type.kind) {
 		case "string": {
-			const max = type.maxLength ?? type.before?.maxLength;
+			const max = enforcedBound(type);
 			if (max === undefined) {
 				unbounded.push(`${path} (string without .max())`);
 				return 0;
 			}
-			// Up to 4 UTF-8 bytes per code point (Zod counts code points), plus a packed form's flag.
-			return LENGTH + (type.pack === undefined ? 0 : 1) + max * 4;
+			// Up to 4 UTF-8 bytes per code point (Zod counts code points), one for an ASCII-only format; plus a packed form's flag.
+			return LENGTH + (type.pack === undefined ? 0 : 1) + max * (isAscii(type) ? 1 : 4);
 		}
 		case "bigint": {
 			if (type.min === undefined || type.max === undefined) {

@@ -4,6 +4,8 @@ import * as z from "zod";
 import { decodeBase64urlIgnorePadding } from "@oslojs/encoding";
 import { createSessions, model, type Sessions } from "../examples/demo/src/generated/session.ts";
 import { defineSession } from "../schema/define.ts";
+import { createLock, updateLock } from "../generator/lock.ts";
+import { createCodec } from "../src/codec.ts";
 import { sealedCookieSize } from "../schema/sealed-size.ts";
 import { serializeCookie } from "../src/cookie.ts";
 import { decodeBase64url } from "../src/crypto.ts";
@@ -364,10 +366,40 @@ describe("defineSession({ sealed: true })", () => {
 		expect(e.message).toContain("data.meta (records have no entry bound)");
 	});
 
+	test("a format that fixes its length needs no .max(): uuid, ulid, nanoid, E.164, IPv4, ISO date", () => {
+		const m = defineSession({
+			sealed: true,
+			data: z.object({ u: z.uuid().optional(), l: z.ulid().optional(), n: z.nanoid().optional(), p: z.e164().optional(), ip: z.ipv4().optional(), d: z.iso.date().optional() }),
+		});
+		// Zod's own patterns hold these lengths, so sess adds no check of its own.
+		expect(m.data.map((f) => (f.type as { maxLength?: number }).maxLength)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+		expect(sealedCookieSize(m).unbounded).toEqual([]);
+	});
+
+	test("an email is bounded at 254 characters (RFC 5321), and a longer one Zod would take is refused on assignment", async () => {
+		const m = defineSession({ sealed: true, data: z.object({ email: z.email().trim().toLowerCase().optional(), backup: z.email().max(100).optional() }) });
+		expect(m.data.map((f) => (f.type as { maxLength?: number }).maxLength)).toEqual([254, 100]);
+		const codec = createCodec<{ email?: string }, object>(m, updateLock(m, createLock()));
+		const longest = `${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(58)}.io`;
+		expect(longest.length).toBe(254);
+		expect(z.email().safeParse(`${longest}x`).success).toBe(true);
+		expect(codec.decode(codec.encode({ email: longest })).email).toBe(longest);
+		expect(failure(() => codec.encode({ email: `${longest}x` })).message).toBe("data.email: expected at most 254 characters");
+	});
+
+	test("strings without a bound are named as the user wrote them, with what to add", () => {
+		const e = failure(() => defineSession({ sealed: true, data: z.object({ seen: z.iso.datetime().optional(), site: z.url().optional(), n: z.bigint().optional() }) }));
+		expect(e.message).toBe("sealed: a sealed cookie must fit 4096 bytes, so every field needs a bound; unbounded: data.seen (string without .max()), data.site (string without .max()), data.n (bigint without .min() and .max()).");
+		expect(() => defineSession({ sealed: true, data: z.object({ seen: z.iso.datetime().max(30).optional() }) })).not.toThrow();
+	});
+
 	test("refuses a schema whose worst case exceeds 4096 bytes, naming the largest fields", () => {
 		const e = failure(() => defineSession({ sealed: true, data: z.object({ bio: z.string().max(2000).default(""), small: z.int().default(0) }) }));
 		expect(e.message).toMatch(/worst-case cookie is \d+ bytes, over the 4096/);
 		expect(e.message).toContain("data.bio");
+		// A flash message counts as much as any field, and is named when it is the largest.
+		const flash = failure(() => defineSession({ sealed: true, data: z.object({ note: z.string().max(300).optional() }), flash: z.object({ message: z.string().max(900) }) }));
+		expect(flash.message).toMatch(/largest fields: flash\.message \(\d+ B\), data\.note \(\d+ B\)\. /);
 	});
 
 	test("the computed worst case bounds every real cookie (property)", async () => {

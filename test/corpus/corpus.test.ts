@@ -11,6 +11,7 @@ import fc from "fast-check";
 import type * as z from "zod";
 import type { SessionModel } from "../../schema/model.ts";
 import { generate } from "../../generator/generate.ts";
+import { sealedCookieSize } from "../../schema/sealed-size.ts";
 import { DecodeError, InvalidDataError, SessError } from "../../src/errors.ts";
 import { MemoryStore } from "../../src/stores/memory.ts";
 import { newKey } from "../helpers/harness.ts";
@@ -28,7 +29,7 @@ const refusals = names.filter((n) => n.startsWith("refuse-"));
 
 interface Generated {
 	codec: { encode(d: unknown): Uint8Array; decode(b: Uint8Array): Record<string, unknown>; decodeSession(b: Uint8Array): { data: Record<string, unknown> }; initial(): Record<string, unknown> };
-	createSessions(options: unknown): { load(request: Request): Promise<Record<string, unknown>> };
+	createSessions(options: unknown): { load(request: Request): Promise<Record<string, unknown> & { csrfToken(): string; toJSON(): Record<string, unknown> }>; commit(session: unknown, response: Response): Promise<Response> };
 }
 
 const config = (name: string) => ({
@@ -110,7 +111,9 @@ describe("values drawn from each schema, against Zod", () => {
 				writeFileSync(join(ROOT, file.path), file.contents);
 			}
 			const generated = (await import(join(dir, "session.ts"))) as Generated;
-			const sessions = generated.createSessions({ store: new MemoryStore(), keys: [newKey()] });
+			// A schema that runs sealed is drawn in sealed mode, and every cookie is held to the worst case defineSession computed.
+			const sessions = model.sealed ? generated.createSessions({ mode: "sealed", revocations: new MemoryStore(), keys: [newKey()] }) : generated.createSessions({ store: new MemoryStore(), keys: [newKey()] });
+			const worstCookie = model.sealed ? sealedCookieSize(model).bytes : Infinity;
 			const shape = zodData.shape as Record<string, z.ZodType>;
 			let accepted = 0;
 			let refused = 0;
@@ -147,7 +150,12 @@ describe("values drawn from each schema, against Zod", () => {
 							refused++;
 						}
 					}
-					const data = (session as { toJSON(): Record<string, unknown> }).toJSON();
+					if (model.sealed) {
+						session.csrfToken();
+						const cookie = (await sessions.commit(session, new Response())).headers.getSetCookie()[0] ?? "";
+						expect(cookie.length).toBeLessThanOrEqual(worstCookie);
+					}
+					const data = session.toJSON();
 					const bytes = generated.codec.encode(data);
 					const decoded = generated.codec.decode(bytes);
 					// An integer -0 is stored as 0 (documented); zeros are compared by value here.

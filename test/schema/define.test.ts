@@ -386,6 +386,11 @@ describe("defineSession()", () => {
 			expect(model.table.columns).toEqual([{ name: "email", field: "email", type: "text", maxLength: 255 }]);
 		});
 
+		test("a promoted string takes its bound from a format that fixes one", () => {
+			const model = defineSession({ data: z.object({ ip: z.ipv4().optional().meta({ column: true }), key: z.nanoid().optional().meta({ column: true }), phone: z.e164().optional().meta({ column: true }) }) });
+			expect(model.table.columns.map((c) => [c.name, c.maxLength])).toEqual([["ip", 15], ["key", 21], ["phone", 16]]);
+		});
+
 		test("rejects a promoted string with max 256", () => {
 			expectError(
 				() => defineSession({ data: z.object({ email: z.string().max(256).optional().meta({ column: true }) }) }),
