@@ -15,6 +15,7 @@ import { RedisReplyError, RespReader } from "../../src/stores/redis-resp.ts";
 import { CommandBuffer, encodeCommand } from "../../src/stores/redis-command.ts";
 import { RedisStore } from "../../src/stores/redis.ts";
 import { rejection } from "../helpers/failure.ts";
+import { FaultProxy } from "../helpers/tcp-proxy.ts";
 import { REDIS_URL, redisReachable, serverReachable } from "../helpers/servers.ts";
 import { makeRow, storeId } from "./conformance.ts";
 
@@ -155,6 +156,44 @@ describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisConnection on 
 			} finally {
 				c.close();
 			}
+		}
+	});
+
+	test("against a slow Redis the loop stops turning while it waits, and turns again once Redis is fast", async () => {
+		// 15 ms per reply through a proxy: every 1 ms poll runs out before its reply, so polls back off.
+		const proxy = FaultProxy.start(Number(new URL(REDIS_URL).port || 6379));
+		const c = new RedisConnection(`redis://127.0.0.1:${proxy.port}`, { pollMicros: 1000 });
+		const original = globalThis.setImmediate;
+		let turns = 0;
+		globalThis.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
+			turns++;
+			return original(...args);
+		}) as typeof setImmediate;
+		/** setImmediate calls while each of `n` commands is answered, one command at a time. */
+		const turnsPer = async (n: number): Promise<number[]> => {
+			const out: number[] = [];
+			for (let i = 0; i < n; i++) {
+				const before = turns;
+				expect(await c.send("INCR", [key])).toBeGreaterThan(0);
+				out.push(turns - before);
+			}
+			return out;
+		};
+		// A polled wait turns the loop many times; an unpolled one once (the turn end itself).
+		const polled = (counts: number[]) => counts.filter((n) => n > 3).length;
+		try {
+			await c.send("DEL", [key]);
+			proxy.mode = { kind: "delay", ms: 15 };
+			// Without the back-off all 40 waits would be polled; with it, those after 0, 1, 3, 7 and 15 skipped turn ends.
+			expect(polled(await turnsPer(40))).toBeLessThanOrEqual(6);
+			proxy.mode = { kind: "pass" };
+			// At most 64 replies until a probe finds Redis answering within the budget; from then on each wait is polled.
+			await turnsPer(70);
+			expect((await turnsPer(30)).filter((n) => n >= 2).length).toBeGreaterThanOrEqual(20);
+		} finally {
+			globalThis.setImmediate = original;
+			c.close();
+			proxy.stop();
 		}
 	});
 
