@@ -106,6 +106,22 @@ describe("RESP replies", () => {
 	});
 });
 
+/** Counts setImmediate calls (turns of the event loop the connection asks for) until `stop()`. */
+function countTurns(): { turns: number; stop(): void } {
+	const original = globalThis.setImmediate;
+	const counter = {
+		turns: 0,
+		stop: () => {
+			globalThis.setImmediate = original;
+		},
+	};
+	globalThis.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
+		counter.turns++;
+		return original(...args);
+	}) as typeof setImmediate;
+	return counter;
+}
+
 const reachable = await redisReachable();
 
 describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisConnection on the shared Redis", () => {
@@ -141,18 +157,13 @@ describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisConnection on 
 				const replies = await Promise.all(Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? c.send("INCR", [key]) : c.send("GET", [key]))));
 				expect(replies).toEqual(Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? i / 2 + 1 : String(i / 2 + 0.5))));
 				// Nothing is due now: even a 5 s poll must let the process sleep, not turn the loop (setImmediate after setImmediate).
-				const original = globalThis.setImmediate;
-				let turns = 0;
-				globalThis.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
-					turns++;
-					return original(...args);
-				}) as typeof setImmediate;
+				const loop = countTurns();
 				try {
 					await Bun.sleep(100);
 				} finally {
-					globalThis.setImmediate = original;
+					loop.stop();
 				}
-				expect(turns).toBeLessThan(5);
+				expect(loop.turns).toBeLessThan(5);
 			} finally {
 				c.close();
 			}
@@ -163,19 +174,14 @@ describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisConnection on 
 		// 15 ms per reply through a proxy: every 1 ms poll runs out before its reply, so polls back off.
 		const proxy = FaultProxy.start(Number(new URL(REDIS_URL).port || 6379));
 		const c = new RedisConnection(`redis://127.0.0.1:${proxy.port}`, { pollMicros: 1000 });
-		const original = globalThis.setImmediate;
-		let turns = 0;
-		globalThis.setImmediate = ((...args: Parameters<typeof setImmediate>) => {
-			turns++;
-			return original(...args);
-		}) as typeof setImmediate;
+		const loop = countTurns();
 		/** setImmediate calls while each of `n` commands is answered, one command at a time. */
 		const turnsPer = async (n: number): Promise<number[]> => {
 			const out: number[] = [];
 			for (let i = 0; i < n; i++) {
-				const before = turns;
+				const before = loop.turns;
 				expect(await c.send("INCR", [key])).toBeGreaterThan(0);
-				out.push(turns - before);
+				out.push(loop.turns - before);
 			}
 			return out;
 		};
@@ -191,7 +197,7 @@ describe.skipIf(!reachable && process.env["CI"] !== "true")("RedisConnection on 
 			await turnsPer(70);
 			expect((await turnsPer(30)).filter((n) => n >= 2).length).toBeGreaterThanOrEqual(20);
 		} finally {
-			globalThis.setImmediate = original;
+			loop.stop();
 			c.close();
 			proxy.stop();
 		}
