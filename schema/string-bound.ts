@@ -1,9 +1,6 @@
 import type { StringType } from "./model.ts";
 
-/**
- * Lengths, in characters, that a format's own pattern fixes: Zod refuses anything longer, so the bound
- * holds without a check of sess's. (Every one of these patterns is ASCII, so no normaliser lengthens it.)
- */
+/** Lengths, in characters, that a format's own pattern fixes: Zod refuses anything longer, so sess adds no check. */
 const PATTERN_BOUNDS: Readonly<Record<string, number>> = {
 	uuid: 36, guid: 36, ulid: 26, xid: 20, ksuid: 27, nanoid: 21, e164: 16, ipv4: 15, cidrv4: 18, date: 10,
 };

@@ -100,7 +100,7 @@ function fail(w: Waiter, error: unknown): void {
 
 /** See RedisConnectionOptions.pollMicros. */
 const DEFAULT_POLL_MICROS = 200;
-/** After this many polls in a row ran out, one turn end in 2^6 = 64 polls (the probe that notices Redis got fast again). */
+/** Misses counted at most: then one turn end in 2^6 = 64 still polls (the probe that notices Redis answering in time again). */
 const MAX_POLL_MISSES = 6;
 
 const IDLE = 0;
