@@ -16,6 +16,7 @@ import { DecodeError, InvalidDataError, SessError } from "../../src/errors.ts";
 import { MemoryStore } from "../../src/stores/memory.ts";
 import { newKey } from "../helpers/harness.ts";
 import { objectOf } from "./arbitrary.ts";
+import { zeroes } from "./zeroes.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 const SCHEMAS = join(import.meta.dir, "schemas");
@@ -184,14 +185,6 @@ describe("values drawn from each schema, against Zod", () => {
 		}, 600_000);
 	}
 });
-
-/** The value with every -0 made 0 (Dates, bigints and the rest kept). */
-function zeroes(v: unknown): unknown {
-	if (Object.is(v, -0)) return 0;
-	if (Array.isArray(v)) return v.map(zeroes);
-	if (v !== null && typeof v === "object" && !(v instanceof Date)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, zeroes(x)]));
-	return v;
-}
 
 function show(v: unknown): string {
 	return JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? `${x}n` : x === undefined ? "undefined" : x));
