@@ -31,6 +31,13 @@ function wasNotSent(error: unknown): boolean {
 /** Error replies that come before a command runs and go away once the cluster settles (failover, resharding, start-up). */
 const TRANSIENT = /^(TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY)\b/;
 
+/**
+ * Script calls. The store's scripts reach rows through an index without declaring them, and on the node a
+ * slot is moving to, after ASKING, a key still on the old node reads as absent rather than failing: a
+ * revoke there found the index but not the rows, unlinked them and ended nothing. So `ASK` for a script is
+ * waited out like `TRYAGAIN` (the slot settles and `MOVED` names its new node), never followed.
+ */
+const SCRIPTS: ReadonlySet<string> = new Set(["FCALL", "FCALL_RO", "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO"]);
 
 /** The key a command is routed by: the first key of a script call, else the first argument; null for keyless commands. */
 function routingKey(command: string, args: readonly string[]): string | null {
@@ -59,8 +66,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /**
  * A thin Redis Cluster router over RedisConnection (which speaks to one server): a slot map from
  * CLUSTER SLOTS, one client per primary, each command sent to the primary of its first key's slot.
- * It follows MOVED (and refreshes the map) and ASK (ASKING first, on the same connection), and while a
- * slot has no reachable primary (a failover) retries for `retryForMs`. A command whose connection broke
+ * It follows MOVED (and refreshes the map) and ASK (ASKING first, on the same connection; a script instead
+ * waits until the slot has moved, see SCRIPTS), and while a slot has no reachable primary (a failover)
+ * retries for `retryForMs`. A command whose connection broke
  * after it was sent is retried only if it only reads: a write may have run, and running a
  * compare-and-set twice is not the same as once, so the caller gets the error (the request fails, unacknowledged).
  *
@@ -192,7 +200,8 @@ export class RedisCluster {
 					}
 				}
 				const ask = /^ASK \d+ (\S+)/.exec(message);
-				if (ask !== null && asking === null) {
+				const script = SCRIPTS.has(command);
+				if (ask !== null && asking === null && !script) {
 					this.options.onRetry?.(error, address);
 					asking = ask[1] as string;
 					continue;
@@ -200,7 +209,7 @@ export class RedisCluster {
 				asking = null;
 				const connection = isConnectionError(error);
 				// A broken connection after the command went out: a write may have run; only reads go again.
-				const retry = connection ? !sent || wasNotSent(error) || READS.has(command) : TRANSIENT.test(message);
+				const retry = connection ? !sent || wasNotSent(error) || READS.has(command) : TRANSIENT.test(message) || (ask !== null && script);
 				if (!retry || performance.now() >= deadline) throw error;
 				this.options.onRetry?.(error, address);
 				if (connection && address !== undefined) this.drop(address);

@@ -141,6 +141,55 @@ describe.skipIf(!present && process.env["CI"] !== "true")("RedisStore on a local
 		}
 	}, 30_000);
 
+	test("a script over a slot split between two nodes waits for the slot to settle: it never runs where half its keys are missing", async () => {
+		// The store's scripts reach rows they do not declare; on the importing node, after ASKING, such a row
+		// still on the old node would read as absent (a revoke found the index there and ended nothing).
+		const a = "{sess-test-split}a";
+		const b = "{sess-test-split}b";
+		const slot = slotOf(a);
+		await router.send("SET", [a, "1"]);
+		await router.send("SET", [b, "2"]);
+		const source = await cluster.primaryOf(slot);
+		let targetNode = source;
+		for (const other of [0, 8000, 16000]) {
+			const n = await cluster.primaryOf(other);
+			if (n !== source) targetNode = n;
+		}
+		const direct = (port: number): Bun.RedisClient => new Bun.RedisClient(`redis://127.0.0.1:${port}`);
+		const src = direct(source.port);
+		const dst = direct(targetNode.port);
+		try {
+			const srcId = String(await src.send("CLUSTER", ["MYID"]));
+			const dstId = String(await dst.send("CLUSTER", ["MYID"]));
+			await dst.send("CLUSTER", ["SETSLOT", String(slot), "IMPORTING", srcId]);
+			await src.send("CLUSTER", ["SETSLOT", String(slot), "MIGRATING", dstId]);
+			await src.send("MIGRATE", ["127.0.0.1", String(targetNode.port), "", "0", "5000", "KEYS", a]);
+			// a (declared) is on the target, b (reached undeclared) still on the source. The move completes
+			// 300 ms from now; the script must see both values, not a's alone.
+			const settle = (async () => {
+				await Bun.sleep(300);
+				await src.send("MIGRATE", ["127.0.0.1", String(targetNode.port), "", "0", "5000", "KEYS", b]);
+				for (const n of cluster.nodes) {
+					const c = direct(n.port);
+					try {
+						await c.send("CLUSTER", ["SETSLOT", String(slot), "NODE", dstId]).catch(() => null);
+					} finally {
+						c.close();
+					}
+				}
+			})();
+			const both = await router.send("EVAL", ["return { redis.call('GET', KEYS[1]), redis.call('GET', ARGV[1]) }", "1", a, b]);
+			await settle;
+			expect(both).toEqual(["1", "2"]);
+			expect((await cluster.primaryOf(slot)).port).toBe(targetNode.port);
+		} finally {
+			src.close();
+			dst.close();
+			await router.send("DEL", [a]);
+			await router.send("DEL", [b]);
+		}
+	}, 30_000);
+
 	testStore("RedisStore on Redis Cluster", async () => {
 		const prefix = `{sess:test:${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}}:`;
 		prefixes.push(prefix);
