@@ -68,9 +68,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * CLUSTER SLOTS, one client per primary, each command sent to the primary of its first key's slot.
  * It follows MOVED (and refreshes the map) and ASK (ASKING first, on the same connection; a script instead
  * waits until the slot has moved, see SCRIPTS), and while a slot has no reachable primary (a failover)
- * retries for `retryForMs`. A command whose connection broke
- * after it was sent is retried only if it only reads: a write may have run, and running a
- * compare-and-set twice is not the same as once, so the caller gets the error (the request fails, unacknowledged).
+ * retries for `retryForMs`. A command whose connection broke after it was sent is retried only if it only
+ * reads: a write may have run, and running a compare-and-set twice is not the same as once, so the caller
+ * gets the error (the request fails, unacknowledged).
  *
  * It offers the part of a client the Redis store uses: `send`, `connected`, `connect`, `close`,
  * plus `sendTo` for a command that must reach a given key's node (WAIT after a write).
