@@ -12,6 +12,41 @@ import { clusterToolsPresent, startLocalCluster, type LocalCluster } from "./loc
 
 const present = clusterToolsPresent();
 
+/** A slot being moved to another primary by hand, as `redis-cli --cluster reshard` does: IMPORTING/MIGRATING, then MIGRATE key by key, then SETSLOT NODE everywhere. */
+async function startMove(cluster: LocalCluster, slot: number): Promise<{ target: number; migrate(key: string): Promise<unknown>; finish(): Promise<void>; close(): void }> {
+	const source = await cluster.primaryOf(slot);
+	let target = source;
+	for (const other of [0, 8000, 16000]) {
+		const n = await cluster.primaryOf(other);
+		if (n !== source) target = n;
+	}
+	const direct = (port: number): Bun.RedisClient => new Bun.RedisClient(`redis://127.0.0.1:${port}`);
+	const src = direct(source.port);
+	const dst = direct(target.port);
+	const srcId = String(await src.send("CLUSTER", ["MYID"]));
+	const dstId = String(await dst.send("CLUSTER", ["MYID"]));
+	await dst.send("CLUSTER", ["SETSLOT", String(slot), "IMPORTING", srcId]);
+	await src.send("CLUSTER", ["SETSLOT", String(slot), "MIGRATING", dstId]);
+	return {
+		target: target.port,
+		migrate: (key) => src.send("MIGRATE", ["127.0.0.1", String(target.port), "", "0", "5000", "KEYS", key]),
+		async finish() {
+			for (const n of cluster.nodes) {
+				const c = direct(n.port);
+				try {
+					await c.send("CLUSTER", ["SETSLOT", String(slot), "NODE", dstId]).catch(() => null);
+				} finally {
+					c.close();
+				}
+			}
+		},
+		close() {
+			src.close();
+			dst.close();
+		},
+	};
+}
+
 describe("Redis Cluster key slots", () => {
 	test("CRC16 is XMODEM: the check value of \"123456789\" is 0x31C3, as the cluster spec gives", () => {
 		expect(crc16(new TextEncoder().encode("123456789"))).toBe(0x31c3);
@@ -96,98 +131,53 @@ describe.skipIf(!present && process.env["CI"] !== "true")("RedisStore on a local
 		await Promise.all(keys.map((k) => router.send("DEL", [k])));
 	}, 30_000);
 
-	test("a slot moving between primaries: ASK while it migrates (ASKING first), then MOVED, and no read fails", async () => {
-		const a = "{sess-test-move}a";
-		const b = "{sess-test-move}b";
-		const slot = slotOf(a);
+	/** Keys `a` = "1" and `b` = "2" in one slot, the slot's move to another primary started; cleaned up after `body`. */
+	async function withSlotMoving(tag: string, body: (a: string, b: string, move: Awaited<ReturnType<typeof startMove>>) => Promise<void>): Promise<void> {
+		const a = `{${tag}}a`;
+		const b = `{${tag}}b`;
 		await router.send("SET", [a, "1"]);
 		await router.send("SET", [b, "2"]);
-		const source = await cluster.primaryOf(slot);
-		let targetNode = source;
-		for (const other of [0, 8000, 16000]) {
-			const n = await cluster.primaryOf(other);
-			if (n !== source) targetNode = n;
-		}
-		const direct = (port: number): Bun.RedisClient => new Bun.RedisClient(`redis://127.0.0.1:${port}`);
-		const src = direct(source.port);
-		const dst = direct(targetNode.port);
+		const move = await startMove(cluster, slotOf(a));
 		try {
-			const srcId = String(await src.send("CLUSTER", ["MYID"]));
-			const dstId = String(await dst.send("CLUSTER", ["MYID"]));
-			await dst.send("CLUSTER", ["SETSLOT", String(slot), "IMPORTING", srcId]);
-			await src.send("CLUSTER", ["SETSLOT", String(slot), "MIGRATING", dstId]);
-			await src.send("MIGRATE", ["127.0.0.1", String(targetNode.port), "", "0", "5000", "KEYS", a]);
-			// a is on the target now, b still on the source: the source answers ASK for a, and serves b.
-			expect(await router.send("GET", [a])).toBe("1");
-			expect(await router.send("GET", [b])).toBe("2");
-			await src.send("MIGRATE", ["127.0.0.1", String(targetNode.port), "", "0", "5000", "KEYS", b]);
-			for (const n of cluster.nodes) {
-				const c = direct(n.port);
-				try {
-					await c.send("CLUSTER", ["SETSLOT", String(slot), "NODE", dstId]).catch(() => null);
-				} finally {
-					c.close();
-				}
-			}
-			// The router's map still names the source: it answers MOVED, and the router follows.
-			expect(await router.send("GET", [a])).toBe("1");
-			expect(await router.send("GET", [b])).toBe("2");
-			expect((await cluster.primaryOf(slot)).port).toBe(targetNode.port);
+			await body(a, b, move);
+			expect((await cluster.primaryOf(slotOf(a))).port).toBe(move.target);
 		} finally {
-			src.close();
-			dst.close();
+			move.close();
 			await router.send("DEL", [a]);
 			await router.send("DEL", [b]);
 		}
+	}
+
+	test("a slot moving between primaries: ASK while it migrates (ASKING first), then MOVED, and no read fails", async () => {
+		await withSlotMoving("sess-test-move", async (a, b, move) => {
+			await move.migrate(a);
+			// a is on the target now, b still on the source: the source answers ASK for a, and serves b.
+			expect(await router.send("GET", [a])).toBe("1");
+			expect(await router.send("GET", [b])).toBe("2");
+			await move.migrate(b);
+			await move.finish();
+			// The router's map still names the source: it answers MOVED, and the router follows.
+			expect(await router.send("GET", [a])).toBe("1");
+			expect(await router.send("GET", [b])).toBe("2");
+		});
 	}, 30_000);
 
 	test("a script over a slot split between two nodes waits for the slot to settle: it never runs where half its keys are missing", async () => {
 		// The store's scripts reach rows they do not declare; on the importing node, after ASKING, such a row
 		// still on the old node would read as absent (a revoke found the index there and ended nothing).
-		const a = "{sess-test-split}a";
-		const b = "{sess-test-split}b";
-		const slot = slotOf(a);
-		await router.send("SET", [a, "1"]);
-		await router.send("SET", [b, "2"]);
-		const source = await cluster.primaryOf(slot);
-		let targetNode = source;
-		for (const other of [0, 8000, 16000]) {
-			const n = await cluster.primaryOf(other);
-			if (n !== source) targetNode = n;
-		}
-		const direct = (port: number): Bun.RedisClient => new Bun.RedisClient(`redis://127.0.0.1:${port}`);
-		const src = direct(source.port);
-		const dst = direct(targetNode.port);
-		try {
-			const srcId = String(await src.send("CLUSTER", ["MYID"]));
-			const dstId = String(await dst.send("CLUSTER", ["MYID"]));
-			await dst.send("CLUSTER", ["SETSLOT", String(slot), "IMPORTING", srcId]);
-			await src.send("CLUSTER", ["SETSLOT", String(slot), "MIGRATING", dstId]);
-			await src.send("MIGRATE", ["127.0.0.1", String(targetNode.port), "", "0", "5000", "KEYS", a]);
+		await withSlotMoving("sess-test-split", async (a, b, move) => {
+			await move.migrate(a);
 			// a (declared) is on the target, b (reached undeclared) still on the source. The move completes
 			// 300 ms from now; the script must see both values, not a's alone.
 			const settle = (async () => {
 				await Bun.sleep(300);
-				await src.send("MIGRATE", ["127.0.0.1", String(targetNode.port), "", "0", "5000", "KEYS", b]);
-				for (const n of cluster.nodes) {
-					const c = direct(n.port);
-					try {
-						await c.send("CLUSTER", ["SETSLOT", String(slot), "NODE", dstId]).catch(() => null);
-					} finally {
-						c.close();
-					}
-				}
+				await move.migrate(b);
+				await move.finish();
 			})();
 			const both = await router.send("EVAL", ["return { redis.call('GET', KEYS[1]), redis.call('GET', ARGV[1]) }", "1", a, b]);
 			await settle;
 			expect(both).toEqual(["1", "2"]);
-			expect((await cluster.primaryOf(slot)).port).toBe(targetNode.port);
-		} finally {
-			src.close();
-			dst.close();
-			await router.send("DEL", [a]);
-			await router.send("DEL", [b]);
-		}
+		});
 	}, 30_000);
 
 	testStore("RedisStore on Redis Cluster", async () => {
