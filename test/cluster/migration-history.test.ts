@@ -1,8 +1,8 @@
-// The history checker while slots move: three demo processes on a local cluster with the table spread by
-// user (RedisSpreadStore), and the slot of every user's tag migrated to another primary mid-run, one after
-// the other (IMPORTING/MIGRATING, MIGRATE until the slot is empty, SETSLOT NODE on every primary), as
-// `redis-cli --cluster reshard` does. Requests may fail (503, unacknowledged) while a slot is split
-// between two nodes; no guarantee may break.
+// The history checker while slots move: three demo processes on a local cluster, the table either spread by
+// user (RedisSpreadStore, the slot of every user's tag migrated to another primary mid-run, one after the
+// other) or in its one slot (RedisStore, that slot migrated), each key by key (IMPORTING/MIGRATING, MIGRATE
+// until the slot is empty, SETSLOT NODE on every primary), as `redis-cli --cluster reshard` does. Requests
+// may fail (503, unacknowledged) while a slot is split between two nodes; no guarantee may break.
 import { describe, expect, test } from "bun:test";
 import { encodeBase64urlNoPadding } from "@oslojs/encoding";
 import { slotOf } from "../../src/stores/redis-cluster-slot.ts";
@@ -59,17 +59,17 @@ async function migrate(cluster: LocalCluster, slot: number): Promise<number> {
 	return moved;
 }
 
-describe.skipIf(!clusterToolsPresent() && process.env.CI !== "true")("history while slots migrate (spread layout)", () => {
-	test("every user's slot moved to another primary mid-run: no violation of (a)–(e)", async () => {
+describe.skipIf(!clusterToolsPresent() && process.env.CI !== "true")("history while slots migrate", () => {
+	test.each(["spread", "one-slot"] as const)("%s layout: every slot the table uses moved to another primary mid-run, no violation of (a)–(e)", async (layout) => {
 		const cluster = await startLocalCluster();
 		const demos: DemoProcess[] = [];
 		const keys = encodeBase64urlNoPadding(crypto.getRandomValues(new Uint8Array(32)));
 		const base = scratchPrefix("migrate");
 		try {
-			const env = { SESS_DB: cluster.url, SESS_REDIS_PREFIX: `{${base}}:`, SESS_REDIS_SPREAD: "user_id", SESS_KEYS: keys, SESS_ROTATE_EVERY: "150ms", SESS_GRACE: "120ms" };
+			const env = { SESS_DB: cluster.url, SESS_REDIS_PREFIX: `{${base}}:`, SESS_KEYS: keys, SESS_ROTATE_EVERY: "150ms", SESS_GRACE: "120ms", ...(layout === "spread" ? { SESS_REDIS_SPREAD: "user_id" } : {}) };
 			for (let i = 0; i < 3; i++) demos.push(await startDemo(env));
 			const seed = Math.floor(Math.random() * 2 ** 31);
-			const slots = [...new Set(Array.from({ length: USERS }, (_, u) => slotOf(`{${base}:${routeTagFor("user_id", `user${u}`)}}:`)))];
+			const slots = layout === "spread" ? [...new Set(Array.from({ length: USERS }, (_, u) => slotOf(`{${base}:${routeTagFor("user_id", `user${u}`)}}:`)))] : [slotOf(`{${base}}:`)];
 			const moves: string[] = [];
 			const chaos = (async () => {
 				await Bun.sleep(DURATION_MS / 4);
@@ -87,7 +87,7 @@ describe.skipIf(!clusterToolsPresent() && process.env.CI !== "true")("history wh
 			const report = checkHistory(history);
 			const counts = Object.fromEntries((Object.keys(VIOLATION_CLASSES) as ViolationClass[]).map((c) => [c, report.violations.filter((v) => v.class === c).length]));
 			const failed = history.ops.filter((o) => o.status === 0 || o.status >= 500).length;
-			say(`migration (spread): ${report.operations} operations checked, ${moves.length} slots moved (${moves.join("; ")}); violations ${Object.entries(counts).map(([c, n]) => `${c}=${n}`).join(" ")}; ${failed} requests failed (5xx, not acknowledged); seed ${seed}`);
+			say(`migration (${layout}): ${report.operations} operations checked, ${moves.length} slots moved (${moves.join("; ")}); violations ${Object.entries(counts).map(([c, n]) => `${c}=${n}`).join(" ")}; ${failed} requests failed (5xx, not acknowledged); seed ${seed}`);
 			const t0 = history.ops[0]?.inv ?? 0;
 			for (const v of report.violations.slice(0, 6)) say(formatViolation(v, t0));
 			expect(moves.length).toBe(slots.length);
