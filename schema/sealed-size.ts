@@ -1,5 +1,5 @@
 import type { FieldModel, SessionModel, TypeModel } from "./model.ts";
-import { enforcedBound, isAscii } from "./string-bound.ts";
+import { enforcedBound, isAscii, patternBound } from "./string-bound.ts";
 
 /** Browsers keep cookies up to 4096 bytes (name, value and attributes: RFC 6265 §6.1); larger ones vanish silently. */
 export const COOKIE_LIMIT = 4096;
@@ -53,8 +53,8 @@ function fieldBytes(field: FieldModel, path: string, unbounded: string[]): numbe
 function typeBytes(type: TypeModel, path: string, unbounded: string[]): number {
 	switch (type.kind) {
 		case "string": {
-			const max = enforcedBound(type);
-			if (max === undefined) {
+			const max = Math.min(enforcedBound(type) ?? Infinity, patternBound(type));
+			if (max === Infinity) {
 				unbounded.push(`${path} (string without .max())`);
 				return 0;
 			}

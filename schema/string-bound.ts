@@ -1,4 +1,5 @@
 import type { StringType } from "./model.ts";
+import { patternMaxLength } from "./pattern-length.ts";
 
 /** Lengths, in characters, that a format's own pattern fixes: Zod refuses anything longer, so sess adds no check. */
 const PATTERN_BOUNDS: Readonly<Record<string, number>> = {
@@ -24,6 +25,17 @@ export function enforcedBound(type: StringType): number | undefined {
 		if (inner !== undefined) bound = Math.min(bound ?? Infinity, inner);
 	}
 	return bound;
+}
+
+/**
+ * The longest value the string's patterns admit (`.regex(/^[A-Z]{3}$/)`, `z.iso.datetime({ precision: 3 })`),
+ * over every level of the chain; Infinity when none bounds it. Only the sealed worst case uses it: a column's
+ * width stays what `.max()` and the format say, so a schema's migrations do not change with it.
+ */
+export function patternBound(type: StringType): number {
+	let bound = Infinity;
+	for (const [source, flags] of type.patterns ?? []) bound = Math.min(bound, patternMaxLength(source, flags));
+	return type.before === undefined ? bound : Math.min(bound, patternBound(type.before));
 }
 
 /**

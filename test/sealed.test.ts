@@ -391,6 +391,10 @@ describe("defineSession({ sealed: true })", () => {
 		const e = failure(() => defineSession({ sealed: true, data: z.object({ seen: z.iso.datetime().optional(), site: z.url().optional(), n: z.bigint().optional() }) }));
 		expect(e.message).toBe("sealed: a sealed cookie must fit 4096 bytes, so every field needs a bound; unbounded: data.seen (string without .max()), data.site (string without .max()), data.n (bigint without .min() and .max()).");
 		expect(() => defineSession({ sealed: true, data: z.object({ seen: z.iso.datetime().max(30).optional() }) })).not.toThrow();
+		// A pattern that fixes the length bounds the string too: a fixed-precision datetime, a code format.
+		const m = defineSession({ sealed: true, data: z.object({ at: z.iso.datetime({ precision: 3 }).optional(), code: z.string().regex(/^[A-Z]{2}-\d{4}$/).optional() }) });
+		expect(sealedCookieSize(m).unbounded).toEqual([]);
+		expect(m.data.map((f) => (f.type as { maxLength?: number }).maxLength)).toEqual([undefined, undefined]);
 	});
 
 	test("refuses a schema whose worst case exceeds 4096 bytes, naming the largest fields", () => {
