@@ -125,7 +125,8 @@ class PatternReader {
 			return 0;
 		}
 		if (/[1-9k]/.test(next)) throw new Error("a backreference");
-		if ((next === "u" || next === "p" || next === "P") && this.source[this.at + 2] === "{") {
+		// Only under `u` are \u{…} and \p{…} one character; without it they are a letter and a quantifier or braces.
+		if (this.unicode && (next === "u" || next === "p" || next === "P") && this.source[this.at + 2] === "{") {
 			const end = this.source.indexOf("}", this.at);
 			if (end < 0) throw new Error("an unterminated escape");
 			this.at = end + 1;

@@ -30,6 +30,8 @@ describe("patternMaxLength", () => {
 		["^\\p{L}{3}$", "u", 3],
 		["^a{2}?$", "", 2],
 		["^\\x41\\u0042\\cA$", "", 3],
+		["^\\u{3}$", "", 3], // without u: "uuu"
+		["^\\p{L}$", "", 4], // without u: "p{L}"
 		["^[]]x$", "", 3], // an empty class, then "]" and "x": never matches, and 3 bounds that
 	])("%s /%s → %d", (source, flags, max) => {
 		expect(patternMaxLength(source, flags)).toBe(max);
