@@ -1,5 +1,5 @@
 import type { FieldModel, SessionModel, TypeModel } from "./model.ts";
-import { enforcedBound, isAscii, patternBound } from "./string-bound.ts";
+import { enforcedBound, hasFormat, isAscii, patternBound } from "./string-bound.ts";
 
 /** Browsers keep cookies up to 4096 bytes (name, value and attributes: RFC 6265 §6.1); larger ones vanish silently. */
 export const COOKIE_LIMIT = 4096;
@@ -55,7 +55,9 @@ function typeBytes(type: TypeModel, path: string, unbounded: string[]): number {
 		case "string": {
 			const max = Math.min(enforcedBound(type) ?? Infinity, patternBound(type));
 			if (max === Infinity) {
-				unbounded.push(`${path} (string without .max())`);
+				// An ISO time's fraction of a second has no length unless the schema fixes its precision.
+				const iso = hasFormat(type, (f) => f === "datetime" || f === "time");
+				unbounded.push(`${path} (${iso ? "ISO time without { precision } or .max()" : "string without .max()"})`);
 				return 0;
 			}
 			// Up to 4 UTF-8 bytes per code point (Zod counts code points), one for an ASCII-only format; plus a packed form's flag.

@@ -68,6 +68,6 @@ function isEmail(type: StringType): boolean {
 }
 
 /** Whether a level of the chain checks a format that `test` accepts (the stored value passes every level). */
-function hasFormat(type: StringType, test: (format: string) => boolean): boolean {
+export function hasFormat(type: StringType, test: (format: string) => boolean): boolean {
 	return (type.formats ?? []).some(test) || (type.before !== undefined && hasFormat(type.before, test));
 }

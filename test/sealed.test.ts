@@ -389,7 +389,7 @@ describe("defineSession({ sealed: true })", () => {
 
 	test("strings without a bound are named as the user wrote them, with what to add", () => {
 		const e = failure(() => defineSession({ sealed: true, data: z.object({ seen: z.iso.datetime().optional(), site: z.url().optional(), n: z.bigint().optional() }) }));
-		expect(e.message).toBe("sealed: a sealed cookie must fit 4096 bytes, so every field needs a bound; unbounded: data.seen (string without .max()), data.site (string without .max()), data.n (bigint without .min() and .max()).");
+		expect(e.message).toBe("sealed: a sealed cookie must fit 4096 bytes, so every field needs a bound; unbounded: data.seen (ISO time without { precision } or .max()), data.site (string without .max()), data.n (bigint without .min() and .max()).");
 		expect(() => defineSession({ sealed: true, data: z.object({ seen: z.iso.datetime().max(30).optional() }) })).not.toThrow();
 		// A pattern that fixes the length bounds the string too: a fixed-precision datetime, a code format.
 		const m = defineSession({ sealed: true, data: z.object({ at: z.iso.datetime({ precision: 3 }).optional(), code: z.string().regex(/^[A-Z]{2}-\d{4}$/).optional() }) });
