@@ -7,35 +7,40 @@ const PATTERN_BOUNDS: Readonly<Record<string, number>> = {
 };
 
 /** RFC 5321's limit on a deliverable address. Zod's email pattern sets none: where sess relies on it, sess enforces it. */
-export const EMAIL_BOUND = 254;
+const EMAIL_BOUND = 254;
+
+/**
+ * The levels of a string's chain, outermost first (a level per run of checks between normalisers). A stored
+ * value passes the checks of every one of them, those written before a normaliser too.
+ */
+function levels(type: StringType): StringType[] {
+	const out: StringType[] = [];
+	for (let level: StringType | undefined = type; level !== undefined; level = level.before) out.push(level);
+	return out;
+}
 
 /**
  * The longest value a string field stores, in code points, as Zod's own checks bound it: the smallest
- * `.max()` or pattern-fixed length over every level of the chain (a stored value also passes the checks
- * written before a normaliser). Undefined when nothing bounds it.
+ * `.max()` or pattern-fixed length over every level. Undefined when nothing bounds it.
  */
 export function enforcedBound(type: StringType): number | undefined {
-	let bound = type.maxLength;
-	for (const f of type.formats ?? []) {
-		const b = PATTERN_BOUNDS[f];
-		if (b !== undefined) bound = Math.min(bound ?? Infinity, b);
+	let bound = Infinity;
+	for (const level of levels(type)) {
+		bound = Math.min(bound, level.maxLength ?? Infinity);
+		for (const f of level.formats ?? []) bound = Math.min(bound, PATTERN_BOUNDS[f] ?? Infinity);
 	}
-	if (type.before !== undefined) {
-		const inner = enforcedBound(type.before);
-		if (inner !== undefined) bound = Math.min(bound ?? Infinity, inner);
-	}
-	return bound;
+	return bound === Infinity ? undefined : bound;
 }
 
 /**
  * The longest value the string's patterns admit (`.regex(/^[A-Z]{3}$/)`, `z.iso.datetime({ precision: 3 })`),
- * over every level of the chain; Infinity when none bounds it. Only the sealed worst case uses it: a column's
- * width stays what `.max()` and the format say, so a schema's migrations do not change with it.
+ * over every level; Infinity when none bounds it. Only the sealed worst case uses it: a column's width stays
+ * what `.max()` and the format say, so a schema's migrations do not change with it.
  */
 export function patternBound(type: StringType): number {
 	let bound = Infinity;
-	for (const [source, flags] of type.patterns ?? []) bound = Math.min(bound, patternMaxLength(source, flags));
-	return type.before === undefined ? bound : Math.min(bound, patternBound(type.before));
+	for (const level of levels(type)) for (const [source, flags] of level.patterns ?? []) bound = Math.min(bound, patternMaxLength(source, flags));
+	return bound;
 }
 
 /**
@@ -47,10 +52,9 @@ export function stringBound(type: StringType): number | undefined {
 	return isEmail(type) ? Math.min(enforced ?? Infinity, EMAIL_BOUND) : enforced;
 }
 
-/** Makes `stringBound` the field's own maximum where Zod's checks would not hold it (an email's RFC limit). */
+/** Makes an email's RFC limit the field's own maximum where no smaller bound holds already. */
 export function enforceStringBound(type: StringType): void {
-	const bound = stringBound(type);
-	if (bound !== undefined && bound < (enforcedBound(type) ?? Infinity)) type.maxLength = bound;
+	if (isEmail(type) && (enforcedBound(type) ?? Infinity) > EMAIL_BOUND) type.maxLength = EMAIL_BOUND;
 }
 
 /** Formats whose Zod check admits ASCII text only (the sealed worst case counts one byte per character, not four). */
@@ -67,7 +71,7 @@ function isEmail(type: StringType): boolean {
 	return hasFormat(type, (f) => f === "email");
 }
 
-/** Whether a level of the chain checks a format that `test` accepts (the stored value passes every level). */
+/** Whether a level of the chain checks a format that `test` accepts. */
 export function hasFormat(type: StringType, test: (format: string) => boolean): boolean {
-	return (type.formats ?? []).some(test) || (type.before !== undefined && hasFormat(type.before, test));
+	return levels(type).some((level) => (level.formats ?? []).some(test));
 }
