@@ -32,7 +32,7 @@ function wasNotSent(error: unknown): boolean {
 const TRANSIENT = /^(TRYAGAIN|CLUSTERDOWN|LOADING|MASTERDOWN|READONLY)\b/;
 
 /**
- * Script calls. The store's scripts reach rows through an index without declaring them, and on the node a
+ * Script calls, routed by their first key. The store's scripts reach rows through an index without declaring them, and on the node a
  * slot is moving to, after ASKING, a key still on the old node reads as absent rather than failing: a
  * revoke there found the index but not the rows, unlinked them and ended nothing. So `ASK` for a script is
  * waited out like `TRYAGAIN` (the slot settles and `MOVED` names its new node), never followed.
@@ -41,13 +41,8 @@ const SCRIPTS: ReadonlySet<string> = new Set(["FCALL", "FCALL_RO", "EVAL", "EVAL
 
 /** The key a command is routed by: the first key of a script call, else the first argument; null for keyless commands. */
 function routingKey(command: string, args: readonly string[]): string | null {
+	if (SCRIPTS.has(command)) return args[1] === "0" ? null : (args[2] ?? null);
 	switch (command) {
-		case "FCALL":
-		case "FCALL_RO":
-		case "EVAL":
-		case "EVALSHA":
-		case "EVALSHA_RO":
-			return args[1] === "0" ? null : (args[2] ?? null);
 		case "FUNCTION":
 		case "SCRIPT":
 		case "WAIT":
